@@ -1,0 +1,52 @@
+/** GPU fills: reproducible random operands (CPU twin: hashValue) and output poisoning. */
+import fillWgsl from '../../shaders/fill.wgsl?raw';
+import { type Resources, createUniform } from '../gpu/buffers';
+import { getPipeline } from '../gpu/wgsl';
+
+const WG = 256;
+const MAX_GROUPS_X = 65535;
+
+async function fill(
+  device: GPUDevice,
+  res: Resources,
+  buffer: GPUBuffer,
+  count: number,
+  entryPoint: 'fill_hash' | 'fill_const',
+  seed: number,
+  scale: number,
+  value: number,
+): Promise<void> {
+  const pipeline = await getPipeline(device, { label: `fill.${entryPoint}`, code: fillWgsl, entryPoint, constants: { WG } });
+  const words = new ArrayBuffer(16);
+  new Uint32Array(words, 0, 2).set([seed >>> 0, count >>> 0]);
+  new Float32Array(words, 8, 2).set([scale, value]);
+  const uniform = createUniform(device, res, `fill.${entryPoint}.params`, words);
+  const bind = device.createBindGroup({
+    label: `fill.${entryPoint}.bind`,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer } },
+      { binding: 1, resource: { buffer: uniform } },
+    ],
+  });
+  const groups = Math.ceil(count / WG);
+  const x = Math.min(groups, MAX_GROUPS_X);
+  const y = Math.ceil(groups / x);
+  const enc = device.createCommandEncoder({ label: `fill.${entryPoint}` });
+  const pass = enc.beginComputePass({ label: `fill.${entryPoint}.pass` });
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bind);
+  pass.dispatchWorkgroups(x, y);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+}
+
+/** Fills `count` f32 with hashValue(seed, i, scale). */
+export function fillHash(device: GPUDevice, res: Resources, buffer: GPUBuffer, count: number, seed: number, scale = 1) {
+  return fill(device, res, buffer, count, 'fill_hash', seed, scale, 0);
+}
+
+/** Fills `count` f32 with `value` (NaN poisons an output so unwritten elements fail verification). */
+export function fillConst(device: GPUDevice, res: Resources, buffer: GPUBuffer, count: number, value: number) {
+  return fill(device, res, buffer, count, 'fill_const', 0, 1, value);
+}

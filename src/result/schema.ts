@@ -1,0 +1,261 @@
+/**
+ * The result schema, versioned. Everything tokenbench writes or imports goes through it; the JSON
+ * Schema in schema/result.schema.json is generated from it (`npm run schema`) and a test keeps the two
+ * in step. Bump SCHEMA_VERSION on any incompatible change.
+ */
+import { z } from 'zod';
+
+export const SCHEMA_ID = 'tokenbench/result';
+export const SCHEMA_VERSION = 1;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const nonNeg = finite.refine((v) => v >= 0, 'must be >= 0');
+const count = z.number().int().nonnegative();
+const isoDate = z.iso.datetime();
+
+/** Order statistics of a sample set (all in the unit of the samples). */
+export const SummarySchema = z.object({
+  n: count,
+  median: nonNeg,
+  p10: nonNeg,
+  p90: nonNeg,
+  min: nonNeg,
+  max: nonNeg,
+  mean: nonNeg,
+  sd: nonNeg,
+  /** Coefficient of variation: sd / mean. */
+  cv: nonNeg,
+});
+
+export const TimerSourceSchema = z.enum(['gpu-timestamp', 'wall-clock']);
+
+export const TimingSchema = z.object({
+  source: TimerSourceSchema,
+  /** How many units of work (e.g. dispatches) each sample covers. */
+  unitsPerSample: z.number().int().positive(),
+  warmupSamples: count,
+  /** Raw samples: nanoseconds per sample (not per unit). */
+  samplesNs: z.array(nonNeg).min(1),
+  /** Summary of the time per unit, in nanoseconds. */
+  perUnitNs: SummarySchema,
+});
+
+export const MetricSchema = z.object({
+  unit: z.enum(['GB/s', 'GFLOP/s']),
+  /** From the median time per unit. */
+  median: nonNeg,
+  /** From the 90th-percentile time (the slow end). */
+  p10: nonNeg,
+  /** From the 10th-percentile time (the fast end). */
+  p90: nonNeg,
+  /** From the fastest sample. */
+  best: nonNeg,
+});
+
+export const VerificationSchema = z.object({
+  state: z.enum(['passed', 'failed']),
+  /** What was compared, in words (e.g. "relative L2 vs float64 CPU reference on 1024 sampled outputs"). */
+  method: z.string(),
+  error: nonNeg.or(z.literal(-1)),
+  threshold: nonNeg,
+  /** Outputs compared with the reference. */
+  checked: count,
+  detail: z.string().optional(),
+});
+
+export const WorkSchema = z.object({
+  /** Bytes moved per unit of work (reads + writes that the metric counts). */
+  bytes: nonNeg.optional(),
+  /** Floating-point operations per unit of work (an FMA counts 2). */
+  flops: nonNeg.optional(),
+});
+
+const measurementBase = {
+  id: z.string().min(1),
+  label: z.string(),
+  kind: z.enum(['bandwidth', 'compute', 'matmul']),
+  params: z.record(z.string(), z.union([finite, z.string(), z.boolean()])),
+  work: WorkSchema,
+};
+
+export const PlausibilitySchema = z.object({ bound: nonNeg, unit: z.string() });
+
+/** One benchmark figure. Tagged by `state`: only `ok` figures are results. */
+export const MeasurementSchema = z.discriminatedUnion('state', [
+  z.object({
+    ...measurementBase,
+    state: z.literal('ok'),
+    timing: TimingSchema,
+    metric: MetricSchema,
+    verification: VerificationSchema,
+    plausibility: PlausibilitySchema,
+  }),
+  z.object({
+    ...measurementBase,
+    state: z.literal('implausible'),
+    timing: TimingSchema,
+    /** Withheld from reports: exceeds the plausibility bound, so the work was probably optimised away. */
+    metric: MetricSchema,
+    verification: VerificationSchema,
+    plausibility: PlausibilitySchema,
+    reason: z.string(),
+  }),
+  z.object({
+    ...measurementBase,
+    state: z.literal('invalid'),
+    verification: VerificationSchema,
+    reason: z.string(),
+  }),
+  z.object({ ...measurementBase, state: z.literal('errored'), error: z.string() }),
+  z.object({ ...measurementBase, state: z.literal('skipped'), reason: z.string() }),
+]);
+
+const phaseBase = {
+  id: z.string().min(1),
+  title: z.string(),
+  startedAt: isoDate,
+  durationMs: nonNeg,
+  measurements: z.array(MeasurementSchema),
+};
+
+export const PhaseSchema = z.discriminatedUnion('state', [
+  z.object({ ...phaseBase, state: z.literal('completed') }),
+  z.object({ ...phaseBase, state: z.literal('errored'), error: z.string() }),
+  z.object({ ...phaseBase, state: z.literal('cancelled') }),
+  z.object({ ...phaseBase, state: z.literal('skipped'), reason: z.string() }),
+]);
+
+export const AdapterInfoSchema = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  isFallbackAdapter: z.boolean(),
+  subgroupMinSize: count.optional(),
+  subgroupMaxSize: count.optional(),
+});
+
+export const EnvironmentSchema = z.object({
+  adapter: AdapterInfoSchema,
+  /** Features the adapter offers. */
+  adapterFeatures: z.array(z.string()),
+  /** Features the device was created with. */
+  deviceFeatures: z.array(z.string()),
+  adapterLimits: z.record(z.string(), finite),
+  deviceLimits: z.record(z.string(), finite),
+  /** Software rasteriser/compute (SwiftShader, llvmpipe, WARP, ...): figures are not hardware results. */
+  software: z.object({ isSoftware: z.boolean(), reason: z.string() }),
+});
+
+export const RuntimeSchema = z.object({
+  kind: z.enum(['browser', 'node']),
+  userAgent: z.string().optional(),
+  node: z.string().optional(),
+  dawn: z.string().optional(),
+  platform: z.string().optional(),
+  hardwareConcurrency: count.optional(),
+  /** Browser flags or Dawn toggles the run was started with, when known. */
+  flags: z.array(z.string()).optional(),
+});
+
+export const TimerInfoSchema = z.object({
+  source: TimerSourceSchema,
+  /** Smallest step the timer was observed to take, in ns (the detected quantum when quantised). */
+  resolutionNs: nonNeg,
+  /** True when timestamps are rounded to a coarse quantum (e.g. Chrome's 100 µs without developer features). */
+  quantized: z.boolean(),
+  /** Median submit -> onSubmittedWorkDone round trip of an empty submit, in ns. */
+  roundTripNs: nonNeg,
+  /** Why this source was chosen and what the resolution means for the figures. */
+  notes: z.string(),
+});
+
+export const SuiteNameSchema = z.enum(['smoke', 'standard']);
+
+export const ConfigSchema = z.object({
+  suite: SuiteNameSchema,
+  warmup: count,
+  reps: z.number().int().positive(),
+  minSampleMs: nonNeg,
+  maxSubmitMs: nonNeg,
+  gpuTimeoutMs: nonNeg,
+  /** Use wall-clock timing even when timestamp queries exist. */
+  forceWallClock: z.boolean(),
+});
+
+export const RunErrorSchema = z.object({
+  source: z.enum(['setup', 'uncaptured', 'device-lost', 'phase']),
+  phase: z.string().optional(),
+  message: z.string(),
+  at: isoDate,
+});
+
+export const ResultSchema = z.object({
+  schema: z.literal(SCHEMA_ID),
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('tokenbench'), version: z.string(), commit: z.string() }),
+  startedAt: isoDate,
+  finishedAt: isoDate,
+  /** completed: every phase ran (some may have errored); cancelled: stopped by the user; failed: no device. */
+  status: z.enum(['completed', 'cancelled', 'failed']),
+  config: ConfigSchema,
+  runtime: RuntimeSchema,
+  /** Null when no adapter could be acquired (see errors). */
+  environment: EnvironmentSchema.nullable(),
+  timer: TimerInfoSchema.nullable(),
+  phases: z.array(PhaseSchema),
+  errors: z.array(RunErrorSchema),
+  /** Roll-up of every measurement's CPU-reference check. */
+  verification: z.object({ state: z.enum(['passed', 'failed', 'none']), passed: count, failed: count }),
+});
+
+export type Summary = z.infer<typeof SummarySchema>;
+export type Timing = z.infer<typeof TimingSchema>;
+export type Metric = z.infer<typeof MetricSchema>;
+export type Verification = z.infer<typeof VerificationSchema>;
+export type Measurement = z.infer<typeof MeasurementSchema>;
+export type Phase = z.infer<typeof PhaseSchema>;
+export type AdapterInfo = z.infer<typeof AdapterInfoSchema>;
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type Runtime = z.infer<typeof RuntimeSchema>;
+export type TimerInfo = z.infer<typeof TimerInfoSchema>;
+export type SuiteName = z.infer<typeof SuiteNameSchema>;
+export type RunConfig = z.infer<typeof ConfigSchema>;
+export type RunError = z.infer<typeof RunErrorSchema>;
+export type BenchResult = z.infer<typeof ResultSchema>;
+
+/** Largest result file we accept on import. */
+export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+
+export type ParseOutcome = { ok: true; result: BenchResult } | { ok: false; error: string };
+
+/** Validates untrusted data; the error names the JSON path of the first invalid field. */
+export function parseResult(data: unknown): ParseOutcome {
+  const parsed = ResultSchema.safeParse(data);
+  if (parsed.success) return { ok: true, result: parsed.data };
+  const issue = parsed.error.issues[0];
+  const path = issue ? '$' + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '$';
+  return { ok: false, error: `invalid result at ${path}: ${issue?.message ?? 'unknown error'}` };
+}
+
+/** Parses result JSON text (size-limited) and validates it. */
+export function parseResultText(text: string): ParseOutcome {
+  if (text.length > MAX_IMPORT_BYTES) {
+    return { ok: false, error: `result file too large: ${text.length} bytes > ${MAX_IMPORT_BYTES}` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `not JSON: ${(e as Error).message}` };
+  }
+  return parseResult(data);
+}
+
+/** The JSON Schema document generated from ResultSchema. */
+export function resultJsonSchema(): unknown {
+  return {
+    ...(z.toJSONSchema(ResultSchema, { target: 'draft-2020-12', io: 'output' }) as object),
+    title: 'tokenbench result',
+  };
+}

@@ -1,0 +1,340 @@
+/**
+ * The run orchestrator: acquire the device, run every phase's steps (build → verify against the CPU
+ * reference → time), report progress, and assemble the result. A failing step or phase is recorded and
+ * the run goes on; Cancel stops cooperatively between batches and keeps what finished.
+ */
+import { type Resources as ResourcesT, Resources } from '../gpu/buffers';
+import { type GpuContext, NoAdapterError, acquireGpu } from '../gpu/device';
+import { type CancelSignal, CancelledError, errorMessage, withErrorScopes } from '../gpu/errors';
+import { type Timer, createTimer } from '../gpu/timer';
+import { createMatmul } from '../kernels/matmul';
+import { createCopyProbe, createFmaProbe, createReadProbe } from '../kernels/probes';
+import type { BenchKernel } from '../kernels/types';
+import {
+  type BenchResult,
+  type Measurement,
+  type Phase,
+  type RunConfig,
+  type Runtime,
+  SCHEMA_ID,
+  SCHEMA_VERSION,
+  type SuiteName,
+  type TimerInfo,
+  type Environment,
+} from '../result/schema';
+import { TOOL } from '../version';
+import { type MeasureMeta, measureKernel } from './measure';
+import { PLAUSIBILITY, SUITES, type SuiteSpec } from './suites';
+
+/** Progress of a run, sent after every step. */
+export interface Progress {
+  phaseId: string;
+  phaseTitle: string;
+  phaseIndex: number;
+  phaseCount: number;
+  /** Label of the step just started (or finished when `stepsDone === stepCount`). */
+  step: string;
+  stepsDone: number;
+  stepCount: number;
+  /** 0..1 over the whole run. */
+  fraction: number;
+  elapsedMs: number;
+  /** Estimated time left; null until one step has finished. */
+  etaMs: number | null;
+}
+
+export interface RunHooks {
+  onProgress?: (p: Progress) => void;
+  /** Called as soon as the device is acquired and the timer calibrated. */
+  onEnvironment?: (env: Environment, timer: TimerInfo) => void;
+  /** Called when a phase finishes (completed, errored, cancelled or skipped). */
+  onPhase?: (phase: Phase) => void;
+}
+
+export interface RunRequest {
+  suite: SuiteName;
+  runtime: Runtime;
+  /** Override suite defaults (validated by the caller). */
+  overrides?: Partial<Omit<RunConfig, 'suite'>>;
+}
+
+interface StepDef {
+  id: string;
+  label: string;
+  meta: Omit<MeasureMeta, 'id' | 'label'>;
+  params: Record<string, number | string | boolean>;
+  /** Reason the step cannot run here, or null. */
+  skip: (ctx: GpuContext) => string | null;
+  build: (ctx: GpuContext, res: ResourcesT, seed: number, timeoutMs: number) => Promise<BenchKernel>;
+}
+
+interface PhaseDef {
+  id: string;
+  title: string;
+  steps: StepDef[];
+}
+
+const MiB = 1 << 20;
+
+function bindingLimit(ctx: GpuContext): number {
+  const l = ctx.device.limits;
+  return Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize);
+}
+
+/** Largest multiple of 16 bytes not above `want` and the device's binding limit. */
+function fitBytes(ctx: GpuContext, want: number): number {
+  return Math.floor(Math.min(want, bindingLimit(ctx)) / 16) * 16;
+}
+
+function buildPhases(spec: SuiteSpec): PhaseDef[] {
+  const r = spec.roofline;
+  const roofline: PhaseDef = {
+    id: 'roofline',
+    title: 'Roofline probes',
+    steps: [
+      {
+        id: 'read-bandwidth',
+        label: `read bandwidth (${r.readBytes / MiB} MiB)`,
+        meta: { kind: 'bandwidth', unit: 'GB/s', bound: PLAUSIBILITY.bandwidth },
+        params: {},
+        skip: () => null,
+        build: (ctx, res, seed, timeoutMs) => createReadProbe(ctx.device, res, fitBytes(ctx, r.readBytes), { seed, timeoutMs }),
+      },
+      {
+        id: 'copy-bandwidth',
+        label: `copy bandwidth (${r.copyBytes / MiB} MiB, read + write)`,
+        meta: { kind: 'bandwidth', unit: 'GB/s', bound: PLAUSIBILITY.bandwidth },
+        params: {},
+        skip: () => null,
+        build: (ctx, res, seed, timeoutMs) => createCopyProbe(ctx.device, res, fitBytes(ctx, r.copyBytes), { seed, timeoutMs }),
+      },
+      ...(['f32', 'f16'] as const).map(
+        (precision): StepDef => ({
+          id: `fma-${precision}`,
+          label: `${precision} FMA peak`,
+          meta: { kind: 'compute', unit: 'GFLOP/s', bound: PLAUSIBILITY[precision] },
+          params: { precision },
+          skip: (ctx) =>
+            precision === 'f16' && !ctx.device.features.has('shader-f16')
+              ? 'shader-f16 not supported by this adapter: f16 FMA peak skipped'
+              : null,
+          build: (ctx, res, seed, timeoutMs) =>
+            createFmaProbe(ctx.device, res, { precision, ...r.fma }, { seed, timeoutMs }),
+        }),
+      ),
+    ],
+  };
+  const matmul: PhaseDef = {
+    id: 'matmul',
+    title: 'Matmul (f32, tiled)',
+    steps: spec.matmul.shapes.map((shape) => ({
+      id: `matmul-f32-${shape.M}x${shape.N}x${shape.K}`,
+      label: `matmul f32 ${shape.M}x${shape.N}x${shape.K}`,
+      meta: { kind: 'matmul', unit: 'GFLOP/s', bound: PLAUSIBILITY.f32 },
+      params: { ...shape },
+      skip: (ctx) => {
+        const largest = 4 * Math.max(shape.M * shape.K, shape.K * shape.N, shape.M * shape.N);
+        const limit = bindingLimit(ctx);
+        return largest > limit
+          ? `an operand needs ${largest} bytes > the device's storage binding limit ${limit} bytes`
+          : null;
+      },
+      build: (ctx, res, seed, timeoutMs) => createMatmul(ctx.device, res, shape, { seed, timeoutMs }),
+    })),
+  };
+  return [roofline, matmul];
+}
+
+/** Phase and step names of a suite, for display before a run. */
+export function describeSuite(suite: SuiteName): Array<{ id: string; title: string; steps: string[] }> {
+  return buildPhases(SUITES[suite]).map((p) => ({ id: p.id, title: p.title, steps: p.steps.map((s) => s.label) }));
+}
+
+function stepBase(step: StepDef) {
+  return { id: step.id, label: step.label, kind: step.meta.kind, params: step.params, work: {} };
+}
+
+function rollUpVerification(phases: Phase[]): BenchResult['verification'] {
+  let passed = 0;
+  let failed = 0;
+  for (const p of phases) {
+    for (const m of p.measurements) {
+      if (!('verification' in m)) continue;
+      if (m.verification.state === 'passed') passed++;
+      else failed++;
+    }
+  }
+  return { state: failed > 0 ? 'failed' : passed > 0 ? 'passed' : 'none', passed, failed };
+}
+
+/** Runs a suite. Never throws for GPU trouble: failures are recorded in the returned result. */
+export async function runSuite(
+  gpu: GPU | undefined,
+  req: RunRequest,
+  hooks: RunHooks = {},
+  signal: CancelSignal = { cancelled: false },
+  acquire: (gpu: GPU | undefined) => Promise<GpuContext> = (g) => acquireGpu(g),
+): Promise<BenchResult> {
+  const spec = SUITES[req.suite];
+  const config: RunConfig = { suite: req.suite, ...spec.config, ...(req.overrides ?? {}) };
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const phases: Phase[] = [];
+  const base = {
+    schema: SCHEMA_ID,
+    schemaVersion: SCHEMA_VERSION,
+    tool: { ...TOOL },
+    startedAt,
+    config,
+    runtime: req.runtime,
+  } as const;
+
+  let ctx: GpuContext;
+  let timer: Timer;
+  try {
+    ctx = await acquire(gpu);
+  } catch (e) {
+    const message = e instanceof NoAdapterError ? e.message : `could not create a WebGPU device: ${errorMessage(e)}`;
+    return {
+      ...base,
+      finishedAt: new Date().toISOString(),
+      status: 'failed',
+      environment: null,
+      timer: null,
+      phases,
+      errors: [{ source: 'setup', message, at: new Date().toISOString() }],
+      verification: { state: 'none', passed: 0, failed: 0 },
+    };
+  }
+  const { errors } = ctx;
+  try {
+    try {
+      timer = await createTimer(ctx.device, { forceWallClock: config.forceWallClock, timeoutMs: config.gpuTimeoutMs });
+    } catch (e) {
+      errors.add('setup', `timer calibration failed: ${errorMessage(e)}`);
+      return {
+        ...base,
+        finishedAt: new Date().toISOString(),
+        status: 'failed',
+        environment: ctx.environment,
+        timer: null,
+        phases,
+        errors: errors.entries,
+        verification: { state: 'none', passed: 0, failed: 0 },
+      };
+    }
+    hooks.onEnvironment?.(ctx.environment, timer.info);
+
+    const defs = buildPhases(spec);
+    const stepCount = defs.reduce((n, p) => n + p.steps.length, 0);
+    let stepsDone = 0;
+    let stopped: string | null = null;
+    const report = (def: PhaseDef, index: number, step: string) => {
+      const elapsedMs = performance.now() - t0;
+      const fraction = stepCount ? stepsDone / stepCount : 1;
+      hooks.onProgress?.({
+        phaseId: def.id,
+        phaseTitle: def.title,
+        phaseIndex: index,
+        phaseCount: defs.length,
+        step,
+        stepsDone,
+        stepCount,
+        fraction,
+        elapsedMs,
+        etaMs: stepsDone > 0 ? (elapsedMs / stepsDone) * (stepCount - stepsDone) : null,
+      });
+    };
+    const plan = {
+      warmup: config.warmup,
+      reps: config.reps,
+      minSampleMs: config.minSampleMs,
+      maxSubmitMs: config.maxSubmitMs,
+      timeoutMs: config.gpuTimeoutMs,
+      signal,
+    };
+    const guard = <T>(what: string, fn: () => Promise<T>) => withErrorScopes(ctx.device, what, fn);
+
+    for (const [index, def] of defs.entries()) {
+      const phaseStart = new Date().toISOString();
+      const p0 = performance.now();
+      if (stopped) {
+        const phase: Phase = { id: def.id, title: def.title, startedAt: phaseStart, durationMs: 0, measurements: [], state: 'skipped', reason: stopped };
+        phases.push(phase);
+        hooks.onPhase?.(phase);
+        continue;
+      }
+      errors.phase = def.id;
+      const measurements: Measurement[] = [];
+      let phaseError: string | null = null;
+      let cancelled = false;
+      for (const [s, step] of def.steps.entries()) {
+        if (signal.cancelled) {
+          cancelled = true;
+          break;
+        }
+        report(def, index, step.label);
+        const skipReason = step.skip(ctx);
+        if (skipReason) {
+          measurements.push({ ...stepBase(step), state: 'skipped', reason: skipReason });
+          stepsDone++;
+          continue;
+        }
+        const res: ResourcesT = new Resources();
+        try {
+          const seed = 0x1234 + 977 * (index * 64 + s);
+          const kernel = await guard(`${step.id}.setup`, () => step.build(ctx, res, seed, config.gpuTimeoutMs));
+          measurements.push(await measureKernel(kernel, timer, plan, { id: step.id, label: step.label, ...step.meta }, guard));
+        } catch (e) {
+          if (e instanceof CancelledError) {
+            cancelled = true;
+            break;
+          }
+          const msg = errorMessage(e);
+          measurements.push({ ...stepBase(step), state: 'errored', error: msg });
+          errors.add('phase', `${step.id}: ${msg}`);
+        } finally {
+          res.destroyAll();
+        }
+        stepsDone++;
+        if (ctx.lost) {
+          phaseError = `device lost (${ctx.lost.reason}): ${ctx.lost.message}`;
+          stopped = `not run: the device was lost during ${def.id}`;
+          break;
+        }
+      }
+      const common = { id: def.id, title: def.title, startedAt: phaseStart, durationMs: performance.now() - p0, measurements };
+      const phase: Phase = cancelled
+        ? { ...common, state: 'cancelled' }
+        : phaseError
+          ? { ...common, state: 'errored', error: phaseError }
+          : { ...common, state: 'completed' };
+      if (cancelled) stopped = 'not run: the run was cancelled';
+      phases.push(phase);
+      hooks.onPhase?.(phase);
+      report(def, index, cancelled ? 'cancelled' : 'done');
+    }
+    errors.phase = undefined;
+    return {
+      ...base,
+      finishedAt: new Date().toISOString(),
+      status: signal.cancelled ? 'cancelled' : 'completed',
+      environment: ctx.environment,
+      timer: timer.info,
+      phases,
+      errors: errors.entries,
+      verification: rollUpVerification(phases),
+    };
+  } finally {
+    errors.phase = undefined;
+    ctx.device.destroy();
+  }
+}
+
+/** Whether a result should count as a success (CLI exit 0): completed, verified, no errors or bad figures. */
+export function resultOk(r: BenchResult): boolean {
+  if (r.status !== 'completed' || r.verification.state === 'failed' || r.errors.length > 0) return false;
+  return r.phases.every(
+    (p) => (p.state === 'completed' || p.state === 'skipped') && p.measurements.every((m) => m.state === 'ok' || m.state === 'skipped'),
+  );
+}

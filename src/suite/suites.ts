@@ -1,0 +1,77 @@
+/** Suite definitions: which phases and sizes run, and the measurement defaults. */
+import type { MatmulShape } from '../kernels/matmul.ref';
+import type { RunConfig, SuiteName } from '../result/schema';
+
+export interface SuiteSpec {
+  name: SuiteName;
+  description: string;
+  /** Timing defaults (see MeasurePlan in src/gpu/timer.ts). */
+  config: Omit<RunConfig, 'suite'>;
+  roofline: {
+    /** Bytes read by the read-bandwidth probe (clamped to the device's binding limit). */
+    readBytes: number;
+    /** Bytes per buffer of the copy probe (moves twice this). */
+    copyBytes: number;
+    fma: { threads: number; iterations: number };
+  };
+  matmul: { shapes: MatmulShape[] };
+}
+
+const MiB = 1 << 20;
+
+export const SUITES: Record<SuiteName, SuiteSpec> = {
+  smoke: {
+    name: 'smoke',
+    description: 'tiny sizes for CI and software adapters: checks the harness, not the hardware',
+    config: {
+      warmup: 2,
+      reps: 6,
+      minSampleMs: 1,
+      maxSubmitMs: 1000,
+      gpuTimeoutMs: 60_000,
+      forceWallClock: false,
+    },
+    roofline: { readBytes: 4 * MiB, copyBytes: 2 * MiB, fma: { threads: 2048, iterations: 64 } },
+    matmul: {
+      shapes: [
+        { M: 64, N: 64, K: 64 },
+        { M: 127, N: 129, K: 131 }, // not a multiple of the tile in any dimension
+      ],
+    },
+  },
+  standard: {
+    name: 'standard',
+    description: 'the default on a real GPU: operands far larger than any cache',
+    config: {
+      warmup: 3,
+      reps: 20,
+      minSampleMs: 2,
+      maxSubmitMs: 100,
+      gpuTimeoutMs: 60_000,
+      forceWallClock: false,
+    },
+    roofline: { readBytes: 256 * MiB, copyBytes: 128 * MiB, fma: { threads: 1 << 18, iterations: 1024 } },
+    matmul: {
+      shapes: [
+        { M: 1024, N: 1024, K: 1024 },
+        { M: 2048, N: 2048, K: 2048 },
+        { M: 4096, N: 4096, K: 4096 },
+        { M: 4095, N: 4097, K: 4093 }, // odd: edge tiles on every side
+      ],
+    },
+  },
+};
+
+export function isSuiteName(s: string): s is SuiteName {
+  return Object.prototype.hasOwnProperty.call(SUITES, s);
+}
+
+/** Plausibility bounds: figures above these mean the work was optimised away or the timer is wrong. */
+export const PLAUSIBILITY = {
+  /** GB/s. The fastest shipping memory systems (HBM3e, 2025) reach ~8 TB/s. */
+  bandwidth: 20_000,
+  /** GFLOP/s, f32 without matrix units: the largest 2025 GPUs stay under ~170 TFLOP/s. */
+  f32: 300_000,
+  /** GFLOP/s, f16 on vector ALUs (not matrix units). */
+  f16: 600_000,
+} as const;

@@ -1,0 +1,86 @@
+import { describe, expect, test } from 'vitest';
+import { nodeRuntime } from '../../bench/dawn';
+import { parseResult } from '../../src/result/schema';
+import { type Progress, resultOk, runSuite } from '../../src/suite/run';
+import { testGpu } from './helpers';
+
+describe('the smoke suite in Node through Dawn', () => {
+  test('runs every phase, verifies every kernel and produces a schema-valid result', async () => {
+    const progress: Progress[] = [];
+    const phases: string[] = [];
+    const result = await runSuite(testGpu(), { suite: 'smoke', runtime: nodeRuntime() }, {
+      onProgress: (p) => progress.push(p),
+      onPhase: (p) => phases.push(`${p.id}:${p.state}`),
+    });
+    const parsed = parseResult(JSON.parse(JSON.stringify(result)));
+    expect(parsed.ok, parsed.ok ? '' : parsed.error).toBe(true);
+    expect(result.status).toBe('completed');
+    expect(result.errors).toEqual([]);
+    expect(phases).toEqual(['roofline:completed', 'matmul:completed']);
+    const ids = result.phases.flatMap((p) => p.measurements.map((m) => `${m.id}:${m.state}`));
+    const f16 = result.environment?.deviceFeatures.includes('shader-f16') ? 'ok' : 'skipped';
+    expect(ids).toEqual([
+      'read-bandwidth:ok',
+      'copy-bandwidth:ok',
+      'fma-f32:ok',
+      `fma-f16:${f16}`,
+      'matmul-f32-64x64x64:ok',
+      'matmul-f32-127x129x131:ok',
+    ]);
+    expect(result.verification.state).toBe('passed');
+    expect(resultOk(result)).toBe(true);
+    // SwiftShader must be labelled as software.
+    expect(result.environment?.software.isSoftware).toBe(true);
+    expect(result.timer?.source).toBeDefined();
+    for (const m of result.phases.flatMap((p) => p.measurements)) {
+      if (m.state !== 'ok') continue;
+      expect(m.timing.samplesNs).toHaveLength(result.config.reps);
+      expect(m.metric.median).toBeGreaterThan(0);
+      expect(m.metric.p10).toBeLessThanOrEqual(m.metric.median);
+      expect(m.metric.median).toBeLessThanOrEqual(m.metric.p90);
+    }
+    // Progress reaches 100% and the ETA is known after the first step.
+    expect(progress.at(-1)?.fraction).toBe(1);
+    expect(progress.filter((p) => p.stepsDone > 0).every((p) => p.etaMs !== null)).toBe(true);
+  });
+
+  test('cancel stops between steps and keeps what finished', async () => {
+    const signal = { cancelled: false };
+    const result = await runSuite(
+      testGpu(),
+      { suite: 'smoke', runtime: nodeRuntime() },
+      {
+        onProgress: (p) => {
+          if (p.stepsDone === 2) signal.cancelled = true;
+        },
+      },
+      signal,
+    );
+    expect(result.status).toBe('cancelled');
+    expect(result.phases.map((p) => p.state)).toEqual(['cancelled', 'skipped']);
+    const kept = result.phases[0]?.measurements ?? [];
+    expect(kept.map((m) => m.state)).toEqual(['ok', 'ok']);
+    expect(parseResult(JSON.parse(JSON.stringify(result))).ok).toBe(true);
+    expect(resultOk(result)).toBe(false);
+  });
+
+  test('forced wall-clock timing is recorded as such', async () => {
+    const result = await runSuite(testGpu(), {
+      suite: 'smoke',
+      runtime: nodeRuntime(),
+      overrides: { forceWallClock: true, reps: 3 },
+    });
+    expect(result.timer?.source).toBe('wall-clock');
+    const m = result.phases[0]?.measurements[0];
+    expect(m?.state).toBe('ok');
+    if (m?.state === 'ok') expect(m.timing.source).toBe('wall-clock');
+  });
+
+  test('no WebGPU gives a failed result with an actionable message, not an exception', async () => {
+    const result = await runSuite(undefined, { suite: 'smoke', runtime: nodeRuntime() });
+    expect(result.status).toBe('failed');
+    expect(result.environment).toBeNull();
+    expect(result.errors[0]?.message).toMatch(/WebGPU is not available/);
+    expect(parseResult(JSON.parse(JSON.stringify(result))).ok).toBe(true);
+  });
+});

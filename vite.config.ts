@@ -1,0 +1,59 @@
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The commit the build came from; "-dirty" when the work tree has uncommitted changes. */
+function gitCommit(): string {
+  try {
+    const run = (cmd: string) => execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const sha = run('git rev-parse HEAD');
+    return run('git status --porcelain --untracked-files=no') ? `${sha}-dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export default defineConfig({
+  define: {
+    __TOKENBENCH_VERSION__: JSON.stringify(pkg.version),
+    __TOKENBENCH_COMMIT__: JSON.stringify(gitCommit()),
+  },
+  server: { host: '127.0.0.1', port: 5173 },
+  preview: { host: '127.0.0.1', port: 4173 },
+  worker: { format: 'es' },
+  build: { target: 'es2022', outDir: 'dist', emptyOutDir: true },
+  test: {
+    // One file at a time: GPU tests (SwiftShader) and browser tests each use every core of a 2-core CI box.
+    fileParallelism: false,
+    maxWorkers: 1,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'gpu',
+          include: ['test/gpu/**/*.test.ts'],
+          pool: 'forks',
+          setupFiles: ['test/gpu/setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
