@@ -41,13 +41,21 @@ export function detectQuantumMs(valuesMs: readonly number[]): Resolution {
   return detectQuantum(valuesMs.map((v) => BigInt(Math.round(v * 1e6))));
 }
 
-/** Observes performance.now() until it has seen `distinct` values or `budgetMs` passed. */
-export function observeClock(now: () => number = () => performance.now(), distinct = 64, budgetMs = 20): Resolution {
+/**
+ * Observes performance.now() until it has seen `distinct` values, `budgetMs` passed, or `maxReads`
+ * readings were taken (a clock that never advances must not hang the run).
+ */
+export function observeClock(
+  now: () => number = () => performance.now(),
+  distinct = 64,
+  budgetMs = 20,
+  maxReads = 5_000_000,
+): Resolution {
   const seen: number[] = [];
   const start = now();
   let last = start;
   seen.push(start);
-  while (seen.length < distinct) {
+  for (let reads = 0; seen.length < distinct && reads < maxReads; reads++) {
     const t = now();
     if (t !== last) {
       seen.push(t);

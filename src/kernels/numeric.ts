@@ -38,7 +38,9 @@ export function f16round(x: number): number {
 /** Deterministic sample of `count` distinct indices in [0, n) (all of them when count >= n). */
 export function sampleIndices(n: number, count: number, seed: number): number[] {
   if (count >= n) return Array.from({ length: n }, (_, i) => i);
-  const set = new Set<number>([0, n - 1]);
+  if (count <= 0) return [];
+  // Both ends first: edge handling is where indexing bugs live.
+  const set = new Set<number>(count >= 2 ? [0, n - 1] : [0]);
   let s = seed >>> 0;
   while (set.size < count) {
     s = mix32(s + 1);

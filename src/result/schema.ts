@@ -238,10 +238,27 @@ export function parseResult(data: unknown): ParseOutcome {
   return { ok: false, error: `invalid result at ${path}: ${issue?.message ?? 'unknown error'}` };
 }
 
-/** Parses result JSON text (size-limited) and validates it. */
+/** UTF-8 length of a string without allocating the encoded bytes. */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4; // surrogate pair
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Parses result JSON text (size-limited, in UTF-8 bytes) and validates it. */
 export function parseResultText(text: string): ParseOutcome {
-  if (text.length > MAX_IMPORT_BYTES) {
-    return { ok: false, error: `result file too large: ${text.length} bytes > ${MAX_IMPORT_BYTES}` };
+  // Every UTF-16 unit is at least one byte, so long text is rejected before counting.
+  const bytes = text.length > MAX_IMPORT_BYTES ? text.length : utf8Length(text);
+  if (bytes > MAX_IMPORT_BYTES) {
+    return { ok: false, error: `result file too large: ${bytes} bytes > ${MAX_IMPORT_BYTES}` };
   }
   let data: unknown;
   try {

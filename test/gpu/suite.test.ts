@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { nodeRuntime } from '../../bench/dawn';
 import { parseResult } from '../../src/result/schema';
-import { type Progress, resultOk, runSuite } from '../../src/suite/run';
+import { type Progress, runSuite } from '../../src/suite/run';
+import { resultOk } from '../../src/result/verdict';
 import { testGpu } from './helpers';
 
 describe('the smoke suite in Node through Dawn', () => {

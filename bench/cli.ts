@@ -1,0 +1,142 @@
+/**
+ * Headless CLI: serves the built page on 127.0.0.1, drives the system Chrome/Chromium through
+ * playwright-core with WebGPU flags, forwards the page console, writes the result JSON and prints a
+ * summary. Exit codes: 0 ok, 1 run or verification failed, 2 usage error / no browser.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { fmtDuration, formats, resultFileName } from '../src/result/formats';
+import { type BenchResult, parseResult } from '../src/result/schema';
+import { resultOk } from '../src/result/verdict';
+import type { Progress } from '../src/suite/run';
+import { USAGE, chromeFlags, parseArgs } from './args';
+import { BrowserNotFoundError, findBrowser } from './browser';
+import { serveStatic } from './serve';
+
+const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+
+/** Writes via a temporary file and rename, so a crash never leaves a half-written result. */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function progressReporter(quiet: boolean) {
+  const tty = process.stderr.isTTY;
+  let lastStep = '';
+  return {
+    update(p: Progress) {
+      if (quiet) return;
+      const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
+      const line = `[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}`;
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else if (p.step !== lastStep) process.stderr.write(`${line}\n`);
+      lastStep = p.step;
+    },
+    done() {
+      if (!quiet && tty) process.stderr.write('\n');
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`tokenbench: ${parsed.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const opts = parsed.options;
+  let executablePath: string;
+  try {
+    executablePath = findBrowser(opts.browser);
+  } catch (e) {
+    if (e instanceof BrowserNotFoundError) {
+      process.stderr.write(`tokenbench: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  let server;
+  try {
+    server = await serveStatic(DIST);
+  } catch (e) {
+    process.stderr.write(`tokenbench: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const flags = chromeFlags(opts, process.getuid?.() === 0);
+  const progress = progressReporter(opts.quiet);
+  let browser: Browser | undefined;
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted++;
+    if (interrupted > 1) {
+      process.stderr.write('\ntokenbench: interrupted twice, exiting without a result\n');
+      process.exit(130);
+    }
+    process.stderr.write('\ntokenbench: cancelling; completed phases will be written (Ctrl-C again to abort)\n');
+    void pageRef?.evaluate(() => window.tokenbenchCancel()).catch(() => undefined);
+  };
+  let pageRef: import('playwright-core').Page | undefined;
+  process.on('SIGINT', onSigint);
+  try {
+    process.stderr.write(`tokenbench: ${executablePath} ${opts.headed ? '(headed)' : '(headless)'} · flags: ${flags.join(' ')}\n`);
+    browser = await chromium.launch({ executablePath, headless: !opts.headed, args: flags, timeout: 120_000 });
+    const page = await browser.newPage();
+    pageRef = page;
+    page.on('console', (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
+    await page.exposeFunction('__tokenbenchProgress', (p: Progress) => progress.update(p));
+    const crashed = new Promise<never>((_, fail) => page.on('crash', () => fail(new Error('the page crashed'))));
+    const url = `${server.url}?suite=${opts.suite}&autorun=1`;
+    await page.goto(url);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`no result within ${opts.timeoutS} s (--timeout)`)), opts.timeoutS * 1000);
+    });
+    let raw: BenchResult;
+    try {
+      raw = await Promise.race([page.evaluate(() => window.tokenbenchResult), crashed, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      progress.done();
+    }
+    const checked = parseResult({ ...raw, runtime: { ...raw.runtime, flags } });
+    if (!checked.ok) {
+      process.stderr.write(`tokenbench: the page produced a result that fails the schema: ${checked.error}\n`);
+      return 1;
+    }
+    const result = checked.result;
+    const out = resolve(opts.out ?? resultFileName(result));
+    writeAtomic(out, formats.json(result));
+    process.stdout.write(formats.text(result));
+    process.stdout.write(`\nresult written to ${out}\n`);
+    const ok = resultOk(result);
+    if (!ok) process.stderr.write('tokenbench: the run did not complete with every figure verified (exit 1)\n');
+    return ok ? 0 : 1;
+  } catch (e) {
+    process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await browser?.close().catch(() => undefined);
+    await server.close();
+  }
+}
+
+const isEntry = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`tokenbench: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

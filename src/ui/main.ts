@@ -1,0 +1,293 @@
+/** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
+import * as Comlink from 'comlink';
+import { adapterLabel, fmtDuration, fmtNs, formats, phaseRows, resultFileName, type Row } from '../result/formats';
+import type { BenchResult, Environment, Phase, TimerInfo } from '../result/schema';
+import type { Progress } from '../suite/run';
+import { resultOk } from '../result/verdict';
+import { SUITES } from '../suite/suites';
+import type { BenchWorkerApi } from '../worker/bench.worker';
+import { append, clear, el } from './dom';
+import { parseParams } from './params';
+
+declare global {
+  interface Window {
+    /**
+     * Resolves with the result of the first run that finishes on this page (autorun or Run button),
+     * whatever its status. The documented hook for automation (the CLI awaits it).
+     */
+    tokenbenchResult: Promise<BenchResult>;
+    /** Set by automation to receive progress events. */
+    __tokenbenchProgress?: (p: Progress) => void;
+    /** Cancels the current run (used by the CLI on Ctrl-C). */
+    tokenbenchCancel: () => void;
+  }
+}
+
+let resolveResult: (r: BenchResult) => void = () => undefined;
+window.tokenbenchResult = new Promise<BenchResult>((r) => (resolveResult = r));
+
+const app = document.getElementById('app') as HTMLElement;
+clear(app);
+
+const notices = el('div', { id: 'notices' });
+const deviceBody = el('div', { id: 'device' }, 'Looking for a WebGPU adapter…');
+const deviceSection = el('section', { 'aria-labelledby': 'device-h' }, el('h2', { id: 'device-h' }, 'Device'), deviceBody);
+
+const suiteSelect = el('select', { id: 'suite', 'aria-label': 'suite' });
+for (const s of Object.values(SUITES)) {
+  append(suiteSelect, el('option', { value: s.name }, `${s.name} — ${s.description}`));
+}
+const runBtn = el('button', { id: 'run', class: 'primary', disabled: true }, 'Run');
+const cancelBtn = el('button', { id: 'cancel', disabled: true }, 'Cancel');
+const exportBtn = el('button', { id: 'export-json', disabled: true }, 'Export JSON');
+const copyBtn = el('button', { id: 'copy-json', disabled: true }, 'Copy JSON');
+const progressBar = el('progress', { id: 'progress', max: '1', value: '0' });
+const progressText = el('div', { id: 'progress-text', class: 'progress-text', 'aria-live': 'polite' });
+const controls = el(
+  'section',
+  { 'aria-labelledby': 'run-h' },
+  el('h2', { id: 'run-h' }, 'Run'),
+  el('div', { class: 'controls' }, el('label', { for: 'suite' }, 'Suite'), suiteSelect, runBtn, cancelBtn, exportBtn, copyBtn),
+  progressBar,
+  progressText,
+);
+
+const resultsBody = el('tbody', { id: 'results-body' });
+const resultsSummary = el('div', { id: 'results-summary', class: 'progress-text' });
+const timerLine = el('div', { id: 'timer-info', class: 'progress-text' });
+const resultsSection = el(
+  'section',
+  { 'aria-labelledby': 'results-h' },
+  el('h2', { id: 'results-h' }, 'Results'),
+  timerLine,
+  el(
+    'table',
+    { id: 'results' },
+    el(
+      'thead',
+      {},
+      el('tr', {}, ...['Phase', 'Test', 'Median', 'p10–p90', 'CV', 'Time / unit', 'Verification'].map((h) => el('th', {}, h))),
+    ),
+    resultsBody,
+  ),
+  resultsSummary,
+);
+
+append(app, notices, deviceSection, controls, resultsSection);
+
+function notice(kind: 'error' | 'warn' | 'info', text: string, id?: string): HTMLElement {
+  const n = el('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status', id }, text);
+  append(notices, n);
+  return n;
+}
+
+function kvTable(rows: Array<[string, string]>): HTMLTableElement {
+  return el('table', { class: 'kv' }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)))));
+}
+
+function renderDevice(env: Environment): void {
+  clear(deviceBody);
+  const a = env.adapter;
+  const subgroups =
+    a.subgroupMinSize !== undefined ? `${a.subgroupMinSize}–${a.subgroupMaxSize ?? '?'}` : 'not reported';
+  append(
+    deviceBody,
+    kvTable([
+      ['Vendor', a.vendor || '(empty)'],
+      ['Architecture', a.architecture || '(empty)'],
+      ['Device', a.device || '(empty)'],
+      ['Description', a.description || '(empty)'],
+      ['isFallbackAdapter', String(a.isFallbackAdapter)],
+      ['Software adapter', env.software.isSoftware ? `yes — ${env.software.reason}` : 'no'],
+      ['Subgroup sizes', subgroups],
+      ['Features (device)', env.deviceFeatures.join(', ') || 'none'],
+      ['User agent', navigator.userAgent],
+    ]),
+  );
+  const names = Object.keys(env.adapterLimits).sort();
+  append(
+    deviceBody,
+    el(
+      'details',
+      {},
+      el('summary', {}, 'Limits: adapter maximum vs granted to the device'),
+      el(
+        'table',
+        { id: 'limits' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'Limit'), el('th', {}, 'Adapter'), el('th', {}, 'Granted'))),
+        el(
+          'tbody',
+          {},
+          ...names.map((n) =>
+            el('tr', {}, el('td', {}, n), el('td', { class: 'num' }, String(env.adapterLimits[n])), el('td', { class: 'num' }, String(env.deviceLimits[n] ?? '—'))),
+          ),
+        ),
+      ),
+    ),
+    el('details', {}, el('summary', {}, 'All adapter features'), el('div', { class: 'features' }, env.adapterFeatures.join(', '))),
+  );
+  if (env.software.isSoftware) {
+    notice(
+      'warn',
+      `Software adapter (${env.software.reason}). Figures measure a CPU emulation of a GPU: use them to check the ` +
+        'harness, never as hardware results.',
+      'software-warning',
+    );
+  }
+}
+
+function appendRows(rows: Row[]): void {
+  for (const r of rows) {
+    append(
+      resultsBody,
+      el(
+        'tr',
+        { class: `state-${r.state}` },
+        el('td', {}, r.phase),
+        el('td', {}, r.test),
+        el('td', { class: 'num value' }, r.value),
+        el('td', { class: 'num' }, r.spread),
+        el('td', { class: 'num' }, r.cv),
+        el('td', { class: 'num' }, r.time),
+        el('td', {}, r.verification),
+      ),
+    );
+  }
+}
+
+function renderTimer(t: TimerInfo): void {
+  timerLine.textContent =
+    `Timer: ${t.source === 'gpu-timestamp' ? 'GPU timestamps' : 'wall clock'}, resolution ${fmtNs(t.resolutionNs)}` +
+    `${t.quantized ? ' (quantised)' : ''}; submit round trip ${fmtNs(t.roundTripNs)}. ${t.notes}`;
+}
+
+function renderProgress(p: Progress): void {
+  progressBar.value = p.fraction;
+  const eta = p.etaMs === null ? 'estimating time left…' : `~${fmtDuration(p.etaMs)} left`;
+  progressText.textContent =
+    `Phase ${p.phaseIndex + 1}/${p.phaseCount} · ${p.phaseTitle} · ${p.step} · ${Math.round(p.fraction * 100)}% · ` +
+    `${fmtDuration(p.elapsedMs)} elapsed · ${eta}`;
+}
+
+let lastResult: BenchResult | null = null;
+let running = false;
+
+function setRunning(on: boolean): void {
+  running = on;
+  runBtn.disabled = on;
+  suiteSelect.disabled = on;
+  cancelBtn.disabled = !on;
+  exportBtn.disabled = on || !lastResult;
+  copyBtn.disabled = on || !lastResult;
+}
+
+const worker = new Worker(new URL('../worker/bench.worker.ts', import.meta.url), { type: 'module', name: 'tokenbench' });
+const api = Comlink.wrap<BenchWorkerApi>(worker);
+
+async function run(): Promise<void> {
+  if (running) return;
+  const suite = suiteSelect.value as keyof typeof SUITES;
+  clear(resultsBody);
+  resultsSummary.textContent = '';
+  progressBar.value = 0;
+  progressText.textContent = `Starting the ${suite} suite…`;
+  setRunning(true);
+  // Progress arrives on its own channel and may trail the result: ignore it once the run has returned.
+  let returned = false;
+  try {
+    const result = await api.run(
+      suite,
+      Comlink.proxy({
+        onProgress: (p: Progress) => {
+          if (returned) return;
+          renderProgress(p);
+          window.__tokenbenchProgress?.(p);
+        },
+        onPhase: (phase: Phase) => appendRows(phaseRows(phase)),
+        onEnvironment: (_env: Environment, timer: TimerInfo) => renderTimer(timer),
+      }),
+    );
+    returned = true;
+    lastResult = result;
+    // Rebuild the table from the final result so it matches the export exactly.
+    clear(resultsBody);
+    appendRows(result.phases.flatMap((p) => phaseRows(p)));
+    const ok = resultOk(result);
+    const v = result.verification;
+    resultsSummary.textContent =
+      `${result.status} · ${ok ? 'all figures verified' : 'NOT all figures are valid (see rows)'} · verification ${v.state} ` +
+      `(${v.passed} passed, ${v.failed} failed) · ${adapterLabel(result)}` +
+      (result.errors.length ? ` · ${result.errors.length} error(s): ${result.errors.map((e) => e.message).join(' | ')}` : '');
+    progressText.textContent = `${result.status === 'completed' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : 'Failed'} in ${fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt))}.`;
+    if (result.status === 'completed') progressBar.value = 1;
+    if (result.status === 'failed') notice('error', result.errors.map((e) => e.message).join('\n'));
+    resolveResult(result);
+  } catch (e) {
+    notice('error', `The benchmark worker failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    setRunning(false);
+  }
+}
+
+function download(): void {
+  if (!lastResult) return;
+  const blob = new Blob([formats.json(lastResult)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: resultFileName(lastResult) });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function copy(): Promise<void> {
+  if (!lastResult) return;
+  try {
+    await navigator.clipboard.writeText(formats.json(lastResult));
+    copyBtn.textContent = 'Copied';
+    setTimeout(() => (copyBtn.textContent = 'Copy JSON'), 1500);
+  } catch (e) {
+    notice('warn', `Could not copy to the clipboard (${e instanceof Error ? e.message : String(e)}); use Export JSON instead.`);
+  }
+}
+
+runBtn.addEventListener('click', () => void run());
+cancelBtn.addEventListener('click', () => {
+  progressText.textContent = 'Cancelling after the current batch…';
+  void api.cancel();
+});
+window.tokenbenchCancel = () => void api.cancel();
+exportBtn.addEventListener('click', download);
+copyBtn.addEventListener('click', () => void copy());
+worker.addEventListener('error', (ev) => notice('error', `Worker error: ${ev.message}`));
+
+async function start(): Promise<void> {
+  const params = parseParams(location.search);
+  if (!params.ok) {
+    notice('error', `${params.error}. Example: ?suite=smoke&autorun=1`, 'params-error');
+  } else {
+    suiteSelect.value = params.suite;
+  }
+  if (!('gpu' in navigator)) {
+    notice(
+      'error',
+      'This browser does not expose WebGPU (navigator.gpu is missing). Use Chrome or Edge 113+, Safari 26+, or ' +
+        'Firefox 141+ on Windows, on https or http://127.0.0.1. On Linux, Chrome needs --enable-unsafe-webgpu.',
+      'no-webgpu',
+    );
+  }
+  const described = await api.describe();
+  if (described.ok) {
+    renderDevice(described.environment);
+    runBtn.disabled = false;
+  } else {
+    clear(deviceBody);
+    append(deviceBody, 'No WebGPU device.');
+    notice('error', described.error, 'no-adapter');
+    // Running still produces a (failed) result, so automation gets an answer.
+    runBtn.disabled = false;
+  }
+  if (params.ok && params.autorun) await run();
+}
+
+void start();

@@ -1,0 +1,31 @@
+/** URL parameters of the bench page. Pure, so it is unit-tested without a DOM. */
+import type { SuiteName } from '../result/schema';
+import { isSuiteName } from '../suite/suites';
+
+export interface PageParams {
+  suite: SuiteName;
+  autorun: boolean;
+}
+
+export type ParamsOutcome = ({ ok: true } & PageParams) | { ok: false; error: string };
+
+const KNOWN = new Set(['suite', 'autorun']);
+const TRUE = new Set(['1', 'true', 'yes', '']);
+const FALSE = new Set(['0', 'false', 'no']);
+
+/** Parses `?suite=smoke|standard&autorun=1`. Unknown keys or values are errors, not silently ignored. */
+export function parseParams(search: string, defaultSuite: SuiteName = 'standard'): ParamsOutcome {
+  const q = new URLSearchParams(search);
+  for (const key of q.keys()) {
+    if (!KNOWN.has(key)) return { ok: false, error: `unknown URL parameter "${key}" (known: suite, autorun)` };
+  }
+  const suite = q.get('suite') ?? defaultSuite;
+  if (!isSuiteName(suite)) return { ok: false, error: `unknown suite "${suite}" in ?suite= (use smoke or standard)` };
+  const auto = q.get('autorun');
+  let autorun = false;
+  if (auto !== null) {
+    if (TRUE.has(auto)) autorun = true;
+    else if (!FALSE.has(auto)) return { ok: false, error: `?autorun= must be 1 or 0, got "${auto}"` };
+  }
+  return { ok: true, suite, autorun };
+}

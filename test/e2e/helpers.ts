@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { chromeFlags } from '../../bench/args';
+import { findBrowser } from '../../bench/browser';
+import { type StaticServer, serveStatic } from '../../bench/serve';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'tokenbench-e2e-'));
+}
+
+/** The built page on a free loopback port (the test command builds dist/ first). */
+export function servePage(): Promise<StaticServer> {
+  return serveStatic(join(ROOT, 'dist'));
+}
+
+/**
+ * Launches the system Chromium like the CLI does. Fails (never skips) when none is installed: the
+ * e2e layer is part of the suite, and .ci/run installs Debian's chromium.
+ */
+export function launch(presets: Array<'default' | 'swiftshader'> = ['swiftshader'], extra: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: findBrowser(null),
+    headless: true,
+    args: chromeFlags({ presets, flags: extra }, process.getuid?.() === 0),
+  });
+}
+
+/** Launches without --enable-unsafe-webgpu: on Linux the page then sees navigator.gpu but no adapter. */
+export function launchWithoutWebGpu(): Promise<Browser> {
+  const args = chromeFlags({ presets: ['default'], flags: [] }, process.getuid?.() === 0).filter((f) => f !== '--enable-unsafe-webgpu');
+  return chromium.launch({ executablePath: findBrowser(null), headless: true, args });
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI (bench/cli.ts through tsx) as a child process. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => ok({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { StaticServer } from '../../bench/serve';
+import { parseResultText } from '../../src/result/schema';
+import type { BenchResult } from '../../src/result/schema';
+import { launch, launchWithoutWebGpu, servePage } from './helpers';
+
+let server: StaticServer;
+beforeAll(async () => {
+  server = await servePage();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('bench page in headless Chromium', () => {
+  test('device panel shows the adapter; Run fills the table; Export JSON downloads a valid result', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const context = await browser.newContext({ acceptDownloads: true });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.locator('#device').getByText('swiftshader').first().waitFor({ timeout: 60_000 });
+      await expect(page.locator('#software-warning').textContent()).resolves.toMatch(/Software adapter/);
+      await page.locator('#suite').selectOption('smoke');
+      await page.locator('#run').click();
+      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      expect(result.status).toBe('completed');
+      expect(result.verification.state).toBe('passed');
+      await expect(page.locator('#results-body tr').count()).resolves.toBeGreaterThanOrEqual(6);
+      await expect(page.locator('#results-body').textContent()).resolves.toMatch(/GFLOP\/s/);
+      await expect(page.locator('#progress-text').textContent()).resolves.toMatch(/Finished/);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-json').click()]);
+      expect(download.suggestedFilename()).toMatch(/^tokenbench-smoke-.*\.json$/);
+      const path = await download.path();
+      const parsed = parseResultText(readFileSync(path, 'utf8'));
+      expect(parsed.ok, parsed.ok ? '' : parsed.error).toBe(true);
+      if (parsed.ok) expect(parsed.result.startedAt).toBe(result.startedAt);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('Cancel stops the run and keeps the finished measurements', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.locator('#device').getByText('swiftshader').first().waitFor({ timeout: 60_000 });
+      await page.locator('#suite').selectOption('smoke');
+      // Cancel as soon as the second step starts.
+      await page.exposeFunction('__tokenbenchProgress', async (p: { stepsDone: number }) => {
+        if (p.stepsDone === 1) await page.locator('#cancel').click();
+      });
+      await page.locator('#run').click();
+      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      expect(result.status).toBe('cancelled');
+      expect(result.phases[0]?.state).toBe('cancelled');
+      expect(result.phases[0]?.measurements.length).toBeGreaterThanOrEqual(1);
+      expect(result.phases[1]?.state).toBe('skipped');
+      await expect(page.locator('#export-json').isEnabled()).resolves.toBe(true);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('without a WebGPU adapter the page says so plainly and throws nothing', async () => {
+    const browser = await launchWithoutWebGpu();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(`${server.url}?suite=smoke&autorun=1`);
+      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      expect(result.status).toBe('failed');
+      await expect(page.locator('#no-adapter').textContent()).resolves.toMatch(/requestAdapter\(\) returned null/);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('a bad URL parameter is reported on the page and nothing autoruns', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}?suite=galactic&autorun=1`);
+      await expect(page.locator('#params-error').textContent()).resolves.toMatch(/unknown suite "galactic"/);
+      await page.locator('#run:not([disabled])').waitFor({ timeout: 60_000 });
+      await expect(page.locator('#progress-text').textContent()).resolves.toBe('');
+    } finally {
+      await browser.close();
+    }
+  });
+});

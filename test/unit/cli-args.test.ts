@@ -1,0 +1,87 @@
+import { describe, expect, test } from 'vitest';
+import { BASE_FLAGS, PRESETS, chromeFlags, parseArgs } from '../../bench/args';
+import { BrowserNotFoundError, candidatePaths, findBrowser } from '../../bench/browser';
+
+describe('CLI argument parsing', () => {
+  test('defaults', () => {
+    const p = parseArgs([]);
+    expect(p).toEqual({
+      kind: 'run',
+      options: { suite: 'standard', out: null, browser: null, presets: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false },
+    });
+  });
+
+  test('`run` is the default subcommand', () => {
+    expect(parseArgs(['run', '--suite', 'smoke'])).toEqual(parseArgs(['--suite', 'smoke']));
+  });
+
+  test.each([
+    [['--suite', 'smoke'], { suite: 'smoke' }],
+    [['--suite=smoke'], { suite: 'smoke' }],
+    [['--out', 'r.json'], { out: 'r.json' }],
+    [['--browser', '/x/chrome'], { browser: '/x/chrome' }],
+    [['--preset', 'gpu,unquantized'], { presets: ['gpu', 'unquantized'] }],
+    [['--flags', '--a --b=1', '--flags', '--c'], { flags: ['--a', '--b=1', '--c'] }],
+    [['--headed', '--quiet'], { headed: true, quiet: true }],
+    [['--timeout', '90'], { timeoutS: 90 }],
+  ])('%j', (argv, expected) => {
+    const p = parseArgs(argv);
+    expect(p.kind).toBe('run');
+    if (p.kind === 'run') expect(p.options).toMatchObject(expected);
+  });
+
+  test.each([
+    [['--suite', 'nope'], /unknown suite "nope"/],
+    [['--suite'], /--suite needs a value/],
+    [['--preset', 'warp9'], /unknown preset "warp9"/],
+    [['--preset', ','], /at least one name/],
+    [['--timeout', 'soon'], /positive number/],
+    [['--timeout', '0'], /positive number/],
+    [['--what'], /unknown option "--what"/],
+    [['extra'], /unexpected argument "extra"/],
+    [['--out='], /--out needs a file path/],
+  ])('rejects %j', (argv, message) => {
+    const p = parseArgs(argv);
+    expect(p.kind).toBe('error');
+    if (p.kind === 'error') expect(p.message).toMatch(message);
+  });
+
+  test.each([['-h'], ['--help']])('%s asks for help', (flag) => {
+    expect(parseArgs([flag]).kind).toBe('help');
+  });
+});
+
+describe('Chromium flags', () => {
+  test('base flags enable WebGPU and stop background throttling', () => {
+    const f = chromeFlags({ presets: ['default'], flags: [] }, false);
+    expect(f).toEqual(BASE_FLAGS);
+    expect(f).toContain('--enable-unsafe-webgpu');
+    expect(f).toContain('--disable-renderer-backgrounding');
+  });
+
+  test('presets combine, root adds --no-sandbox, duplicates collapse', () => {
+    const f = chromeFlags({ presets: ['gpu', 'unquantized'], flags: ['--enable-unsafe-webgpu', '--x'] }, true);
+    for (const flag of [...PRESETS.gpu, ...PRESETS.unquantized, '--x', '--no-sandbox']) expect(f).toContain(flag);
+    expect(f.filter((x) => x === '--enable-unsafe-webgpu')).toHaveLength(1);
+  });
+});
+
+describe('browser discovery', () => {
+  test.each(['linux', 'darwin', 'win32'] as const)('has candidate paths on %s', (platform) => {
+    expect(candidatePaths(platform, { PROGRAMFILES: 'C:\\Program Files' }).length).toBeGreaterThan(0);
+  });
+
+  test('an explicit path that is not executable is an error naming it', () => {
+    expect(() => findBrowser('/definitely/not/here')).toThrow(BrowserNotFoundError);
+    expect(() => findBrowser('/definitely/not/here')).toThrow(/\/definitely\/not\/here/);
+  });
+
+  test('CHROME_PATH is honoured and checked', () => {
+    expect(() => findBrowser(null, { CHROME_PATH: '/nope/chrome' })).toThrow(/CHROME_PATH=\/nope\/chrome/);
+  });
+
+  test('nothing found gives install advice', () => {
+    // macOS install paths do not exist on the Linux CI machine.
+    expect(() => findBrowser(null, {}, 'darwin')).toThrow(/apt-get install chromium/);
+  });
+});
