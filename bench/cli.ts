@@ -27,8 +27,10 @@ export function writeAtomic(path: string, text: string): void {
 function progressReporter(quiet: boolean) {
   const tty = process.stderr.isTTY;
   let lastStep = '';
+  let lastFraction: number | undefined;
   return {
     update(p: Progress) {
+      lastFraction = p.fraction;
       if (quiet) return;
       const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
       const line = `[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}`;
@@ -36,8 +38,15 @@ function progressReporter(quiet: boolean) {
       else if (p.step !== lastStep) process.stderr.write(`${line}\n`);
       lastStep = p.step;
     },
-    done() {
-      if (!quiet && tty) process.stderr.write('\n');
+    /** Progress events may trail the result (separate channel), so the final line comes from the result. */
+    done(result?: BenchResult) {
+      if (quiet) return;
+      if (tty) process.stderr.write('\r\x1b[2K');
+      if (result) {
+        const pct = result.status === 'completed' ? 100 : Math.round((lastFraction ?? 0) * 100);
+        const took = fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt));
+        process.stderr.write(`[${String(pct).padStart(3)}%] ${result.status} in ${took}\n`);
+      }
     },
   };
 }
@@ -100,12 +109,12 @@ export async function main(argv: string[]): Promise<number> {
     const timedOut = new Promise<never>((_, fail) => {
       timer = setTimeout(() => fail(new Error(`no result within ${opts.timeoutS} s (--timeout)`)), opts.timeoutS * 1000);
     });
-    let raw: BenchResult;
+    let raw: BenchResult | undefined;
     try {
       raw = await Promise.race([page.evaluate(() => window.tokenbenchResult), crashed, timedOut]);
     } finally {
       clearTimeout(timer);
-      progress.done();
+      progress.done(raw);
     }
     const checked = parseResult({ ...raw, runtime: { ...raw.runtime, flags } });
     if (!checked.ok) {

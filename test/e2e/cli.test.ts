@@ -25,7 +25,8 @@ describe('headless CLI', () => {
     // Summary table and software label on stdout, progress on stderr.
     expect(run.stdout).toMatch(/SOFTWARE ADAPTER/);
     expect(run.stdout).toMatch(/matmul f32 127x129x131/);
-    expect(run.stderr).toMatch(/\[100%\]/);
+    expect(run.stderr).toMatch(/\[\s*\d+%\] Roofline probes · read bandwidth/);
+    expect(run.stderr).toMatch(/\[100%\] completed in/);
   });
 
   test.each([
