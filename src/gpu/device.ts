@@ -165,13 +165,9 @@ export async function acquireGpu(gpu: GPU | undefined, opts: AcquireOptions = {}
   return ctx;
 }
 
-export function hasFeature(ctx: GpuContext, feature: string): boolean {
-  return ctx.device.features.has(feature);
-}
-
 /** Capability check with a message the user can act on. */
-export function assertFeature(ctx: GpuContext, feature: string, consequence: string): void {
-  if (!hasFeature(ctx, feature)) {
+export function assertFeature(device: GPUDevice, feature: string, consequence: string): void {
+  if (!device.features.has(feature)) {
     throw new CapabilityError(`${feature} not supported by this adapter: ${consequence}`);
   }
 }

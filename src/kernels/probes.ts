@@ -7,6 +7,7 @@ import copyWgsl from '../../shaders/copy_bandwidth.wgsl?raw';
 import fmaWgsl from '../../shaders/fma_peak.wgsl?raw';
 import readWgsl from '../../shaders/read_bandwidth.wgsl?raw';
 import { type Resources, createBuffer, createUniform, readBuffer, readBufferChunks } from '../gpu/buffers';
+import { assertFeature } from '../gpu/device';
 import { fillTemplate, getPipeline } from '../gpu/wgsl';
 import type { Verification } from '../result/schema';
 import { fillConst, fillHash } from './fill';
@@ -169,6 +170,7 @@ export async function createFmaProbe(
   opts: ProbeOptions,
 ): Promise<BenchKernel> {
   const label = `fma_peak_${cfg.precision}`;
+  if (cfg.precision === 'f16') assertFeature(device, 'shader-f16', 'f16 FMA peak skipped');
   const code = fillTemplate(fmaWgsl, {
     enable: cfg.precision === 'f16' ? 'enable f16;' : '',
     T: cfg.precision,

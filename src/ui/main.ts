@@ -1,7 +1,7 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
 import { adapterLabel, fmtDuration, fmtNs, formats, phaseRows, resultFileName, type Row } from '../result/formats';
-import type { BenchResult, Environment, Phase, TimerInfo } from '../result/schema';
+import { type BenchResult, type Environment, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../result/schema';
 import type { Progress } from '../suite/run';
 import { resultOk } from '../result/verdict';
 import { SUITES } from '../suite/suites';
@@ -52,6 +52,7 @@ const controls = el(
   progressText,
 );
 
+const importInput = el('input', { id: 'import-json', type: 'file', accept: 'application/json,.json', 'aria-label': 'Open a result JSON file' });
 const resultsBody = el('tbody', { id: 'results-body' });
 const resultsSummary = el('div', { id: 'results-summary', class: 'progress-text' });
 const timerLine = el('div', { id: 'timer-info', class: 'progress-text' });
@@ -59,6 +60,7 @@ const resultsSection = el(
   'section',
   { 'aria-labelledby': 'results-h' },
   el('h2', { id: 'results-h' }, 'Results'),
+  el('div', { class: 'controls' }, el('label', { for: 'import-json' }, 'Open a result JSON:'), importInput),
   timerLine,
   el(
     'table',
@@ -130,7 +132,7 @@ function renderDevice(env: Environment): void {
     notice(
       'warn',
       `Software adapter (${env.software.reason}). Figures measure a CPU emulation of a GPU: use them to check the ` +
-        'harness, never as hardware results.',
+        'harness, never as hardware results. The standard suite takes hours here; smoke is selected unless the URL asks otherwise.',
       'software-warning',
     );
   }
@@ -209,15 +211,7 @@ async function run(): Promise<void> {
     );
     returned = true;
     lastResult = result;
-    // Rebuild the table from the final result so it matches the export exactly.
-    clear(resultsBody);
-    appendRows(result.phases.flatMap((p) => phaseRows(p)));
-    const ok = resultOk(result);
-    const v = result.verification;
-    resultsSummary.textContent =
-      `${result.status} · ${ok ? 'all figures verified' : 'NOT all figures are valid (see rows)'} · verification ${v.state} ` +
-      `(${v.passed} passed, ${v.failed} failed) · ${adapterLabel(result)}` +
-      (result.errors.length ? ` · ${result.errors.length} error(s): ${result.errors.map((e) => e.message).join(' | ')}` : '');
+    showResult(result, 'this run');
     progressText.textContent = `${result.status === 'completed' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : 'Failed'} in ${fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt))}.`;
     if (result.status === 'completed') progressBar.value = 1;
     if (result.status === 'failed') notice('error', result.errors.map((e) => e.message).join('\n'));
@@ -227,6 +221,36 @@ async function run(): Promise<void> {
   } finally {
     setRunning(false);
   }
+}
+
+/** Renders a whole result (a finished run or an imported file) into the table, from the result alone. */
+function showResult(result: BenchResult, source: string): void {
+  clear(resultsBody);
+  appendRows(result.phases.flatMap((p) => phaseRows(p)));
+  if (result.timer) renderTimer(result.timer);
+  else timerLine.textContent = 'Timer: none (no device)';
+  const ok = resultOk(result);
+  const v = result.verification;
+  resultsSummary.textContent =
+    `${source}: ${result.status} · ${ok ? 'all figures verified' : 'NOT all figures are valid (see rows)'} · verification ${v.state} ` +
+    `(${v.passed} passed, ${v.failed} failed) · ${adapterLabel(result)} · tokenbench ${result.tool.version}` +
+    (result.errors.length ? ` · ${result.errors.length} error(s): ${result.errors.map((e) => e.message).join(' | ')}` : '');
+}
+
+async function importFile(file: File): Promise<void> {
+  document.getElementById('import-error')?.remove();
+  if (file.size > MAX_IMPORT_BYTES) {
+    notice('error', `${file.name}: file too large (${file.size} bytes > ${MAX_IMPORT_BYTES})`, 'import-error');
+    return;
+  }
+  const parsed = parseResultText(await file.text());
+  if (!parsed.ok) {
+    notice('error', `${file.name}: ${parsed.error}`, 'import-error');
+    return;
+  }
+  lastResult = parsed.result;
+  showResult(parsed.result, `imported ${file.name}`);
+  setRunning(running);
 }
 
 function download(): void {
@@ -258,6 +282,11 @@ cancelBtn.addEventListener('click', () => {
 });
 window.tokenbenchCancel = () => void api.cancel();
 exportBtn.addEventListener('click', download);
+importInput.addEventListener('change', () => {
+  const file = importInput.files?.[0];
+  if (file) void importFile(file);
+  importInput.value = '';
+});
 copyBtn.addEventListener('click', () => void copy());
 worker.addEventListener('error', (ev) => notice('error', `Worker error: ${ev.message}`));
 
@@ -279,6 +308,9 @@ async function start(): Promise<void> {
   const described = await api.describe();
   if (described.ok) {
     renderDevice(described.environment);
+    if (described.environment.software.isSoftware && !new URLSearchParams(location.search).has('suite')) {
+      suiteSelect.value = 'smoke';
+    }
     runBtn.disabled = false;
   } else {
     clear(deviceBody);

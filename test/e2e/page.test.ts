@@ -38,6 +38,21 @@ describe('bench page in headless Chromium', () => {
       const parsed = parseResultText(readFileSync(path, 'utf8'));
       expect(parsed.ok, parsed.ok ? '' : parsed.error).toBe(true);
       if (parsed.ok) expect(parsed.result.startedAt).toBe(result.startedAt);
+
+      // The exported file opens again on a fresh page; a corrupted one is rejected with the JSON path.
+      const viewer = await context.newPage();
+      await viewer.goto(server.url);
+      await viewer.locator('#import-json').setInputFiles(path);
+      await viewer.locator('#results-summary').getByText(/imported .*: completed/).waitFor();
+      await expect(viewer.locator('#results-body tr').count()).resolves.toBeGreaterThanOrEqual(6);
+      const broken = JSON.parse(readFileSync(path, 'utf8')) as { phases: Array<{ measurements: Array<{ state: string }> }> };
+      broken.phases[0]!.measurements[0]!.state = 'fabulous';
+      await viewer.locator('#import-json').setInputFiles({
+        name: 'broken.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify(broken)),
+      });
+      await expect(viewer.locator('#import-error').textContent()).resolves.toMatch(/broken\.json: invalid result at \$\.phases\[0\]\.measurements\[0\]/);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
