@@ -1,0 +1,68 @@
+/** Allocation and byte accounting of weight tensors (see the layout in types.ts). */
+import { type Resources, createBuffer } from '../gpu/buffers';
+import { QBLOCK, type QTensor, type QTensorPart, type WeightFormat } from './types';
+
+/** Bytes of weight data (without scales) for `n` weights. */
+export function dataBytes(format: WeightFormat, n: number): number {
+  switch (format) {
+    case 'f32':
+      return 4 * n;
+    case 'f16':
+      return 2 * n;
+    case 'q8_0':
+      return n;
+    case 'q4_0':
+      return n / 2;
+  }
+}
+
+/** Bytes of f16 scales for `n` weights (quantised formats only). */
+export function scaleBytes(format: WeightFormat, n: number): number {
+  return format === 'q8_0' || format === 'q4_0' ? (2 * n) / QBLOCK : 0;
+}
+
+/** Exact bytes a rows x cols matrix occupies in `format` (f32 4, f16 2, q8_0 34/32, q4_0 18/32 per weight). */
+export function tensorBytes(format: WeightFormat, rows: number, cols: number): number {
+  const n = rows * cols;
+  return dataBytes(format, n) + scaleBytes(format, n);
+}
+
+/** Column-count requirement of our kernels for a format (blocks of 32; 8 weights per thread step). */
+export function colsMultiple(format: WeightFormat): number {
+  return format === 'q8_0' || format === 'q4_0' ? QBLOCK : 8;
+}
+
+/** Rows per part so each part's data buffer stays within `maxBindingBytes`. */
+export function rowsPerPart(format: WeightFormat, cols: number, maxBindingBytes: number): number {
+  const perRow = dataBytes(format, cols);
+  const rows = Math.floor(maxBindingBytes / perRow);
+  if (rows < 1) throw new Error(`one row of ${cols} ${format} weights (${perRow} bytes) exceeds the binding limit ${maxBindingBytes}`);
+  return rows;
+}
+
+/** Allocates a tensor's GPU buffers (uninitialised; fill them with the weight generator). */
+export function allocTensor(
+  device: GPUDevice,
+  res: Resources,
+  label: string,
+  format: WeightFormat,
+  rows: number,
+  cols: number,
+  maxBindingBytes: number,
+): QTensor {
+  const m = colsMultiple(format);
+  if (cols % m !== 0) throw new Error(`${label}: ${cols} columns is not a multiple of ${m} (needed by ${format})`);
+  const step = rowsPerPart(format, cols, maxBindingBytes);
+  const parts: QTensorPart[] = [];
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const n = Math.min(step, rows - r0);
+    const p = parts.length;
+    parts.push({
+      rowStart: r0,
+      rows: n,
+      data: createBuffer(device, res, `${label}.part${p}.data`, dataBytes(format, n * cols)),
+      scales: scaleBytes(format, 1) > 0 ? createBuffer(device, res, `${label}.part${p}.scales`, scaleBytes(format, n * cols)) : null,
+    });
+  }
+  return { label, format, rows, cols, parts };
+}
