@@ -21,14 +21,17 @@ export class Resources {
   }
 }
 
-export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Storage usage, read lazily: importing this module must not need WebGPU globals (pure code imports it too). */
+function storageUsage(): GPUBufferUsageFlags {
+  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+}
 
 export function createBuffer(
   device: GPUDevice,
   res: Resources,
   label: string,
   size: number,
-  usage: GPUBufferUsageFlags = STORAGE,
+  usage: GPUBufferUsageFlags = storageUsage(),
 ): GPUBuffer {
   return res.track(device.createBuffer({ label, size: Math.max(16, alignTo(size, 4)), usage }));
 }

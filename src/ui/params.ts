@@ -1,15 +1,18 @@
 /** URL parameters of the bench page. Pure, so it is unit-tested without a DOM. */
-import type { SuiteName } from '../result/schema';
+import type { GenerationConfig, SuiteName } from '../result/schema';
+import { GENERATION_KEYS, parseGenerationOverrides } from '../suite/overrides';
 import { isSuiteName } from '../suite/suites';
 
 export interface PageParams {
   suite: SuiteName;
   autorun: boolean;
+  /** Generation settings given in the URL (models, formats, prompt, gen, depths, batches, gen-reps). */
+  generation: Partial<GenerationConfig>;
 }
 
 export type ParamsOutcome = ({ ok: true } & PageParams) | { ok: false; error: string };
 
-const KNOWN = new Set(['suite', 'autorun']);
+const KNOWN = new Set<string>(['suite', 'autorun', ...GENERATION_KEYS]);
 const TRUE = new Set(['1', 'true', 'yes', '']);
 const FALSE = new Set(['0', 'false', 'no']);
 
@@ -17,7 +20,7 @@ const FALSE = new Set(['0', 'false', 'no']);
 export function parseParams(search: string, defaultSuite: SuiteName = 'standard'): ParamsOutcome {
   const q = new URLSearchParams(search);
   for (const key of q.keys()) {
-    if (!KNOWN.has(key)) return { ok: false, error: `unknown URL parameter "${key}" (known: suite, autorun)` };
+    if (!KNOWN.has(key)) return { ok: false, error: `unknown URL parameter "${key}" (known: ${[...KNOWN].join(', ')})` };
   }
   const suite = q.get('suite') ?? defaultSuite;
   if (!isSuiteName(suite)) return { ok: false, error: `unknown suite "${suite}" in ?suite= (use smoke or standard)` };
@@ -27,5 +30,7 @@ export function parseParams(search: string, defaultSuite: SuiteName = 'standard'
     if (TRUE.has(auto)) autorun = true;
     else if (!FALSE.has(auto)) return { ok: false, error: `?autorun= must be 1 or 0, got "${auto}"` };
   }
-  return { ok: true, suite, autorun };
+  const generation = parseGenerationOverrides((k) => q.get(k));
+  if (!generation.ok) return { ok: false, error: generation.error };
+  return { ok: true, suite, autorun, generation: generation.value };
 }
