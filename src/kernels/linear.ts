@@ -1,0 +1,321 @@
+/**
+ * Linear layer y = x · Wᵀ (+ bias) (+= into y in residual mode) for every weight format
+ * (shaders/linear.wgsl), with its run-time check against the float64 CPU reference.
+ */
+import linearWgsl from '../../shaders/linear.wgsl?raw';
+import { Resources, createBuffer, createUniform, readBuffer } from '../gpu/buffers';
+import { fillTemplate, getPipeline } from '../gpu/wgsl';
+import { allocTensor, colsMultiple, dataBytes } from '../model/qtensor';
+import { type Op, type QTensor, WEIGHT_FORMATS, type WeightFormat } from '../model/types';
+import type { Verification } from '../result/schema';
+import { fillConst, fillHash } from './fill';
+import { linearRef } from './linear.ref';
+import { relativeL2 } from './matmul.ref';
+import { hashValue } from './numeric';
+import { runOnce } from './types';
+import { ampLog2For, generateWeights } from './weights';
+import { dequantRows } from './weights.ref';
+
+/** Threads per workgroup; they split K in steps of 8 weights (power of two: tree reduction). */
+const WG = 64;
+/** Output rows per workgroup: each x vector loaded serves this many rows. */
+const ROWS = 2;
+/** Token tiles compiled per layer; bind() picks the smallest that holds all rows (up to 8), so a decode
+ *  step of one token does no work for absent tokens. Must stay within MAX_TT in the shader. */
+const TOKEN_TILES = [1, 2, 4, 8] as const;
+/** Most tokens one call handles (prefill prompts). */
+export const LINEAR_MAX_ROWS = 1024;
+
+/**
+ * Relative L2 error allowed against the float64 reference. Weights and x are exact f32 values, so the
+ * only error is f32 rounding of products and partial sums (~1e-7 at the checked K); 1e-5 leaves room
+ * for FMA contraction and another summation order, while one wrong block, scale or row (>= 1e-2 at the
+ * checked sizes) fails clearly.
+ */
+export const LINEAR_REL_L2_THRESHOLD = 1e-5;
+
+export interface LinearConfig {
+  format: WeightFormat;
+  /** Inputs per token: multiple of 8 (f32, f16) or 32 (q8_0, q4_0). */
+  K: number;
+  /** Outputs per token (any count). */
+  N: number;
+  bias: boolean;
+  /** y[t, n] += result (o_proj/down into the residual stream) instead of y = result. */
+  residual: boolean;
+}
+
+export interface LinearArgs {
+  /** f32 [rows, K], token-major. */
+  x: GPUBuffer;
+  /** [N, K] in cfg.format. */
+  w: QTensor;
+  /** f32 [rows, N]; read too in residual mode. */
+  y: GPUBuffer;
+  /** f32 [N], when cfg.bias. */
+  bias?: GPUBuffer;
+  /** Tokens, 1..LINEAR_MAX_ROWS. */
+  rows: number;
+}
+
+export interface Linear {
+  /** Creates bind groups and uniforms once; the Op only sets them and dispatches (one dispatch per part). */
+  bind(args: LinearArgs, res: Resources): Op;
+}
+
+/** Per format: bindings 1 (data) and 2 (scales) and load_w(row, s) = weights 8s..8s+7 of a part's row. */
+const WEIGHT_CODE: Record<WeightFormat, string> = {
+  f32: `
+@group(0) @binding(1) var<storage, read> w_data: array<vec4<f32>>;
+
+fn load_w(row: u32, s: u32) -> W8 {
+  let b = row * (params.K / 4u) + 2u * s;
+  return W8(w_data[b], w_data[b + 1u]);
+}`,
+  f16: `
+@group(0) @binding(1) var<storage, read> w_data: array<vec4<u32>>;
+
+fn load_w(row: u32, s: u32) -> W8 {
+  let q = w_data[row * (params.K / 8u) + s];
+  return W8(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
+}`,
+  q8_0: `
+@group(0) @binding(1) var<storage, read> w_data: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read> w_scales: array<u32>;
+
+fn block_scale(block: u32) -> f32 {
+  return unpack2x16float(w_scales[block >> 1u])[block & 1u];
+}
+
+// Four int8 (byte j = element j) sign-extended by arithmetic shifts.
+fn i8x4(v: u32) -> vec4<f32> {
+  let s = bitcast<i32>(v);
+  return vec4<f32>(vec4<i32>(s << 24u, s << 16u, s << 8u, s) >> vec4<u32>(24u));
+}
+
+fn load_w(row: u32, s: u32) -> W8 {
+  let q = w_data[row * (params.K / 8u) + s];
+  let d = block_scale(row * (params.K / 32u) + s / 4u);
+  return W8(d * i8x4(q.x), d * i8x4(q.y));
+}`,
+  q4_0: `
+@group(0) @binding(1) var<storage, read> w_data: array<u32>;
+@group(0) @binding(2) var<storage, read> w_scales: array<u32>;
+
+fn block_scale(block: u32) -> f32 {
+  return unpack2x16float(w_scales[block >> 1u])[block & 1u];
+}
+
+fn load_w(row: u32, s: u32) -> W8 {
+  let q = vec4<u32>(w_data[row * (params.K / 8u) + s]);
+  let d = block_scale(row * (params.K / 32u) + s / 4u);
+  let lo = vec4<f32>((q >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u));
+  let hi = vec4<f32>((q >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(15u));
+  return W8(d * (lo - 8.0), d * (hi - 8.0));
+}`,
+};
+
+const BIAS_CODE = {
+  with: `
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+fn add_bias(n: u32, v: f32) -> f32 {
+  return v + bias[n];
+}`,
+  without: `
+fn add_bias(n: u32, v: f32) -> f32 {
+  return v;
+}`,
+};
+
+/** Smallest compiled token tile holding `rows` tokens (8 for 8 or more: several tiles along z). */
+function tokenTile(rows: number): number {
+  return TOKEN_TILES.find((t) => t >= rows) ?? TOKEN_TILES[TOKEN_TILES.length - 1]!;
+}
+
+/** Compiles the layer's pipelines (one per token tile); bind() then ties them to buffers. */
+export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promise<Linear> {
+  const { format, K, N } = cfg;
+  const label = `linear_${format}`;
+  const m = colsMultiple(format);
+  if (!(Number.isInteger(K) && K > 0 && K % m === 0)) throw new Error(`${label}: K=${K} must be a positive multiple of ${m}`);
+  if (!(Number.isInteger(N) && N > 0)) throw new Error(`${label}: N=${N} must be a positive integer`);
+  const code = fillTemplate(linearWgsl, { weights: WEIGHT_CODE[format], bias: BIAS_CODE[cfg.bias ? 'with' : 'without'] });
+  const pipelines = new Map<number, GPUComputePipeline>();
+  await Promise.all(
+    TOKEN_TILES.map(async (tt) => {
+      const constants = { WG, ROWS, TT: tt, RESIDUAL: cfg.residual ? 1 : 0 };
+      pipelines.set(tt, await getPipeline(device, { label, code, constants }));
+    }),
+  );
+  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  const maxBinding = device.limits.maxStorageBufferBindingSize;
+
+  return {
+    bind({ x, w, y, bias, rows }: LinearArgs, res: Resources): Op {
+      const fail = (why: string): never => {
+        throw new Error(`${label}: ${why}`);
+      };
+      if (!(Number.isInteger(rows) && rows >= 1 && rows <= LINEAR_MAX_ROWS)) fail(`rows=${rows} outside 1..${LINEAR_MAX_ROWS}`);
+      if (w.format !== format || w.rows !== N || w.cols !== K) {
+        fail(`weights ${w.label} are ${w.format} [${w.rows}, ${w.cols}], expected ${format} [${N}, ${K}]`);
+      }
+      if (cfg.bias !== (bias !== undefined)) fail(cfg.bias ? 'a bias buffer is required' : 'bias given to a layer built without bias');
+      const xBytes = rows * K * 4;
+      const yBytes = rows * N * 4;
+      if (x.size < xBytes) fail(`x (${x.label}) has ${x.size} bytes, needs ${xBytes}`);
+      if (y.size < yBytes) fail(`y (${y.label}) has ${y.size} bytes, needs ${yBytes}`);
+      if (bias && bias.size < N * 4) fail(`bias (${bias.label}) has ${bias.size} bytes, needs ${N * 4}`);
+      if (Math.max(xBytes, yBytes) > maxBinding) fail(`x or y exceeds maxStorageBufferBindingSize ${maxBinding}: split the tokens`);
+
+      const tt = tokenTile(rows);
+      const pipeline = pipelines.get(tt) ?? fail(`no pipeline for token tile ${tt}`);
+      const tokenTiles = Math.ceil(rows / tt);
+      const layout = pipeline.getBindGroupLayout(0);
+      const dispatches = w.parts.map((part, p) => {
+        const groups = Math.ceil(part.rows / ROWS);
+        const gx = Math.min(groups, maxGroups);
+        const gy = Math.ceil(groups / gx);
+        const uniform = createUniform(
+          device,
+          res,
+          `${label}.part${p}.params`,
+          new Uint32Array([K, N, rows, part.rowStart, part.rows, gx, 0, 0]).buffer,
+        );
+        const entries: GPUBindGroupEntry[] = [
+          { binding: 0, resource: { buffer: x, size: xBytes } },
+          { binding: 1, resource: { buffer: part.data } },
+          { binding: 3, resource: { buffer: y, size: yBytes } },
+          { binding: 5, resource: { buffer: uniform } },
+        ];
+        if (part.scales) entries.push({ binding: 2, resource: { buffer: part.scales } });
+        if (bias) entries.push({ binding: 4, resource: { buffer: bias, size: N * 4 } });
+        const group = device.createBindGroup({ label: `${label}.part${p}.bind`, layout, entries });
+        return { group, gx, gy };
+      });
+      return {
+        label,
+        encode(pass: GPUComputePassEncoder) {
+          pass.setPipeline(pipeline);
+          for (const d of dispatches) {
+            pass.setBindGroup(0, d.group);
+            pass.dispatchWorkgroups(d.gx, d.gy, tokenTiles);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** One verification case: a layer shape, its mode and how many row-parts its weights are split into. */
+export interface LinearCase extends LinearConfig {
+  rows: number;
+  parts: number;
+}
+
+/** Sizes of the run-time check: odd N, K a few steps long, every token tile, each mode, a split tensor. */
+const CHECK_SHAPES: ReadonlyArray<Omit<LinearCase, 'format'>> = [
+  { K: 96, N: 37, rows: 1, bias: false, residual: false, parts: 1 },
+  { K: 64, N: 130, rows: 9, bias: true, residual: false, parts: 1 },
+  { K: 96, N: 37, rows: 3, bias: false, residual: true, parts: 1 },
+  { K: 64, N: 130, rows: 17, bias: false, residual: false, parts: 3 },
+];
+
+/** Every format with every check shape. */
+export const LINEAR_CHECK_CASES: readonly LinearCase[] = WEIGHT_FORMATS.flatMap((format) => CHECK_SHAPES.map((s) => ({ format, ...s })));
+
+export function describeLinearCase(c: LinearCase): string {
+  const mode = [c.bias ? '+bias' : '', c.residual ? 'residual' : '', c.parts > 1 ? `${c.parts} parts` : ''].filter(Boolean).join(' ');
+  return `${c.format} ${c.rows}x${c.K}->${c.N}${mode ? ` ${mode}` : ''}`;
+}
+
+const CHECK_SEED = 0x11ea4;
+
+/**
+ * Runs one case on random x (and bias, and y for residual mode; otherwise y is poisoned with NaN) and
+ * compares y with linearRef on the dequantised weights. `replace` swaps the layer's Op (tests pass one
+ * that skips the dispatch to prove the check can fail).
+ */
+export async function verifyLinear(
+  device: GPUDevice,
+  c: LinearCase,
+  timeoutMs: number,
+  replace?: (op: Op) => Op,
+): Promise<Verification> {
+  const res = new Resources();
+  try {
+    const seed = (CHECK_SEED + c.K * 7919 + c.N * 104729 + c.rows) >>> 0;
+    const ampLog2 = ampLog2For(c.K);
+    const rowsPerPart = Math.ceil(c.N / c.parts);
+    const maxBinding = c.parts > 1 ? dataBytes(c.format, rowsPerPart * c.K) : device.limits.maxStorageBufferBindingSize;
+    const w = allocTensor(device, res, `linear_${c.format}.check.w`, c.format, c.N, c.K, maxBinding);
+    if (w.parts.length !== c.parts) throw new Error(`${describeLinearCase(c)}: split into ${w.parts.length} parts, wanted ${c.parts}`);
+    await generateWeights(device, res, w, seed, ampLog2);
+    const x = createBuffer(device, res, `linear_${c.format}.check.x`, c.rows * c.K * 4);
+    const y = createBuffer(device, res, `linear_${c.format}.check.y`, c.rows * c.N * 4);
+    const bias = c.bias ? createBuffer(device, res, `linear_${c.format}.check.bias`, c.N * 4) : undefined;
+    const seeds = { x: seed + 1, bias: seed + 2, y: seed + 3 };
+    await fillHash(device, res, x, c.rows * c.K, seeds.x);
+    if (bias) await fillHash(device, res, bias, c.N, seeds.bias);
+    if (c.residual) await fillHash(device, res, y, c.rows * c.N, seeds.y);
+    else await fillConst(device, res, y, c.rows * c.N, NaN);
+
+    const layer = await createLinear(device, c);
+    const op = layer.bind({ x, w, y, rows: c.rows, ...(bias ? { bias } : {}) }, res);
+    runOnce(device, replace ? replace(op) : op);
+    const got = new Float32Array(await readBuffer(device, y, timeoutMs, 0, c.rows * c.N * 4));
+
+    const hashes = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => hashValue(s, i));
+    const ref = linearRef(
+      hashes(c.rows * c.K, seeds.x),
+      c.rows,
+      c.K,
+      dequantRows(c.format, seed, ampLog2, 0, c.N, c.K),
+      c.N,
+      c.bias ? hashes(c.N, seeds.bias) : undefined,
+      c.residual ? hashes(c.rows * c.N, seeds.y) : undefined,
+    );
+    let unwritten = 0;
+    for (const v of got) if (!Number.isFinite(v)) unwritten++;
+    const err = relativeL2(got, ref);
+    const ok = unwritten === 0 && err <= LINEAR_REL_L2_THRESHOLD;
+    return {
+      state: ok ? 'passed' : 'failed',
+      method: `relative L2 error vs float64 CPU reference on dequantised weights, ${describeLinearCase(c)}, all outputs`,
+      error: Number.isFinite(err) ? err : -1,
+      threshold: LINEAR_REL_L2_THRESHOLD,
+      checked: c.rows * c.N,
+      ...(unwritten ? { detail: `${unwritten} outputs not written (poison NaN survived)` } : {}),
+    };
+  } finally {
+    res.destroyAll();
+  }
+}
+
+/**
+ * Run-time self check of the linear layer: every format on LINEAR_CHECK_CASES (small, odd sizes: a few
+ * seconds on a software rasteriser). One Verification: worst error, outputs checked over all cases.
+ */
+export async function checkLinear(device: GPUDevice, timeoutMs: number): Promise<Verification> {
+  const failures: string[] = [];
+  let worst = 0;
+  let checked = 0;
+  for (const c of LINEAR_CHECK_CASES) {
+    const v = await verifyLinear(device, c, timeoutMs);
+    checked += v.checked;
+    if (v.error < 0) worst = -1;
+    else if (worst >= 0) worst = Math.max(worst, v.error);
+    if (v.state === 'failed') failures.push(`${describeLinearCase(c)}: error ${v.error}${v.detail ? ` (${v.detail})` : ''}`);
+  }
+  const shapes = CHECK_SHAPES.map((s) => describeLinearCase({ format: 'f32', ...s }).slice('f32 '.length)).join(', ');
+  return {
+    state: failures.length ? 'failed' : 'passed',
+    method:
+      `relative L2 error vs float64 CPU reference on dequantised synthetic weights, all outputs, ` +
+      `formats ${WEIGHT_FORMATS.join('/')} x shapes (tokens x K -> N) ${shapes}; worst case reported`,
+    error: worst,
+    threshold: LINEAR_REL_L2_THRESHOLD,
+    checked,
+    ...(failures.length ? { detail: failures.join('; ') } : {}),
+  };
+}

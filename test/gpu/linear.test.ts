@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Resources, createBuffer } from '../../src/gpu/buffers';
+import { type GpuContext, acquireGpu } from '../../src/gpu/device';
+import {
+  LINEAR_CHECK_CASES,
+  type LinearCase,
+  checkLinear,
+  createLinear,
+  describeLinearCase,
+  verifyLinear,
+} from '../../src/kernels/linear';
+import { allocTensor } from '../../src/model/qtensor';
+import { WEIGHT_FORMATS } from '../../src/model/types';
+import { testGpu, withDevice } from './helpers';
+
+const TIMEOUT_MS = 60_000;
+
+/** Short K for plain cases; a long one (more 8-weight steps than the 64 threads) for split tensors. */
+const K_SHORT = { f32: 40, f16: 40, q8_0: 96, q4_0: 96 } as const;
+const K_LONG = { f32: 520, f16: 520, q8_0: 544, q4_0: 544 } as const;
+
+const MODES = ['bias', 'residual', '3 parts'] as const;
+
+const cases: LinearCase[] = WEIGHT_FORMATS.flatMap((format) =>
+  [1, 5, 17].flatMap((rows) =>
+    MODES.map((mode) => ({
+      format,
+      rows,
+      K: mode === '3 parts' ? K_LONG[format] : K_SHORT[format],
+      N: mode === '3 parts' ? 61 : 37,
+      bias: mode === 'bias',
+      residual: mode === 'residual',
+      parts: mode === '3 parts' ? 3 : 1,
+    })),
+  ),
+);
+
+function expectPassed(v: Awaited<ReturnType<typeof verifyLinear>>) {
+  expect(v.state, `${v.method}: error ${v.error} ${v.detail ?? ''}`).toBe('passed');
+}
+
+describe('linear layer matches the float64 CPU reference', () => {
+  // One device for the grid: pipelines are cached per device, so each layer variant compiles once
+  // (a compile is ~100 ms on SwiftShader; a fresh device per case would triple the file's runtime).
+  // acquireGpu throws when no adapter exists, so the cases fail rather than skip.
+  let ctx: GpuContext | undefined;
+  beforeAll(async () => {
+    ctx = await acquireGpu(testGpu());
+  });
+  afterAll(() => ctx?.device.destroy());
+
+  test.each(cases.map((c) => ({ name: describeLinearCase(c), c })))('$name', async ({ c }) => {
+    const v = await verifyLinear(ctx!.device, c, TIMEOUT_MS);
+    expectPassed(v);
+    expect(v.checked).toBe(c.rows * c.N);
+  });
+
+  // 131073 rows in groups of 2 = 65537 row groups: a 65535 x 2 grid whose second row is almost all idle.
+  test('more than 65535 row groups use a 2-D dispatch (q4_0, N=131073, bias)', async () => {
+    const c: LinearCase = { format: 'q4_0', K: 32, N: 131073, rows: 1, bias: true, residual: false, parts: 1 };
+    expectPassed(await verifyLinear(ctx!.device, c, TIMEOUT_MS));
+  });
+});
+
+describe('the check catches broken work', () => {
+  const skip = () => ({ label: 'nothing', encode: () => {} });
+
+  test('a skipped dispatch leaves poison and fails', async () => {
+    await withDevice(async ({ device }) => {
+      const v = await verifyLinear(device, { format: 'q8_0', K: 64, N: 33, rows: 3, bias: false, residual: false, parts: 1 }, TIMEOUT_MS, skip);
+      expect(v.state).toBe('failed');
+      expect(v.detail).toMatch(/not written/);
+    });
+  });
+
+  test('a skipped residual update fails on the error', async () => {
+    await withDevice(async ({ device }) => {
+      const v = await verifyLinear(device, { format: 'f16', K: 64, N: 33, rows: 3, bias: false, residual: true, parts: 1 }, TIMEOUT_MS, skip);
+      expect(v.state).toBe('failed');
+      expect(v.error).toBeGreaterThan(1e-2);
+    });
+  });
+
+  test('bind rejects weights of another shape', async () => {
+    await withDevice(async ({ device }) => {
+      const res = new Resources();
+      try {
+        const layer = await createLinear(device, { format: 'q4_0', K: 64, N: 10, bias: false, residual: false });
+        const w = allocTensor(device, res, 'w', 'q4_0', 10, 32, 1 << 20);
+        const buf = createBuffer(device, res, 'buf', 4096);
+        expect(() => layer.bind({ x: buf, w, y: buf, rows: 1 }, res)).toThrow(/expected q4_0 \[10, 64\]/);
+      } finally {
+        res.destroyAll();
+      }
+    });
+  });
+});
+
+describe('run-time self check', () => {
+  test('checkLinear passes on every format', async () => {
+    await withDevice(async ({ device }) => {
+      const v = await checkLinear(device, TIMEOUT_MS);
+      expect(v.state, v.detail).toBe('passed');
+      expect(v.checked).toBe(LINEAR_CHECK_CASES.reduce((s, c) => s + c.rows * c.N, 0));
+      for (const f of WEIGHT_FORMATS) expect(v.method).toContain(f);
+    });
+  });
+});
