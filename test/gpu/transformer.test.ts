@@ -1,0 +1,373 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Resources, createBuffer, readBuffer } from '../../src/gpu/buffers';
+import { type GpuContext, acquireGpu } from '../../src/gpu/device';
+import { hashValue } from '../../src/kernels/numeric';
+import { relativeL2 } from '../../src/kernels/matmul.ref';
+import {
+  EXACT_THRESHOLD,
+  ROPE_REL_L2_THRESHOLD,
+  TRANSFORMER_REL_L2_THRESHOLD,
+  checkTransformerKernels,
+  createArgmax,
+  createEmbed,
+  createKvWrite,
+  createRmsNorm,
+  createRope,
+  createSiluMul,
+  createStepAdvance,
+  uploadTable,
+} from '../../src/kernels/transformer';
+import {
+  argmaxRef,
+  embedRef,
+  f16Bits,
+  f16Value,
+  kvWriteRef,
+  maxAbsNormalised,
+  packWeights,
+  rmsnormRef,
+  ropeRef,
+  siluMulRef,
+} from '../../src/kernels/transformer.ref';
+import { runOnce } from '../../src/kernels/types';
+import type { Op, WeightFormat } from '../../src/model/types';
+import { testGpu } from './helpers';
+
+const TIMEOUT_MS = 60_000;
+
+// One device for the file: SwiftShader compiles each pipeline once per device, and the kernels are
+// shared by many cases. Each case gets its own resources and error scopes.
+let gpu: GpuContext;
+beforeAll(async () => {
+  gpu = await acquireGpu(testGpu());
+});
+afterAll(() => gpu?.device.destroy());
+
+/** Runs a case with its own resources; a GPU validation error is reported ahead of the assertion it broke. */
+async function withRes(fn: (device: GPUDevice, res: Resources) => Promise<void>): Promise<void> {
+  const res = new Resources();
+  gpu.device.pushErrorScope('validation');
+  let thrown: unknown = null;
+  try {
+    await fn(gpu.device, res);
+  } catch (e) {
+    thrown = e;
+  } finally {
+    res.destroyAll();
+  }
+  const gpuError = await gpu.device.popErrorScope();
+  if (gpuError) throw new Error(`GPU validation error: ${gpuError.message}${thrown ? `\n(then: ${String(thrown)})` : ''}`);
+  if (thrown) throw thrown;
+}
+
+function f32Buf(device: GPUDevice, res: Resources, values: ArrayLike<number>): GPUBuffer {
+  const b = createBuffer(device, res, 'test.f32', values.length * 4);
+  device.queue.writeBuffer(b, 0, Float32Array.from(values));
+  return b;
+}
+
+function u32Buf(device: GPUDevice, res: Resources, values: ArrayLike<number>): GPUBuffer {
+  const b = createBuffer(device, res, 'test.u32', values.length * 4);
+  device.queue.writeBuffer(b, 0, Uint32Array.from(values));
+  return b;
+}
+
+async function readF32(device: GPUDevice, b: GPUBuffer, n: number): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(device, b, TIMEOUT_MS, 0, n * 4));
+}
+
+async function readU32(device: GPUDevice, b: GPUBuffer, n: number): Promise<Uint32Array> {
+  return new Uint32Array(await readBuffer(device, b, TIMEOUT_MS, 0, n * 4));
+}
+
+const rand = (seed: number, n: number, scale = 1) => Float32Array.from({ length: n }, (_, i) => hashValue(seed, i, scale));
+
+function runAll(device: GPUDevice, ...ops: Op[]): void {
+  // Several ops in one pass, as the forward pass encodes them.
+  const enc = device.createCommandEncoder({ label: 'test' });
+  const pass = enc.beginComputePass({ label: 'test.pass' });
+  for (const op of ops) op.encode(pass);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+}
+
+describe('rmsnorm matches the float64 reference', () => {
+  test.each([
+    { rows: 1, dim: 1, eps: 1e-6, inPlace: false },
+    { rows: 5, dim: 333, eps: 1e-5, inPlace: false },
+    { rows: 3, dim: 4096, eps: 1e-6, inPlace: false },
+    { rows: 4, dim: 67, eps: 0.5, inPlace: true },
+  ])('$rows x $dim, eps $eps, in place: $inPlace', async ({ rows, dim, eps, inPlace }) => {
+    await withRes(async (device, res) => {
+      const x = rand(1, rows * dim, 3);
+      const w = rand(2, dim);
+      const xb = f32Buf(device, res, x);
+      const yb = inPlace ? xb : f32Buf(device, res, new Float32Array(rows * dim).fill(NaN));
+      const k = await createRmsNorm(device, { dim, eps });
+      runOnce(device, k.bind({ x: xb, w: f32Buf(device, res, w), y: yb, rows }, res));
+      const got = await readF32(device, yb, rows * dim);
+      expect(relativeL2(got, rmsnormRef(x, w, rows, dim, eps))).toBeLessThan(TRANSFORMER_REL_L2_THRESHOLD);
+    });
+  });
+});
+
+describe('rope matches the float64 reference', () => {
+  test.each([
+    { name: 'prefill at 0', rows: 5, heads: 2, headDim: 16, theta: 10000, pos0: 0, posStep: 1 as const },
+    { name: 'prefill at 37', rows: 7, heads: 3, headDim: 64, theta: 10000, pos0: 37, posStep: 1 as const },
+    { name: 'decode batch at 1000', rows: 3, heads: 14, headDim: 128, theta: 1e6, pos0: 1000, posStep: 0 as const },
+    { name: 'decode at 4095, kv heads', rows: 1, heads: 2, headDim: 96, theta: 500000, pos0: 4095, posStep: 0 as const },
+  ])('$name: $rows rows x $heads heads x $headDim', async ({ rows, heads, headDim, theta, pos0, posStep }) => {
+    await withRes(async (device, res) => {
+      const n = rows * heads * headDim;
+      const x = rand(3, n);
+      const xb = f32Buf(device, res, x);
+      const k = await createRope(device, { heads, headDim, theta });
+      runOnce(device, k.bind({ x: xb, state: u32Buf(device, res, [pos0, 5]), rows, posStep }, res));
+      const got = await readF32(device, xb, n);
+      const err = relativeL2(got, ropeRef(x, { rows, heads, headDim, theta }, pos0, posStep));
+      expect(err).toBeLessThan(ROPE_REL_L2_THRESHOLD);
+      // Position 0 (theta irrelevant) leaves x as it is; anywhere else rows must actually rotate.
+      if (pos0 > 0) expect(relativeL2(got, x)).toBeGreaterThan(0.1);
+    });
+  });
+});
+
+describe('kvWrite places rows in the cache and nothing else', () => {
+  test.each([
+    { name: 'prefill at 11', rows: 5, kvHeads: 3, headDim: 16, ctxCap: 29, seqCap: 1, pos0: 11, posStep: 1 as const },
+    { name: 'decode of 3 sequences at 9', rows: 3, kvHeads: 2, headDim: 64, ctxCap: 17, seqCap: 3, pos0: 9, posStep: 0 as const },
+    { name: 'prefill running past ctxCap drops the overflow', rows: 4, kvHeads: 1, headDim: 8, ctxCap: 13, seqCap: 1, pos0: 11, posStep: 1 as const },
+  ])('$name', async ({ rows, kvHeads, headDim, ctxCap, seqCap, pos0, posStep }) => {
+    await withRes(async (device, res) => {
+      const n = rows * kvHeads * headDim;
+      const cacheLen = seqCap * kvHeads * ctxCap * headDim;
+      const kRows = rand(4, n);
+      const vRows = rand(5, n);
+      const before = { k: rand(6, cacheLen), v: rand(7, cacheLen) };
+      const kCache = f32Buf(device, res, before.k);
+      const vCache = f32Buf(device, res, before.v);
+      const k = await createKvWrite(device, { kvHeads, headDim, ctxCap });
+      runOnce(
+        device,
+        k.bind(
+          { k: f32Buf(device, res, kRows), v: f32Buf(device, res, vRows), kCache, vCache, state: u32Buf(device, res, [pos0, 0]), rows, posStep },
+          res,
+        ),
+      );
+      const got = { k: await readF32(device, kCache, cacheLen), v: await readF32(device, vCache, cacheLen) };
+      const ref = kvWriteRef(before, { k: kRows, v: vRows }, { rows, kvHeads, headDim, ctxCap }, pos0, posStep);
+      expect(maxAbsNormalised(got.k, ref.k)).toBe(0);
+      expect(maxAbsNormalised(got.v, ref.v)).toBe(0);
+      expect(maxAbsNormalised(got.k, before.k)).toBeGreaterThan(0); // something was written
+    });
+  });
+});
+
+describe('siluMul matches the float64 reference', () => {
+  test.each([
+    { rows: 1, dim: 1, scale: 1 },
+    { rows: 3, dim: 257, scale: 4 },
+    { rows: 2, dim: 1000, scale: 100 }, // |gate| up to 100: exp(-x) would overflow a naive sigmoid
+  ])('$rows x $dim, gates within +-$scale', async ({ rows, dim, scale }) => {
+    await withRes(async (device, res) => {
+      const n = rows * dim;
+      const gate = rand(8, n, scale);
+      const up = rand(9, n);
+      const out = f32Buf(device, res, new Float32Array(n).fill(NaN));
+      const k = await createSiluMul(device);
+      runOnce(device, k.bind({ gate: f32Buf(device, res, gate), up: f32Buf(device, res, up), out, rows, dim }, res));
+      const got = await readF32(device, out, n);
+      expect(relativeL2(got, siluMulRef(gate, up))).toBeLessThan(TRANSFORMER_REL_L2_THRESHOLD);
+    });
+  });
+
+  test('extreme gates give finite outputs', async () => {
+    await withRes(async (device, res) => {
+      const gate = [-1e30, -100, -88.8, 0, 88.8, 100, 1e30];
+      const up = gate.map(() => 1);
+      const out = f32Buf(device, res, new Float32Array(gate.length).fill(NaN));
+      const k = await createSiluMul(device);
+      runOnce(device, k.bind({ gate: f32Buf(device, res, gate), up: f32Buf(device, res, up), out, rows: 1, dim: gate.length }, res));
+      const got = await readF32(device, out, gate.length);
+      expect([...got].every(Number.isFinite)).toBe(true);
+      expect(got[0]).toBeCloseTo(0, 6);
+      expect(got[6]).toBe(Math.fround(1e30));
+    });
+  });
+});
+
+describe('embed dequantises table rows in every format', () => {
+  test.each([
+    { format: 'f32' as WeightFormat, vocab: 37, hidden: 24, partRows: 16 },
+    { format: 'f16' as WeightFormat, vocab: 37, hidden: 40, partRows: 10 },
+    { format: 'q8_0' as WeightFormat, vocab: 37, hidden: 96, partRows: 16 },
+    { format: 'q4_0' as WeightFormat, vocab: 37, hidden: 96, partRows: 13 },
+    { format: 'q4_0' as WeightFormat, vocab: 1001, hidden: 64, partRows: 1001 },
+  ])('$format, $vocab x $hidden in parts of $partRows rows', async ({ format, vocab, hidden, partRows }) => {
+    await withRes(async (device, res) => {
+      // Every part, both ends of the table, repeats, and out-of-range ids (clamped to vocab - 1).
+      const tokens = [0, vocab - 1, 17, partRows % vocab, vocab, 0xffffffff, 3, 17, Math.floor(vocab / 2)];
+      const rows = tokens.length;
+      const { table, values } = uploadTable({ device, res }, 'test.table', format, vocab, hidden, partRows, 77);
+      expect(table.parts.length).toBe(Math.ceil(vocab / partRows));
+      const x = f32Buf(device, res, new Float32Array(rows * hidden).fill(NaN));
+      const k = await createEmbed(device, { hidden, vocab });
+      runOnce(device, k.bind({ tokens: u32Buf(device, res, tokens), table, x, rows }, res));
+      const got = await readF32(device, x, rows * hidden);
+      expect(maxAbsNormalised(got, embedRef(tokens, values, vocab, hidden))).toBeLessThanOrEqual(EXACT_THRESHOLD);
+    });
+  });
+
+  test('packWeights follows the documented layouts', () => {
+    // f16: element 2i in the low half.
+    const f16 = packWeights('f16', 1, 8, 3);
+    expect(f16Value((f16.data[0] as number) & 0xffff)).toBe(f16.values[0]);
+    expect(f16Value((f16.data[0] as number) >>> 16)).toBe(f16.values[1]);
+    // q8_0: element 4i+j in byte j (two's complement), block scales as f16 pairs, low half first.
+    const q8 = packWeights('q8_0', 2, 32, 4);
+    const s1 = f16Value((q8.scales?.[0] as number) >>> 16);
+    const byte = ((q8.data[8] as number) >>> 8) & 0xff; // element 33 = row 1, col 1: word 8, byte 1, block 1
+    expect(q8.values[33]).toBe(s1 * ((byte << 24) >> 24));
+    // q4_0: element 8i+j in bits 4j..4j+3, weight = scale * (nibble - 8).
+    const q4 = packWeights('q4_0', 1, 64, 5);
+    const s0 = f16Value((q4.scales?.[0] as number) & 0xffff);
+    const nib = ((q4.data[1] as number) >>> 12) & 0xf; // element 11
+    expect(q4.values[11]).toBe(s0 * (nib - 8));
+    // Codes cover their range and values are never all zero.
+    expect(q8.values.some((v) => v !== 0)).toBe(true);
+    expect(f16Bits(1)).toBe(0x3c00);
+    expect(f16Bits(-2)).toBe(0xc000);
+    expect(f16Bits(2 ** -24)).toBe(1);
+    expect(f16Value(0x3555)).toBeCloseTo(1 / 3, 3);
+  });
+});
+
+describe('argmax is greedy: ties to the lowest index, NaN never wins', () => {
+  const NEG_INF = -Infinity;
+  test.each([
+    { name: 'tie for the maximum', row: [0.5, 2, -1, 2, 2] },
+    { name: 'NaN before the maximum', row: [NaN, 1, NaN, 3, 2] },
+    { name: 'NaN after the maximum', row: [1, 3, NaN, 2] },
+    { name: 'all NaN', row: [NaN, NaN, NaN] },
+    { name: 'NaN and -inf only', row: [NaN, NEG_INF, NEG_INF] },
+    { name: '+0 and -0 tie', row: [-1, -0, 0, -2] },
+    { name: 'all negative', row: [-5, -3, -4, -3] },
+    { name: '+inf wins', row: [1e38, Infinity, 3] },
+  ])('$name', async ({ row }) => {
+    await withRes(async (device, res) => {
+      const vocab = row.length;
+      const rows = 1;
+      const cur = u32Buf(device, res, [0xdeadbeef]);
+      const log = u32Buf(device, res, [7, 7, 7]);
+      const k = await createArgmax(device, { vocab });
+      runOnce(device, k.bind({ logits: f32Buf(device, res, row), cur, log, state: u32Buf(device, res, [9, 1]), rows }, res));
+      const want = argmaxRef(row, 1, vocab)[0];
+      expect((await readU32(device, cur, 1))[0]).toBe(want);
+      expect([...(await readU32(device, log, 3))]).toEqual([7, want, 7]);
+    });
+  });
+
+  test('Qwen-sized vocab (152064), 3 rows, logged at state[1] * rows + r', async () => {
+    await withRes(async (device, res) => {
+      const vocab = 152064;
+      const rows = 3;
+      const logits = rand(10, rows * vocab, 10);
+      logits[vocab - 1] = 20; // row 0: the very last index
+      logits[vocab + 5] = 20; // row 1: a tie, the lower index wins
+      logits[vocab + 150000] = 20;
+      logits[2 * vocab + 77777] = NaN; // row 2: NaN ignored
+      const counter = 4;
+      const cur = u32Buf(device, res, [0, 0, 0]);
+      const log = u32Buf(device, res, new Array<number>(rows * 6).fill(0xffffffff));
+      const k = await createArgmax(device, { vocab });
+      runOnce(device, k.bind({ logits: f32Buf(device, res, logits), cur, log, state: u32Buf(device, res, [0, counter]), rows }, res));
+      const want = [...argmaxRef(logits, rows, vocab)];
+      expect(want.slice(0, 2)).toEqual([vocab - 1, 5]);
+      expect([...(await readU32(device, cur, rows))]).toEqual(want);
+      const logged = await readU32(device, log, rows * 6);
+      expect([...logged.subarray(counter * rows, (counter + 1) * rows)]).toEqual(want);
+      expect(logged.filter((v) => v !== 0xffffffff).length).toBe(rows);
+    });
+  });
+
+  test('a log too short for state[1] is left alone', async () => {
+    await withRes(async (device, res) => {
+      const log = u32Buf(device, res, [1, 2]);
+      const cur = u32Buf(device, res, [0]);
+      const k = await createArgmax(device, { vocab: 4 });
+      runOnce(device, k.bind({ logits: f32Buf(device, res, [0, 0, 5, 0]), cur, log, state: u32Buf(device, res, [0, 2]), rows: 1 }, res));
+      expect([...(await readU32(device, cur, 1))]).toEqual([2]);
+      expect([...(await readU32(device, log, 2))]).toEqual([1, 2]);
+    });
+  });
+});
+
+describe('stepAdvance', () => {
+  test.each([
+    { name: 'one decode step', start: [5, 2], posDelta: 1, steps: 1 },
+    { name: 'a prefill chunk of 19', start: [0, 0], posDelta: 19, steps: 1 },
+    { name: '8 steps in one submit', start: [100, 3], posDelta: 1, steps: 8 },
+  ])('$name', async ({ start, posDelta, steps }) => {
+    await withRes(async (device, res) => {
+      const state = u32Buf(device, res, start);
+      const k = await createStepAdvance(device);
+      const op = k.bind({ state, posDelta }, res);
+      runAll(device, ...new Array<Op>(steps).fill(op));
+      expect([...(await readU32(device, state, 2))]).toEqual([(start[0] as number) + steps * posDelta, (start[1] as number) + steps]);
+    });
+  });
+
+  test('decode steps chained on the GPU: rope and argmax see the advanced state', async () => {
+    await withRes(async (device, res) => {
+      const vocab = 5;
+      const rows = 2;
+      const steps = 3;
+      const state = u32Buf(device, res, [10, 0]);
+      const x = rand(11, rows * 16);
+      const xb = f32Buf(device, res, x);
+      const logits = f32Buf(device, res, [0, 1, 0, 0, 0, 0, 0, 0, 3, 0]);
+      const cur = u32Buf(device, res, [0, 0]);
+      const log = u32Buf(device, res, new Array<number>(rows * steps).fill(0xffffffff));
+      const rope = (await createRope(device, { heads: 1, headDim: 16, theta: 10000 })).bind({ x: xb, state, rows, posStep: 0 }, res);
+      const am = (await createArgmax(device, { vocab })).bind({ logits, cur, log, state, rows }, res);
+      const adv = (await createStepAdvance(device)).bind({ state, posDelta: 1 }, res);
+      const ops: Op[] = [];
+      for (let s = 0; s < steps; s++) ops.push(rope, am, adv);
+      runAll(device, ...ops);
+      expect([...(await readU32(device, state, 2))]).toEqual([13, 3]);
+      expect([...(await readU32(device, log, rows * steps))]).toEqual([1, 3, 1, 3, 1, 3]);
+      // Rotations at positions 10, 11, 12 compose to one at 33.
+      const got = await readF32(device, xb, rows * 16);
+      const ref = ropeRef(x, { rows, heads: 1, headDim: 16, theta: 10000 }, 33, 0);
+      expect(relativeL2(got, ref)).toBeLessThan(ROPE_REL_L2_THRESHOLD);
+    });
+  });
+});
+
+describe('checkTransformerKernels', () => {
+  test('passes for every kernel', async () => {
+    const v = await checkTransformerKernels(gpu.device, TIMEOUT_MS);
+    expect(v.map((x) => x.method.split(' ')[0])).toEqual(['rmsnorm', 'rope', 'kvWrite', 'siluMul', 'embed', 'argmax', 'stepAdvance']);
+    for (const x of v) {
+      expect(x.state, `${x.method}: error ${x.error} ${x.detail ?? ''}`).toBe('passed');
+      expect(x.checked).toBeGreaterThan(0);
+    }
+  });
+
+  test.each([
+    { label: 'rmsnorm', method: 'rmsnorm' },
+    { label: 'rope', method: 'rope' },
+    { label: 'kv_write', method: 'kvWrite' },
+    { label: 'silu_mul', method: 'siluMul' },
+    { label: 'embed', method: 'embed' },
+    { label: 'argmax', method: 'argmax' },
+    { label: 'step_advance', method: 'stepAdvance' },
+  ])('a skipped $label dispatch fails its check', async ({ label, method }) => {
+    const v = await checkTransformerKernels(gpu.device, TIMEOUT_MS, {
+      tamper: (op) => (op.label === label ? { label: 'skipped', encode: () => {} } : op),
+    });
+    const failed = v.filter((x) => x.state === 'failed');
+    expect(failed.map((x) => x.method.split(' ')[0])).toEqual([method]);
+  });
+});
