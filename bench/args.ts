@@ -1,5 +1,8 @@
 /** CLI argument parsing (pure, unit-tested). Usage errors exit 2. */
-import type { SuiteName } from '../src/result/schema';
+import { ARCH_FLAG_NAMES, archFromFlags } from '../src/model/arch';
+import type { Arch } from '../src/model/types';
+import type { GenerationConfig, SuiteName } from '../src/result/schema';
+import { GENERATION_KEYS, type GenerationKey, parseGenerationOverrides, parseModel } from '../src/suite/overrides';
 import { isSuiteName } from '../src/suite/suites';
 
 /** Chromium flag presets. Combine with commas: `--preset gpu,unquantized`. */
@@ -26,6 +29,8 @@ export interface CliOptions {
   /** Whole-run timeout, seconds. */
   timeoutS: number;
   quiet: boolean;
+  /** Token-workload settings that differ from the suite's defaults. */
+  generation: Partial<GenerationConfig>;
 }
 
 export type ParsedArgs = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; message: string };
@@ -44,11 +49,37 @@ Options:
   --headed                 show the browser window
   --timeout SECONDS        give up on the whole run after this long (default: 3600)
   --quiet                  no progress line
+
+Token workloads (defaults come from the suite):
+  --models LIST            preset names, comma-separated, or a JSON architecture / JSON array
+  --model NAME|JSON        one model (repeatable); a JSON object is a custom architecture. Models from
+                           --models, --model and the architecture flags together replace the suite's list
+  --formats LIST           weight formats: f32, f16, q8_0, q4_0
+  --prompt LIST            prompt lengths for prefill tests (pp512 = --prompt 512)
+  --gen N                  tokens generated per decode test (tg128 = --gen 128)
+  --depths LIST            KV-cache depths for decode tests (tg128@d4096 = --depths 4096)
+  --batches LIST           decode batch sizes (sequences decoded at once)
+  --gen-reps N             repetitions of each prefill / generation
+  Custom architecture from flags (one model): --hidden --ffn --layers --heads --kv-heads --head-dim
+  --vocab [--tied-embeddings true|false] [--qkv-bias true|false] [--rope-theta X] [--norm-eps X] [--name S]
+
   -h, --help               this help
 
 Exit codes: 0 ok · 1 the run failed or a result failed verification · 2 usage error or no browser found.`;
 
-const VALUE_OPTIONS = new Set(['--suite', '--out', '--browser', '--preset', '--flags', '--timeout']);
+const GEN_OPTIONS = new Set(GENERATION_KEYS.map((k) => `--${k}`));
+const ARCH_OPTIONS = new Set(ARCH_FLAG_NAMES.map((k) => `--${k}`));
+const VALUE_OPTIONS = new Set([
+  '--suite',
+  '--out',
+  '--browser',
+  '--preset',
+  '--flags',
+  '--timeout',
+  '--model',
+  ...GEN_OPTIONS,
+  ...ARCH_OPTIONS,
+]);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const o: CliOptions = {
@@ -60,7 +91,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     headed: false,
     timeoutS: 3600,
     quiet: false,
+    generation: {},
   };
+  const gen = new Map<GenerationKey, string>();
+  const archFlags: Record<string, string> = {};
+  const extraModels: Array<string | Arch> = [];
   const args = [...argv];
   if (args[0] === 'run') args.shift();
   for (let i = 0; i < args.length; i++) {
@@ -118,13 +153,36 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         o.timeoutS = t;
         break;
       }
+      case '--model': {
+        const m = parseModel(value as string);
+        if (!m.ok) return { kind: 'error', message: `--${m.error}` };
+        extraModels.push(m.value);
+        break;
+      }
       default:
+        if (GEN_OPTIONS.has(name)) {
+          gen.set(name.slice(2) as GenerationKey, value as string);
+          break;
+        }
+        if (ARCH_OPTIONS.has(name)) {
+          archFlags[name.slice(2)] = value as string;
+          break;
+        }
         return {
           kind: 'error',
           message: raw.startsWith('-') ? `unknown option "${raw}"` : `unexpected argument "${raw}"`,
         };
     }
   }
+  const parsed = parseGenerationOverrides((k) => gen.get(k));
+  if (!parsed.ok) return { kind: 'error', message: parsed.error.replace(/^(\S+):/, '--$1:') };
+  o.generation = parsed.value;
+  if (Object.keys(archFlags).length) {
+    const a = archFromFlags(archFlags);
+    if (!a.ok) return { kind: 'error', message: `custom architecture: ${a.errors.join('; ')}` };
+    extraModels.push(a.arch);
+  }
+  if (extraModels.length) o.generation.models = [...(o.generation.models ?? []), ...extraModels];
   return { kind: 'run', options: o };
 }
 

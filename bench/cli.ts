@@ -11,6 +11,7 @@ import { fmtDuration, formats, resultFileName } from '../src/result/formats';
 import { type BenchResult, parseResult } from '../src/result/schema';
 import { resultOk } from '../src/result/verdict';
 import type { Progress } from '../src/suite/run';
+import { generationToParams } from '../src/suite/overrides';
 import { USAGE, chromeFlags, parseArgs } from './args';
 import { BrowserNotFoundError, findBrowser } from './browser';
 import { serveStatic } from './serve';
@@ -103,7 +104,8 @@ export async function main(argv: string[]): Promise<number> {
     page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
     await page.exposeFunction('__tokenbenchProgress', (p: Progress) => progress.update(p));
     const crashed = new Promise<never>((_, fail) => page.on('crash', () => fail(new Error('the page crashed'))));
-    const url = `${server.url}?suite=${opts.suite}&autorun=1`;
+    const query = new URLSearchParams([['suite', opts.suite], ['autorun', '1'], ...generationToParams(opts.generation)]);
+    const url = `${server.url}?${query.toString()}`;
     await page.goto(url);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, fail) => {

@@ -3,11 +3,37 @@
  * else wall clock around submit → onSubmittedWorkDone with enough units per submit to dwarf the round
  * trip. Either way: calibrate units per sample, warm up, then take repetitions and keep raw samples.
  */
+import calibrateWgsl from '../../shaders/timer_calibrate.wgsl?raw';
 import type { Timing, TimerInfo } from '../result/schema';
 import { summarize } from '../suite/stats';
 import { queueDone, readBuffer } from './buffers';
 import { type CancelSignal, throwIfCancelled } from './errors';
 import { detectQuantum, observeClock } from './resolution';
+import { getPipeline } from './wgsl';
+
+const CALIBRATE_THREADS = 64 * 256;
+
+/** A tiny real dispatch, so calibration passes take measurable time. */
+async function calibrationWork(device: GPUDevice): Promise<{ work: Work; buffer: GPUBuffer }> {
+  const pipeline = await getPipeline(device, { label: 'timer_calibrate', code: calibrateWgsl, constants: { WG: 64 } });
+  const buffer = device.createBuffer({ label: 'timer_calibrate.out', size: 4 * CALIBRATE_THREADS, usage: GPUBufferUsage.STORAGE });
+  const group = device.createBindGroup({
+    label: 'timer_calibrate.bind',
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: { buffer } }],
+  });
+  return {
+    buffer,
+    work: {
+      label: 'timer_calibrate',
+      encode(pass) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(CALIBRATE_THREADS / 64);
+      },
+    },
+  };
+}
 
 /** One unit of work: encoded into a compute pass as many times as a sample needs. */
 export interface Work {
@@ -61,7 +87,7 @@ class TimestampReader {
   ) {}
 
   /** Encodes `count` passes of `units` units each, every pass bracketed by timestamps; returns raw pairs. */
-  async run(work: Work | null, units: number, count: number): Promise<bigint[]> {
+  async run(work: Work, units: number, count: number): Promise<bigint[]> {
     const { device } = this;
     const querySet = device.createQuerySet({ label: 'timer.queries', type: 'timestamp', count: 2 * count });
     const resolve = device.createBuffer({
@@ -70,13 +96,13 @@ class TimestampReader {
       usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
     });
     try {
-      const enc = device.createCommandEncoder({ label: `${work?.label ?? 'timer.calibrate'}.timed` });
+      const enc = device.createCommandEncoder({ label: `${work.label}.timed` });
       for (let s = 0; s < count; s++) {
         const pass = enc.beginComputePass({
-          label: `${work?.label ?? 'timer.calibrate'}.pass`,
+          label: `${work.label}.pass`,
           timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * s, endOfPassWriteIndex: 2 * s + 1 },
         });
-        if (work) for (let u = 0; u < units; u++) work.encode(pass);
+        for (let u = 0; u < units; u++) work.encode(pass);
         pass.end();
       }
       enc.resolveQuerySet(querySet, 0, 2 * count, resolve, 0);
@@ -112,7 +138,13 @@ export async function createTimer(device: GPUDevice, opts: TimerOptions): Promis
   const canTimestamp = device.features.has('timestamp-query');
   if (canTimestamp && !opts.forceWallClock) {
     const reader = new TimestampReader(device, opts.timeoutMs);
-    const raw = await reader.run(null, 0, CALIBRATION_PASSES);
+    const cal = await calibrationWork(device);
+    let raw: bigint[];
+    try {
+      raw = await reader.run(cal.work, 1, CALIBRATION_PASSES);
+    } finally {
+      cal.buffer.destroy();
+    }
     const res = detectQuantum(raw);
     if (res.quantumNs > 0) {
       const info: TimerInfo = {

@@ -1,5 +1,5 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
-import type { BenchResult, Measurement, Phase } from './schema';
+import type { BenchResult, Measurement, Phase, TokenTest, Workload } from './schema';
 
 /** Three significant digits, with thousands separators for large values. */
 export function fmtNumber(v: number): string {
@@ -86,6 +86,73 @@ function statusRow(p: Phase, text: string): Row {
   return { phase: p.title, test: '—', value: text, spread: '', cv: '', time: '', verification: '', state };
 }
 
+/** One llama-bench-like row per token test (or one row for a workload without figures). */
+export interface TokenRow {
+  model: string;
+  format: string;
+  test: string;
+  /** Aggregate tok/s: median ± sd over repetitions, from GPU timestamps when available. */
+  tokPerSec: string;
+  source: string;
+  wall: string;
+  latency: string;
+  bound: string;
+  state: Workload['state'];
+}
+
+function tokSd(tokens: number, samplesNs: number[]): number {
+  const rates = samplesNs.map((ns) => tokens / (ns / 1e9));
+  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+  return rates.length > 1 ? Math.sqrt(rates.reduce((a, r) => a + (r - mean) ** 2, 0) / (rates.length - 1)) : 0;
+}
+
+export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
+  const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
+  const main = t.gpu ?? t.wall;
+  const latency =
+    t.kind === 'prefill'
+      ? `TTFT ${fmtNumber(t.ttftMs?.gpu ?? t.ttftMs?.wall ?? 0)} ms`
+      : `TPOT ${fmtNumber(t.tpotMs?.gpu ?? t.tpotMs?.wall ?? 0)} ms · ITL p50/p90/p99 ${t.itlNs ? [t.itlNs.p50, t.itlNs.p90, t.itlNs.p99].map((v) => fmtNumber(v / 1e6)).join('/') : '?'} ms` +
+        (t.batch > 1 ? ` · ${fmtNumber(t.perSequence ?? 0)} tok/s/seq` : '');
+  const b = t.bounds;
+  const bound =
+    b && b.efficiency !== null
+      ? `${(b.efficiency * 100).toFixed(1)}% of ${b.bandwidth !== null && (b.compute === null || b.bandwidth <= b.compute) ? 'bandwidth' : 'compute'} bound (${fmtNumber(Math.min(...[b.bandwidth, b.compute].filter((x): x is number => x !== null)))} tok/s)`
+      : 'no roofline figure';
+  return {
+    model: w.arch.name,
+    format: w.format,
+    test: t.name,
+    tokPerSec: `${fmtNumber(main.median)} ± ${fmtNumber(tokSd(total, main.samplesNs))}`,
+    source: t.gpu ? 'GPU ts' : 'wall',
+    wall: fmtNumber(t.wall.median),
+    latency,
+    bound,
+    state: w.state,
+  };
+}
+
+export function workloadRows(w: Workload): TokenRow[] {
+  if (w.state === 'ok' && w.tests.length) return w.tests.map((t) => tokenTestRow(w, t));
+  return [
+    {
+      model: w.arch.name,
+      format: w.format,
+      test: '—',
+      tokPerSec: `${w.state}${w.reason ? `: ${w.reason}` : ''}`,
+      source: '',
+      wall: '',
+      latency: '',
+      bound: '',
+      state: w.state,
+    },
+  ];
+}
+
+export function tokenRows(result: BenchResult): TokenRow[] {
+  return result.phases.flatMap((p) => (p.workloads ?? []).flatMap(workloadRows));
+}
+
 /** Short label of the adapter, with the software warning where it applies. */
 export function adapterLabel(result: BenchResult): string {
   const env = result.environment;
@@ -101,6 +168,11 @@ export function textTable(result: BenchResult): string {
   const body = resultRows(result).map((r) => [r.phase, r.test, r.value, r.spread, r.cv, r.time, r.verification]);
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((b) => (b[i] ?? '').length))));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const tokenHeader = ['model', 'format', 'test', 'tok/s', 'src', 'wall tok/s', 'latency', 'efficiency'];
+  const tokenBody = tokenRows(result).map((r) => [r.model, r.format, r.test, r.tokPerSec, r.source, r.wall, r.latency, r.bound]);
+  const tokenWidths = tokenHeader.map((h, i) => Math.min(70, Math.max(h.length, ...tokenBody.map((b) => (b[i] ?? '').length))));
+  const tline = (cells: string[]) => cells.map((c, i) => c.padEnd(tokenWidths[i] ?? 0)).join('  ').trimEnd();
+  const checks = result.phases.flatMap((p) => p.checks ?? []);
   const lines = [
     `tokenbench ${result.tool.version} (${result.tool.commit.slice(0, 12)}) · suite ${result.config.suite} · ${result.status}`,
     `adapter: ${adapterLabel(result)}`,
@@ -110,6 +182,13 @@ export function textTable(result: BenchResult): string {
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...body.map(line),
+    ...(tokenBody.length
+      ? ['', tline(tokenHeader), tline(tokenWidths.map((w) => '-'.repeat(w))), ...tokenBody.map(tline)]
+      : []),
+    ...(checks.length
+      ? ['', `correctness checks: ${checks.filter((c) => c.verification.state === 'passed').length}/${checks.length} passed` +
+          checks.filter((c) => c.verification.state === 'failed').map((c) => `\n  FAILED ${c.id}: ${c.verification.method} (error ${c.verification.error})${c.verification.detail ? ` ${c.verification.detail}` : ''}`).join('')]
+      : []),
     '',
     `verification: ${result.verification.state} (${result.verification.passed} passed, ${result.verification.failed} failed)`,
     ...result.errors.map((e) => `error [${e.source}${e.phase ? ` in ${e.phase}` : ''}]: ${e.message}`),

@@ -110,12 +110,111 @@ export const MeasurementSchema = z.discriminatedUnion('state', [
   z.object({ ...measurementBase, state: z.literal('skipped'), reason: z.string() }),
 ]);
 
+/** A transformer architecture as measured (presets or custom). */
+export const ArchSchema = z.object({
+  name: z.string().min(1),
+  hidden: z.number().int().positive(),
+  ffn: z.number().int().positive(),
+  layers: z.number().int().positive(),
+  heads: z.number().int().positive(),
+  kvHeads: z.number().int().positive(),
+  headDim: z.number().int().positive(),
+  vocab: z.number().int().positive(),
+  tiedEmbeddings: z.boolean(),
+  qkvBias: z.boolean(),
+  ropeTheta: finite,
+  normEps: finite,
+});
+
+export const WeightFormatSchema = z.enum(['f32', 'f16', 'q8_0', 'q4_0']);
+
+/** Percentiles of per-token (inter-token) latency, ns. */
+export const LatencySchema = z.object({ p50: nonNeg, p90: nonNeg, p99: nonNeg });
+
+/** A rate measured two ways: GPU timestamps (when available) and wall clock. */
+export const RateSchema = z.object({
+  /** Tokens per second from the median sample, and the p10/p90 spread (slow end / fast end). */
+  median: nonNeg,
+  p10: nonNeg,
+  p90: nonNeg,
+  /** Raw samples behind the rate: ns per repetition. */
+  samplesNs: z.array(nonNeg).min(1),
+});
+
+/** One token test in llama-bench terms: pp512, tg128, tg128@d4096, tg128 b16. */
+export const TokenTestSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['prefill', 'decode']),
+  promptLen: count,
+  depth: count,
+  batch: z.number().int().positive(),
+  /** Tokens processed (prefill) or generated per sequence (decode) per repetition. */
+  tokens: z.number().int().positive(),
+  /** Aggregate tokens per second (all sequences), GPU timestamps; null without timestamp-query. */
+  gpu: RateSchema.nullable(),
+  /** Aggregate tokens per second, wall clock (submit → work done, including readback where stated). */
+  wall: RateSchema,
+  /** Tokens per second per sequence (decode), from the preferred source. */
+  perSequence: nonNeg.optional(),
+  /** Time to first token, ms (prefill tests): prompt forward + lm_head + argmax, read back. */
+  ttftMs: z.object({ gpu: nonNeg.nullable(), wall: nonNeg }).optional(),
+  /** Time per output token, ms (decode tests). */
+  tpotMs: z.object({ gpu: nonNeg.nullable(), wall: nonNeg }).optional(),
+  /** Inter-token latency distribution (decode), ns, from per-step GPU timestamps (else per-chunk wall clock). */
+  itlNs: LatencySchema.optional(),
+  itlSource: TimerSourceSchema.optional(),
+  /** Bounds from this run's roofline probes, tokens/s (aggregate). */
+  bounds: z
+    .object({
+      bandwidth: nonNeg.nullable(),
+      compute: nonNeg.nullable(),
+      /** Measured / the tighter bound. */
+      efficiency: nonNeg.nullable(),
+    })
+    .optional(),
+});
+
+export const KernelTimeSchema = z.object({ kernel: z.string(), dispatches: count, ns: nonNeg, share: nonNeg });
+
+export const WorkloadAccountingSchema = z.object({
+  params: nonNeg,
+  weightBytes: nonNeg,
+  /** Bytes read per decoded token at batch 1, depth 0: weights + KV cache (read and written). */
+  decodeBytesPerToken: nonNeg,
+  flopsPerToken: nonNeg,
+  /** Memory the workload allocates: weights + KV cache + activations. */
+  memoryBytes: nonNeg,
+  dispatchesPerDecodeStep: count,
+  dispatchesPerLayer: count,
+});
+
+/** One architecture x weight format. Only `ok` workloads carry figures. */
+export const WorkloadSchema = z.object({
+  id: z.string().min(1),
+  preset: z.string(),
+  arch: ArchSchema,
+  format: WeightFormatSchema,
+  state: z.enum(['ok', 'invalid', 'skipped', 'errored', 'cancelled']),
+  reason: z.string().optional(),
+  accounting: WorkloadAccountingSchema.optional(),
+  verification: VerificationSchema.optional(),
+  tests: z.array(TokenTestSchema),
+  /** Per-kernel time of one decode step and one prefill, from a separate profiling pass. */
+  profile: z
+    .object({ decode: z.array(KernelTimeSchema), prefill: z.array(KernelTimeSchema), source: TimerSourceSchema })
+    .optional(),
+});
+
 const phaseBase = {
   id: z.string().min(1),
   title: z.string(),
   startedAt: isoDate,
   durationMs: nonNeg,
   measurements: z.array(MeasurementSchema),
+  /** Token workloads (generation phase). */
+  workloads: z.array(WorkloadSchema).optional(),
+  /** Correctness checks run before timing (kernel self-checks, full-forward checks). */
+  checks: z.array(z.object({ id: z.string(), verification: VerificationSchema })).optional(),
 };
 
 export const PhaseSchema = z.discriminatedUnion('state', [
@@ -181,6 +280,17 @@ export const ConfigSchema = z.object({
   gpuTimeoutMs: nonNeg,
   /** Use wall-clock timing even when timestamp queries exist. */
   forceWallClock: z.boolean(),
+  generation: z.object({
+    /** Preset names and custom architectures to run. */
+    models: z.array(z.union([z.string(), ArchSchema])),
+    formats: z.array(WeightFormatSchema).min(1),
+    promptLens: z.array(z.number().int().positive()).min(1),
+    genTokens: z.number().int().positive(),
+    depths: z.array(count).min(1),
+    batches: z.array(z.number().int().positive()).min(1),
+    /** Repetitions of each prefill / generation. */
+    reps: z.number().int().positive(),
+  }),
 });
 
 export const RunErrorSchema = z.object({
@@ -223,6 +333,10 @@ export type SuiteName = z.infer<typeof SuiteNameSchema>;
 export type RunConfig = z.infer<typeof ConfigSchema>;
 export type RunError = z.infer<typeof RunErrorSchema>;
 export type BenchResult = z.infer<typeof ResultSchema>;
+export type Workload = z.infer<typeof WorkloadSchema>;
+export type TokenTest = z.infer<typeof TokenTestSchema>;
+export type KernelTime = z.infer<typeof KernelTimeSchema>;
+export type GenerationConfig = RunConfig['generation'];
 
 /** Largest result file we accept on import. */
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;

@@ -6,6 +6,7 @@ export function resultOk(r: BenchResult): boolean {
   return r.phases.every(
     (p) =>
       (p.state === 'completed' || p.state === 'skipped') &&
-      p.measurements.every((m) => m.state === 'ok' || m.state === 'skipped'),
+      p.measurements.every((m) => m.state === 'ok' || m.state === 'skipped') &&
+      (p.workloads ?? []).every((w) => w.state === 'ok' || w.state === 'skipped'),
   );
 }

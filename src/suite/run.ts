@@ -10,6 +10,7 @@ import { type Timer, createTimer } from '../gpu/timer';
 import { createMatmul } from '../kernels/matmul';
 import { createCopyProbe, createFmaProbe, createReadProbe } from '../kernels/probes';
 import type { BenchKernel } from '../kernels/types';
+import type { Arch, WeightFormat } from '../model/types';
 import {
   type BenchResult,
   type Measurement,
@@ -24,6 +25,9 @@ import {
 } from '../result/schema';
 import { TOOL } from '../version';
 import { type MeasureMeta, measureKernel } from './measure';
+import { type Ceilings, checkForward, resolveModel, runKernelChecks, runWorkload } from './generation';
+import { PRESETS } from '../model/presets';
+import type { Verification, Workload } from '../result/schema';
 import { PLAUSIBILITY, SUITES, type SuiteSpec } from './suites';
 
 /** Progress of a run, sent after every step. */
@@ -55,7 +59,7 @@ export interface RunRequest {
   suite: SuiteName;
   runtime: Runtime;
   /** Override suite defaults (validated by the caller). */
-  overrides?: Partial<Omit<RunConfig, 'suite'>>;
+  overrides?: Partial<Omit<RunConfig, 'suite' | 'generation'>> & { generation?: Partial<RunConfig['generation']> };
 }
 
 interface StepDef {
@@ -72,7 +76,18 @@ interface PhaseDef {
   id: string;
   title: string;
   steps: StepDef[];
+  /** Set for the generation phase, whose units are checks and workloads rather than kernel steps. */
+  generation?: GenUnit[];
 }
+
+/** A unit of the generation phase (one progress step each). */
+type GenUnit =
+  | { kind: 'kernel-checks'; label: string }
+  | { kind: 'forward-check'; label: string; format: WeightFormat }
+  | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat };
+
+/** Architecture of the full-forward check: 2 layers, GQA, QKV bias, untied head. */
+const CHECK_ARCH = 'tiny';
 
 const MiB = 1 << 20;
 
@@ -86,7 +101,7 @@ function fitBytes(ctx: GpuContext, want: number): number {
   return Math.floor(Math.min(want, bindingLimit(ctx)) / 16) * 16;
 }
 
-function buildPhases(spec: SuiteSpec): PhaseDef[] {
+function buildPhases(spec: SuiteSpec, config: RunConfig): PhaseDef[] {
   const r = spec.roofline;
   const roofline: PhaseDef = {
     id: 'roofline',
@@ -142,12 +157,48 @@ function buildPhases(spec: SuiteSpec): PhaseDef[] {
       build: (ctx, res, seed, timeoutMs) => createMatmul(ctx.device, res, shape, { seed, timeoutMs }),
     })),
   };
-  return [roofline, matmul];
+  const g = config.generation;
+  const generation: PhaseDef = {
+    id: 'generation',
+    title: 'Token generation',
+    steps: [],
+    generation: [
+      { kind: 'kernel-checks', label: 'transformer kernel self-checks' },
+      ...g.formats.map((format): GenUnit => ({ kind: 'forward-check', label: `full-forward check (${CHECK_ARCH}, ${format})`, format })),
+      ...g.models.flatMap((model) =>
+        g.formats.map((format): GenUnit => ({
+          kind: 'workload',
+          label: `${typeof model === 'string' ? model : model.name} ${format}`,
+          model,
+          format,
+        })),
+      ),
+    ],
+  };
+  return [roofline, matmul, generation];
+}
+
+function unitCount(p: PhaseDef): number {
+  return p.generation ? p.generation.length : p.steps.length;
 }
 
 /** Phase and step names of a suite, for display before a run. */
 export function describeSuite(suite: SuiteName): Array<{ id: string; title: string; steps: string[] }> {
-  return buildPhases(SUITES[suite]).map((p) => ({ id: p.id, title: p.title, steps: p.steps.map((s) => s.label) }));
+  const spec = SUITES[suite];
+  return buildPhases(spec, { suite, ...spec.config }).map((p) => ({
+    id: p.id,
+    title: p.title,
+    steps: p.generation ? p.generation.map((u) => u.label) : p.steps.map((s) => s.label),
+  }));
+}
+
+/** Read bandwidth and f32 FMA peak from the roofline phase, when it produced valid figures. */
+function ceilingsFrom(phases: Phase[]): Ceilings {
+  const find = (id: string) => {
+    for (const p of phases) for (const m of p.measurements) if (m.id === id && m.state === 'ok') return m.metric.median;
+    return null;
+  };
+  return { readGBs: find('read-bandwidth'), fmaGflops: find('fma-f32') };
 }
 
 function stepBase(step: StepDef) {
@@ -157,12 +208,10 @@ function stepBase(step: StepDef) {
 function rollUpVerification(phases: Phase[]): BenchResult['verification'] {
   let passed = 0;
   let failed = 0;
+  const count = (v: Verification) => (v.state === 'passed' ? passed++ : failed++);
   for (const p of phases) {
-    for (const m of p.measurements) {
-      if (!('verification' in m)) continue;
-      if (m.verification.state === 'passed') passed++;
-      else failed++;
-    }
+    for (const m of p.measurements) if ('verification' in m) count(m.verification);
+    for (const c of p.checks ?? []) count(c.verification);
   }
   return { state: failed > 0 ? 'failed' : passed > 0 ? 'passed' : 'none', passed, failed };
 }
@@ -176,7 +225,13 @@ export async function runSuite(
   acquire: (gpu: GPU | undefined) => Promise<GpuContext> = (g) => acquireGpu(g),
 ): Promise<BenchResult> {
   const spec = SUITES[req.suite];
-  const config: RunConfig = { suite: req.suite, ...spec.config, ...(req.overrides ?? {}) };
+  const { generation: genOverride, ...rest } = req.overrides ?? {};
+  const config: RunConfig = {
+    suite: req.suite,
+    ...spec.config,
+    ...rest,
+    generation: { ...spec.config.generation, ...(genOverride ?? {}) },
+  };
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const phases: Phase[] = [];
@@ -225,8 +280,8 @@ export async function runSuite(
     }
     hooks.onEnvironment?.(ctx.environment, timer.info);
 
-    const defs = buildPhases(spec);
-    const stepCount = defs.reduce((n, p) => n + p.steps.length, 0);
+    const defs = buildPhases(spec, config);
+    const stepCount = defs.reduce((n, p) => n + unitCount(p), 0);
     let stepsDone = 0;
     let stopped: string | null = null;
     const report = (def: PhaseDef, index: number, step: string) => {
@@ -268,6 +323,25 @@ export async function runSuite(
       const measurements: Measurement[] = [];
       let phaseError: string | null = null;
       let cancelled = false;
+      const checks: NonNullable<Phase['checks']> = [];
+      const workloads: Workload[] = [];
+      if (def.generation) {
+        const outcome = await runGenerationUnits(def.generation, {
+          ctx,
+          timer,
+          config,
+          signal,
+          ceilings: ceilingsFrom(phases),
+          guard,
+          report: (label) => report(def, index, label),
+          unitDone: () => stepsDone++,
+          checks,
+          workloads,
+        });
+        cancelled = outcome.cancelled;
+        phaseError = outcome.error;
+        if (phaseError) stopped = `not run: the device was lost during ${def.id}`;
+      }
       for (const [s, step] of def.steps.entries()) {
         if (signal.cancelled) {
           cancelled = true;
@@ -303,7 +377,14 @@ export async function runSuite(
           break;
         }
       }
-      const common = { id: def.id, title: def.title, startedAt: phaseStart, durationMs: performance.now() - p0, measurements };
+      const common = {
+        id: def.id,
+        title: def.title,
+        startedAt: phaseStart,
+        durationMs: performance.now() - p0,
+        measurements,
+        ...(def.generation ? { workloads, checks } : {}),
+      };
       const phase: Phase = cancelled
         ? { ...common, state: 'cancelled' }
         : phaseError
@@ -329,4 +410,77 @@ export async function runSuite(
     errors.phase = undefined;
     ctx.device.destroy();
   }
+}
+
+interface GenRunEnv {
+  ctx: GpuContext;
+  timer: Timer;
+  config: RunConfig;
+  signal: CancelSignal;
+  ceilings: Ceilings;
+  guard: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  report: (label: string) => void;
+  unitDone: () => void;
+  checks: NonNullable<Phase['checks']>;
+  workloads: Workload[];
+}
+
+/**
+ * Runs the generation phase's units in order: kernel self-checks, full-forward checks per format, then
+ * workloads. A workload whose kernels or format failed a check is reported invalid, never timed.
+ */
+async function runGenerationUnits(units: GenUnit[], env: GenRunEnv): Promise<{ cancelled: boolean; error: string | null }> {
+  const { ctx, config, signal, guard, checks, workloads } = env;
+  const timeoutMs = config.gpuTimeoutMs;
+  let kernelsInvalid: string | null = null;
+  const formatInvalid = new Map<WeightFormat, string>();
+  const formatCheck = new Map<WeightFormat, Verification>();
+  const genEnv = {
+    device: ctx.device,
+    timer: env.timer.info,
+    gen: config.generation,
+    maxSubmitMs: config.maxSubmitMs,
+    timeoutMs,
+    signal,
+    ceilings: env.ceilings,
+    onStep: env.report,
+  };
+  for (const unit of units) {
+    if (signal.cancelled) return { cancelled: true, error: null };
+    env.report(unit.label);
+    try {
+      if (unit.kind === 'kernel-checks') {
+        const cs = await guard('kernel-checks', () => runKernelChecks(ctx.device, timeoutMs));
+        checks.push(...cs);
+        const bad = cs.filter((c) => c.verification.state === 'failed');
+        if (bad.length) kernelsInvalid = `kernel self-check failed: ${bad.map((b) => `${b.id} (${b.verification.method})`).join('; ')}`;
+      } else if (unit.kind === 'forward-check') {
+        const arch = PRESETS[CHECK_ARCH] as Arch;
+        const v = await guard(`forward-check.${unit.format}`, () => checkForward(ctx.device, arch, unit.format, timeoutMs));
+        checks.push({ id: `forward-${unit.format}`, verification: v });
+        formatCheck.set(unit.format, v);
+        if (v.state === 'failed') formatInvalid.set(unit.format, `full-forward check failed in ${unit.format}: ${v.detail ?? `error ${v.error}`}`);
+      } else {
+        const resolved = resolveModel(unit.model);
+        if (!resolved.ok) {
+          ctx.errors.add('phase', `${unit.label}: ${resolved.error}`);
+        } else {
+          const invalid = kernelsInvalid ?? formatInvalid.get(unit.format) ?? (formatCheck.has(unit.format) ? null : `no full-forward check ran for ${unit.format}`);
+          const w = await runWorkload(genEnv, typeof unit.model === 'string' ? unit.model : 'custom', resolved.arch, unit.format, invalid);
+          const v = formatCheck.get(unit.format);
+          workloads.push(v ? { ...w, verification: v } : w);
+          if (w.state === 'errored') ctx.errors.add('phase', `${w.id}: ${w.reason ?? 'errored'}`);
+        }
+      }
+    } catch (e) {
+      if (e instanceof CancelledError) return { cancelled: true, error: null };
+      const msg = errorMessage(e);
+      ctx.errors.add('phase', `${unit.label}: ${msg}`);
+      if (unit.kind === 'kernel-checks') kernelsInvalid = `kernel self-checks could not run: ${msg}`;
+      if (unit.kind === 'forward-check') formatInvalid.set(unit.format, `full-forward check could not run: ${msg}`);
+    }
+    env.unitDone();
+    if (ctx.lost) return { cancelled: false, error: `device lost (${ctx.lost.reason}): ${ctx.lost.message}` };
+  }
+  return { cancelled: false, error: null };
 }

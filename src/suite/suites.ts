@@ -1,5 +1,6 @@
 /** Suite definitions: which phases and sizes run, and the measurement defaults. */
 import type { MatmulShape } from '../kernels/matmul.ref';
+import { HEADLINE_PRESETS } from '../model/presets';
 import type { RunConfig, SuiteName } from '../result/schema';
 
 export interface SuiteSpec {
@@ -30,6 +31,15 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
       maxSubmitMs: 1000,
       gpuTimeoutMs: 60_000,
       forceWallClock: false,
+      generation: {
+        models: ['tiny'],
+        formats: ['f32', 'f16', 'q8_0', 'q4_0'],
+        promptLens: [16],
+        genTokens: 8,
+        depths: [0],
+        batches: [1, 4],
+        reps: 2,
+      },
     },
     roofline: { readBytes: 4 * MiB, copyBytes: 2 * MiB, fma: { threads: 2048, iterations: 64 } },
     matmul: {
@@ -49,6 +59,15 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
       maxSubmitMs: 100,
       gpuTimeoutMs: 60_000,
       forceWallClock: false,
+      generation: {
+        models: [...HEADLINE_PRESETS],
+        formats: ['q4_0', 'f16'],
+        promptLens: [512],
+        genTokens: 128,
+        depths: [0],
+        batches: [1, 4, 16, 64],
+        reps: 3,
+      },
     },
     roofline: { readBytes: 256 * MiB, copyBytes: 128 * MiB, fma: { threads: 1 << 18, iterations: 1024 } },
     matmul: {

@@ -1,6 +1,6 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
-import { adapterLabel, fmtDuration, fmtNs, formats, phaseRows, resultFileName, type Row } from '../result/formats';
+import { adapterLabel, fmtDuration, fmtNs, formats, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, workloadRows } from '../result/formats';
 import { type BenchResult, type Environment, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../result/schema';
 import type { Progress } from '../suite/run';
 import { resultOk } from '../result/verdict';
@@ -8,6 +8,8 @@ import { SUITES } from '../suite/suites';
 import type { BenchWorkerApi } from '../worker/bench.worker';
 import { append, clear, el } from './dom';
 import { parseParams } from './params';
+import { type GenerationKey, generationToParams, parseGenerationOverrides } from '../suite/overrides';
+import type { GenerationConfig } from '../result/schema';
 
 declare global {
   interface Window {
@@ -41,6 +43,32 @@ const runBtn = el('button', { id: 'run', class: 'primary', disabled: true }, 'Ru
 const cancelBtn = el('button', { id: 'cancel', disabled: true }, 'Cancel');
 const exportBtn = el('button', { id: 'export-json', disabled: true }, 'Export JSON');
 const copyBtn = el('button', { id: 'copy-json', disabled: true }, 'Copy JSON');
+/** Generation settings, one text field each (same syntax as the CLI flags and URL parameters). */
+const GEN_FIELDS: Array<[GenerationKey, string]> = [
+  ['models', 'Models (preset names, or a JSON architecture / array)'],
+  ['formats', 'Weight formats'],
+  ['prompt', 'Prompt lengths'],
+  ['gen', 'Generated tokens'],
+  ['depths', 'Context depths'],
+  ['batches', 'Decode batches'],
+  ['gen-reps', 'Repetitions'],
+];
+const genInputs = new Map<GenerationKey, HTMLInputElement>(
+  GEN_FIELDS.map(([key, label]) => [key, el('input', { id: `gen-${key}`, type: 'text', 'aria-label': label, size: key === 'models' ? '60' : '14' })]),
+);
+function fillGenInputs(g: GenerationConfig | Partial<GenerationConfig>): void {
+  for (const [key, text] of generationToParams(g)) {
+    const input = genInputs.get(key);
+    // Preset lists read better as names than as JSON.
+    if (input) input.value = key === 'models' && g.models?.every((m) => typeof m === 'string') ? g.models.join(',') : text;
+  }
+}
+const genFieldset = el(
+  'details',
+  { id: 'generation-settings' },
+  el('summary', {}, 'Token workload settings'),
+  el('table', { class: 'kv' }, el('tbody', {}, ...GEN_FIELDS.map(([key, label]) => el('tr', {}, el('th', {}, el('label', { for: `gen-${key}` }, label)), el('td', {}, genInputs.get(key)!))))),
+);
 const progressBar = el('progress', { id: 'progress', max: '1', value: '0' });
 const progressText = el('div', { id: 'progress-text', class: 'progress-text', 'aria-live': 'polite' });
 const controls = el(
@@ -48,6 +76,7 @@ const controls = el(
   { 'aria-labelledby': 'run-h' },
   el('h2', { id: 'run-h' }, 'Run'),
   el('div', { class: 'controls' }, el('label', { for: 'suite' }, 'Suite'), suiteSelect, runBtn, cancelBtn, exportBtn, copyBtn),
+  genFieldset,
   progressBar,
   progressText,
 );
@@ -55,6 +84,13 @@ const controls = el(
 const importInput = el('input', { id: 'import-json', type: 'file', accept: 'application/json,.json', 'aria-label': 'Open a result JSON file' });
 const resultsBody = el('tbody', { id: 'results-body' });
 const resultsSummary = el('div', { id: 'results-summary', class: 'progress-text' });
+const tokensBody = el('tbody', { id: 'tokens-body' });
+const tokensTable = el(
+  'table',
+  { id: 'tokens' },
+  el('thead', {}, el('tr', {}, ...['Model', 'Format', 'Test', 'tok/s (± sd)', 'Source', 'Wall tok/s', 'Latency', 'Efficiency'].map((h) => el('th', {}, h)))),
+  tokensBody,
+);
 const timerLine = el('div', { id: 'timer-info', class: 'progress-text' });
 const resultsSection = el(
   'section',
@@ -72,6 +108,8 @@ const resultsSection = el(
     ),
     resultsBody,
   ),
+  el('h2', {}, 'Token results'),
+  tokensTable,
   resultsSummary,
 );
 
@@ -157,6 +195,26 @@ function appendRows(rows: Row[]): void {
   }
 }
 
+function appendTokenRows(rows: TokenRow[]): void {
+  for (const r of rows) {
+    append(
+      tokensBody,
+      el(
+        'tr',
+        { class: `state-${r.state}` },
+        el('td', {}, r.model),
+        el('td', {}, r.format),
+        el('td', {}, r.test),
+        el('td', { class: 'num value' }, r.tokPerSec),
+        el('td', {}, r.source),
+        el('td', { class: 'num' }, r.wall),
+        el('td', {}, r.latency),
+        el('td', {}, r.bound),
+      ),
+    );
+  }
+}
+
 function renderTimer(t: TimerInfo): void {
   timerLine.textContent =
     `Timer: ${t.source === 'gpu-timestamp' ? 'GPU timestamps' : 'wall clock'}, resolution ${fmtNs(t.resolutionNs)}` +
@@ -189,7 +247,14 @@ const api = Comlink.wrap<BenchWorkerApi>(worker);
 async function run(): Promise<void> {
   if (running) return;
   const suite = suiteSelect.value as keyof typeof SUITES;
+  document.getElementById('gen-error')?.remove();
+  const gen = parseGenerationOverrides((k) => genInputs.get(k)?.value.trim() || null);
+  if (!gen.ok) {
+    notice('error', `Token workload settings: ${gen.error}`, 'gen-error');
+    return;
+  }
   clear(resultsBody);
+  clear(tokensBody);
   resultsSummary.textContent = '';
   progressBar.value = 0;
   progressText.textContent = `Starting the ${suite} suite…`;
@@ -199,13 +264,17 @@ async function run(): Promise<void> {
   try {
     const result = await api.run(
       suite,
+      { generation: gen.value },
       Comlink.proxy({
         onProgress: (p: Progress) => {
           if (returned) return;
           renderProgress(p);
           window.__tokenbenchProgress?.(p);
         },
-        onPhase: (phase: Phase) => appendRows(phaseRows(phase)),
+        onPhase: (phase: Phase) => {
+          appendRows(phaseRows(phase));
+          appendTokenRows((phase.workloads ?? []).flatMap(workloadRows));
+        },
         onEnvironment: (_env: Environment, timer: TimerInfo) => renderTimer(timer),
       }),
     );
@@ -227,6 +296,8 @@ async function run(): Promise<void> {
 function showResult(result: BenchResult, source: string): void {
   clear(resultsBody);
   appendRows(result.phases.flatMap((p) => phaseRows(p)));
+  clear(tokensBody);
+  appendTokenRows(tokenRows(result));
   if (result.timer) renderTimer(result.timer);
   else timerLine.textContent = 'Timer: none (no device)';
   const ok = resultOk(result);
@@ -297,6 +368,9 @@ async function start(): Promise<void> {
   } else {
     suiteSelect.value = params.suite;
   }
+  fillGenInputs(SUITES[suiteSelect.value as keyof typeof SUITES].config.generation);
+  if (params.ok) fillGenInputs(params.generation);
+  suiteSelect.addEventListener('change', () => fillGenInputs(SUITES[suiteSelect.value as keyof typeof SUITES].config.generation));
   if (!('gpu' in navigator)) {
     notice(
       'error',
@@ -310,6 +384,7 @@ async function start(): Promise<void> {
     renderDevice(described.environment);
     if (described.environment.software.isSoftware && !new URLSearchParams(location.search).has('suite')) {
       suiteSelect.value = 'smoke';
+      fillGenInputs(SUITES.smoke.config.generation);
     }
     runBtn.disabled = false;
   } else {

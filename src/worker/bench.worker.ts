@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { NoAdapterError, acquireGpu } from '../gpu/device';
 import { errorMessage } from '../gpu/errors';
 import type { BenchResult, Environment, Runtime, SuiteName } from '../result/schema';
-import { type RunHooks, runSuite } from '../suite/run';
+import { type RunHooks, type RunRequest, runSuite } from '../suite/run';
 
 export type DescribeOutcome = { ok: true; environment: Environment } | { ok: false; error: string };
 
@@ -32,7 +32,7 @@ const api = {
   },
 
   /** Runs a suite; hooks arrive as Comlink proxies. Never rejects for GPU trouble. */
-  async run(suite: SuiteName, hooks: RunHooks): Promise<BenchResult> {
+  async run(suite: SuiteName, overrides: RunRequest['overrides'], hooks: RunHooks): Promise<BenchResult> {
     signal = { cancelled: false };
     const call = <A>(fn: ((a: A) => void) | undefined, a: A) => {
       // Hooks are remote: don't let a closed page or a UI bug stop the run.
@@ -40,7 +40,7 @@ const api = {
     };
     return runSuite(
       navigator.gpu,
-      { suite, runtime: browserRuntime() },
+      { suite, runtime: browserRuntime(), ...(overrides ? { overrides } : {}) },
       {
         onProgress: (p) => call(hooks.onProgress, p),
         onPhase: (p) => call(hooks.onPhase, p),

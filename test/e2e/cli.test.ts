@@ -29,7 +29,30 @@ describe('headless CLI', () => {
     expect(run.stderr).toMatch(/\[100%\] completed in/);
   });
 
+  test('a custom architecture from CLI flags runs and is recorded in the result', async () => {
+    const out = join(tempDir(), 'custom.json');
+    const run = await runCli([
+      '--suite', 'smoke', '--out', out, '--preset', 'swiftshader', '--quiet',
+      '--formats', 'q8_0', '--gen', '3', '--batches', '1', '--prompt', '9',
+      '--name', 'flag-arch', '--hidden', '64', '--ffn', '96', '--layers', '1', '--heads', '4', '--kv-heads', '1',
+      '--head-dim', '16', '--vocab', '50', '--qkv-bias', 'true',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const parsed = parseResultText(readFileSync(out, 'utf8'));
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const w = parsed.result.phases.flatMap((p) => p.workloads ?? []);
+    // The custom model replaces the suite's list; it is verified (tiny forward check) and timed.
+    expect(w.map((x) => `${x.id}:${x.state}`)).toEqual(['flag-arch-q8_0:ok']);
+    expect(w[0]?.arch).toMatchObject({ name: 'flag-arch', kvHeads: 1, qkvBias: true });
+    expect(w[0]?.verification?.state).toBe('passed');
+    expect(w[0]?.tests.map((t) => t.name)).toEqual(['pp9', 'tg3']);
+    expect(run.stdout).toMatch(/flag-arch\s+q8_0\s+tg3/);
+  });
+
   test.each([
+    [['--kv-heads', '3', '--heads', '4', '--hidden', '64', '--ffn', '64', '--layers', '1', '--head-dim', '16', '--vocab', '9'], /heads \(4\) must be divisible by --kv-heads \(3\)/],
+    [['--models', 'llama-3.2-1b,gpt-9'], /unknown preset "gpt-9"/],
     [['--suite', 'huge'], /unknown suite "huge"/],
     [['--bogus'], /unknown option "--bogus"/],
     [['--out'], /--out needs a value/],

@@ -31,6 +31,9 @@ describe('bench page in headless Chromium', () => {
       expect(result.verification.state).toBe('passed');
       await expect(page.locator('#results-body tr').count()).resolves.toBeGreaterThanOrEqual(6);
       await expect(page.locator('#results-body').textContent()).resolves.toMatch(/GFLOP\/s/);
+      // Token results: the tiny preset in every format, prefill and decode tests.
+      await expect(page.locator('#tokens-body tr').count()).resolves.toBe(12);
+      await expect(page.locator('#tokens-body').textContent()).resolves.toMatch(/tiny.*q4_0.*tg8 b4/s);
       await expect(page.locator('#progress-text').textContent()).resolves.toMatch(/Finished/);
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-json').click()]);
       expect(download.suggestedFilename()).toMatch(/^tokenbench-smoke-.*\.json$/);
@@ -94,6 +97,23 @@ describe('bench page in headless Chromium', () => {
       expect(result.status).toBe('failed');
       await expect(page.locator('#no-adapter').textContent()).resolves.toMatch(/requestAdapter\(\) returned null/);
       expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('a custom architecture from the URL runs end to end', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const page = await browser.newPage();
+      const arch = { name: 'url-arch', hidden: 64, ffn: 64, layers: 1, heads: 2, kvHeads: 1, headDim: 32, vocab: 97, tiedEmbeddings: true };
+      const q = new URLSearchParams({ suite: 'smoke', autorun: '1', models: JSON.stringify([arch]), formats: 'q4_0', batches: '1', gen: '3' });
+      await page.goto(`${server.url}?${q.toString()}`);
+      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      const workloads = result.phases.flatMap((p) => p.workloads ?? []);
+      expect(workloads.map((w) => `${w.id}:${w.state}`)).toEqual(['url-arch-q4_0:ok']);
+      expect(workloads[0]?.tests.map((t) => t.name)).toEqual(['pp16', 'tg3']);
+      await expect(page.locator('#gen-models').inputValue()).resolves.toMatch(/url-arch/);
     } finally {
       await browser.close();
     }

@@ -17,7 +17,7 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(parsed.ok, parsed.ok ? '' : parsed.error).toBe(true);
     expect(result.status).toBe('completed');
     expect(result.errors).toEqual([]);
-    expect(phases).toEqual(['roofline:completed', 'matmul:completed']);
+    expect(phases).toEqual(['roofline:completed', 'matmul:completed', 'generation:completed']);
     const ids = result.phases.flatMap((p) => p.measurements.map((m) => `${m.id}:${m.state}`));
     const f16 = result.environment?.deviceFeatures.includes('shader-f16') ? 'ok' : 'skipped';
     expect(ids).toEqual([
@@ -32,13 +32,37 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(resultOk(result)).toBe(true);
     // SwiftShader must be labelled as software.
     expect(result.environment?.software.isSoftware).toBe(true);
-    expect(result.timer?.source).toBeDefined();
+    // With timestamp-query the timer must use it: a silent fall-back to wall clock would hide a bug.
+    const hasTimestamps = result.environment?.deviceFeatures.includes('timestamp-query');
+    expect(result.timer?.source).toBe(hasTimestamps ? 'gpu-timestamp' : 'wall-clock');
     for (const m of result.phases.flatMap((p) => p.measurements)) {
       if (m.state !== 'ok') continue;
       expect(m.timing.samplesNs).toHaveLength(result.config.reps);
       expect(m.metric.median).toBeGreaterThan(0);
       expect(m.metric.p10).toBeLessThanOrEqual(m.metric.median);
       expect(m.metric.median).toBeLessThanOrEqual(m.metric.p90);
+    }
+    // Token workloads: every check passed before timing; the tiny preset ran in every format.
+    const gen = result.phases[2];
+    expect(gen?.checks?.length).toBeGreaterThan(4);
+    expect(gen?.checks?.every((c) => c.verification.state === 'passed')).toBe(true);
+    expect(gen?.workloads?.map((w) => `${w.id}:${w.state}`)).toEqual(['tiny-f32:ok', 'tiny-f16:ok', 'tiny-q8_0:ok', 'tiny-q4_0:ok']);
+    for (const w of gen?.workloads ?? []) {
+      expect(w.tests.map((t) => t.name)).toEqual(['pp16', 'tg8', 'tg8 b4']);
+      expect(w.verification?.state).toBe('passed');
+      expect(w.accounting?.weightBytes).toBeGreaterThan(0);
+      for (const t of w.tests) {
+        expect(t.wall.median).toBeGreaterThan(0);
+        expect(t.gpu?.median ?? 1).toBeGreaterThan(0);
+        if (t.kind === 'decode') {
+          expect(t.itlNs?.p50).toBeGreaterThan(0);
+          expect(t.tpotMs?.wall).toBeGreaterThan(0);
+        } else {
+          expect(t.ttftMs?.wall).toBeGreaterThan(0);
+        }
+        expect(t.bounds?.bandwidth).toBeGreaterThan(0);
+      }
+      if (hasTimestamps) expect(w.profile?.decode.length).toBeGreaterThan(3);
     }
     // Progress reaches 100% and the ETA is known after the first step.
     expect(progress.at(-1)?.fraction).toBe(1);
@@ -58,7 +82,7 @@ describe('the smoke suite in Node through Dawn', () => {
       signal,
     );
     expect(result.status).toBe('cancelled');
-    expect(result.phases.map((p) => p.state)).toEqual(['cancelled', 'skipped']);
+    expect(result.phases.map((p) => p.state)).toEqual(['cancelled', 'skipped', 'skipped']);
     const kept = result.phases[0]?.measurements ?? [];
     expect(kept.map((m) => m.state)).toEqual(['ok', 'ok']);
     expect(parseResult(JSON.parse(JSON.stringify(result))).ok).toBe(true);

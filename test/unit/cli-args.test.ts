@@ -7,7 +7,7 @@ describe('CLI argument parsing', () => {
     const p = parseArgs([]);
     expect(p).toEqual({
       kind: 'run',
-      options: { suite: 'standard', out: null, browser: null, presets: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false },
+      options: { suite: 'standard', out: null, browser: null, presets: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, generation: {} },
     });
   });
 
@@ -24,6 +24,9 @@ describe('CLI argument parsing', () => {
     [['--flags', '--a --b=1', '--flags', '--c'], { flags: ['--a', '--b=1', '--c'] }],
     [['--headed', '--quiet'], { headed: true, quiet: true }],
     [['--timeout', '90'], { timeoutS: 90 }],
+    [['--models', 'llama-3.2-1b,tiny', '--formats', 'q4_0'], { generation: { models: ['llama-3.2-1b', 'tiny'], formats: ['q4_0'] } }],
+    [['--prompt', '512,1024', '--gen', '128', '--depths', '0,4096', '--batches', '1,4'], { generation: { promptLens: [512, 1024], genTokens: 128, depths: [0, 4096], batches: [1, 4] } }],
+    [['--model', 'tiny', '--model', 'tiny-tied'], { generation: { models: ['tiny', 'tiny-tied'] } }],
   ])('%j', (argv, expected) => {
     const p = parseArgs(argv);
     expect(p.kind).toBe('run');
@@ -40,6 +43,11 @@ describe('CLI argument parsing', () => {
     [['--what'], /unknown option "--what"/],
     [['extra'], /unexpected argument "extra"/],
     [['--out='], /--out needs a file path/],
+    [['--formats', 'q2'], /unknown format "q2"/],
+    [['--gen', '1,2'], /--gen: expected one integer/],
+    [['--model', 'gpt-5'], /unknown preset "gpt-5"/],
+    [['--hidden', '64', '--ffn', '96', '--layers', '1', '--heads', '4', '--kv-heads', '3', '--head-dim', '16', '--vocab', '10'], /divisible/],
+    [['--hidden', '12abc'], /--hidden/],
   ])('rejects %j', (argv, message) => {
     const p = parseArgs(argv);
     expect(p.kind).toBe('error');
@@ -49,6 +57,12 @@ describe('CLI argument parsing', () => {
   test.each([['-h'], ['--help']])('%s asks for help', (flag) => {
     expect(parseArgs([flag]).kind).toBe('help');
   });
+});
+
+test('a custom architecture from flags is added as a model', () => {
+  const p = parseArgs(['--hidden', '64', '--ffn', '96', '--layers', '2', '--heads', '4', '--kv-heads', '2', '--head-dim', '16', '--vocab', '100', '--name', 'mini']);
+  expect(p.kind).toBe('run');
+  if (p.kind === 'run') expect(p.options.generation.models).toEqual([expect.objectContaining({ name: 'mini', hidden: 64, kvHeads: 2 })]);
 });
 
 describe('Chromium flags', () => {

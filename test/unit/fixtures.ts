@@ -84,6 +84,7 @@ export function validResult(): BenchResult {
       maxSubmitMs: 100,
       gpuTimeoutMs: 10_000,
       forceWallClock: false,
+      generation: { models: ['tiny'], formats: ['f32'], promptLens: [16], genTokens: 8, depths: [0], batches: [1], reps: 2 },
     },
     runtime: { kind: 'node', node: 'v20.19.0', dawn: 'webgpu@0.6.2', platform: 'linux', hardwareConcurrency: 16 },
     environment: {

@@ -1,0 +1,295 @@
+/**
+ * The model on the GPU: synthetic weights generated in place, KV caches, activations, and the encoded
+ * forward pass for a prefill (one sequence, T tokens) and a decode step (B sequences, one token each).
+ * Tokens stay on the GPU: argmax writes the next token where the next step's embedding reads it, and a
+ * one-thread kernel advances the position, so many steps go into one submit with no CPU round trip.
+ */
+import { type Resources, createBuffer } from '../gpu/buffers';
+import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention';
+import { fillHash } from '../kernels/fill';
+import { createLinear } from '../kernels/linear';
+import {
+  createArgmax,
+  createEmbed,
+  createKvWrite,
+  createRmsNorm,
+  createRope,
+  createSiluMul,
+  createStepAdvance,
+} from '../kernels/transformer';
+import { generateWeights } from '../kernels/weights';
+import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
+import { allocTensor } from './qtensor';
+import type { Arch, Op, QTensor, WeightFormat } from './types';
+
+export interface ModelConfig {
+  arch: Arch;
+  format: WeightFormat;
+  /** Most token rows in one forward (max of prompt length and decode batch). */
+  maxRows: number;
+  /** Most sequences decoded at once. */
+  seqCap: number;
+  /** KV-cache positions per sequence. */
+  ctxCap: number;
+  /** Most generated tokens kept in the on-GPU token log, per sequence. */
+  logCap: number;
+}
+
+interface LayerTensors {
+  q: QTensor;
+  k: QTensor;
+  v: QTensor;
+  o: QTensor;
+  gate: QTensor;
+  up: QTensor;
+  down: QTensor;
+  attnNorm: GPUBuffer;
+  ffnNorm: GPUBuffer;
+  qBias: GPUBuffer | null;
+  kBias: GPUBuffer | null;
+  vBias: GPUBuffer | null;
+  kCache: GPUBuffer;
+  vCache: GPUBuffer;
+}
+
+/** Encoded ops of one forward, split where a buffer copy must sit between passes (prefill). */
+export interface ForwardOps {
+  /** Embedding and every layer. */
+  body: Op[];
+  /** Prefill only: copy the last row of the residual stream for the output head. */
+  copyLastRow: { src: GPUBuffer; offset: number; dst: GPUBuffer; bytes: number } | null;
+  /** Final norm, lm_head, argmax, position advance. */
+  head: Op[];
+}
+
+export class GpuModel {
+  readonly plan: ModelPlan;
+  /** [pos, generated-token counter] */
+  readonly state: GPUBuffer;
+  readonly prompt: GPUBuffer;
+  readonly cur: GPUBuffer;
+  readonly log: GPUBuffer;
+  readonly logits: GPUBuffer;
+  private readonly layers: LayerTensors[] = [];
+  private embedding!: QTensor;
+  private lmHead!: QTensor;
+  private finalNorm!: GPUBuffer;
+  private readonly act: Record<'x' | 'h' | 'q' | 'k' | 'v' | 'attn' | 'g' | 'u' | 'a' | 'xLast' | 'hLast', GPUBuffer>;
+  private readonly forwards = new Map<string, ForwardOps>();
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly res: Resources,
+    readonly cfg: ModelConfig,
+    private readonly maxBindingBytes: number,
+  ) {
+    const { arch, maxRows: R, seqCap } = cfg;
+    this.plan = modelPlan(arch);
+    const nq = arch.heads * arch.headDim;
+    const nkv = arch.kvHeads * arch.headDim;
+    const buf = (name: string, bytes: number) => createBuffer(device, res, `model.${name}`, bytes);
+    this.state = buf('state', 16);
+    this.prompt = buf('prompt', 4 * R);
+    this.cur = buf('cur', 4 * seqCap);
+    this.log = buf('log', 4 * seqCap * cfg.logCap);
+    this.logits = buf('logits', 4 * Math.max(seqCap, 1) * arch.vocab);
+    this.act = {
+      x: buf('x', 4 * R * arch.hidden),
+      h: buf('h', 4 * R * arch.hidden),
+      q: buf('q', 4 * R * nq),
+      k: buf('k', 4 * R * nkv),
+      v: buf('v', 4 * R * nkv),
+      attn: buf('attn', 4 * R * nq),
+      g: buf('g', 4 * R * arch.ffn),
+      u: buf('u', 4 * R * arch.ffn),
+      a: buf('a', 4 * R * arch.ffn),
+      xLast: buf('xLast', 4 * arch.hidden),
+      hLast: buf('hLast', 4 * arch.hidden),
+    };
+  }
+
+  /** Allocates everything and generates the weights on the GPU. */
+  static async create(device: GPUDevice, res: Resources, cfg: ModelConfig): Promise<GpuModel> {
+    const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const m = new GpuModel(device, res, cfg, maxBindingBytes);
+    await m.initWeights();
+    return m;
+  }
+
+  private async tensor(spec: TensorSpec): Promise<QTensor> {
+    const t = allocTensor(this.device, this.res, spec.name, this.cfg.format, spec.rows, spec.cols, this.maxBindingBytes);
+    await generateWeights(this.device, this.res, t, spec.seed, spec.ampLog2);
+    return t;
+  }
+
+  private async vector(name: string, n: number, seed: number, scale: number): Promise<GPUBuffer> {
+    const b = createBuffer(this.device, this.res, name, 4 * n);
+    await fillHash(this.device, this.res, b, n, seed, scale);
+    return b;
+  }
+
+  private async initWeights(): Promise<void> {
+    const { arch, seqCap, ctxCap } = this.cfg;
+    const p = this.plan;
+    this.embedding = await this.tensor(p.embedding);
+    this.lmHead = p.lmHead ? await this.tensor(p.lmHead) : this.embedding;
+    this.finalNorm = await this.vector('final_norm', arch.hidden, p.finalNormSeed, NORM_SCALE);
+    const cacheBytes = 4 * seqCap * arch.kvHeads * ctxCap * arch.headDim;
+    for (const [l, lp] of p.layers.entries()) {
+      this.layers.push({
+        q: await this.tensor(lp.q),
+        k: await this.tensor(lp.k),
+        v: await this.tensor(lp.v),
+        o: await this.tensor(lp.o),
+        gate: await this.tensor(lp.gate),
+        up: await this.tensor(lp.up),
+        down: await this.tensor(lp.down),
+        attnNorm: await this.vector(`layer${l}.attn_norm`, arch.hidden, lp.attnNormSeed, NORM_SCALE),
+        ffnNorm: await this.vector(`layer${l}.ffn_norm`, arch.hidden, lp.ffnNormSeed, NORM_SCALE),
+        qBias: arch.qkvBias ? await this.vector(`layer${l}.q_bias`, lp.q.rows, lp.qBiasSeed, BIAS_SCALE) : null,
+        kBias: arch.qkvBias ? await this.vector(`layer${l}.k_bias`, lp.k.rows, lp.kBiasSeed, BIAS_SCALE) : null,
+        vBias: arch.qkvBias ? await this.vector(`layer${l}.v_bias`, lp.v.rows, lp.vBiasSeed, BIAS_SCALE) : null,
+        kCache: createBuffer(this.device, this.res, `layer${l}.k_cache`, cacheBytes),
+        vCache: createBuffer(this.device, this.res, `layer${l}.v_cache`, cacheBytes),
+      });
+    }
+  }
+
+  /** Fills every KV cache with random values (decode at depth d needs d cached positions, not their meaning). */
+  async fillCaches(seed: number): Promise<void> {
+    const { arch, seqCap, ctxCap } = this.cfg;
+    const n = seqCap * arch.kvHeads * ctxCap * arch.headDim;
+    for (const [l, layer] of this.layers.entries()) {
+      await fillHash(this.device, this.res, layer.kCache, n, seed + 2 * l, 1);
+      await fillHash(this.device, this.res, layer.vCache, n, seed + 2 * l + 1, 1);
+    }
+  }
+
+  /** Sets [pos, counter] before a submit (queue-ordered). */
+  setState(pos: number, counter = 0): void {
+    this.device.queue.writeBuffer(this.state, 0, new Uint32Array([pos, counter, 0, 0]));
+  }
+
+  setPrompt(tokens: Uint32Array<ArrayBuffer>): void {
+    if (tokens.length > this.cfg.maxRows) throw new Error(`prompt of ${tokens.length} tokens > maxRows ${this.cfg.maxRows}`);
+    this.device.queue.writeBuffer(this.prompt, 0, tokens);
+  }
+
+  setCurrent(tokens: Uint32Array<ArrayBuffer>): void {
+    this.device.queue.writeBuffer(this.cur, 0, tokens);
+  }
+
+  /** The encoded forward for a prefill of `rows` tokens or a decode step of `rows` sequences (cached). */
+  async forward(kind: 'prefill' | 'decode', rows: number): Promise<ForwardOps> {
+    const key = `${kind}:${rows}`;
+    let f = this.forwards.get(key);
+    if (!f) {
+      f = await this.build(kind, rows);
+      this.forwards.set(key, f);
+    }
+    return f;
+  }
+
+  private async build(kind: 'prefill' | 'decode', rows: number): Promise<ForwardOps> {
+    const { device, res, act } = this;
+    const { arch, format, ctxCap } = this.cfg;
+    if (kind === 'prefill' && rows > this.cfg.maxRows) throw new Error(`prefill of ${rows} rows > maxRows`);
+    if (kind === 'decode' && rows > this.cfg.seqCap) throw new Error(`decode batch ${rows} > seqCap`);
+    const H = arch.hidden;
+    const nq = arch.heads * arch.headDim;
+    const nkv = arch.kvHeads * arch.headDim;
+    const posStep = kind === 'prefill' ? 1 : 0;
+    const lin = (K: number, N: number, bias: boolean, residual: boolean) => createLinear(device, { format, K, N, bias, residual });
+    const [normH, linQ, linKV, linO, linGU, linDown, rope, ropeK, kvw, silu, embed, argmax, adv, attn, linHead] = await Promise.all([
+      createRmsNorm(device, { dim: H, eps: arch.normEps }),
+      lin(H, nq, arch.qkvBias, false),
+      lin(H, nkv, arch.qkvBias, false),
+      lin(nq, H, false, true),
+      lin(H, arch.ffn, false, false),
+      lin(arch.ffn, H, false, true),
+      createRope(device, { heads: arch.heads, headDim: arch.headDim, theta: arch.ropeTheta }),
+      createRope(device, { heads: arch.kvHeads, headDim: arch.headDim, theta: arch.ropeTheta }),
+      createKvWrite(device, { kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap }),
+      createSiluMul(device),
+      createEmbed(device, { hidden: H, vocab: arch.vocab }),
+      createArgmax(device, { vocab: arch.vocab }),
+      createStepAdvance(device),
+      kind === 'prefill'
+        ? createAttentionPrefill(device, { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap })
+        : createAttentionDecode(device, { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap }),
+      lin(H, arch.vocab, false, false),
+    ]);
+    const state = this.state;
+    const body: Op[] = [embed.bind({ tokens: kind === 'prefill' ? this.prompt : this.cur, table: this.embedding, x: act.x, rows }, res)];
+    for (const L of this.layers) {
+      body.push(
+        normH.bind({ x: act.x, w: L.attnNorm, y: act.h, rows }, res),
+        linQ.bind({ x: act.h, w: L.q, y: act.q, rows, ...(L.qBias ? { bias: L.qBias } : {}) }, res),
+        linKV.bind({ x: act.h, w: L.k, y: act.k, rows, ...(L.kBias ? { bias: L.kBias } : {}) }, res),
+        linKV.bind({ x: act.h, w: L.v, y: act.v, rows, ...(L.vBias ? { bias: L.vBias } : {}) }, res),
+        rope.bind({ x: act.q, state, rows, posStep }, res),
+        ropeK.bind({ x: act.k, state, rows, posStep }, res),
+        kvw.bind({ k: act.k, v: act.v, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res),
+        attn.bind({ q: act.q, kCache: L.kCache, vCache: L.vCache, out: act.attn, state, rows }, res),
+        linO.bind({ x: act.attn, w: L.o, y: act.x, rows }, res),
+        normH.bind({ x: act.x, w: L.ffnNorm, y: act.h, rows }, res),
+        linGU.bind({ x: act.h, w: L.gate, y: act.g, rows }, res),
+        linGU.bind({ x: act.h, w: L.up, y: act.u, rows }, res),
+        silu.bind({ gate: act.g, up: act.u, out: act.a, rows, dim: arch.ffn }, res),
+        linDown.bind({ x: act.a, w: L.down, y: act.x, rows }, res),
+      );
+    }
+    const headRows = kind === 'prefill' ? 1 : rows;
+    const headIn = kind === 'prefill' ? act.xLast : act.x;
+    const headNorm = kind === 'prefill' ? act.hLast : act.h;
+    const head: Op[] = [
+      normH.bind({ x: headIn, w: this.finalNorm, y: headNorm, rows: headRows }, res),
+      linHead.bind({ x: headNorm, w: this.lmHead, y: this.logits, rows: headRows }, res),
+      argmax.bind({ logits: this.logits, cur: this.cur, log: this.log, state, rows: headRows }, res),
+      adv.bind({ state, posDelta: kind === 'prefill' ? rows : 1 }, res),
+    ];
+    return {
+      body,
+      copyLastRow: kind === 'prefill' ? { src: act.x, offset: 4 * (rows - 1) * H, dst: act.xLast, bytes: 4 * H } : null,
+      head,
+    };
+  }
+
+  /** Dispatches per layer in the encoded forward (for the report; fused kernels lower it). */
+  static dispatchesPerLayer(): number {
+    return 14;
+  }
+}
+
+/**
+ * Encodes a forward into `enc`. With `timestamps`, the first pass writes the begin timestamp at
+ * `index` and the last pass the end at `index + 1`.
+ */
+export function encodeForward(
+  enc: GPUCommandEncoder,
+  f: ForwardOps,
+  timestamps?: { querySet: GPUQuerySet; index: number },
+): void {
+  const ts = (begin: boolean, end: boolean): GPUComputePassTimestampWrites | undefined =>
+    timestamps && (begin || end)
+      ? {
+          querySet: timestamps.querySet,
+          ...(begin ? { beginningOfPassWriteIndex: timestamps.index } : {}),
+          ...(end ? { endOfPassWriteIndex: timestamps.index + 1 } : {}),
+        }
+      : undefined;
+  if (f.copyLastRow) {
+    const a = enc.beginComputePass({ label: 'forward.body', timestampWrites: ts(true, false) });
+    for (const op of f.body) op.encode(a);
+    a.end();
+    const c = f.copyLastRow;
+    enc.copyBufferToBuffer(c.src, c.offset, c.dst, 0, c.bytes);
+    const b = enc.beginComputePass({ label: 'forward.head', timestampWrites: ts(false, true) });
+    for (const op of f.head) op.encode(b);
+    b.end();
+  } else {
+    const p = enc.beginComputePass({ label: 'forward.step', timestampWrites: ts(true, true) });
+    for (const op of [...f.body, ...f.head]) op.encode(p);
+    p.end();
+  }
+}
