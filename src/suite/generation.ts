@@ -5,7 +5,7 @@
  * prefill (ppN), decode (tgN, tgN@dD), batched decode, and a separate per-kernel profiling pass.
  */
 import { type Resources as ResourcesT, Resources, readBuffer } from '../gpu/buffers';
-import { type CancelSignal, errorMessage, throwIfCancelled, withErrorScopes, withTimeout } from '../gpu/errors';
+import { type CancelSignal, GpuScopeError, errorMessage, throwIfCancelled, withErrorScopes, withTimeout } from '../gpu/errors';
 import { checkAttention } from '../kernels/attention';
 import { checkLinear } from '../kernels/linear';
 import { mix32 } from '../kernels/numeric';
@@ -299,6 +299,19 @@ async function profile(env: GenEnv, res: ResourcesT, f: ForwardOps): Promise<Ker
     .sort((a, b) => b.ns - a.ns);
 }
 
+/** Non-finite values among the first `rows` rows of the logits (synthetic weights must keep them finite). */
+async function nonFiniteLogits(env: GenEnv, model: GpuModel, rows: number): Promise<number> {
+  const V = model.cfg.arch.vocab;
+  const logits = new Float32Array(await readBuffer(env.device, model.logits, env.timeoutMs, 0, 4 * V * rows));
+  let bad = 0;
+  for (const v of logits) if (!Number.isFinite(v)) bad++;
+  return bad;
+}
+
+class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+}
+
 /** Runs one architecture x format. Failures are recorded on the workload; cancellation propagates. */
 export async function runWorkload(env: GenEnv, preset: string, arch: Arch, format: WeightFormat, invalidReason: string | null): Promise<Workload> {
   const { device, gen } = env;
@@ -341,6 +354,8 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
     for (const P of gen.promptLens) {
       env.onStep(`${base.id} · pp${P}`);
       const runs = await withErrorScopes(device, `${base.id}.pp${P}`, () => timePrefill(env, model, res, P));
+      const badPrefill = await nonFiniteLogits(env, model, 1);
+      if (badPrefill) throw new NonFiniteError(`${badPrefill} of ${arch.vocab} logits are NaN/Inf after pp${P}`);
       const gpu = runs.every((r) => r.gpuNs !== null) ? rate(P, runs.map((r) => r.gpuNs as number)) : null;
       const wall = rate(P, runs.map((r) => r.wallNs));
       const measured = (gpu ?? wall).median;
@@ -370,6 +385,8 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
       const name = `tg${N}${depth ? `@d${depth}` : ''}${batch > 1 ? ` b${batch}` : ''}`;
       env.onStep(`${base.id} · ${name}`);
       const runs = await withErrorScopes(device, `${base.id}.${name}`, () => timeDecode(env, model, res, batch, depth, N));
+      const badDecode = await nonFiniteLogits(env, model, batch);
+      if (badDecode) throw new NonFiniteError(`${badDecode} of ${batch * arch.vocab} logits are NaN/Inf after ${name}`);
       const gpu = runs.every((r) => r.gpuNs !== null) ? rate(batch * N, runs.map((r) => r.gpuNs as number)) : null;
       const wall = rate(batch * N, runs.map((r) => r.wallNs));
       const measured = (gpu ?? wall).median;
@@ -406,6 +423,17 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
     return { ...base, state: 'ok', accounting, tests, ...(profileResult ? { profile: profileResult } : {}) };
   } catch (e) {
     if (e instanceof Error && e.name === 'CancelledError') throw e;
+    if (e instanceof GpuScopeError && e.scope === 'out-of-memory') {
+      return {
+        ...base,
+        state: 'skipped',
+        reason:
+          `out of GPU memory: the workload needs ${plan.total} bytes (weights ${plan.weights}, KV cache ${plan.kvCache}, ` +
+          `activations ${plan.activations}); ${e.message}`,
+        accounting,
+      };
+    }
+    if (e instanceof NonFiniteError) return { ...base, state: 'invalid', reason: e.message, accounting };
     return { ...base, state: 'errored', reason: errorMessage(e), accounting };
   } finally {
     res.destroyAll();

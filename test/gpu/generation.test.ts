@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'vitest';
+import type { Arch } from '../../src/model/types';
+import { PRESETS } from '../../src/model/presets';
+import type { TimerInfo } from '../../src/result/schema';
+import { type GenEnv, runWorkload } from '../../src/suite/generation';
+import { withDevice } from './helpers';
+
+const timer: TimerInfo = { source: 'wall-clock', resolutionNs: 1000, quantized: false, roundTripNs: 1e5, notes: 'test' };
+
+function env(device: GPUDevice, over: Partial<GenEnv['gen']> = {}): GenEnv {
+  return {
+    device,
+    timer,
+    gen: { models: [], formats: ['f32'], promptLens: [8], genTokens: 2, depths: [0], batches: [1], reps: 1, ...over },
+    maxSubmitMs: 1000,
+    timeoutMs: 60_000,
+    signal: { cancelled: false },
+    ceilings: { readGBs: 10, fmaGflops: 100 },
+    onStep: () => {},
+  };
+}
+
+describe('workload preflight and gating', () => {
+  test('a workload whose KV cache cannot fit is skipped with the numbers, before allocating', async () => {
+    await withDevice(async (ctx) => {
+      const wide: Arch = { ...(PRESETS.tiny as Arch), name: 'wide-kv', heads: 64, kvHeads: 64, headDim: 128, hidden: 256 };
+      const w = await runWorkload(env(ctx.device, { depths: [40_000] }), 'custom', wide, 'f32', null);
+      expect(w.state).toBe('skipped');
+      expect(w.reason).toMatch(/KV cache for one layer needs \d+ bytes > maxStorageBufferBindingSize \d+/);
+      expect(w.accounting?.weightBytes).toBeGreaterThan(0);
+      expect(w.tests).toEqual([]);
+    });
+  });
+
+  test('a workload whose checks failed is reported invalid and never timed', async () => {
+    await withDevice(async (ctx) => {
+      const w = await runWorkload(env(ctx.device), 'tiny', PRESETS.tiny as Arch, 'q4_0', 'full-forward check failed in q4_0');
+      expect(w.state).toBe('invalid');
+      expect(w.reason).toMatch(/full-forward check failed/);
+      expect(w.tests).toEqual([]);
+    });
+  });
+
+  test('a tiny workload with wall-clock timing reports both rates and no GPU figure', async () => {
+    await withDevice(async (ctx) => {
+      const w = await runWorkload(env(ctx.device, { batches: [1, 3], depths: [0, 5] }), 'tiny', PRESETS.tiny as Arch, 'f16', null);
+      expect(w.state, w.reason).toBe('ok');
+      expect(w.tests.map((t) => t.name)).toEqual(['pp8', 'tg2', 'tg2@d5', 'tg2 b3']);
+      for (const t of w.tests) {
+        expect(t.gpu).toBeNull();
+        expect(t.wall.median).toBeGreaterThan(0);
+        expect(t.bounds?.efficiency).toBeGreaterThan(0);
+      }
+      // Accounting: q/k/v/o/gate/up/down + embedding + untied head, f16 = 2 bytes per weight.
+      expect(w.accounting?.decodeBytesPerToken).toBeGreaterThan(w.accounting!.weightBytes * 0.5);
+      expect(w.profile).toBeUndefined();
+    });
+  });
+});
