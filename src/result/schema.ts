@@ -163,6 +163,8 @@ export const TokenTestSchema = z.object({
   /** Inter-token latency distribution (decode), ns, from per-step GPU timestamps (else per-chunk wall clock). */
   itlNs: LatencySchema.optional(),
   itlSource: TimerSourceSchema.optional(),
+  /** Raw per-step times behind itlNs (decode), ns, all repetitions in order: samples for significance tests. */
+  stepNs: z.array(nonNeg).optional(),
   /** Bounds from this run's roofline probes, tokens/s (aggregate). */
   bounds: z
     .object({

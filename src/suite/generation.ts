@@ -406,6 +406,7 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
         perSequence: measured / batch,
         tpotMs: { gpu: gpuTpot, wall: summarize(wall.samplesNs).median / N / 1e6 },
         itlNs: percentiles(steps),
+        stepNs: steps,
         itlSource: runs[0]?.stepSource ?? 'wall-clock',
         bounds: bounds(measured, bw ? bw / bytes : null, peak ? peak / flopsPerToken(arch, avgCtx) : null),
       });
