@@ -1,6 +1,17 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Plugin } from 'vite';
+import { CSP_META } from './src/csp.ts';
 import { defineConfig } from 'vitest/config';
+
+/** Adds the page's Content-Security-Policy (src/csp.ts) to the built HTML. */
+function cspPlugin(): Plugin {
+  return {
+    name: 'tokenbench-csp',
+    apply: 'build',
+    transformIndexHtml: (html) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CSP_META}" />`),
+  };
+}
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +27,7 @@ function gitCommit(): string {
 }
 
 export default defineConfig({
+  plugins: [cspPlugin()],
   define: {
     __TOKENBENCH_VERSION__: JSON.stringify(pkg.version),
     __TOKENBENCH_COMMIT__: JSON.stringify(gitCommit()),

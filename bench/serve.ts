@@ -3,6 +3,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { CSP_HEADER } from '../src/csp';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -42,6 +43,8 @@ export async function serveStatic(rootDir: string, port = 0): Promise<StaticServ
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
+      'content-security-policy': CSP_HEADER,
+      'x-content-type-options': 'nosniff',
     });
     createReadStream(file).pipe(res);
   });

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { StaticServer } from '../../bench/serve';
+import type { BenchResult } from '../../src/result/schema';
+import { launch, servePage } from './helpers';
+
+let server: StaticServer;
+beforeAll(async () => {
+  server = await servePage();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('page security', () => {
+  test('the built page carries a CSP, runs under it, and requests nothing beyond its own origin', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${server.url}?suite=smoke&autorun=1&formats=q4_0&gen=2&batches=1`);
+      const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      expect(csp).toMatch(/script-src 'self'/);
+      expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      expect(result.status).toBe('completed');
+      // An inline script must be refused under the policy.
+      const inlineRan = await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__inline = 1';
+        document.body.appendChild(s);
+        return (window as unknown as { __inline?: number }).__inline === 1;
+      });
+      expect(inlineRan).toBe(false);
+      const origin = new URL(server.url).origin;
+      const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+      expect(foreign).toEqual([]);
+      expect(requests.length).toBeGreaterThan(2);
+      // The only console error allowed is the refused inline script above.
+      expect(problems.filter((p) => !/inline script/i.test(p))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
