@@ -97,7 +97,8 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     process.stderr.write(`tokenbench: ${executablePath} ${opts.headed ? '(headed)' : '(headless)'} · flags: ${flags.join(' ')}\n`);
-    browser = await chromium.launch({ executablePath, headless: !opts.headed, args: flags, timeout: 120_000 });
+    // Ctrl-C is ours: cancel the run and write what finished (Playwright would close the browser first).
+    browser = await chromium.launch({ executablePath, headless: !opts.headed, args: flags, timeout: 120_000, handleSIGINT: false });
     const page = await browser.newPage();
     pageRef = page;
     page.on('console', (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));

@@ -42,8 +42,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI (bench/cli.ts through tsx) as a child process. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+/** Runs the CLI (bench/cli.ts through tsx) as a child process; `onStderr` sees stderr as it grows. */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  onStderr?: (soFar: string, child: import('node:child_process').ChildProcess) => void,
+): Promise<CliRun> {
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], {
       cwd: ROOT,
@@ -53,7 +57,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Pr
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, child);
+    });
     child.on('error', fail);
     child.on('close', (code) => ok({ code, stdout, stderr }));
   });
