@@ -108,6 +108,8 @@ function readLimits(limits: GPUSupportedLimits): Record<string, number> {
 export interface AcquireOptions {
   /** Ask for a specific power preference (default high-performance). */
   powerPreference?: GPUPowerPreference;
+  /** Error log to record into (a run keeps one log across device re-acquisitions). */
+  errors?: ErrorLog;
 }
 
 /**
@@ -150,7 +152,7 @@ export async function acquireGpu(gpu: GPU | undefined, opts: AcquireOptions = {}
     deviceLimits: readLimits(device.limits),
     software: detectSoftware(adapterInfo),
   };
-  const ctx: GpuContext = { adapter, device, environment, errors: new ErrorLog(), lost: null };
+  const ctx: GpuContext = { adapter, device, environment, errors: opts.errors ?? new ErrorLog(), lost: null };
   device.addEventListener('uncapturederror', (ev) => {
     const err = (ev as GPUUncapturedErrorEvent).error;
     ctx.errors.add('uncaptured', `${err.constructor?.name ?? 'GPUError'}: ${err.message}`);

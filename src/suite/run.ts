@@ -4,7 +4,7 @@
  * the run goes on; Cancel stops cooperatively between batches and keeps what finished.
  */
 import { type Resources as ResourcesT, Resources } from '../gpu/buffers';
-import { type GpuContext, NoAdapterError, acquireGpu } from '../gpu/device';
+import { ErrorLog, type GpuContext, NoAdapterError, acquireGpu } from '../gpu/device';
 import { type CancelSignal, CancelledError, errorMessage, withErrorScopes } from '../gpu/errors';
 import { type Timer, createTimer } from '../gpu/timer';
 import { createMatmul } from '../kernels/matmul';
@@ -85,6 +85,9 @@ type GenUnit =
   | { kind: 'kernel-checks'; label: string }
   | { kind: 'forward-check'; label: string; format: WeightFormat }
   | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat };
+
+/** Fresh devices acquired after device losses before a run stops with a partial result. */
+export const MAX_DEVICE_RECOVERIES = 2;
 
 /** Architecture of the full-forward check: 2 layers, GQA, QKV bias, untied head. */
 const CHECK_ARCH = 'tiny';
@@ -222,7 +225,7 @@ export async function runSuite(
   req: RunRequest,
   hooks: RunHooks = {},
   signal: CancelSignal = { cancelled: false },
-  acquire: (gpu: GPU | undefined) => Promise<GpuContext> = (g) => acquireGpu(g),
+  acquire: (gpu: GPU | undefined, errors: ErrorLog) => Promise<GpuContext> = (g, errors) => acquireGpu(g, { errors }),
 ): Promise<BenchResult> {
   const spec = SUITES[req.suite];
   const { generation: genOverride, ...rest } = req.overrides ?? {};
@@ -246,8 +249,9 @@ export async function runSuite(
 
   let ctx: GpuContext;
   let timer: Timer;
+  const errors = new ErrorLog();
   try {
-    ctx = await acquire(gpu);
+    ctx = await acquire(gpu, errors);
   } catch (e) {
     const message = e instanceof NoAdapterError ? e.message : `could not create a WebGPU device: ${errorMessage(e)}`;
     return {
@@ -261,7 +265,6 @@ export async function runSuite(
       verification: { state: 'none', passed: 0, failed: 0 },
     };
   }
-  const { errors } = ctx;
   try {
     try {
       timer = await createTimer(ctx.device, { forceWallClock: config.forceWallClock, timeoutMs: config.gpuTimeoutMs });
@@ -284,6 +287,7 @@ export async function runSuite(
     const stepCount = defs.reduce((n, p) => n + unitCount(p), 0);
     let stepsDone = 0;
     let stopped: string | null = null;
+    let recoveries = 0;
     const report = (def: PhaseDef, index: number, step: string) => {
       const elapsedMs = performance.now() - t0;
       const fraction = stepCount ? stepsDone / stepCount : 1;
@@ -340,7 +344,6 @@ export async function runSuite(
         });
         cancelled = outcome.cancelled;
         phaseError = outcome.error;
-        if (phaseError) stopped = `not run: the device was lost during ${def.id}`;
       }
       for (const [s, step] of def.steps.entries()) {
         if (signal.cancelled) {
@@ -373,7 +376,6 @@ export async function runSuite(
         stepsDone++;
         if (ctx.lost) {
           phaseError = `device lost (${ctx.lost.reason}): ${ctx.lost.message}`;
-          stopped = `not run: the device was lost during ${def.id}`;
           break;
         }
       }
@@ -394,6 +396,22 @@ export async function runSuite(
       phases.push(phase);
       hooks.onPhase?.(phase);
       report(def, index, cancelled ? 'cancelled' : 'done');
+      // A lost device cannot be reused, nor can its adapter: start over with fresh ones and go on.
+      if (ctx.lost && !cancelled) {
+        if (recoveries >= MAX_DEVICE_RECOVERIES) {
+          stopped = `not run: the device was lost ${recoveries + 1} times (at most ${MAX_DEVICE_RECOVERIES} recoveries)`;
+        } else {
+          try {
+            ctx = await acquire(gpu, errors);
+            timer = await createTimer(ctx.device, { forceWallClock: config.forceWallClock, timeoutMs: config.gpuTimeoutMs });
+            recoveries++;
+            errors.add('setup', `device lost during ${def.id}: acquired a fresh adapter and device (recovery ${recoveries} of ${MAX_DEVICE_RECOVERIES})`, def.id);
+          } catch (e) {
+            stopped = `not run: no device after the loss in ${def.id}: ${errorMessage(e)}`;
+            errors.add('setup', stopped, def.id);
+          }
+        }
+      }
     }
     errors.phase = undefined;
     return {
