@@ -3,6 +3,10 @@
  * (navigator.gpu in a browser or worker, `create()` from npm `webgpu` in Node).
  */
 import type { AdapterInfo, Environment, RunError } from '../result/schema';
+import { withTimeout } from './errors';
+
+/** Longest adapter or device acquisition may take before the run reports a hang. */
+export const ACQUIRE_TIMEOUT_MS = 60_000;
 
 /** Optional features we use when the adapter has them. */
 export const WANTED_FEATURES = [
@@ -123,7 +127,11 @@ export async function acquireGpu(gpu: GPU | undefined, opts: AcquireOptions = {}
         '(Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows) on a secure origin (https or http://127.0.0.1).',
     );
   }
-  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  const adapter = await withTimeout(
+    gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' }),
+    ACQUIRE_TIMEOUT_MS,
+    'requestAdapter()',
+  );
   if (!adapter) {
     throw new NoAdapterError(
       'requestAdapter() returned null: the browser exposes WebGPU but found no usable GPU. ' +
@@ -138,11 +146,11 @@ export async function acquireGpu(gpu: GPU | undefined, opts: AcquireOptions = {}
     const v = adapterLimitBag[name];
     if (typeof v === 'number') requiredLimits[name] = v;
   }
-  const device = await adapter.requestDevice({
-    label: 'tokenbench.device',
-    requiredFeatures,
-    requiredLimits,
-  });
+  const device = await withTimeout(
+    adapter.requestDevice({ label: 'tokenbench.device', requiredFeatures, requiredLimits }),
+    ACQUIRE_TIMEOUT_MS,
+    'requestDevice()',
+  );
   const adapterInfo = readAdapterInfo(adapter);
   const environment: Environment = {
     adapter: adapterInfo,

@@ -1,5 +1,8 @@
 /** WGSL sources, template substitution and a per-device pipeline cache. */
-import { withErrorScopes } from './errors';
+import { withErrorScopes, withTimeout } from './errors';
+
+/** Longest a pipeline may take to compile (software adapters compile slowly; a hung driver must not stall the run). */
+export const PIPELINE_TIMEOUT_MS = 120_000;
 
 /**
  * Replaces `{{key}}` placeholders. Only for what `override` constants cannot express (element types,
@@ -36,11 +39,15 @@ async function compile(device: GPUDevice, spec: PipelineSpec): Promise<GPUComput
   return withErrorScopes(device, `${spec.label}.pipeline`, async () => {
     const module = device.createShaderModule({ label: `${spec.label}.module`, code: spec.code });
     try {
-      return await device.createComputePipelineAsync({
-        label: `${spec.label}.pipeline`,
-        layout: 'auto',
-        compute: { module, entryPoint: spec.entryPoint ?? 'main', constants: spec.constants ?? {} },
-      });
+      return await withTimeout(
+        device.createComputePipelineAsync({
+          label: `${spec.label}.pipeline`,
+          layout: 'auto',
+          compute: { module, entryPoint: spec.entryPoint ?? 'main', constants: spec.constants ?? {} },
+        }),
+        PIPELINE_TIMEOUT_MS,
+        `compiling ${spec.label}`,
+      );
     } catch (e) {
       // Surface the compiler's own messages; the pipeline error alone is often just "invalid module".
       const info = await module.getCompilationInfo();
