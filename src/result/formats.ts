@@ -191,6 +191,13 @@ export function textTable(result: BenchResult): string {
       : []),
     '',
     `verification: ${result.verification.state} (${result.verification.passed} passed, ${result.verification.failed} failed)`,
+    ...(result.drift
+      ? [
+          `drift: ${(result.drift.change * 100).toFixed(1)}% between start and end calibration (${fmtNumber(result.drift.startGflops)} → ${fmtNumber(result.drift.endGflops)} GFLOP/s)` +
+            (result.drift.flagged ? ` — FLAGGED: above ${result.drift.threshold * 100}%, clocks or temperature changed during the run` : ''),
+        ]
+      : []),
+    ...result.phases.flatMap((p) => (p.warnings ?? []).map((w) => `warning [${p.id}]: ${w}`)),
     ...result.errors.map((e) => `error [${e.source}${e.phase ? ` in ${e.phase}` : ''}]: ${e.message}`),
   ];
   return lines.join('\n');

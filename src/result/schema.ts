@@ -217,6 +217,8 @@ const phaseBase = {
   workloads: z.array(WorkloadSchema).optional(),
   /** Correctness checks run before timing (kernel self-checks, full-forward checks). */
   checks: z.array(z.object({ id: z.string(), verification: VerificationSchema })).optional(),
+  /** Conditions that make this phase's figures suspect (e.g. the page was hidden and may have been throttled). */
+  warnings: z.array(z.string()).optional(),
 };
 
 export const PhaseSchema = z.discriminatedUnion('state', [
@@ -317,6 +319,21 @@ export const ResultSchema = z.object({
   timer: TimerInfoSchema.nullable(),
   phases: z.array(PhaseSchema),
   errors: z.array(RunErrorSchema),
+  /**
+   * Clock/thermal drift: the same short FMA calibration timed at the start and at the end of the run.
+   * Null when it could not run (no device, cancelled, or the device was replaced mid-run).
+   */
+  drift: z
+    .object({
+      startGflops: nonNeg,
+      endGflops: nonNeg,
+      /** (end - start) / start */
+      change: finite,
+      threshold: nonNeg,
+      flagged: z.boolean(),
+    })
+    .nullable()
+    .optional(),
   /** Roll-up of every measurement's CPU-reference check. */
   verification: z.object({ state: z.enum(['passed', 'failed', 'none']), passed: count, failed: count }),
 });

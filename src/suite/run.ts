@@ -6,7 +6,7 @@
 import { type Resources as ResourcesT, Resources } from '../gpu/buffers';
 import { ErrorLog, type GpuContext, NoAdapterError, acquireGpu } from '../gpu/device';
 import { type CancelSignal, CancelledError, errorMessage, withErrorScopes } from '../gpu/errors';
-import { type Timer, createTimer } from '../gpu/timer';
+import { type MeasurePlan, type Timer, createTimer } from '../gpu/timer';
 import { createMatmul } from '../kernels/matmul';
 import { createCopyProbe, createFmaProbe, createReadProbe } from '../kernels/probes';
 import type { BenchKernel } from '../kernels/types';
@@ -24,7 +24,7 @@ import {
   type Environment,
 } from '../result/schema';
 import { TOOL } from '../version';
-import { type MeasureMeta, measureKernel } from './measure';
+import { type MeasureMeta, measureKernel, metricFrom } from './measure';
 import { type Ceilings, checkForward, resolveModel, runKernelChecks, runWorkload } from './generation';
 import { PRESETS } from '../model/presets';
 import type { Verification, Workload } from '../result/schema';
@@ -55,9 +55,18 @@ export interface RunHooks {
   onPhase?: (phase: Phase) => void;
 }
 
+/** Conditions outside the GPU that the caller observes during a run (mutated by the caller). */
+export interface RunConditions {
+  /** The page is hidden now (a hidden page may be throttled). */
+  hidden: boolean;
+  /** How many times it became hidden, so a short hide between two checks is not missed. */
+  hiddenEvents: number;
+}
+
 export interface RunRequest {
   suite: SuiteName;
   runtime: Runtime;
+  conditions?: RunConditions;
   /** Override suite defaults (validated by the caller). */
   overrides?: Partial<Omit<RunConfig, 'suite' | 'generation'>> & { generation?: Partial<RunConfig['generation']> };
 }
@@ -85,6 +94,18 @@ type GenUnit =
   | { kind: 'kernel-checks'; label: string }
   | { kind: 'forward-check'; label: string; format: WeightFormat }
   | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat };
+
+/** Drift between the start and end calibrations above this fraction flags the result. */
+export const DRIFT_THRESHOLD = 0.05;
+
+export function assessDrift(startGflops: number, endGflops: number, threshold = DRIFT_THRESHOLD): NonNullable<BenchResult['drift']> {
+  const change = startGflops > 0 ? (endGflops - startGflops) / startGflops : 0;
+  return { startGflops, endGflops, change, threshold, flagged: Math.abs(change) > threshold };
+}
+
+/** Warning attached to phases during which the page was hidden. */
+export const HIDDEN_WARNING =
+  'the page was hidden during this phase: the browser may have throttled it, so its figures may be low; rerun with the page visible';
 
 /** Fresh devices acquired after device losses before a run stops with a partial result. */
 export const MAX_DEVICE_RECOVERIES = 2;
@@ -282,6 +303,7 @@ export async function runSuite(
       };
     }
     hooks.onEnvironment?.(ctx.environment, timer.info);
+    const conditions = req.conditions ?? { hidden: false, hiddenEvents: 0 };
 
     const defs = buildPhases(spec, config);
     const stepCount = defs.reduce((n, p) => n + unitCount(p), 0);
@@ -313,6 +335,12 @@ export async function runSuite(
       signal,
     };
     const guard = <T>(what: string, fn: () => Promise<T>) => withErrorScopes(ctx.device, what, fn);
+    let driftStart: number | null = null;
+    try {
+      driftStart = await guard('drift-calibration', () => calibrate(ctx, timer, spec, plan));
+    } catch (e) {
+      if (!(e instanceof CancelledError)) errors.add('setup', `drift calibration (start) failed: ${errorMessage(e)}`);
+    }
 
     for (const [index, def] of defs.entries()) {
       const phaseStart = new Date().toISOString();
@@ -324,6 +352,8 @@ export async function runSuite(
         continue;
       }
       errors.phase = def.id;
+      const hiddenAtStart = conditions.hidden;
+      const hiddenEventsAtStart = conditions.hiddenEvents;
       const measurements: Measurement[] = [];
       let phaseError: string | null = null;
       let cancelled = false;
@@ -386,6 +416,7 @@ export async function runSuite(
         durationMs: performance.now() - p0,
         measurements,
         ...(def.generation ? { workloads, checks } : {}),
+        ...(hiddenAtStart || conditions.hiddenEvents !== hiddenEventsAtStart ? { warnings: [HIDDEN_WARNING] } : {}),
       };
       const phase: Phase = cancelled
         ? { ...common, state: 'cancelled' }
@@ -414,6 +445,14 @@ export async function runSuite(
       }
     }
     errors.phase = undefined;
+    let drift: BenchResult['drift'] = null;
+    if (driftStart !== null && recoveries === 0 && !signal.cancelled && !ctx.lost) {
+      try {
+        drift = assessDrift(driftStart, await guard('drift-calibration', () => calibrate(ctx, timer, spec, { ...plan, signal: { cancelled: false } })));
+      } catch (e) {
+        errors.add('setup', `drift calibration (end) failed: ${errorMessage(e)}`);
+      }
+    }
     return {
       ...base,
       finishedAt: new Date().toISOString(),
@@ -421,6 +460,7 @@ export async function runSuite(
       environment: ctx.environment,
       timer: timer.info,
       phases,
+      drift,
       errors: errors.entries,
       verification: rollUpVerification(phases),
     };
@@ -501,4 +541,16 @@ async function runGenerationUnits(units: GenUnit[], env: GenRunEnv): Promise<{ c
     if (ctx.lost) return { cancelled: false, error: `device lost (${ctx.lost.reason}): ${ctx.lost.message}` };
   }
   return { cancelled: false, error: null };
+}
+
+/** The drift calibration: a short f32 FMA run, timed like any measurement; returns GFLOP/s (median). */
+async function calibrate(ctx: GpuContext, timer: Timer, spec: SuiteSpec, plan: MeasurePlan): Promise<number> {
+  const res = new Resources();
+  try {
+    const k = await createFmaProbe(ctx.device, res, { precision: 'f32', ...spec.roofline.fma }, { seed: 77, timeoutMs: plan.timeoutMs });
+    const timing = await timer.measure(k.work, { ...plan, warmup: 1, reps: 5 });
+    return metricFrom(timing, k.amount.flops ?? 0, 'GFLOP/s').median;
+  } finally {
+    res.destroyAll();
+  }
 }

@@ -305,7 +305,9 @@ function showResult(result: BenchResult, source: string): void {
   resultsSummary.textContent =
     `${source}: ${result.status} · ${ok ? 'all figures verified' : 'NOT all figures are valid (see rows)'} · verification ${v.state} ` +
     `(${v.passed} passed, ${v.failed} failed) · ${adapterLabel(result)} · tokenbench ${result.tool.version}` +
-    (result.errors.length ? ` · ${result.errors.length} error(s): ${result.errors.map((e) => e.message).join(' | ')}` : '');
+    (result.errors.length ? ` · ${result.errors.length} error(s): ${result.errors.map((e) => e.message).join(' | ')}` : '') +
+    (result.drift ? ` · drift ${(result.drift.change * 100).toFixed(1)}%${result.drift.flagged ? ' (FLAGGED)' : ''}` : '') +
+    result.phases.flatMap((p) => (p.warnings ?? []).map((w) => ` · ${p.title}: ${w}`)).join('');
 }
 
 async function importFile(file: File): Promise<void> {
@@ -346,6 +348,18 @@ async function copy(): Promise<void> {
   }
 }
 
+document.addEventListener('visibilitychange', () => {
+  const hidden = document.visibilityState === 'hidden';
+  void api.setHidden(hidden);
+  if (hidden && running && !document.getElementById('hidden-warning')) {
+    notice(
+      'warn',
+      'The page was hidden during the run. Browsers throttle hidden pages, so the phases running meanwhile are flagged ' +
+        'in the result; keep the tab visible (or use the CLI) for trustworthy figures.',
+      'hidden-warning',
+    );
+  }
+});
 runBtn.addEventListener('click', () => void run());
 cancelBtn.addEventListener('click', () => {
   progressText.textContent = 'Cancelling after the current batch…';

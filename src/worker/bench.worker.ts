@@ -18,6 +18,8 @@ function browserRuntime(): Runtime {
 }
 
 let signal = { cancelled: false };
+/** Page visibility as the page reports it; the run flags phases during which the page was hidden. */
+const conditions = { hidden: false, hiddenEvents: 0 };
 
 const api = {
   /** Acquires the adapter and device once to describe them, then releases the device. */
@@ -40,7 +42,7 @@ const api = {
     };
     return runSuite(
       navigator.gpu,
-      { suite, runtime: browserRuntime(), ...(overrides ? { overrides } : {}) },
+      { suite, runtime: browserRuntime(), conditions, ...(overrides ? { overrides } : {}) },
       {
         onProgress: (p) => call(hooks.onProgress, p),
         onPhase: (p) => call(hooks.onPhase, p),
@@ -48,6 +50,12 @@ const api = {
       },
       signal,
     );
+  },
+
+  /** The page tells the worker when it is hidden or shown (workers have no visibility events). */
+  setHidden(hidden: boolean): void {
+    if (hidden && !conditions.hidden) conditions.hiddenEvents++;
+    conditions.hidden = hidden;
   },
 
   /** Cooperative cancel: the run stops between dispatch batches and returns what finished. */

@@ -132,3 +132,33 @@ describe('bench page in headless Chromium', () => {
     }
   });
 });
+
+describe('measurement conditions', () => {
+  test('hiding the page during a run flags the affected phases and tells the user', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.locator('#device').getByText('swiftshader').first().waitFor({ timeout: 60_000 });
+      await page.locator('#suite').selectOption('smoke');
+      await page.locator('#generation-settings summary').click();
+      await page.locator('#gen-formats').fill('q4_0');
+      await page.locator('#gen-batches').fill('1');
+      // Headless pages are never really hidden: fake the visibility change the browser would send.
+      await page.exposeFunction('__tokenbenchProgress', async (p: { phaseId: string; stepsDone: number }) => {
+        if (p.phaseId === 'matmul') {
+          await page.evaluate(() => {
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+            document.dispatchEvent(new Event('visibilitychange'));
+          });
+        }
+      });
+      await page.locator('#run').click();
+      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      expect(result.phases.map((p) => (p.warnings ?? []).length > 0)).toEqual([false, true, true]);
+      await expect(page.locator('#hidden-warning').textContent()).resolves.toMatch(/page was hidden/);
+    } finally {
+      await browser.close();
+    }
+  });
+});

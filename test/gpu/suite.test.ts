@@ -30,6 +30,9 @@ describe('the smoke suite in Node through Dawn', () => {
     ]);
     expect(result.verification.state).toBe('passed');
     expect(resultOk(result)).toBe(true);
+    // Drift calibration ran at both ends (flagging is informational on a CPU-emulated adapter).
+    expect(result.drift?.startGflops).toBeGreaterThan(0);
+    expect(result.drift?.endGflops).toBeGreaterThan(0);
     // SwiftShader must be labelled as software.
     expect(result.environment?.software.isSoftware).toBe(true);
     // With timestamp-query the timer must use it: a silent fall-back to wall clock would hide a bug.
