@@ -53,6 +53,11 @@ export interface RunHooks {
   onEnvironment?: (env: Environment, timer: TimerInfo) => void;
   /** Called when a phase finishes (completed, errored, cancelled or skipped). */
   onPhase?: (phase: Phase) => void;
+  /**
+   * After every finished phase: the result so far, shaped as an interrupted run, so a caller can persist
+   * it and recover completed phases if the run never returns (page closed, tab crashed).
+   */
+  onCheckpoint?: (partial: BenchResult) => void;
 }
 
 /** Conditions outside the GPU that the caller observes during a run (mutated by the caller). */
@@ -102,6 +107,10 @@ export function assessDrift(startGflops: number, endGflops: number, threshold = 
   const change = startGflops > 0 ? (endGflops - startGflops) / startGflops : 0;
   return { startGflops, endGflops, change, threshold, flagged: Math.abs(change) > threshold };
 }
+
+/** Error entry of a checkpoint: what a recovered partial result says about itself. */
+export const INTERRUPTED_MESSAGE =
+  'interrupted: the run did not finish (page closed, reloaded or crashed); the phases completed before that are kept';
 
 /** Warning attached to phases during which the page was hidden. */
 export const HIDDEN_WARNING =
@@ -426,6 +435,16 @@ export async function runSuite(
       if (cancelled) stopped = 'not run: the run was cancelled';
       phases.push(phase);
       hooks.onPhase?.(phase);
+      hooks.onCheckpoint?.({
+        ...base,
+        finishedAt: new Date().toISOString(),
+        status: 'cancelled',
+        environment: ctx.environment,
+        timer: timer.info,
+        phases: [...phases],
+        errors: [...errors.entries, { source: 'setup', message: INTERRUPTED_MESSAGE, at: new Date().toISOString() }],
+        verification: rollUpVerification(phases),
+      });
       report(def, index, cancelled ? 'cancelled' : 'done');
       // A lost device cannot be reused, nor can its adapter: start over with fresh ones and go on.
       if (ctx.lost && !cancelled) {

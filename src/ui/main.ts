@@ -8,6 +8,7 @@ import { SUITES } from '../suite/suites';
 import type { BenchWorkerApi } from '../worker/bench.worker';
 import { append, clear, el } from './dom';
 import { parseParams } from './params';
+import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
 import { type GenerationKey, generationToParams, parseGenerationOverrides } from '../suite/overrides';
 import type { GenerationConfig } from '../result/schema';
 
@@ -276,10 +277,15 @@ async function run(): Promise<void> {
           appendTokenRows((phase.workloads ?? []).flatMap(workloadRows));
         },
         onEnvironment: (_env: Environment, timer: TimerInfo) => renderTimer(timer),
+        onCheckpoint: (partial: BenchResult) => {
+          if (returned) return;
+          saveCheckpoint(partial).catch((e: unknown) => storageWarning(e));
+        },
       }),
     );
     returned = true;
     lastResult = result;
+    await clearCheckpoint().catch((e: unknown) => storageWarning(e));
     showResult(result, 'this run');
     progressText.textContent = `${result.status === 'completed' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : 'Failed'} in ${fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt))}.`;
     if (result.status === 'completed') progressBar.value = 1;
@@ -308,6 +314,49 @@ function showResult(result: BenchResult, source: string): void {
     (result.errors.length ? ` · ${result.errors.length} error(s): ${result.errors.map((e) => e.message).join(' | ')}` : '') +
     (result.drift ? ` · drift ${(result.drift.change * 100).toFixed(1)}%${result.drift.flagged ? ' (FLAGGED)' : ''}` : '') +
     result.phases.flatMap((p) => (p.warnings ?? []).map((w) => ` · ${p.title}: ${w}`)).join('');
+}
+
+let storageWarned = false;
+function storageWarning(e: unknown): void {
+  if (storageWarned) return;
+  storageWarned = true;
+  notice('warn', `Cannot keep run checkpoints in this browser's storage (${e instanceof Error ? e.message : String(e)}): export results when runs finish.`);
+}
+
+/** Offers the phases of a run that never returned (reload, closed tab, crash), kept in IndexedDB. */
+async function offerRecovered(): Promise<void> {
+  let text: string | null;
+  try {
+    text = await loadCheckpoint();
+  } catch (e) {
+    storageWarning(e);
+    return;
+  }
+  if (!text) return;
+  const parsed = parseResultText(text);
+  if (!parsed.ok) {
+    await clearCheckpoint().catch(() => undefined);
+    return;
+  }
+  const r = parsed.result;
+  const box = notice(
+    'warn',
+    `A ${r.config.suite} run started ${r.startedAt} did not finish; ${r.phases.length} completed phase(s) were kept. `,
+    'recovered',
+  );
+  const show = el('button', { id: 'recovered-show' }, 'Show');
+  const discard = el('button', { id: 'recovered-discard' }, 'Discard');
+  show.addEventListener('click', () => {
+    lastResult = r;
+    showResult(r, 'recovered run');
+    setRunning(running);
+  });
+  discard.addEventListener('click', () => {
+    void clearCheckpoint()
+      .catch((e: unknown) => storageWarning(e))
+      .finally(() => box.remove());
+  });
+  append(box, show, ' ', discard);
 }
 
 async function importFile(file: File): Promise<void> {
@@ -376,6 +425,7 @@ copyBtn.addEventListener('click', () => void copy());
 worker.addEventListener('error', (ev) => notice('error', `Worker error: ${ev.message}`));
 
 async function start(): Promise<void> {
+  await offerRecovered();
   const params = parseParams(location.search);
   if (!params.ok) {
     notice('error', `${params.error}. Example: ?suite=smoke&autorun=1`, 'params-error');

@@ -46,6 +46,7 @@ const api = {
       {
         onProgress: (p) => call(hooks.onProgress, p),
         onPhase: (p) => call(hooks.onPhase, p),
+        onCheckpoint: (r) => call(hooks.onCheckpoint, r),
         onEnvironment: (env, timer) => hooks.onEnvironment && void Promise.resolve(hooks.onEnvironment(env, timer)).catch(() => undefined),
       },
       signal,

@@ -162,3 +162,41 @@ describe('measurement conditions', () => {
     }
   });
 });
+
+describe('nothing lost', () => {
+  test('completed phases survive a reload mid-run and are offered back', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const context = await browser.newContext({ acceptDownloads: true });
+      const page = await context.newPage();
+      let reachedMatmul!: () => void;
+      const matmul = new Promise<void>((r) => (reachedMatmul = r));
+      await page.exposeFunction('__tokenbenchProgress', (p: { phaseId: string }) => {
+        if (p.phaseId === 'matmul') reachedMatmul();
+      });
+      await page.goto(`${server.url}?suite=smoke&autorun=1`);
+      await matmul;
+      // Give the checkpoint write to IndexedDB a moment, then "crash" the run by reloading.
+      await page.waitForTimeout(500);
+      await page.goto(server.url);
+      await expect(page.locator('#recovered').textContent()).resolves.toMatch(/did not finish; 1 completed phase\(s\) were kept/);
+      await page.locator('#recovered-show').click();
+      await expect(page.locator('#results-body').textContent()).resolves.toMatch(/read bandwidth/);
+      await expect(page.locator('#results-summary').textContent()).resolves.toMatch(/recovered run: cancelled/);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-json').click()]);
+      const parsed = parseResultText(readFileSync(await download.path(), 'utf8'));
+      expect(parsed.ok).toBe(true);
+      if (parsed.ok) {
+        expect(parsed.result.phases.map((p) => p.id)).toEqual(['roofline']);
+        expect(parsed.result.errors.at(-1)?.message).toMatch(/interrupted/);
+      }
+      await page.locator('#recovered-discard').click();
+      await page.locator('#recovered').waitFor({ state: 'detached' });
+      await page.goto(server.url);
+      await page.locator('#run:not([disabled])').waitFor({ timeout: 60_000 });
+      await expect(page.locator('#recovered').count()).resolves.toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+});
