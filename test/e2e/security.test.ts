@@ -11,7 +11,32 @@ afterAll(async () => {
   await server.close();
 });
 
+const HOSTILE = '<img src=x onerror="globalThis.pwned=1"><script>globalThis.pwned=1</script>';
+
 describe('page security', () => {
+  test('hostile strings in an imported result are shown as text, never as HTML', async () => {
+    const { validResultWithWorkload } = await import('../unit/fixtures');
+    const r = validResultWithWorkload();
+    r.phases[0]!.title = HOSTILE;
+    r.phases[0]!.measurements[0]!.label = HOSTILE;
+    r.phases.at(-1)!.workloads![0]!.arch.name = HOSTILE;
+    r.environment!.adapter.vendor = HOSTILE;
+    r.errors.push({ source: 'phase', message: HOSTILE, at: r.startedAt });
+    const browser = await launch(['swiftshader']);
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      await page.locator('#import-json').setInputFiles({ name: 'hostile.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(r)) });
+      await page.locator('#results-summary').getByText(/imported hostile\.json/).waitFor();
+      await expect(page.locator('#results img, #tokens img, #results-summary img, #results script').count()).resolves.toBe(0);
+      await expect(page.locator('#results-body').textContent()).resolves.toContain(HOSTILE);
+      await expect(page.locator('#tokens-body').textContent()).resolves.toContain(HOSTILE);
+      await expect(page.evaluate(() => (globalThis as { pwned?: number }).pwned)).resolves.toBeUndefined();
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('the built page carries a CSP, runs under it, and requests nothing beyond its own origin', async () => {
     const browser = await launch(['swiftshader']);
     try {

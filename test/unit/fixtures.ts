@@ -128,3 +128,39 @@ export function validResult(): BenchResult {
     verification: { state: 'failed', passed: 1, failed: 1 },
   };
 }
+
+/** A valid result with a generation phase holding one workload (prefill + decode tests) and checks. */
+export function validResultWithWorkload(): BenchResult {
+  const r = validResult();
+  const rate = { median: 120, p10: 110, p90: 130, samplesNs: [1e8, 1.1e8, 0.9e8] };
+  r.phases.push({
+    id: 'generation',
+    title: 'Token generation',
+    startedAt: r.startedAt,
+    durationMs: 1234,
+    state: 'completed',
+    measurements: [],
+    checks: [{ id: 'linear', verification: { state: 'passed', method: 'm', error: 1e-7, threshold: 1e-5, checked: 10 } }],
+    workloads: [
+      {
+        id: 'tiny-q4_0',
+        preset: 'tiny',
+        arch: { name: 'tiny', hidden: 64, ffn: 96, layers: 2, heads: 4, kvHeads: 2, headDim: 16, vocab: 256, tiedEmbeddings: false, qkvBias: true, ropeTheta: 10000, normEps: 1e-5 },
+        format: 'q4_0',
+        state: 'ok',
+        accounting: { params: 1e5, weightBytes: 5e4, decodeBytesPerToken: 6e4, flopsPerToken: 2e5, memoryBytes: 1e6, dispatchesPerDecodeStep: 33, dispatchesPerLayer: 14 },
+        verification: { state: 'passed', method: 'forward', error: 1e-4, threshold: 1e-3, checked: 1280 },
+        tests: [
+          { name: 'pp16', kind: 'prefill', promptLen: 16, depth: 0, batch: 1, tokens: 16, gpu: rate, wall: rate, ttftMs: { gpu: 90, wall: 95 }, bounds: { bandwidth: 1e4, compute: 5e4, efficiency: 0.012 } },
+          {
+            name: 'tg8 b4', kind: 'decode', promptLen: 0, depth: 0, batch: 4, tokens: 8, gpu: null, wall: rate, perSequence: 30,
+            tpotMs: { gpu: null, wall: 40 }, itlNs: { p50: 4e7, p90: 4.5e7, p99: 5e7 }, itlSource: 'wall-clock', stepNs: [4e7, 4.1e7, 3.9e7],
+            bounds: { bandwidth: 1e4, compute: null, efficiency: 0.01 },
+          },
+        ],
+        profile: { decode: [{ kernel: 'linear_q4_0', dispatches: 15, ns: 1e6, share: 0.6 }], prefill: [], source: 'gpu-timestamp' },
+      },
+    ],
+  });
+  return r;
+}
