@@ -28,7 +28,7 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
       warmup: 2,
       reps: 6,
       minSampleMs: 1,
-      maxSubmitMs: 1000,
+      maxSubmitMs: 100,
       gpuTimeoutMs: 60_000,
       forceWallClock: false,
       generation: {
