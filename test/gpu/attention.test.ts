@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Resources, createBuffer, readBuffer } from '../../src/gpu/buffers';
-import { type GpuContext, acquireGpu } from '../../src/gpu/device';
+import { describe, expect, test } from 'vitest';
 import {
   ATTENTION_REL_L2_THRESHOLD,
   type DecodeTile,
@@ -19,50 +17,10 @@ import { hashValue } from '../../src/kernels/numeric';
 import { createKvWrite } from '../../src/kernels/transformer';
 import { cacheIndex } from '../../src/kernels/transformer.ref';
 import { runOnce } from '../../src/kernels/types';
-import { testGpu } from './helpers';
+import { TIMEOUT_MS, f32Buf, readF32, sharedDevice, u32Buf } from './helpers';
 
-const TIMEOUT_MS = 60_000;
+const { device: sharedGpu, withRes } = sharedDevice();
 
-// One device for the file: SwiftShader takes about a second to compile each attention pipeline, and
-// pipelines are cached per device. Each case gets its own resources and a validation error scope.
-let gpu: GpuContext;
-beforeAll(async () => {
-  gpu = await acquireGpu(testGpu());
-});
-afterAll(() => gpu?.device.destroy());
-
-/** Runs a case with its own resources; a GPU validation error is reported ahead of the assertion it broke. */
-async function withRes(fn: (device: GPUDevice, res: Resources) => Promise<void>): Promise<void> {
-  const res = new Resources();
-  gpu.device.pushErrorScope('validation');
-  let thrown: unknown = null;
-  try {
-    await fn(gpu.device, res);
-  } catch (e) {
-    thrown = e;
-  } finally {
-    res.destroyAll();
-  }
-  const gpuError = await gpu.device.popErrorScope();
-  if (gpuError) throw new Error(`GPU validation error: ${gpuError.message}${thrown ? `\n(then: ${String(thrown)})` : ''}`);
-  if (thrown) throw thrown;
-}
-
-function f32Buf(device: GPUDevice, res: Resources, values: ArrayLike<number>): GPUBuffer {
-  const b = createBuffer(device, res, 'test.f32', values.length * 4);
-  device.queue.writeBuffer(b, 0, Float32Array.from(values));
-  return b;
-}
-
-function u32Buf(device: GPUDevice, res: Resources, values: ArrayLike<number>): GPUBuffer {
-  const b = createBuffer(device, res, 'test.u32', values.length * 4);
-  device.queue.writeBuffer(b, 0, Uint32Array.from(values));
-  return b;
-}
-
-async function readF32(device: GPUDevice, b: GPUBuffer, n: number): Promise<Float32Array> {
-  return new Float32Array(await readBuffer(device, b, TIMEOUT_MS, 0, n * 4));
-}
 
 const rand = (seed: number, n: number, scale = 1) => Float32Array.from({ length: n }, (_, i) => hashValue(seed, i, scale));
 
@@ -143,7 +101,7 @@ describe('attentionPrefill (causal flash attention) matches the float64 referenc
 
   test('a tile that cannot run the head dimension is refused', async () => {
     await expect(
-      createAttentionPrefill(gpu.device, { heads: 2, kvHeads: 1, headDim: 128, ctxCap: 8, tile: { bq: 16, bk: 64, wg: 64 } }),
+      createAttentionPrefill(sharedGpu(), { heads: 2, kvHeads: 1, headDim: 128, ctxCap: 8, tile: { bq: 16, bk: 64, wg: 64 } }),
     ).rejects.toThrow(/attention_prefill: tile 16x64\/64 cannot run headDim 128/);
   });
 
@@ -254,7 +212,7 @@ describe('attentionDecode matches the float64 reference', () => {
 
 describe('checkAttention', () => {
   test('passes for prefill and decode', async () => {
-    const v = await checkAttention(gpu.device, TIMEOUT_MS);
+    const v = await checkAttention(sharedGpu(), TIMEOUT_MS);
     expect(v.length).toBe(2);
     for (const x of v) {
       expect(x.state, `${x.method}: error ${x.error} ${x.detail ?? ''}`).toBe('passed');
@@ -264,7 +222,7 @@ describe('checkAttention', () => {
   });
 
   test.each(['attention_prefill', 'attention_decode'])('a skipped %s dispatch fails its check', async (label) => {
-    const v = await checkAttention(gpu.device, TIMEOUT_MS, {
+    const v = await checkAttention(sharedGpu(), TIMEOUT_MS, {
       tamper: (op) => (op.label === label ? { label: 'skipped', encode: () => {} } : op),
     });
     const failed = v.filter((x) => x.state === 'failed');

@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Resources, createBuffer, readBuffer } from '../../src/gpu/buffers';
-import { type GpuContext, acquireGpu } from '../../src/gpu/device';
+import { describe, expect, test } from 'vitest';
 import { hashValue } from '../../src/kernels/numeric';
 import { relativeL2 } from '../../src/kernels/matmul.ref';
 import {
@@ -31,54 +29,9 @@ import {
 } from '../../src/kernels/transformer.ref';
 import { runOnce } from '../../src/kernels/types';
 import type { Op, WeightFormat } from '../../src/model/types';
-import { testGpu } from './helpers';
+import { TIMEOUT_MS, f32Buf, readF32, readU32, sharedDevice, u32Buf } from './helpers';
 
-const TIMEOUT_MS = 60_000;
-
-// One device for the file: SwiftShader compiles each pipeline once per device, and the kernels are
-// shared by many cases. Each case gets its own resources and error scopes.
-let gpu: GpuContext;
-beforeAll(async () => {
-  gpu = await acquireGpu(testGpu());
-});
-afterAll(() => gpu?.device.destroy());
-
-/** Runs a case with its own resources; a GPU validation error is reported ahead of the assertion it broke. */
-async function withRes(fn: (device: GPUDevice, res: Resources) => Promise<void>): Promise<void> {
-  const res = new Resources();
-  gpu.device.pushErrorScope('validation');
-  let thrown: unknown = null;
-  try {
-    await fn(gpu.device, res);
-  } catch (e) {
-    thrown = e;
-  } finally {
-    res.destroyAll();
-  }
-  const gpuError = await gpu.device.popErrorScope();
-  if (gpuError) throw new Error(`GPU validation error: ${gpuError.message}${thrown ? `\n(then: ${String(thrown)})` : ''}`);
-  if (thrown) throw thrown;
-}
-
-function f32Buf(device: GPUDevice, res: Resources, values: ArrayLike<number>): GPUBuffer {
-  const b = createBuffer(device, res, 'test.f32', values.length * 4);
-  device.queue.writeBuffer(b, 0, Float32Array.from(values));
-  return b;
-}
-
-function u32Buf(device: GPUDevice, res: Resources, values: ArrayLike<number>): GPUBuffer {
-  const b = createBuffer(device, res, 'test.u32', values.length * 4);
-  device.queue.writeBuffer(b, 0, Uint32Array.from(values));
-  return b;
-}
-
-async function readF32(device: GPUDevice, b: GPUBuffer, n: number): Promise<Float32Array> {
-  return new Float32Array(await readBuffer(device, b, TIMEOUT_MS, 0, n * 4));
-}
-
-async function readU32(device: GPUDevice, b: GPUBuffer, n: number): Promise<Uint32Array> {
-  return new Uint32Array(await readBuffer(device, b, TIMEOUT_MS, 0, n * 4));
-}
+const { device: sharedGpu, withRes } = sharedDevice();
 
 const rand = (seed: number, n: number, scale = 1) => Float32Array.from({ length: n }, (_, i) => hashValue(seed, i, scale));
 
@@ -347,7 +300,7 @@ describe('stepAdvance', () => {
 
 describe('checkTransformerKernels', () => {
   test('passes for every kernel', async () => {
-    const v = await checkTransformerKernels(gpu.device, TIMEOUT_MS);
+    const v = await checkTransformerKernels(sharedGpu(), TIMEOUT_MS);
     expect(v.map((x) => x.method.split(' ')[0])).toEqual(['rmsnorm', 'rope', 'kvWrite', 'siluMul', 'embed', 'argmax', 'stepAdvance']);
     for (const x of v) {
       expect(x.state, `${x.method}: error ${x.error} ${x.detail ?? ''}`).toBe('passed');
@@ -364,7 +317,7 @@ describe('checkTransformerKernels', () => {
     { label: 'argmax', method: 'argmax' },
     { label: 'step_advance', method: 'stepAdvance' },
   ])('a skipped $label dispatch fails its check', async ({ label, method }) => {
-    const v = await checkTransformerKernels(gpu.device, TIMEOUT_MS, {
+    const v = await checkTransformerKernels(sharedGpu(), TIMEOUT_MS, {
       tamper: (op) => (op.label === label ? { label: 'skipped', encode: () => {} } : op),
     });
     const failed = v.filter((x) => x.state === 'failed');
