@@ -7,14 +7,27 @@
 // Out-of-range rows and tokens are clamped when loading (no divergence, no barrier in a branch) and
 // skipped when storing.
 //
+// Fusions (one dispatch instead of two or three):
+// - RMSNorm prologue (NORM): the layer computes W · rmsnorm(x) with rmsnorm(x)[t, k] =
+//   x[t, k] * norm_w[k] / sqrt(mean_k x[t, k]^2 + eps). norm_w scales the weights as they are loaded
+//   (shared by every token of the tile); the sum of squares of each token row is accumulated from the
+//   x values the dot products load anyway (no second pass over x), reduced with the outputs, and 1/rms
+//   scales each dot product before the bias: the same value, one multiply per output.
+// - SwiGLU epilogue (SWIGLU): W's rows are interleaved, row 2i = gate_i and row 2i+1 = up_i; the output is
+//   y[t, i] = silu(gate_i) * up_i with row stride N / 2. ROWS is even and parts start at even rows, so
+//   each workgroup holds whole (gate, up) pairs.
+//
 // Template keys (what overrides cannot express), filled by src/kernels/linear.ts: `weights` declares
 // bindings 1-2 and the format's `fn load_w(row: u32, s: u32) -> W8`; `bias` declares binding 4 (or
-// nothing) and `fn add_bias`.
+// nothing) and `fn add_bias`; `norm` declares binding 6 (or nothing), `const NORM`, `const NORM_ROWS`
+// (1 or 0: sum-of-squares slots per token in workgroup memory) and `fn norm_w8(s: u32) -> W8` (a bound
+// binding must be statically used, so an override cannot drop it).
 
 override WG: u32 = 64u;
 override ROWS: u32 = 2u;
 override TT: u32 = 8u;
 override RESIDUAL: bool = false;
+override SWIGLU: bool = false;
 
 // Function-scope arrays need constant sizes: the override values above must not exceed these.
 const MAX_ROWS: u32 = 4u;
@@ -23,7 +36,7 @@ const MAX_TT: u32 = 8u;
 struct Params {
   // Inputs per token (row stride of x; multiple of 8, of 32 for q8_0/q4_0).
   K: u32,
-  // Outputs per token (row stride of y).
+  // Rows of W (outputs per token; the row stride of y is N, or N / 2 with SWIGLU).
   N: u32,
   tokens: u32,
   // First row of W held by this part, and its row count.
@@ -31,6 +44,9 @@ struct Params {
   part_rows: u32,
   // Workgroups along x: row group = wid.x + wid.y * groups_x.
   groups_x: u32,
+  // RMSNorm epsilon (NORM only).
+  eps: f32,
+  pad: u32,
 }
 
 // Eight consecutive weights of one row.
@@ -47,7 +63,39 @@ struct W8 {
 
 {{bias}}
 
-var<workgroup> partial: array<f32, WG * ROWS * TT>;
+{{norm}}
+
+// Output j = r * TT + t at partial[j * WG]; with NORM, token t's sum of squares at partial[(ROWS * TT + t) * WG].
+var<workgroup> partial: array<f32, WG * (ROWS + NORM_ROWS) * TT>;
+
+// Tree-reduces partial[j * WG + 0 .. WG) into partial[j * WG] for j < count (call in uniform control flow).
+fn reduce_partial(lid: u32, count: u32) {
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      for (var j = 0u; j < count; j++) {
+        partial[j * WG + lid] += partial[j * WG + lid + stride];
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+// silu(g) * u; the sigmoid only calls exp on a non-positive argument, so it cannot overflow.
+fn swiglu(g: f32, u: f32) -> f32 {
+  let e = exp(-abs(g));
+  let s = 1.0 / (1.0 + e);
+  return g * select(e * s, s, g >= 0.0) * u;
+}
+
+// Output r (row within the group) for token t (within the tile): reduced sum, normalised, plus bias.
+fn output(r: u32, t: u32, gn: u32) -> f32 {
+  var v = partial[(r * TT + t) * WG];
+  if (NORM) {
+    v *= inverseSqrt(partial[(ROWS * TT + t) * WG] / f32(params.K) + params.eps);
+  }
+  return add_bias(gn, v);
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
@@ -60,10 +108,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let x_stride = params.K / 4u;
 
   var acc: array<f32, MAX_ROWS * MAX_TT>;
+  var ss: array<f32, MAX_TT>;
   for (var s = lid; s < steps; s += WG) {
     var w: array<W8, MAX_ROWS>;
     for (var r = 0u; r < ROWS; r++) {
       w[r] = load_w(min(row0 + r, params.part_rows - 1u), s);
+    }
+    if (NORM) {
+      let nw = norm_w8(s);
+      for (var r = 0u; r < ROWS; r++) {
+        w[r] = W8(w[r].lo * nw.lo, w[r].hi * nw.hi);
+      }
     }
     for (var t = 0u; t < TT; t++) {
       let xb = min(t0 + t, params.tokens - 1u) * x_stride + 2u * s;
@@ -71,6 +126,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let x_hi = x[xb + 1u];
       for (var r = 0u; r < ROWS; r++) {
         acc[r * MAX_TT + t] += dot(w[r].lo, x_lo) + dot(w[r].hi, x_hi);
+      }
+      if (NORM) {
+        ss[t] += dot(x_lo, x_lo) + dot(x_hi, x_hi);
       }
     }
   }
@@ -81,23 +139,37 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       partial[(r * TT + t) * WG + lid] = acc[r * MAX_TT + t];
     }
   }
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      for (var j = 0u; j < ROWS * TT; j++) {
-        partial[j * WG + lid] += partial[j * WG + lid + stride];
+  if (NORM) {
+    for (var t = 0u; t < TT; t++) {
+      partial[(ROWS * TT + t) * WG + lid] = ss[t];
+    }
+  }
+  reduce_partial(lid, (ROWS + NORM_ROWS) * TT);
+
+  if (SWIGLU) {
+    // Thread lid stores pair p = lid / TT (rows 2p and 2p + 1 of the group) for token t.
+    if (lid < (ROWS / 2u) * TT) {
+      let p = lid / TT;
+      let tl = lid % TT;
+      let n = row0 + 2u * p;
+      let t = t0 + tl;
+      if (n < params.part_rows && t < params.tokens) {
+        let gn = params.row_start + n;
+        let g = output(2u * p, tl, gn);
+        let u = output(2u * p + 1u, tl, gn + 1u);
+        y[t * (params.N / 2u) + gn / 2u] = swiglu(g, u);
       }
     }
-    workgroupBarrier();
+    return;
   }
-
   if (lid < ROWS * TT) {
     let n = row0 + lid / TT;
-    let t = t0 + lid % TT;
+    let tl = lid % TT;
+    let t = t0 + tl;
     if (n < params.part_rows && t < params.tokens) {
       let gn = params.row_start + n;
       let o = t * params.N + gn;
-      var v = add_bias(gn, partial[lid * WG]);
+      var v = output(lid / TT, tl, gn);
       if (RESIDUAL) {
         v += y[o];
       }

@@ -1,6 +1,8 @@
 /**
  * Linear layer y = x · Wᵀ (+ bias) (+= into y in residual mode) for every weight format
- * (shaders/linear.wgsl), with its run-time check against the float64 CPU reference.
+ * (shaders/linear.wgsl), optionally fused with an RMSNorm prologue (y = rmsnorm(x) · Wᵀ) and a SwiGLU
+ * epilogue (interleaved gate/up rows, y = silu(gate) * up), with its run-time check against the float64
+ * CPU reference.
  */
 import linearWgsl from '../../shaders/linear.wgsl?raw';
 import { Resources, createBuffer, createUniform, readBuffer } from '../gpu/buffers';
@@ -38,11 +40,24 @@ export interface LinearConfig {
   format: WeightFormat;
   /** Inputs per token: multiple of 8 (f32, f16) or 32 (q8_0, q4_0). */
   K: number;
-  /** Outputs per token (any count). */
+  /** Rows of W: outputs per token (any count), or 2 x outputs with `swiglu` (then even). */
   N: number;
   bias: boolean;
   /** y[t, n] += result (o_proj/down into the residual stream) instead of y = result. */
   residual: boolean;
+  /**
+   * RMSNorm prologue: x is replaced by rmsnorm(x)[t, k] = x[t, k] * norm[k] / sqrt(mean_k x[t, k]^2 + eps),
+   * with the f32 norm weights given to bind(). x itself is left as it is (it stays the residual stream).
+   */
+  norm?: { eps: number };
+  /**
+   * SwiGLU epilogue: W's rows are interleaved (row 2i = gate_i, row 2i+1 = up_i) and the layer writes
+   * y[t, i] = silu(gate_i) * up_i, y being [rows, N / 2]. Not with `residual`. Every part of W must start
+   * at an even row and hold an even count (allocTensor with rowMultiple 2).
+   */
+  swiglu?: boolean;
+  /** Appended to the ops' label (e.g. "qkv": linear_q4_0_norm_qkv), so profiles tell the layers apart. */
+  tag?: string;
 }
 
 export interface LinearArgs {
@@ -50,10 +65,12 @@ export interface LinearArgs {
   x: GPUBuffer;
   /** [N, K] in cfg.format. */
   w: QTensor;
-  /** f32 [rows, N]; read too in residual mode. */
+  /** f32 [rows, N] ([rows, N / 2] with swiglu); read too in residual mode. */
   y: GPUBuffer;
-  /** f32 [N], when cfg.bias. */
+  /** f32 [N], when cfg.bias (for W's rows: interleaved too with swiglu). */
   bias?: GPUBuffer;
+  /** f32 [K] RMSNorm weights, when cfg.norm. */
+  norm?: GPUBuffer;
   /** Tokens, 1..LINEAR_MAX_ROWS. */
   rows: number;
 }
@@ -128,6 +145,30 @@ fn add_bias(n: u32, v: f32) -> f32 {
 }`,
 };
 
+const NORM_CODE = {
+  with: `
+const NORM: bool = true;
+const NORM_ROWS: u32 = 1u;
+@group(0) @binding(6) var<storage, read> norm_w: array<vec4<f32>>;
+
+fn norm_w8(s: u32) -> W8 {
+  return W8(norm_w[2u * s], norm_w[2u * s + 1u]);
+}`,
+  without: `
+const NORM: bool = false;
+const NORM_ROWS: u32 = 0u;
+
+fn norm_w8(s: u32) -> W8 {
+  return W8(vec4<f32>(1.0), vec4<f32>(1.0));
+}`,
+};
+
+/** Kernel label: linear_<format>[_norm][_swiglu] (pipelines) and [_<tag>] (ops). */
+function linearLabel(cfg: LinearConfig, withTag: boolean): string {
+  const parts = [`linear_${cfg.format}`, cfg.norm ? 'norm' : '', cfg.swiglu ? 'swiglu' : '', withTag ? (cfg.tag ?? '') : ''];
+  return parts.filter(Boolean).join('_');
+}
+
 /** Smallest compiled token tile holding `rows` tokens (8 for 8 or more: several tiles along z). */
 function tokenTile(rows: number): number {
   return TOKEN_TILES.find((t) => t >= rows) ?? TOKEN_TILES[TOKEN_TILES.length - 1]!;
@@ -136,23 +177,33 @@ function tokenTile(rows: number): number {
 /** Compiles the layer's pipelines (one per token tile); bind() then ties them to buffers. */
 export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promise<Linear> {
   const { format, K, N } = cfg;
-  const label = `linear_${format}`;
+  const label = linearLabel(cfg, true);
+  const pipelineLabel = linearLabel(cfg, false);
+  const swiglu = cfg.swiglu === true;
   const m = colsMultiple(format);
   if (!(Number.isInteger(K) && K > 0 && K % m === 0)) throw new Error(`${label}: K=${K} must be a positive multiple of ${m}`);
   if (!(Number.isInteger(N) && N > 0)) throw new Error(`${label}: N=${N} must be a positive integer`);
-  const code = fillTemplate(linearWgsl, { weights: WEIGHT_CODE[format], bias: BIAS_CODE[cfg.bias ? 'with' : 'without'] });
+  if (swiglu && N % 2 !== 0) throw new Error(`${label}: N=${N} must be even (interleaved gate/up rows)`);
+  if (swiglu && cfg.residual) throw new Error(`${label}: the SwiGLU epilogue has no residual mode`);
+  if (cfg.norm && !(Number.isFinite(cfg.norm.eps) && cfg.norm.eps >= 0)) throw new Error(`${label}: norm eps ${cfg.norm.eps} must be finite and >= 0`);
+  const code = fillTemplate(linearWgsl, {
+    weights: WEIGHT_CODE[format],
+    bias: BIAS_CODE[cfg.bias ? 'with' : 'without'],
+    norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
+  });
+  const outCols = swiglu ? N / 2 : N;
   const pipelines = new Map<number, GPUComputePipeline>();
   await Promise.all(
     TOKEN_TILES.map(async (tt) => {
-      const constants = { WG, ROWS, TT: tt, RESIDUAL: cfg.residual ? 1 : 0 };
-      pipelines.set(tt, await getPipeline(device, { label, code, constants }));
+      const constants = { WG, ROWS, TT: tt, RESIDUAL: cfg.residual ? 1 : 0, SWIGLU: swiglu ? 1 : 0 };
+      pipelines.set(tt, await getPipeline(device, { label: pipelineLabel, code, constants }));
     }),
   );
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
   const maxBinding = device.limits.maxStorageBufferBindingSize;
 
   return {
-    bind({ x, w, y, bias, rows }: LinearArgs, res: Resources): Op {
+    bind({ x, w, y, bias, norm, rows }: LinearArgs, res: Resources): Op {
       const fail = (why: string): never => {
         throw new Error(`${label}: ${why}`);
       };
@@ -161,11 +212,17 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
         fail(`weights ${w.label} are ${w.format} [${w.rows}, ${w.cols}], expected ${format} [${N}, ${K}]`);
       }
       if (cfg.bias !== (bias !== undefined)) fail(cfg.bias ? 'a bias buffer is required' : 'bias given to a layer built without bias');
+      if (!!cfg.norm !== (norm !== undefined)) fail(cfg.norm ? 'norm weights are required' : 'norm weights given to a layer built without norm');
+      if (swiglu) {
+        const odd = w.parts.find((p) => p.rowStart % 2 !== 0 || p.rows % 2 !== 0);
+        if (odd) fail(`weights ${w.label} have a part of rows ${odd.rowStart}..${odd.rowStart + odd.rows - 1}: SwiGLU needs parts of whole (gate, up) pairs`);
+      }
       const xBytes = rows * K * 4;
-      const yBytes = rows * N * 4;
+      const yBytes = rows * outCols * 4;
       if (x.size < xBytes) fail(`x (${x.label}) has ${x.size} bytes, needs ${xBytes}`);
       if (y.size < yBytes) fail(`y (${y.label}) has ${y.size} bytes, needs ${yBytes}`);
       if (bias && bias.size < N * 4) fail(`bias (${bias.label}) has ${bias.size} bytes, needs ${N * 4}`);
+      if (norm && norm.size < K * 4) fail(`norm (${norm.label}) has ${norm.size} bytes, needs ${K * 4}`);
       if (Math.max(xBytes, yBytes) > maxBinding) fail(`x or y exceeds maxStorageBufferBindingSize ${maxBinding}: split the tokens`);
 
       const tt = tokenTile(rows);
@@ -176,12 +233,10 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
         const groups = Math.ceil(part.rows / ROWS);
         const gx = Math.min(groups, maxGroups);
         const gy = Math.ceil(groups / gx);
-        const uniform = createUniform(
-          device,
-          res,
-          `${label}.part${p}.params`,
-          new Uint32Array([K, N, rows, part.rowStart, part.rows, gx, 0, 0]).buffer,
-        );
+        const words = new ArrayBuffer(32);
+        new Uint32Array(words, 0, 6).set([K, N, rows, part.rowStart, part.rows, gx]);
+        new Float32Array(words, 24, 1).set([cfg.norm?.eps ?? 0]);
+        const uniform = createUniform(device, res, `${label}.part${p}.params`, words);
         const entries: GPUBindGroupEntry[] = [
           { binding: 0, resource: { buffer: x, size: xBytes } },
           { binding: 1, resource: { buffer: part.data } },
@@ -190,6 +245,7 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
         ];
         if (part.scales) entries.push({ binding: 2, resource: { buffer: part.scales } });
         if (bias) entries.push({ binding: 4, resource: { buffer: bias, size: N * 4 } });
+        if (norm) entries.push({ binding: 6, resource: { buffer: norm, size: K * 4 } });
         const group = device.createBindGroup({ label: `${label}.part${p}.bind`, layout, entries });
         return { group, gx, gy };
       });
@@ -213,28 +269,48 @@ export interface LinearCase extends LinearConfig {
   parts: number;
 }
 
-/** Sizes of the run-time check: odd N, K a few steps long, every token tile, each mode, a split tensor. */
+/** Outputs a case writes: rows x N, or rows x N / 2 with the SwiGLU epilogue. */
+export function linearOutputs(c: LinearCase): number {
+  return c.rows * (c.swiglu ? c.N / 2 : c.N);
+}
+
+/**
+ * Sizes of the run-time check: odd N, K a few steps long, every token tile, each mode, split tensors
+ * (odd part starts for the plain and norm layers, even ones for SwiGLU), and the fused forms the model
+ * uses: norm + bias (QKV) and norm + SwiGLU (gate/up), with an eps large enough to matter.
+ */
 const CHECK_SHAPES: ReadonlyArray<Omit<LinearCase, 'format'>> = [
   { K: 96, N: 37, rows: 1, bias: false, residual: false, parts: 1 },
   { K: 64, N: 130, rows: 9, bias: true, residual: false, parts: 1 },
   { K: 96, N: 37, rows: 3, bias: false, residual: true, parts: 1 },
   { K: 64, N: 130, rows: 17, bias: false, residual: false, parts: 3 },
+  { K: 96, N: 37, rows: 5, bias: true, residual: false, parts: 3, norm: { eps: 0.25 } },
+  { K: 64, N: 130, rows: 9, bias: false, residual: false, parts: 1, norm: { eps: 1e-5 }, swiglu: true },
+  { K: 64, N: 130, rows: 17, bias: false, residual: false, parts: 3, norm: { eps: 1e-5 }, swiglu: true },
 ];
 
 /** Every format with every check shape. */
 export const LINEAR_CHECK_CASES: readonly LinearCase[] = WEIGHT_FORMATS.flatMap((format) => CHECK_SHAPES.map((s) => ({ format, ...s })));
 
 export function describeLinearCase(c: LinearCase): string {
-  const mode = [c.bias ? '+bias' : '', c.residual ? 'residual' : '', c.parts > 1 ? `${c.parts} parts` : ''].filter(Boolean).join(' ');
+  const mode = [
+    c.norm ? `norm(eps ${c.norm.eps})` : '',
+    c.bias ? '+bias' : '',
+    c.residual ? 'residual' : '',
+    c.swiglu ? 'swiglu' : '',
+    c.parts > 1 ? `${c.parts} parts` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `${c.format} ${c.rows}x${c.K}->${c.N}${mode ? ` ${mode}` : ''}`;
 }
 
 const CHECK_SEED = 0x11ea4;
 
 /**
- * Runs one case on random x (and bias, and y for residual mode; otherwise y is poisoned with NaN) and
- * compares y with linearRef on the dequantised weights. `replace` swaps the layer's Op (tests pass one
- * that skips the dispatch to prove the check can fail).
+ * Runs one case on random x (and bias, norm weights, and y for residual mode; otherwise y is poisoned
+ * with NaN) and compares y with linearRef on the dequantised weights. `replace` swaps the layer's Op
+ * (tests pass one that skips the dispatch to prove the check can fail).
  */
 export async function verifyLinear(
   device: GPUDevice,
@@ -246,24 +322,28 @@ export async function verifyLinear(
   try {
     const seed = (CHECK_SEED + c.K * 7919 + c.N * 104729 + c.rows) >>> 0;
     const ampLog2 = ampLog2For(c.K);
-    const rowsPerPart = Math.ceil(c.N / c.parts);
+    const rowMultiple = c.swiglu ? 2 : 1;
+    const rowsPerPart = Math.ceil(c.N / c.parts / rowMultiple) * rowMultiple;
     const maxBinding = c.parts > 1 ? dataBytes(c.format, rowsPerPart * c.K) : device.limits.maxStorageBufferBindingSize;
-    const w = allocTensor(device, res, `linear_${c.format}.check.w`, c.format, c.N, c.K, maxBinding);
+    const w = allocTensor(device, res, `linear_${c.format}.check.w`, c.format, c.N, c.K, maxBinding, rowMultiple);
     if (w.parts.length !== c.parts) throw new Error(`${describeLinearCase(c)}: split into ${w.parts.length} parts, wanted ${c.parts}`);
     await generateWeights(device, res, w, seed, ampLog2);
+    const outputs = linearOutputs(c);
     const x = createBuffer(device, res, `linear_${c.format}.check.x`, c.rows * c.K * 4);
-    const y = createBuffer(device, res, `linear_${c.format}.check.y`, c.rows * c.N * 4);
+    const y = createBuffer(device, res, `linear_${c.format}.check.y`, outputs * 4);
     const bias = c.bias ? createBuffer(device, res, `linear_${c.format}.check.bias`, c.N * 4) : undefined;
-    const seeds = { x: seed + 1, bias: seed + 2, y: seed + 3 };
+    const norm = c.norm ? createBuffer(device, res, `linear_${c.format}.check.norm`, c.K * 4) : undefined;
+    const seeds = { x: seed + 1, bias: seed + 2, y: seed + 3, norm: seed + 4 };
     await fillHash(device, res, x, c.rows * c.K, seeds.x);
     if (bias) await fillHash(device, res, bias, c.N, seeds.bias);
-    if (c.residual) await fillHash(device, res, y, c.rows * c.N, seeds.y);
-    else await fillConst(device, res, y, c.rows * c.N, NaN);
+    if (norm) await fillHash(device, res, norm, c.K, seeds.norm);
+    if (c.residual) await fillHash(device, res, y, outputs, seeds.y);
+    else await fillConst(device, res, y, outputs, NaN);
 
     const layer = await createLinear(device, c);
-    const op = layer.bind({ x, w, y, rows: c.rows, ...(bias ? { bias } : {}) }, res);
+    const op = layer.bind({ x, w, y, rows: c.rows, ...(bias ? { bias } : {}), ...(norm ? { norm } : {}) }, res);
     runOnce(device, replace ? replace(op) : op);
-    const got = new Float32Array(await readBuffer(device, y, timeoutMs, 0, c.rows * c.N * 4));
+    const got = new Float32Array(await readBuffer(device, y, timeoutMs, 0, outputs * 4));
 
     const hashes = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => hashValue(s, i));
     const ref = linearRef(
@@ -273,7 +353,11 @@ export async function verifyLinear(
       dequantRows(c.format, seed, ampLog2, 0, c.N, c.K),
       c.N,
       c.bias ? hashes(c.N, seeds.bias) : undefined,
-      c.residual ? hashes(c.rows * c.N, seeds.y) : undefined,
+      c.residual ? hashes(outputs, seeds.y) : undefined,
+      {
+        ...(c.norm ? { norm: { w: hashes(c.K, seeds.norm), eps: c.norm.eps } } : {}),
+        ...(c.swiglu ? { swiglu: true } : {}),
+      },
     );
     let unwritten = 0;
     for (const v of got) if (!Number.isFinite(v)) unwritten++;
@@ -284,7 +368,7 @@ export async function verifyLinear(
       method: `relative L2 error vs float64 CPU reference on dequantised weights, ${describeLinearCase(c)}, all outputs`,
       error: Number.isFinite(err) ? err : -1,
       threshold: LINEAR_REL_L2_THRESHOLD,
-      checked: c.rows * c.N,
+      checked: outputs,
       ...(unwritten ? { detail: `${unwritten} outputs not written (poison NaN survived)` } : {}),
     };
   } finally {
@@ -294,7 +378,8 @@ export async function verifyLinear(
 
 /**
  * Run-time self check of the linear layer: every format on LINEAR_CHECK_CASES (small, odd sizes: a few
- * seconds on a software rasteriser). One Verification: worst error, outputs checked over all cases.
+ * seconds on a software rasteriser), plain and fused. One Verification: worst error, outputs checked over
+ * all cases.
  */
 export async function checkLinear(device: GPUDevice, timeoutMs: number): Promise<Verification> {
   const failures: string[] = [];

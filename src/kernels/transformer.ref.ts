@@ -103,6 +103,32 @@ export function kvWriteRef(
   return { k, v };
 }
 
+/**
+ * ropeKv on a fused QKV activation [rows, (heads + 2 * kvHeads) * headDim]: the rotated q rows
+ * [rows, heads * headDim], and copies of the caches with rotated k and plain v appended (as kvWriteRef).
+ */
+export function ropeKvRef(
+  qkv: ArrayLike<number>,
+  caches: { k: ArrayLike<number>; v: ArrayLike<number> },
+  shape: { rows: number; heads: number; kvHeads: number; headDim: number; theta: number; ctxCap: number },
+  pos0: number,
+  posStep: number,
+): { q: Float64Array; k: Float64Array; v: Float64Array } {
+  const { rows, heads, kvHeads, headDim, theta, ctxCap } = shape;
+  const nq = heads * headDim;
+  const nkv = kvHeads * headDim;
+  const stride = nq + 2 * nkv;
+  const slice = (from: number, n: number) => {
+    const out = new Float64Array(rows * n);
+    for (let t = 0; t < rows; t++) for (let i = 0; i < n; i++) out[t * n + i] = qkv[t * stride + from + i] as number;
+    return out;
+  };
+  const q = ropeRef(slice(0, nq), { rows, heads, headDim, theta }, pos0, posStep);
+  const k = ropeRef(slice(nq, nkv), { rows, heads: kvHeads, headDim, theta }, pos0, posStep);
+  const written = kvWriteRef(caches, { k, v: slice(nq + nkv, nkv) }, { rows, kvHeads, headDim, ctxCap }, pos0, posStep);
+  return { q, ...written };
+}
+
 /** out = silu(gate) * up, silu(x) = x / (1 + exp(-x)). */
 export function siluMulRef(gate: ArrayLike<number>, up: ArrayLike<number>): Float64Array {
   const out = new Float64Array(gate.length);

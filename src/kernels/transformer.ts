@@ -1,6 +1,6 @@
 /**
- * Transformer building blocks for the forward pass: rmsnorm, rope, kvWrite, siluMul, embed, argmax and
- * stepAdvance (shaders/<name>.wgsl), each a factory `create<X>(device, cfg)` whose `bind(args, res)`
+ * Transformer building blocks for the forward pass: rmsnorm, rope, kvWrite, siluMul, embed, argmax,
+ * stepAdvance and ropeKv (RoPE + KV-cache append over a fused QKV projection) (shaders/<name>.wgsl), each a factory `create<X>(device, cfg)` whose `bind(args, res)`
  * creates uniforms and bind groups once and returns an Op that only sets pipeline/bind group and
  * dispatches. CPU references are in transformer.ref.ts; checkTransformerKernels() is the run-time check.
  *
@@ -13,6 +13,7 @@ import embedWgsl from '../../shaders/embed.wgsl?raw';
 import kvWriteWgsl from '../../shaders/kv_write.wgsl?raw';
 import rmsnormWgsl from '../../shaders/rmsnorm.wgsl?raw';
 import ropeWgsl from '../../shaders/rope.wgsl?raw';
+import ropeKvWgsl from '../../shaders/rope_kv.wgsl?raw';
 import siluMulWgsl from '../../shaders/silu_mul.wgsl?raw';
 import stepAdvanceWgsl from '../../shaders/step_advance.wgsl?raw';
 import { Resources, createBuffer, createUniform, readBuffer } from '../gpu/buffers';
@@ -32,6 +33,7 @@ import {
   packWeights,
   rmsnormRef,
   ropeInvFreq,
+  ropeKvRef,
   ropeRef,
   siluMulRef,
 } from './transformer.ref';
@@ -225,6 +227,60 @@ export async function createKvWrite(device: GPUDevice, cfg: KvWriteConfig): Prom
       );
       const [x, y] = grid(device, args.rows * cfg.kvHeads * cfg.headDim, ELEMENTWISE_WG);
       const group = bindGroup(device, pipeline, label, [args.k, args.v, args.kCache, args.vCache, args.state, params]);
+      return op(label, pipeline, group, x, y);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ ropeKv
+
+export interface RopeKvConfig {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  theta: number;
+  /** Positions per sequence in the cache. */
+  ctxCap: number;
+}
+
+export interface RopeKvArgs {
+  /** f32 [rows, (heads + 2 * kvHeads) * headDim]: q, k, v heads of each row (the fused QKV projection). */
+  qkv: BufferArg;
+  /** f32 [rows, heads * headDim], written: rotated q. */
+  q: BufferArg;
+  /** f32 [seqCap][kvHeads][ctxCap][headDim], one pair per layer: rotated k and v appended. */
+  kCache: BufferArg;
+  vCache: BufferArg;
+  state: BufferArg;
+  rows: number;
+  posStep: PosStep;
+}
+
+/**
+ * rope + kvWrite in one dispatch: q heads of qkv are rotated into q; k heads rotated and v heads copied
+ * into cache[seq(t)][h][pos(t)][:] (rows past ctxCap dropped). One thread per rotated q/k pair.
+ */
+export async function createRopeKv(device: GPUDevice, cfg: RopeKvConfig): Promise<Kernel<RopeKvArgs>> {
+  const label = 'rope_kv';
+  const { heads, kvHeads, headDim, theta, ctxCap } = cfg;
+  if (headDim % 2 !== 0 || headDim > MAX_ROPE_HEAD_DIM) {
+    throw new Error(`${label}: headDim ${headDim} must be even and <= ${MAX_ROPE_HEAD_DIM}`);
+  }
+  if (!(Number.isInteger(heads) && heads > 0 && Number.isInteger(kvHeads) && kvHeads > 0)) {
+    throw new Error(`${label}: heads ${heads} and kvHeads ${kvHeads} must be positive integers`);
+  }
+  if (!(Number.isInteger(ctxCap) && ctxCap > 0)) throw new Error(`${label}: ctxCap ${ctxCap} must be a positive integer`);
+  const pipeline = await getPipeline(device, { label, code: ropeKvWgsl, constants: { WG: ELEMENTWISE_WG } });
+  const invFreq = ropeInvFreq(headDim, theta);
+  return {
+    bind(args, res) {
+      assertRows(device, label, args.rows, false);
+      const words = new ArrayBuffer(32 + (MAX_ROPE_HEAD_DIM / 2) * 4);
+      new Uint32Array(words, 0, 8).set([args.rows, heads, kvHeads, headDim, ctxCap, args.posStep, 0, 0]);
+      new Float32Array(words, 32, invFreq.length).set(invFreq);
+      const params = createUniform(device, res, `${label}.params`, words);
+      const [x, y] = grid(device, (args.rows * (heads + kvHeads) * headDim) / 2, ELEMENTWISE_WG);
+      const group = bindGroup(device, pipeline, label, [args.qkv, args.q, args.kCache, args.vCache, args.state, params]);
       return op(label, pipeline, group, x, y);
     },
   };
@@ -553,6 +609,8 @@ const CHECK = {
   embed: { rows: 6, hidden: 96, vocab: 37, partRows: 16 },
   argmax: { rows: 3, vocab: 1031 },
   stepAdvance: { pos: 41, counter: 7, posDelta: 3 },
+  // GQA (3 q heads per kv head); a prefill at 11 and a decode of 3 sequences at 27 in a 29-position cache.
+  ropeKv: { heads: 6, kvHeads: 2, headDim: 16, theta: 10000, ctxCap: 29, seqCap: 3, prefill: { rows: 5, pos0: 11 }, decode: { rows: 3, pos0: 27 } },
 } as const;
 
 async function checkRmsnorm(ctx: CheckCtx): Promise<Outcome> {
@@ -711,10 +769,57 @@ async function checkStepAdvance(ctx: CheckCtx): Promise<Outcome> {
   };
 }
 
+async function checkRopeKv(ctx: CheckCtx): Promise<Outcome> {
+  const { heads, kvHeads, headDim, theta, ctxCap, seqCap } = CHECK.ropeKv;
+  const nq = heads * headDim;
+  const cacheLen = seqCap * kvHeads * ctxCap * headDim;
+  const kernel = await createRopeKv(ctx.device, { heads, kvHeads, headDim, theta, ctxCap });
+  let error = 0;
+  let unwritten = 0;
+  let checked = 0;
+  for (const [posStep, { rows, pos0 }] of [
+    [1, CHECK.ropeKv.prefill],
+    [0, CHECK.ropeKv.decode],
+  ] as const) {
+    const shape = { rows, heads, kvHeads, headDim, theta, ctxCap };
+    const qkv = await hashed(ctx, `check.rope_kv.${posStep}.qkv`, rows * (heads + 2 * kvHeads) * headDim, 71 + posStep);
+    const q = await poisoned(ctx, `check.rope_kv.${posStep}.q`, rows * nq);
+    // Untouched cache rows hold random values that must survive; the rows to be written hold NaN.
+    const before = { k: new Float32Array(cacheLen), v: new Float32Array(cacheLen) };
+    for (let i = 0; i < cacheLen; i++) {
+      const pos = Math.floor(i / headDim) % ctxCap;
+      const seq = Math.floor(i / (kvHeads * ctxCap * headDim));
+      const target = posStep === 1 ? seq === 0 && pos >= pos0 && pos < pos0 + rows : seq < rows && pos === pos0;
+      before.k[i] = target ? NaN : hashValue(73, i);
+      before.v[i] = target ? NaN : hashValue(74, i);
+    }
+    const kCache = f32Buffer(ctx, `check.rope_kv.${posStep}.kCache`, before.k);
+    const vCache = f32Buffer(ctx, `check.rope_kv.${posStep}.vCache`, before.v);
+    const state = u32Buffer(ctx, `check.rope_kv.${posStep}.state`, [pos0, 0]);
+    ctx.run(kernel.bind({ qkv: qkv.buf, q, kCache, vCache, state, rows, posStep }, ctx.res));
+    const got = { q: await readF32(ctx, q, rows * nq), k: await readF32(ctx, kCache, cacheLen), v: await readF32(ctx, vCache, cacheLen) };
+    const ref = ropeKvRef(qkv.values, before, shape, pos0, posStep);
+    error = Math.max(error, relativeL2(got.q, ref.q), relativeL2(got.k, ref.k), maxAbsNormalised(got.v, ref.v));
+    unwritten += countNonFinite(got.q) + countNonFinite(got.k) + countNonFinite(got.v);
+    checked += got.q.length + 2 * cacheLen;
+  }
+  const { prefill, decode } = CHECK.ropeKv;
+  return {
+    method:
+      `ropeKv ${heads} q / ${kvHeads} kv heads x ${headDim}, prefill of ${prefill.rows} rows at ${prefill.pos0} and decode of ` +
+      `${decode.rows} sequences at ${decode.pos0} into a ${ctxCap}-position cache: worst of relative L2 error (q, K cache) and ` +
+      `max abs error over max |value| (V cache) vs float64 CPU reference, all of q and both caches`,
+    error,
+    threshold: ROPE_REL_L2_THRESHOLD,
+    checked,
+    unwritten,
+  };
+}
+
 /**
  * Run-time self check of every kernel in this file on small odd shapes with random (never zero) inputs
  * and NaN-poisoned outputs: one Verification per kernel, in the order rmsnorm, rope, kvWrite, siluMul,
- * embed, argmax, stepAdvance.
+ * embed, argmax, stepAdvance, ropeKv (appended last, so the earlier ids keep their indices).
  */
 export function checkTransformerKernels(device: GPUDevice, timeoutMs: number, opts: CheckOptions = {}): Promise<Verification[]> {
   return runChecks(device, timeoutMs, opts, [
@@ -725,5 +830,6 @@ export function checkTransformerKernels(device: GPUDevice, timeoutMs: number, op
     ['embed', checkEmbed],
     ['argmax', checkArgmax],
     ['step_advance', checkStepAdvance],
+    ['rope_kv', checkRopeKv],
   ]);
 }

@@ -3,23 +3,23 @@
  * forward pass for a prefill (one sequence, T tokens) and a decode step (B sequences, one token each).
  * Tokens stay on the GPU: argmax writes the next token where the next step's embedding reads it, and a
  * one-thread kernel advances the position, so many steps go into one submit with no CPU round trip.
+ *
+ * A layer is LAYER_KERNELS dispatches (more only where a weight matrix is split into row parts):
+ *   1. QKV linear with the attention RMSNorm as its prologue (one fused [nq + 2 nkv, hidden] matrix, bias)
+ *   2. ropeKv: rotate q into its buffer, rotate k and append k and v to the layer's KV cache
+ *   3. attention (prefill or decode)
+ *   4. o linear added into the residual stream
+ *   5. gate/up linear with the FFN RMSNorm as its prologue and SiLU(gate) * up as its epilogue
+ *   6. down linear added into the residual stream
  */
 import { type Resources, createBuffer } from '../gpu/buffers';
 import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention';
 import { fillHash } from '../kernels/fill';
 import { createLinear } from '../kernels/linear';
-import {
-  createArgmax,
-  createEmbed,
-  createKvWrite,
-  createRmsNorm,
-  createRope,
-  createSiluMul,
-  createStepAdvance,
-} from '../kernels/transformer';
+import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer';
 import { generateWeights } from '../kernels/weights';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
-import { allocTensor } from './qtensor';
+import { allocTensor, rowsPerPart } from './qtensor';
 import type { Arch, Op, QTensor, WeightFormat } from './types';
 
 export interface ModelConfig {
@@ -33,21 +33,25 @@ export interface ModelConfig {
   ctxCap: number;
   /** Most generated tokens kept in the on-GPU token log, per sequence. */
   logCap: number;
+  /**
+   * Largest weight buffer in bytes: tensors are split into row parts that fit it. Defaults to (and is
+   * capped at) the device's binding limit; tests lower it to exercise split tensors in the forward.
+   */
+  maxBindingBytes?: number;
 }
 
+/** Dispatches of one layer when no weight matrix is split (see the module comment). */
+export const LAYER_KERNELS = 6;
+
 interface LayerTensors {
-  q: QTensor;
-  k: QTensor;
-  v: QTensor;
+  /** q, k, v stacked by rows; gate/up interleaved by rows (plan.ts). */
+  qkv: QTensor;
   o: QTensor;
-  gate: QTensor;
-  up: QTensor;
+  gateUp: QTensor;
   down: QTensor;
   attnNorm: GPUBuffer;
   ffnNorm: GPUBuffer;
-  qBias: GPUBuffer | null;
-  kBias: GPUBuffer | null;
-  vBias: GPUBuffer | null;
+  qkvBias: GPUBuffer | null;
   kCache: GPUBuffer;
   vCache: GPUBuffer;
 }
@@ -60,6 +64,27 @@ export interface ForwardOps {
   copyLastRow: { src: GPUBuffer; offset: number; dst: GPUBuffer; bytes: number } | null;
   /** Final norm, lm_head, argmax, position advance. */
   head: Op[];
+  /** Dispatches the ops of one layer encode (the most over the layers), counted from the built ops. */
+  dispatchesPerLayer: number;
+}
+
+/** Dispatches `ops` encode, counted on a stand-in pass that records nothing (no GPU work). */
+export function countDispatches(ops: readonly Op[]): number {
+  let n = 0;
+  const noop = () => {};
+  const pass = {
+    label: 'count_dispatches',
+    setPipeline: noop,
+    setBindGroup: noop,
+    pushDebugGroup: noop,
+    popDebugGroup: noop,
+    insertDebugMarker: noop,
+    end: noop,
+    dispatchWorkgroups: () => void n++,
+    dispatchWorkgroupsIndirect: () => void n++,
+  } as unknown as GPUComputePassEncoder;
+  for (const op of ops) op.encode(pass);
+  return n;
 }
 
 export class GpuModel {
@@ -74,7 +99,7 @@ export class GpuModel {
   private embedding!: QTensor;
   private lmHead!: QTensor;
   private finalNorm!: GPUBuffer;
-  private readonly act: Record<'x' | 'h' | 'q' | 'k' | 'v' | 'attn' | 'g' | 'u' | 'a' | 'xLast' | 'hLast', GPUBuffer>;
+  private readonly act: Record<'x' | 'h' | 'qkv' | 'q' | 'attn' | 'a' | 'xLast' | 'hLast', GPUBuffer>;
   private readonly forwards = new Map<string, ForwardOps>();
 
   private constructor(
@@ -93,15 +118,13 @@ export class GpuModel {
     this.cur = buf('cur', 4 * seqCap);
     this.log = buf('log', 4 * seqCap * cfg.logCap);
     this.logits = buf('logits', 4 * Math.max(seqCap, 1) * arch.vocab);
+    // Residual stream x; h only for the output head's norm (the layers' norms are fused into linears).
     this.act = {
       x: buf('x', 4 * R * arch.hidden),
       h: buf('h', 4 * R * arch.hidden),
+      qkv: buf('qkv', 4 * R * (nq + 2 * nkv)),
       q: buf('q', 4 * R * nq),
-      k: buf('k', 4 * R * nkv),
-      v: buf('v', 4 * R * nkv),
       attn: buf('attn', 4 * R * nq),
-      g: buf('g', 4 * R * arch.ffn),
-      u: buf('u', 4 * R * arch.ffn),
       a: buf('a', 4 * R * arch.ffn),
       xLast: buf('xLast', 4 * arch.hidden),
       hLast: buf('hLast', 4 * arch.hidden),
@@ -110,14 +133,15 @@ export class GpuModel {
 
   /** Allocates everything and generates the weights on the GPU. */
   static async create(device: GPUDevice, res: Resources, cfg: ModelConfig): Promise<GpuModel> {
-    const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, cfg.maxBindingBytes ?? Infinity);
     const m = new GpuModel(device, res, cfg, maxBindingBytes);
     await m.initWeights();
     return m;
   }
 
-  private async tensor(spec: TensorSpec): Promise<QTensor> {
-    const t = allocTensor(this.device, this.res, spec.name, this.cfg.format, spec.rows, spec.cols, this.maxBindingBytes);
+  /** `rowMultiple` 2 keeps interleaved (gate, up) row pairs within one part. */
+  private async tensor(spec: TensorSpec, rowMultiple = 1): Promise<QTensor> {
+    const t = allocTensor(this.device, this.res, spec.name, this.cfg.format, spec.rows, spec.cols, this.maxBindingBytes, rowMultiple);
     await generateWeights(this.device, this.res, t, spec.seed, spec.ampLog2);
     return t;
   }
@@ -137,18 +161,13 @@ export class GpuModel {
     const cacheBytes = 4 * seqCap * arch.kvHeads * ctxCap * arch.headDim;
     for (const [l, lp] of p.layers.entries()) {
       this.layers.push({
-        q: await this.tensor(lp.q),
-        k: await this.tensor(lp.k),
-        v: await this.tensor(lp.v),
+        qkv: await this.tensor(lp.qkv),
         o: await this.tensor(lp.o),
-        gate: await this.tensor(lp.gate),
-        up: await this.tensor(lp.up),
+        gateUp: await this.tensor(lp.gateUp, 2),
         down: await this.tensor(lp.down),
         attnNorm: await this.vector(`layer${l}.attn_norm`, arch.hidden, lp.attnNormSeed, NORM_SCALE),
         ffnNorm: await this.vector(`layer${l}.ffn_norm`, arch.hidden, lp.ffnNormSeed, NORM_SCALE),
-        qBias: arch.qkvBias ? await this.vector(`layer${l}.q_bias`, lp.q.rows, lp.qBiasSeed, BIAS_SCALE) : null,
-        kBias: arch.qkvBias ? await this.vector(`layer${l}.k_bias`, lp.k.rows, lp.kBiasSeed, BIAS_SCALE) : null,
-        vBias: arch.qkvBias ? await this.vector(`layer${l}.v_bias`, lp.v.rows, lp.vBiasSeed, BIAS_SCALE) : null,
+        qkvBias: arch.qkvBias ? await this.vector(`layer${l}.qkv_bias`, lp.qkv.rows, lp.qkvBiasSeed, BIAS_SCALE) : null,
         kCache: createBuffer(this.device, this.res, `layer${l}.k_cache`, cacheBytes),
         vCache: createBuffer(this.device, this.res, `layer${l}.v_cache`, cacheBytes),
       });
@@ -200,17 +219,14 @@ export class GpuModel {
     const nkv = arch.kvHeads * arch.headDim;
     const posStep = kind === 'prefill' ? 1 : 0;
     const lin = (K: number, N: number, bias: boolean, residual: boolean) => createLinear(device, { format, K, N, bias, residual });
-    const [normH, linQ, linKV, linO, linGU, linDown, rope, ropeK, kvw, silu, embed, argmax, adv, attn, linHead] = await Promise.all([
+    const norm = { eps: arch.normEps };
+    const [normH, linQkv, linO, linGU, linDown, ropeKv, embed, argmax, adv, attn, linHead] = await Promise.all([
       createRmsNorm(device, { dim: H, eps: arch.normEps }),
-      lin(H, nq, arch.qkvBias, false),
-      lin(H, nkv, arch.qkvBias, false),
+      createLinear(device, { format, K: H, N: nq + 2 * nkv, bias: arch.qkvBias, residual: false, norm, tag: 'qkv' }),
       lin(nq, H, false, true),
-      lin(H, arch.ffn, false, false),
+      createLinear(device, { format, K: H, N: 2 * arch.ffn, bias: false, residual: false, norm, swiglu: true }),
       lin(arch.ffn, H, false, true),
-      createRope(device, { heads: arch.heads, headDim: arch.headDim, theta: arch.ropeTheta }),
-      createRope(device, { heads: arch.kvHeads, headDim: arch.headDim, theta: arch.ropeTheta }),
-      createKvWrite(device, { kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap }),
-      createSiluMul(device),
+      createRopeKv(device, { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, theta: arch.ropeTheta, ctxCap }),
       createEmbed(device, { hidden: H, vocab: arch.vocab }),
       createArgmax(device, { vocab: arch.vocab }),
       createStepAdvance(device),
@@ -221,23 +237,18 @@ export class GpuModel {
     ]);
     const state = this.state;
     const body: Op[] = [embed.bind({ tokens: kind === 'prefill' ? this.prompt : this.cur, table: this.embedding, x: act.x, rows }, res)];
+    let dispatchesPerLayer = 0;
     for (const L of this.layers) {
-      body.push(
-        normH.bind({ x: act.x, w: L.attnNorm, y: act.h, rows }, res),
-        linQ.bind({ x: act.h, w: L.q, y: act.q, rows, ...(L.qBias ? { bias: L.qBias } : {}) }, res),
-        linKV.bind({ x: act.h, w: L.k, y: act.k, rows, ...(L.kBias ? { bias: L.kBias } : {}) }, res),
-        linKV.bind({ x: act.h, w: L.v, y: act.v, rows, ...(L.vBias ? { bias: L.vBias } : {}) }, res),
-        rope.bind({ x: act.q, state, rows, posStep }, res),
-        ropeK.bind({ x: act.k, state, rows, posStep }, res),
-        kvw.bind({ k: act.k, v: act.v, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res),
+      const layer: Op[] = [
+        linQkv.bind({ x: act.x, w: L.qkv, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) }, res),
+        ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res),
         attn.bind({ q: act.q, kCache: L.kCache, vCache: L.vCache, out: act.attn, state, rows }, res),
         linO.bind({ x: act.attn, w: L.o, y: act.x, rows }, res),
-        normH.bind({ x: act.x, w: L.ffnNorm, y: act.h, rows }, res),
-        linGU.bind({ x: act.h, w: L.gate, y: act.g, rows }, res),
-        linGU.bind({ x: act.h, w: L.up, y: act.u, rows }, res),
-        silu.bind({ gate: act.g, up: act.u, out: act.a, rows, dim: arch.ffn }, res),
+        linGU.bind({ x: act.x, w: L.gateUp, y: act.a, norm: L.ffnNorm, rows }, res),
         linDown.bind({ x: act.a, w: L.down, y: act.x, rows }, res),
-      );
+      ];
+      dispatchesPerLayer = Math.max(dispatchesPerLayer, countDispatches(layer));
+      body.push(...layer);
     }
     const headRows = kind === 'prefill' ? 1 : rows;
     const headIn = kind === 'prefill' ? act.xLast : act.x;
@@ -252,12 +263,22 @@ export class GpuModel {
       body,
       copyLastRow: kind === 'prefill' ? { src: act.x, offset: 4 * (rows - 1) * H, dst: act.xLast, bytes: 4 * H } : null,
       head,
+      dispatchesPerLayer,
     };
   }
 
-  /** Dispatches per layer in the encoded forward (for the report; fused kernels lower it). */
-  static dispatchesPerLayer(): number {
-    return 14;
+  /**
+   * Dispatches per layer the forward will encode, from the plan before anything is built: one per kernel
+   * plus one per extra row part of each weight matrix (parts as allocTensor splits them under
+   * `maxBindingBytes`). Without arguments: LAYER_KERNELS, the count when no matrix is split.
+   * ForwardOps.dispatchesPerLayer is the same count taken from the built ops (the tests compare them).
+   */
+  static dispatchesPerLayer(arch?: Arch, format?: WeightFormat, maxBindingBytes?: number): number {
+    const lp = arch ? modelPlan(arch).layers[0] : undefined;
+    if (!lp || !format || maxBindingBytes === undefined) return LAYER_KERNELS;
+    const parts = (t: TensorSpec, rowMultiple = 1) => Math.ceil(t.rows / rowsPerPart(format, t.cols, maxBindingBytes, rowMultiple));
+    // qkv, ropeKv, attention, o, gate/up, down.
+    return parts(lp.qkv) + 1 + 1 + parts(lp.o) + parts(lp.gateUp, 2) + parts(lp.down);
   }
 }
 

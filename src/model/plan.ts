@@ -1,6 +1,12 @@
 /**
  * The synthetic model: which tensors exist, their shapes, seeds and amplitudes. The GPU builder and the
  * float64 CPU reference both read this plan, so they work on bit-identical weights.
+ *
+ * Projections that read the same input are stored fused, as the fused kernels read them: q, k and v as
+ * one [nq + 2 nkv, hidden] matrix (one QKV dispatch), gate and up as one [2 ffn, hidden] matrix with
+ * interleaved rows (one gate/up dispatch with the SwiGLU epilogue). Same fan-in, so one amplitude fits
+ * each; the reference slices them back (qkvSlices, gateUpRow). Totals are unchanged: the same weights,
+ * in fewer tensors.
  */
 import { ampLog2For } from '../kernels/weights';
 import type { Arch } from './types';
@@ -15,19 +21,29 @@ export interface TensorSpec {
 }
 
 export interface LayerPlan {
-  q: TensorSpec;
-  k: TensorSpec;
-  v: TensorSpec;
+  /** [nq + 2 nkv, hidden]: rows [0, nq) are q, [nq, nq + nkv) k, the rest v (qkvSlices). */
+  qkv: TensorSpec;
   o: TensorSpec;
-  gate: TensorSpec;
-  up: TensorSpec;
+  /** [2 ffn, hidden]: row 2i is gate_i, row 2i + 1 is up_i (gateUpRow). */
+  gateUp: TensorSpec;
   down: TensorSpec;
   /** Seeds of the f32 vectors (norm weights, biases) filled with hashValue(seed, i) * scale. */
   attnNormSeed: number;
   ffnNormSeed: number;
-  qBiasSeed: number;
-  kBiasSeed: number;
-  vBiasSeed: number;
+  /** One bias of nq + 2 nkv values, sliced like qkv (qkvBias archs only). */
+  qkvBiasSeed: number;
+}
+
+/** Row ranges [start, end) of q, k and v in the fused qkv tensor (and its bias). */
+export function qkvSlices(arch: Arch): Record<'q' | 'k' | 'v', { start: number; end: number }> {
+  const nq = arch.heads * arch.headDim;
+  const nkv = arch.kvHeads * arch.headDim;
+  return { q: { start: 0, end: nq }, k: { start: nq, end: nq + nkv }, v: { start: nq + nkv, end: nq + 2 * nkv } };
+}
+
+/** Row of the fused gate/up tensor holding gate_i (or up_i). */
+export function gateUpRow(which: 'gate' | 'up', i: number): number {
+  return 2 * i + (which === 'up' ? 1 : 0);
 }
 
 export interface ModelPlan {
@@ -59,18 +75,13 @@ export function modelPlan(arch: Arch): ModelPlan {
   for (let l = 0; l < arch.layers; l++) {
     const s = 1000 + 32 * l;
     layers.push({
-      q: t(`layer${l}.q`, nq, H, s + 1),
-      k: t(`layer${l}.k`, nkv, H, s + 2),
-      v: t(`layer${l}.v`, nkv, H, s + 3),
+      qkv: t(`layer${l}.qkv`, nq + 2 * nkv, H, s + 1),
       o: t(`layer${l}.o`, H, nq, s + 4),
-      gate: t(`layer${l}.gate`, F, H, s + 5),
-      up: t(`layer${l}.up`, F, H, s + 6),
+      gateUp: t(`layer${l}.gate_up`, 2 * F, H, s + 5),
       down: t(`layer${l}.down`, H, F, s + 7),
       attnNormSeed: s + 8,
       ffnNormSeed: s + 9,
-      qBiasSeed: s + 10,
-      kBiasSeed: s + 11,
-      vBiasSeed: s + 12,
+      qkvBiasSeed: s + 10,
     });
   }
   return {

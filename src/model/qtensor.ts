@@ -32,15 +32,23 @@ export function colsMultiple(format: WeightFormat): number {
   return format === 'q8_0' || format === 'q4_0' ? QBLOCK : 8;
 }
 
-/** Rows per part so each part's data buffer stays within `maxBindingBytes`. */
-export function rowsPerPart(format: WeightFormat, cols: number, maxBindingBytes: number): number {
+/**
+ * Rows per part so each part's data buffer stays within `maxBindingBytes`, rounded down to a multiple of
+ * `rowMultiple` (2 for interleaved gate/up rows, so no part splits a pair).
+ */
+export function rowsPerPart(format: WeightFormat, cols: number, maxBindingBytes: number, rowMultiple = 1): number {
   const perRow = dataBytes(format, cols);
-  const rows = Math.floor(maxBindingBytes / perRow);
-  if (rows < 1) throw new Error(`one row of ${cols} ${format} weights (${perRow} bytes) exceeds the binding limit ${maxBindingBytes}`);
+  const rows = Math.floor(maxBindingBytes / perRow / rowMultiple) * rowMultiple;
+  if (rows < 1) {
+    throw new Error(`${rowMultiple} row(s) of ${cols} ${format} weights (${perRow * rowMultiple} bytes) exceed the binding limit ${maxBindingBytes}`);
+  }
   return rows;
 }
 
-/** Allocates a tensor's GPU buffers (uninitialised; fill them with the weight generator). */
+/**
+ * Allocates a tensor's GPU buffers (uninitialised; fill them with the weight generator). Every part but
+ * the last holds a multiple of `rowMultiple` rows.
+ */
 export function allocTensor(
   device: GPUDevice,
   res: Resources,
@@ -49,10 +57,11 @@ export function allocTensor(
   rows: number,
   cols: number,
   maxBindingBytes: number,
+  rowMultiple = 1,
 ): QTensor {
   const m = colsMultiple(format);
   if (cols % m !== 0) throw new Error(`${label}: ${cols} columns is not a multiple of ${m} (needed by ${format})`);
-  const step = rowsPerPart(format, cols, maxBindingBytes);
+  const step = rowsPerPart(format, cols, maxBindingBytes, rowMultiple);
   const parts: QTensorPart[] = [];
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);

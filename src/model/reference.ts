@@ -4,13 +4,26 @@
  */
 import { dequantRows } from '../kernels/weights.ref';
 import { hashValue } from '../kernels/numeric';
-import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
+import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, gateUpRow, modelPlan, qkvSlices } from './plan';
 import type { Arch, WeightFormat } from './types';
 
 type Mat = { rows: number; cols: number; w: Float32Array };
 
 function loadMat(format: WeightFormat, t: TensorSpec): Mat {
   return { rows: t.rows, cols: t.cols, w: dequantRows(format, t.seed, t.ampLog2, 0, t.rows, t.cols) };
+}
+
+/** Rows [start, end) of a matrix. */
+function rowRange(m: Mat, start: number, end: number): Mat {
+  return { rows: end - start, cols: m.cols, w: m.w.slice(start * m.cols, end * m.cols) };
+}
+
+/** Half the rows of an interleaved matrix: row i of the result is row rowOf(i). */
+function everyOtherRow(m: Mat, rowOf: (i: number) => number): Mat {
+  const rows = m.rows / 2;
+  const w = new Float32Array(rows * m.cols);
+  for (let i = 0; i < rows; i++) w.set(m.w.subarray(rowOf(i) * m.cols, (rowOf(i) + 1) * m.cols), i * m.cols);
+  return { rows, cols: m.cols, w };
 }
 
 function vec(seed: number, n: number, scale: number): Float64Array {
@@ -100,24 +113,31 @@ export class ReferenceModel {
     this.embedding = loadMat(format, this.plan.embedding);
     this.lmHead = this.plan.lmHead ? loadMat(format, this.plan.lmHead) : this.embedding;
     this.finalNorm = vec(this.plan.finalNormSeed, H, NORM_SCALE);
-    this.layers = this.plan.layers.map((lp) => ({
-      q: loadMat(format, lp.q),
-      k: loadMat(format, lp.k),
-      v: loadMat(format, lp.v),
-      o: loadMat(format, lp.o),
-      gate: loadMat(format, lp.gate),
-      up: loadMat(format, lp.up),
-      down: loadMat(format, lp.down),
-      attnNorm: vec(lp.attnNormSeed, H, NORM_SCALE),
-      ffnNorm: vec(lp.ffnNormSeed, H, NORM_SCALE),
-      ...(arch.qkvBias
-        ? {
-            qBias: vec(lp.qBiasSeed, lp.q.rows, BIAS_SCALE),
-            kBias: vec(lp.kBiasSeed, lp.k.rows, BIAS_SCALE),
-            vBias: vec(lp.vBiasSeed, lp.v.rows, BIAS_SCALE),
-          }
-        : {}),
-    }));
+    const sl = qkvSlices(arch);
+    this.layers = this.plan.layers.map((lp) => {
+      // Fused tensors, sliced as the kernels read them (plan.ts): q/k/v by row ranges, gate/up interleaved.
+      const qkv = loadMat(format, lp.qkv);
+      const gateUp = loadMat(format, lp.gateUp);
+      const bias = arch.qkvBias ? vec(lp.qkvBiasSeed, lp.qkv.rows, BIAS_SCALE) : null;
+      return {
+        q: rowRange(qkv, sl.q.start, sl.q.end),
+        k: rowRange(qkv, sl.k.start, sl.k.end),
+        v: rowRange(qkv, sl.v.start, sl.v.end),
+        o: loadMat(format, lp.o),
+        gate: everyOtherRow(gateUp, (i) => gateUpRow('gate', i)),
+        up: everyOtherRow(gateUp, (i) => gateUpRow('up', i)),
+        down: loadMat(format, lp.down),
+        attnNorm: vec(lp.attnNormSeed, H, NORM_SCALE),
+        ffnNorm: vec(lp.ffnNormSeed, H, NORM_SCALE),
+        ...(bias
+          ? {
+              qBias: bias.slice(sl.q.start, sl.q.end),
+              kBias: bias.slice(sl.k.start, sl.k.end),
+              vBias: bias.slice(sl.v.start, sl.v.end),
+            }
+          : {}),
+      };
+    });
     for (let l = 0; l < arch.layers; l++) {
       this.kCache.push([]);
       this.vCache.push([]);

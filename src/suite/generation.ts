@@ -13,7 +13,8 @@ import { relativeL2 } from '../kernels/matmul.ref';
 import { checkTransformerKernels } from '../kernels/transformer';
 import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, prefillFlops, weightBytes } from '../model/accounting';
 import { validateArch } from '../model/arch';
-import { type ForwardOps, GpuModel, encodeForward } from '../model/model';
+import { rowsPerPart } from '../model/qtensor';
+import { type ForwardOps, GpuModel, countDispatches, encodeForward } from '../model/model';
 import { PRESETS } from '../model/presets';
 import { ReferenceModel } from '../model/reference';
 import type { Arch, Op, WeightFormat } from '../model/types';
@@ -337,8 +338,13 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
     decodeBytesPerToken: decodeBytesPerToken(arch, format, 0, 1).perToken,
     flopsPerToken: flopsPerToken(arch, 0),
     memoryBytes: plan.total,
-    dispatchesPerLayer: GpuModel.dispatchesPerLayer(),
-    dispatchesPerDecodeStep: 1 + GpuModel.dispatchesPerLayer() * arch.layers + 4,
+    dispatchesPerLayer: GpuModel.dispatchesPerLayer(arch, format, maxBindingBytes),
+    // Planned here (the workload may be skipped before building); replaced by the count of the built ops below.
+    // Embedding and lm_head dispatch once per row part; the head adds final norm, argmax and the step advance.
+    dispatchesPerDecodeStep:
+      2 * Math.ceil(arch.vocab / rowsPerPart(format, arch.hidden, maxBindingBytes)) +
+      arch.layers * GpuModel.dispatchesPerLayer(arch, format, maxBindingBytes) +
+      3,
   };
   if (!plan.fits) return { ...base, state: 'skipped', reason: plan.reason, accounting };
   if (invalidReason) return { ...base, state: 'invalid', reason: invalidReason, accounting };
@@ -348,6 +354,8 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
     const model = await withErrorScopes(device, `${base.id}.allocate`, () =>
       GpuModel.create(device, res, { arch, format, maxRows: Math.max(maxPrompt, maxBatch), seqCap: maxBatch, ctxCap, logCap: gen.genTokens + 4 }),
     );
+    const decodeOps = await model.forward('decode', 1);
+    accounting.dispatchesPerDecodeStep = countDispatches([...decodeOps.body, ...decodeOps.head]);
     const tests: TokenTest[] = [];
     const bw = env.ceilings.readGBs ? env.ceilings.readGBs * 1e9 : null;
     const peak = env.ceilings.fmaGflops ? env.ceilings.fmaGflops * 1e9 : null;

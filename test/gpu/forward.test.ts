@@ -1,8 +1,15 @@
 import { describe, expect, test } from 'vitest';
+import { readBuffer } from '../../src/gpu/buffers';
+import { relativeL2 } from '../../src/kernels/matmul.ref';
+import { GpuModel, LAYER_KERNELS, encodeForward } from '../../src/model/model';
 import { PRESETS } from '../../src/model/presets';
+import { dataBytes } from '../../src/model/qtensor';
+import { ReferenceModel } from '../../src/model/reference';
 import type { Arch, WeightFormat } from '../../src/model/types';
-import { checkForward } from '../../src/suite/generation';
+import { FORWARD_LOGIT_TOLERANCE, checkForward, promptTokens } from '../../src/suite/generation';
 import { withDevice } from './helpers';
+
+const TIMEOUT_MS = 60_000;
 
 describe('full forward of tiny architectures matches the float64 CPU reference', () => {
   test.each<[string, WeightFormat]>([
@@ -14,9 +21,85 @@ describe('full forward of tiny architectures matches the float64 CPU reference',
     ['tiny-tied', 'q4_0'],
   ])('%s in %s: prefill + decode tokens match, logits within tolerance', async (name, format) => {
     await withDevice(async (ctx) => {
-      const v = await checkForward(ctx.device, PRESETS[name] as Arch, format, 60_000);
+      const v = await checkForward(ctx.device, PRESETS[name] as Arch, format, TIMEOUT_MS);
       expect(v.state, `${v.method}: error ${v.error} ${v.detail ?? ''}`).toBe('passed');
       expect(v.error).toBeGreaterThanOrEqual(0);
+    });
+  });
+});
+
+describe('a layer is at most 6 dispatches (fused norm/QKV, rope+KV append, gate/up+SwiGLU)', () => {
+  test.each<[string, WeightFormat]>([
+    ['tiny', 'f32'],
+    ['tiny', 'q4_0'],
+    ['tiny-tied', 'f16'],
+    ['tiny-tied', 'q8_0'],
+  ])('%s in %s: counted from the built prefill and decode ops', async (name, format) => {
+    await withDevice(async (ctx, res) => {
+      const arch = PRESETS[name] as Arch;
+      const model = await GpuModel.create(ctx.device, res, { arch, format, maxRows: 5, seqCap: 3, ctxCap: 8, logCap: 2 });
+      const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
+      for (const f of [await model.forward('prefill', 5), await model.forward('decode', 3), await model.forward('decode', 1)]) {
+        expect(f.dispatchesPerLayer).toBeLessThanOrEqual(6);
+        expect(f.dispatchesPerLayer).toBe(LAYER_KERNELS);
+        expect(f.dispatchesPerLayer).toBe(GpuModel.dispatchesPerLayer(arch, format, limit));
+        // Embedding + layers; every op a single dispatch here (nothing is split).
+        expect(f.body.length).toBe(1 + arch.layers * LAYER_KERNELS);
+        expect(new Set(f.body.map((op) => op.label))).toEqual(
+          new Set(['embed', `linear_${format}_norm_qkv`, 'rope_kv', expect.stringMatching(/^attention_/), `linear_${format}`, `linear_${format}_norm_swiglu`]),
+        );
+      }
+      expect(GpuModel.dispatchesPerLayer()).toBe(6);
+    });
+  });
+});
+
+/**
+ * Prefill + decode with every weight split into row parts (odd part sizes for QKV, even ones for the
+ * interleaved gate/up): the fused kernels must give the reference's tokens and logits across parts.
+ */
+describe('full forward with split weight tensors matches the reference', () => {
+  const PROMPT = 6;
+  const STEPS = 3;
+  test.each<[string, WeightFormat]>([
+    ['tiny', 'f32'],
+    ['tiny', 'q4_0'],
+    ['tiny-tied', 'f16'],
+  ])('%s in %s', async (name, format) => {
+    await withDevice(async (ctx, res) => {
+      const arch = PRESETS[name] as Arch;
+      // 19 rows of `hidden` columns per part: QKV splits at 19, 38, ...; gate/up at 18, 36, ... (pairs).
+      const maxBindingBytes = 19 * dataBytes(format, arch.hidden);
+      const model = await GpuModel.create(ctx.device, res, {
+        arch,
+        format,
+        maxRows: PROMPT,
+        seqCap: 1,
+        ctxCap: PROMPT + STEPS + 1,
+        logCap: STEPS + 2,
+        maxBindingBytes,
+      });
+      const prefill = await model.forward('prefill', PROMPT);
+      const decode = await model.forward('decode', 1);
+      const planned = GpuModel.dispatchesPerLayer(arch, format, maxBindingBytes);
+      expect(planned).toBeGreaterThan(3 * LAYER_KERNELS);
+      expect(prefill.dispatchesPerLayer).toBe(planned);
+      expect(decode.dispatchesPerLayer).toBe(planned);
+
+      const prompt = promptTokens(PROMPT, arch.vocab, 5);
+      const ref = new ReferenceModel(arch, format).generate([...prompt], STEPS);
+      model.setPrompt(prompt);
+      model.setState(0, 0);
+      const tokens: number[] = [];
+      for (let s = 0; s <= STEPS; s++) {
+        const enc = ctx.device.createCommandEncoder({ label: 'split_forward' });
+        encodeForward(enc, s === 0 ? prefill : decode);
+        ctx.device.queue.submit([enc.finish()]);
+        const logits = new Float32Array(await readBuffer(ctx.device, model.logits, TIMEOUT_MS, 0, 4 * arch.vocab));
+        tokens.push(new Uint32Array(await readBuffer(ctx.device, model.cur, TIMEOUT_MS, 0, 4))[0] as number);
+        expect(relativeL2(logits, ref.logits[s] as Float64Array), `step ${s}`).toBeLessThanOrEqual(FORWARD_LOGIT_TOLERANCE);
+      }
+      expect(tokens).toEqual(ref.tokens);
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   checkLinear,
   createLinear,
   describeLinearCase,
+  linearOutputs,
   verifyLinear,
 } from '../../src/kernels/linear';
 import { allocTensor } from '../../src/model/qtensor';
@@ -19,19 +20,27 @@ const TIMEOUT_MS = 60_000;
 const K_SHORT = { f32: 40, f16: 40, q8_0: 96, q4_0: 96 } as const;
 const K_LONG = { f32: 520, f16: 520, q8_0: 544, q4_0: 544 } as const;
 
-const MODES = ['bias', 'residual', '3 parts'] as const;
+/** Plain modes, then the fused forms: norm prologue (as QKV: with bias) and norm + SwiGLU (as gate/up). */
+const MODES = ['bias', 'residual', '3 parts', 'norm+bias', 'norm 3 parts', 'norm swiglu', 'norm swiglu 3 parts'] as const;
 
 const cases: LinearCase[] = WEIGHT_FORMATS.flatMap((format) =>
   [1, 5, 17].flatMap((rows) =>
-    MODES.map((mode) => ({
-      format,
-      rows,
-      K: mode === '3 parts' ? K_LONG[format] : K_SHORT[format],
-      N: mode === '3 parts' ? 61 : 37,
-      bias: mode === 'bias',
-      residual: mode === 'residual',
-      parts: mode === '3 parts' ? 3 : 1,
-    })),
+    MODES.map((mode) => {
+      const split = mode.endsWith('3 parts');
+      const swiglu = mode.includes('swiglu');
+      return {
+        format,
+        rows,
+        K: split ? K_LONG[format] : K_SHORT[format],
+        // Odd N for plain layers; SwiGLU needs whole (gate, up) pairs: 62 = parts of 22, 22, 18 rows.
+        N: swiglu ? (split ? 62 : 38) : split ? 61 : 37,
+        bias: mode.includes('bias'),
+        residual: mode === 'residual',
+        parts: split ? 3 : 1,
+        ...(mode.startsWith('norm') ? { norm: { eps: rows === 5 ? 0.5 : 1e-5 } } : {}),
+        ...(swiglu ? { swiglu: true } : {}),
+      };
+    }),
   ),
 );
 
@@ -52,7 +61,7 @@ describe('linear layer matches the float64 CPU reference', () => {
   test.each(cases.map((c) => ({ name: describeLinearCase(c), c })))('$name', async ({ c }) => {
     const v = await verifyLinear(ctx!.device, c, TIMEOUT_MS);
     expectPassed(v);
-    expect(v.checked).toBe(c.rows * c.N);
+    expect(v.checked).toBe(linearOutputs(c));
   });
 
   // 131073 rows in groups of 2 = 65537 row groups: a 65535 x 2 grid whose second row is almost all idle.
@@ -81,6 +90,49 @@ describe('the check catches broken work', () => {
     });
   });
 
+  test('a skipped SwiGLU dispatch leaves poison and fails', async () => {
+    await withDevice(async ({ device }) => {
+      const c: LinearCase = { format: 'q4_0', K: 64, N: 34, rows: 3, bias: false, residual: false, parts: 1, norm: { eps: 1e-5 }, swiglu: true };
+      const v = await verifyLinear(device, c, TIMEOUT_MS, skip);
+      expect(v.state).toBe('failed');
+      expect(v.detail).toMatch(/not written/);
+    });
+  });
+
+  test('bind rejects SwiGLU weights whose parts split a (gate, up) pair', async () => {
+    await withDevice(async ({ device }) => {
+      const res = new Resources();
+      try {
+        const layer = await createLinear(device, { format: 'f32', K: 32, N: 10, bias: false, residual: false, swiglu: true });
+        const w = allocTensor(device, res, 'w', 'f32', 10, 32, 3 * 32 * 4); // parts of 3 rows
+        const buf = createBuffer(device, res, 'buf', 4096);
+        expect(() => layer.bind({ x: buf, w, y: buf, rows: 1 }, res)).toThrow(/whole \(gate, up\) pairs/);
+        const even = allocTensor(device, res, 'w2', 'f32', 10, 32, 3 * 32 * 4, 2); // parts of 2 rows
+        expect(even.parts.map((p) => p.rows)).toEqual([2, 2, 2, 2, 2]);
+        expect(() => layer.bind({ x: buf, w: even, y: buf, rows: 1 }, res)).not.toThrow();
+      } finally {
+        res.destroyAll();
+      }
+    });
+  });
+
+  test('bind requires norm weights exactly when the layer has the norm prologue', async () => {
+    await withDevice(async ({ device }) => {
+      const res = new Resources();
+      try {
+        const normed = await createLinear(device, { format: 'q8_0', K: 32, N: 4, bias: false, residual: false, norm: { eps: 1e-6 } });
+        const plain = await createLinear(device, { format: 'q8_0', K: 32, N: 4, bias: false, residual: false });
+        const w = allocTensor(device, res, 'w', 'q8_0', 4, 32, 1 << 20);
+        const buf = createBuffer(device, res, 'buf', 4096);
+        expect(() => normed.bind({ x: buf, w, y: buf, rows: 1 }, res)).toThrow(/norm weights are required/);
+        expect(() => plain.bind({ x: buf, w, y: buf, rows: 1, norm: buf }, res)).toThrow(/without norm/);
+        expect(normed.bind({ x: buf, w, y: buf, rows: 1, norm: buf }, res).label).toBe('linear_q8_0_norm');
+      } finally {
+        res.destroyAll();
+      }
+    });
+  });
+
   test('bind rejects weights of another shape', async () => {
     await withDevice(async ({ device }) => {
       const res = new Resources();
@@ -101,7 +153,8 @@ describe('run-time self check', () => {
     await withDevice(async ({ device }) => {
       const v = await checkLinear(device, TIMEOUT_MS);
       expect(v.state, v.detail).toBe('passed');
-      expect(v.checked).toBe(LINEAR_CHECK_CASES.reduce((s, c) => s + c.rows * c.N, 0));
+      expect(v.checked).toBe(LINEAR_CHECK_CASES.reduce((s, c) => s + linearOutputs(c), 0));
+      expect(v.method).toMatch(/norm.*swiglu/);
       for (const f of WEIGHT_FORMATS) expect(v.method).toContain(f);
     });
   });

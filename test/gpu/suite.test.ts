@@ -54,6 +54,9 @@ describe('the smoke suite in Node through Dawn', () => {
       expect(w.tests.map((t) => t.name)).toEqual(['pp16', 'tg8', 'tg8 b4']);
       expect(w.verification?.state).toBe('passed');
       expect(w.accounting?.weightBytes).toBeGreaterThan(0);
+      // Fused layer: 6 dispatches; a step adds embedding, final norm, lm_head, argmax and the advance.
+      expect(w.accounting?.dispatchesPerLayer).toBe(6);
+      expect(w.accounting?.dispatchesPerDecodeStep).toBe(6 * w.arch.layers + 5);
       for (const t of w.tests) {
         expect(t.wall.median).toBeGreaterThan(0);
         expect(t.gpu?.median ?? 1).toBeGreaterThan(0);

@@ -11,6 +11,7 @@ import {
   createKvWrite,
   createRmsNorm,
   createRope,
+  createRopeKv,
   createSiluMul,
   createStepAdvance,
   uploadTable,
@@ -24,6 +25,7 @@ import {
   maxAbsNormalised,
   packWeights,
   rmsnormRef,
+  ropeKvRef,
   ropeRef,
   siluMulRef,
 } from '../../src/kernels/transformer.ref';
@@ -113,6 +115,52 @@ describe('kvWrite places rows in the cache and nothing else', () => {
       expect(maxAbsNormalised(got.k, ref.k)).toBe(0);
       expect(maxAbsNormalised(got.v, ref.v)).toBe(0);
       expect(maxAbsNormalised(got.k, before.k)).toBeGreaterThan(0); // something was written
+    });
+  });
+});
+
+describe('ropeKv rotates q into its buffer and appends rotated k and v to the caches', () => {
+  const cases = [
+    { name: 'GQA prefill at 0', rows: 5, heads: 4, kvHeads: 2, headDim: 16, ctxCap: 13, seqCap: 1, pos0: 0, posStep: 1 as const },
+    { name: 'GQA prefill at 11', rows: 7, heads: 6, kvHeads: 2, headDim: 64, ctxCap: 29, seqCap: 1, pos0: 11, posStep: 1 as const },
+    { name: 'decode of 3 sequences at 9', rows: 3, heads: 4, kvHeads: 1, headDim: 32, ctxCap: 17, seqCap: 4, pos0: 9, posStep: 0 as const },
+    { name: 'MHA decode at 4000', rows: 1, heads: 3, kvHeads: 3, headDim: 96, ctxCap: 4001, seqCap: 1, pos0: 4000, posStep: 0 as const },
+    { name: 'prefill running past ctxCap drops the overflow', rows: 4, heads: 2, kvHeads: 2, headDim: 8, ctxCap: 13, seqCap: 1, pos0: 11, posStep: 1 as const },
+  ];
+
+  async function run(device: GPUDevice, res: Parameters<Parameters<typeof withRes>[0]>[1], c: (typeof cases)[number], statePos = c.pos0) {
+    const { rows, heads, kvHeads, headDim, ctxCap, seqCap, pos0, posStep } = c;
+    const theta = 10000;
+    const nq = heads * headDim;
+    const cacheLen = seqCap * kvHeads * ctxCap * headDim;
+    const qkv = rand(12, rows * (heads + 2 * kvHeads) * headDim);
+    const before = { k: rand(13, cacheLen), v: rand(14, cacheLen) };
+    const q = f32Buf(device, res, new Float32Array(rows * nq).fill(NaN));
+    const kCache = f32Buf(device, res, before.k);
+    const vCache = f32Buf(device, res, before.v);
+    const k = await createRopeKv(device, { heads, kvHeads, headDim, theta, ctxCap });
+    runOnce(device, k.bind({ qkv: f32Buf(device, res, qkv), q, kCache, vCache, state: u32Buf(device, res, [statePos, 3]), rows, posStep }, res));
+    const got = { q: await readF32(device, q, rows * nq), k: await readF32(device, kCache, cacheLen), v: await readF32(device, vCache, cacheLen) };
+    const ref = ropeKvRef(qkv, before, { rows, heads, kvHeads, headDim, theta, ctxCap }, pos0, posStep);
+    return { got, ref, before };
+  }
+
+  test.each(cases)('$name', async (c) => {
+    await withRes(async (device, res) => {
+      const { got, ref, before } = await run(device, res, c);
+      expect(relativeL2(got.q, ref.q)).toBeLessThan(ROPE_REL_L2_THRESHOLD);
+      expect(relativeL2(got.k, ref.k)).toBeLessThan(ROPE_REL_L2_THRESHOLD);
+      expect(maxAbsNormalised(got.v, ref.v)).toBe(0);
+      expect(maxAbsNormalised(got.v, before.v)).toBeGreaterThan(0); // something was written
+    });
+  });
+
+  test('a wrong position (state[0] off by one) fails the tolerance', async () => {
+    await withRes(async (device, res) => {
+      const c = cases[1]!;
+      const { got, ref } = await run(device, res, c, c.pos0 + 1);
+      expect(relativeL2(got.q, ref.q)).toBeGreaterThan(100 * ROPE_REL_L2_THRESHOLD);
+      expect(maxAbsNormalised(got.v, ref.v)).toBeGreaterThan(0.1);
     });
   });
 });
@@ -301,7 +349,7 @@ describe('stepAdvance', () => {
 describe('checkTransformerKernels', () => {
   test('passes for every kernel', async () => {
     const v = await checkTransformerKernels(sharedGpu(), TIMEOUT_MS);
-    expect(v.map((x) => x.method.split(' ')[0])).toEqual(['rmsnorm', 'rope', 'kvWrite', 'siluMul', 'embed', 'argmax', 'stepAdvance']);
+    expect(v.map((x) => x.method.split(' ')[0])).toEqual(['rmsnorm', 'rope', 'kvWrite', 'siluMul', 'embed', 'argmax', 'stepAdvance', 'ropeKv']);
     for (const x of v) {
       expect(x.state, `${x.method}: error ${x.error} ${x.detail ?? ''}`).toBe('passed');
       expect(x.checked).toBeGreaterThan(0);
@@ -316,6 +364,7 @@ describe('checkTransformerKernels', () => {
     { label: 'embed', method: 'embed' },
     { label: 'argmax', method: 'argmax' },
     { label: 'step_advance', method: 'stepAdvance' },
+    { label: 'rope_kv', method: 'ropeKv' },
   ])('a skipped $label dispatch fails its check', async ({ label, method }) => {
     const v = await checkTransformerKernels(sharedGpu(), TIMEOUT_MS, {
       tamper: (op) => (op.label === label ? { label: 'skipped', encode: () => {} } : op),
