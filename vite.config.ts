@@ -35,7 +35,13 @@ export default defineConfig({
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
-  build: { target: 'es2022', outDir: 'dist', emptyOutDir: true },
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Two pages: the bench (index.html) and the result comparison (compare.html).
+    rollupOptions: { input: { main: 'index.html', compare: 'compare.html' } },
+  },
   test: {
     // One file at a time: GPU tests (SwiftShader) and browser tests each use every core of a 2-core CI box.
     fileParallelism: false,

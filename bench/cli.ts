@@ -12,9 +12,17 @@ import { type BenchResult, parseResult } from '../src/result/schema';
 import { resultOk } from '../src/result/verdict';
 import type { Progress } from '../src/suite/run';
 import { generationToParams } from '../src/suite/overrides';
+import { costToParams } from './cost-args';
 import { USAGE, chromeFlags, parseArgs } from './args';
 import { BrowserNotFoundError, findBrowser } from './browser';
+import { runCompare } from './compare';
+import { runFleet } from './fleet';
+import { gateMain } from './gate';
+import { runNodeRuntime } from './node-launch';
+import { prepareReport, resultExtras } from './report';
+import { serveBrowserMain } from './serve-browser';
 import { serveStatic } from './serve';
+import { appendStepSummary, resultMarkdown } from './summary';
 
 const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
@@ -53,6 +61,9 @@ function progressReporter(quiet: boolean) {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'compare') return runCompare(argv.slice(1));
+  if (argv[0] === 'serve-browser') return serveBrowserMain(argv.slice(1));
+  if (argv[0] === 'gate') return gateMain(argv.slice(1));
   const parsed = parseArgs(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -63,6 +74,15 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const opts = parsed.options;
+  // Node/Dawn runtime: the bundled runner does the whole run (bench/node-runner.ts).
+  if (opts.runtime === 'node') return runNodeRuntime(argv);
+  // --baseline and --format are checked before anything runs.
+  const prepared = prepareReport(opts);
+  if (!prepared.ok) {
+    process.stderr.write(`tokenbench: ${prepared.error}\n`);
+    return 2;
+  }
+  if (opts.endpoints.length) return runFleet(opts, prepared.baseline);
   let executablePath: string;
   try {
     executablePath = findBrowser(opts.browser);
@@ -105,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
     page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
     await page.exposeFunction('__tokenbenchProgress', (p: Progress) => progress.update(p));
     const crashed = new Promise<never>((_, fail) => page.on('crash', () => fail(new Error('the page crashed'))));
-    const query = new URLSearchParams([['suite', opts.suite], ['autorun', '1'], ...generationToParams(opts.generation)]);
+    const query = new URLSearchParams([['suite', opts.suite], ['autorun', '1'], ...generationToParams(opts.generation), ...costToParams(opts.cost)]);
     const url = `${server.url}?${query.toString()}`;
     await page.goto(url);
     let timer: NodeJS.Timeout | undefined;
@@ -131,7 +151,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\nresult written to ${out}\n`);
     const ok = resultOk(result);
     if (!ok) process.stderr.write('tokenbench: the run did not complete with every figure verified (exit 1)\n');
-    return ok ? 0 : 1;
+    // --format files, the --baseline gate and the GitHub step summary (bench/report.ts).
+    const extras = resultExtras(result, out, opts, prepared.baseline);
+    appendStepSummary(resultMarkdown(result) + (extras.gateMarkdown ? `\n${extras.gateMarkdown}` : ''));
+    return ok && (extras.gate?.ok ?? true) ? 0 : 1;
   } catch (e) {
     process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);
     return 1;

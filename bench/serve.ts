@@ -23,38 +23,54 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(rootDir: string, port = 0): Promise<StaticServer> {
+/**
+ * How a request path of the page maps to a file of `root`, with the response headers. Shared by the HTTP
+ * server and by fleet runs that deliver the page over a Playwright connection (bench/fleet.ts).
+ */
+export function staticResponse(
+  root: string,
+  urlPath: string,
+): { status: 200; file: string; headers: Record<string, string> } | { status: 403 | 404; body: string } {
+  const path = decodeURIComponent(new URL(urlPath || '/', 'http://127.0.0.1').pathname);
+  let file = normalize(join(root, path));
+  if (file !== root && !file.startsWith(root + sep)) return { status: 403, body: 'forbidden' };
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+  if (!existsSync(file)) return { status: 404, body: 'not found' };
+  return {
+    status: 200,
+    file,
+    headers: {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'content-security-policy': CSP_HEADER,
+      'x-content-type-options': 'nosniff',
+    },
+  };
+}
+
+/** Serves the built page on `host` (default loopback) and `port` (default a free one). */
+export async function serveStatic(rootDir: string, port = 0, host = '127.0.0.1'): Promise<StaticServer> {
   const root = resolve(rootDir);
   if (!existsSync(join(root, 'index.html'))) {
     throw new Error(`${join(root, 'index.html')} not found: build the page first (npm run build)`);
   }
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    let file = normalize(join(root, path));
-    if (file !== root && !file.startsWith(root + sep)) {
-      res.writeHead(403).end('forbidden');
+    const r = staticResponse(root, req.url ?? '/');
+    if (r.status !== 200) {
+      res.writeHead(r.status, { 'content-type': 'text/plain' }).end(r.body);
       return;
     }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-      'content-security-policy': CSP_HEADER,
-      'x-content-type-options': 'nosniff',
-    });
-    createReadStream(file).pipe(res);
+    res.writeHead(200, r.headers);
+    createReadStream(r.file).pipe(res);
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => ok());
+    server.listen(port, host, () => ok());
   });
   const { port: actual } = server.address() as AddressInfo;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://127.0.0.1:${actual}/`,
+    url: `http://${urlHost}:${actual}/`,
     server,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };

@@ -1,5 +1,6 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
 import type { BenchResult, Measurement, Phase, TokenTest, Workload } from './schema';
+import { deviceName, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
 
 /** Three significant digits, with thousands separators for large values. */
 export function fmtNumber(v: number): string {
@@ -203,10 +204,269 @@ export function textTable(result: BenchResult): string {
   return lines.join('\n');
 }
 
+// ---- Export formats: CSV, Markdown (llama-bench-like), github-action-benchmark ----------------------------
+
+/** "$0.123" / "enter a price" for a missing price. */
+export function fmtUsd(v: number | null | undefined): string {
+  return v === null || v === undefined ? 'enter a price' : `$${fmtNumber(v)}`;
+}
+
+/** llama-bench's size column: "4.58 GiB". */
+export function fmtBytes(b: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = b;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(2)} ${units[u]}`;
+}
+
+/** llama-bench's params column: "8.03 B", "94.78 K". */
+export function fmtParams(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(2)} K`;
+  return String(n);
+}
+
+/** A Markdown table cell from untrusted text: no pipes, line breaks or HTML survive as markup. */
+export function mdCell(s: string): string {
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\r\n]+/g, ' ');
+}
+
+export function mdTable(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string {
+  const line = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
+  const rule = `| ${header.map((h, i) => (numeric.has(i) ? '-'.repeat(Math.max(3, h.length - 1)) + ':' : '-'.repeat(Math.max(3, h.length)))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/**
+ * A CSV field (RFC 4180 quoting). Text that a spreadsheet would run as a formula (=, +, -, @ first) is
+ * prefixed with a quote: results are untrusted.
+ */
+export function csvCell(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvText(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | boolean | null | undefined>>): string {
+  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+/** Columns of the CSV export (llama-bench-like names where llama-bench has one). */
+export const CSV_COLUMNS = [
+  'tool_version', 'build_commit', 'gpu_info', 'software_adapter', 'runtime', 'model_type', 'format', 'model_size',
+  'model_n_params', 'test', 'kind', 'n_prompt', 'n_gen', 'n_depth', 'n_batch', 'timer', 'avg_ns', 'stddev_ns',
+  'value', 'stddev', 'unit', 'wall_value', 'ttft_ms', 'tpot_ms', 'efficiency', 'bound', 'usd_per_1m', 'tokens_per_usd',
+  'j_per_token', 'tok_s_per_w', 'verification',
+] as const;
+
+/** One CSV row per token test, then one per kernel measurement (value in its unit). */
+export function csvRows(r: BenchResult): Array<Array<string | number | boolean | null>> {
+  const head = [r.tool.version, r.tool.commit, deviceName(r), isSoftware(r), runtimeName(r)];
+  const tokens = tokenFigures(r).map((f) => [
+    ...head, f.model, f.format, f.weightBytes, f.params, f.test, f.kind, f.promptLen, f.kind === 'decode' ? f.tokens : 0,
+    f.depth, f.batch, f.source, f.avgNs, f.sdNs, f.tokPerSec, f.tokPerSecSd, 'tok/s', f.wallTokPerSec, f.ttftMs, f.tpotMs,
+    f.efficiency, f.bound, f.cost?.usdPer1M ?? null, f.cost?.tokensPerUsd ?? null, f.cost?.joulesPerToken ?? null,
+    f.cost?.tokPerSecPerW ?? null, f.verification,
+  ]);
+  const kernels = kernelFigures(r).map((k) => {
+    const { mean, sd } = nsStats(k.samplesNs);
+    return [
+      ...head, null, null, null, null, k.label, k.kind, null, null, null, null, k.source, mean, sd, k.value, null, k.unit,
+      null, null, null, null, null, null, null, null, null, k.verification,
+    ];
+  });
+  return [...tokens, ...kernels];
+}
+
+function nsStats(v: readonly number[]): { mean: number; sd: number } {
+  const mean = v.reduce((a, b) => a + b, 0) / (v.length || 1);
+  return { mean, sd: v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)) : 0 };
+}
+
+export function resultCsv(r: BenchResult): string {
+  return csvText(CSV_COLUMNS, csvRows(r));
+}
+
+/** One row of the cost summary per workload (strings; "enter a price" where a price is missing). */
+export interface CostRow {
+  model: string;
+  format: string;
+  prefill: string;
+  decodeBatch1: string;
+  decodeBest: string;
+  blendedBatch1: string;
+  blendedBest: string;
+  tokensPerUsd: string;
+  joulesPerToken: string;
+  tokPerSecPerW: string;
+  vsApi: string;
+}
+
+export function costRows(r: BenchResult): CostRow[] {
+  const c = r.cost;
+  if (!c) return [];
+  const workloads = new Map(r.phases.flatMap((p) => p.workloads ?? []).map((w) => [w.id, w]));
+  return c.workloads.map((w) => {
+    const test = (name: string | null) => w.tests.find((t) => t.test === name);
+    const withTest = (name: string | null) => {
+      const t = test(name);
+      return t ? `${fmtUsd(t.usdPer1M)} (${t.test})` : '—';
+    };
+    const best = w.blended.best;
+    const decodeBest = test(w.decodeBest);
+    return {
+      model: workloads.get(w.workload)?.arch.name ?? w.preset,
+      format: w.format,
+      prefill: withTest(w.prefill),
+      decodeBatch1: withTest(w.decodeBatch1),
+      decodeBest: withTest(w.decodeBest),
+      blendedBatch1: w.blended.batch1 ? fmtUsd(w.blended.batch1.usdPer1M) : '—',
+      blendedBest: best ? fmtUsd(best.usdPer1M) : '—',
+      tokensPerUsd: best?.tokensPerUsd != null ? fmtNumber(best.tokensPerUsd) : best ? 'enter a price' : '—',
+      joulesPerToken: best?.joulesPerToken != null ? `${fmtNumber(best.joulesPerToken)} J` : 'enter board power',
+      tokPerSecPerW: decodeBest?.tokPerSecPerW != null ? fmtNumber(decodeBest.tokPerSecPerW) : 'enter board power',
+      vsApi: best?.apiFraction != null ? `${(best.apiFraction * 100).toFixed(1)}% of API` : c.apiBlendedUsdPer1M === null ? 'no API price' : 'enter a price',
+    };
+  });
+}
+
+export const COST_HEADER = [
+  'model', 'format', 'prefill $/1M', 'decode b1 $/1M', 'decode best $/1M', `blended b1 $/1M`, 'blended best $/1M',
+  'tokens/$ (best)', 'J/token (best)', 'tok/s/W (best decode)', 'vs API (best)',
+];
+
+function costRowCells(c: CostRow): string[] {
+  return [c.model, c.format, c.prefill, c.decodeBatch1, c.decodeBest, c.blendedBatch1, c.blendedBest, c.tokensPerUsd, c.joulesPerToken, c.tokPerSecPerW, c.vsApi];
+}
+
+/** One line on the $/h behind the figures, or the request for a price. */
+export function costHeadline(r: BenchResult): string {
+  const c = r.cost;
+  if (!c) return 'cost: enter a price (hourly-price, or purchase-price + lifetime-years + utilisation) and board-power for $/1M tokens and J/token';
+  const h = c.perHour;
+  const mix = `${c.inputs.mix.input}:${c.inputs.mix.output}`;
+  const perHour = h.total === null ? 'enter a price' : `$${fmtNumber(h.total)}/h (hardware $${fmtNumber(h.hardware ?? 0)}${h.energy !== null ? ` + electricity $${fmtNumber(h.energy)}` : ''})`;
+  return (
+    `cost: ${perHour} · board power ${c.inputs.boardPowerW !== undefined ? `${c.inputs.boardPowerW} W` : 'not given'} · mix ${mix} input:output` +
+    (c.apiBlendedUsdPer1M !== null ? ` · reference API $${fmtNumber(c.apiBlendedUsdPer1M)}/1M blended` : '')
+  );
+}
+
+/** Cost lines for the CLI's text output (empty when the result has no token workloads). */
+export function costText(r: BenchResult): string {
+  if (!r.phases.some((p) => p.workloads?.some((w) => w.state === 'ok'))) return '';
+  const lines = ['', costHeadline(r)];
+  const rows = costRows(r).map(costRowCells);
+  if (rows.length) {
+    const widths = COST_HEADER.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    lines.push(line(COST_HEADER), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line));
+  }
+  for (const n of r.cost?.notes ?? []) lines.push(`note: ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Markdown in llama-bench's layout (model | size | params | backend | test | t/s), plus cost and kernels. */
+export function resultMarkdown(r: BenchResult): string {
+  const figs = tokenFigures(r);
+  const hasCost = !!r.cost;
+  const backend = `WebGPU${isSoftware(r) ? ' (software)' : ''}`;
+  const header = ['model', 'format', 'size', 'params', 'backend', 'test', 't/s', 'bound', ...(hasCost ? ['$/1M tok', 'J/tok'] : [])];
+  const rows = figs.map((f) => [
+    f.model, f.format, f.weightBytes !== null ? fmtBytes(f.weightBytes) : '?', f.params !== null ? fmtParams(f.params) : '?', backend, f.test,
+    `${f.tokPerSec.toFixed(2)} ± ${f.tokPerSecSd.toFixed(2)}`,
+    f.efficiency !== null ? `${(f.efficiency * 100).toFixed(1)}% ${f.bound ?? ''}`.trim() : '—',
+    ...(hasCost ? [fmtUsd(f.cost?.usdPer1M), f.cost?.joulesPerToken != null ? fmtNumber(f.cost.joulesPerToken) : '—'] : []),
+  ]);
+  const kernels = kernelFigures(r).map((k) => [k.label, `${fmtNumber(k.value)} ${k.unit}`, `${fmtNumber(k.p10)}–${fmtNumber(k.p90)}`, k.verification]);
+  const out = [
+    `**tokenbench ${mdCell(r.tool.version)}** (${mdCell(r.tool.commit.slice(0, 12))}) · suite ${r.config.suite} · ${r.status} · verification ${r.verification.state}`,
+    '',
+    `device: ${mdCell(adapterLabel(r))} · runtime: ${mdCell(runtimeName(r))} · timer: ${r.timer ? r.timer.source : 'none'}`,
+    '',
+  ];
+  if (rows.length) out.push(mdTable(header, rows, new Set([6])), '');
+  if (figs.length) {
+    out.push(mdCell(costHeadline(r)), '');
+    const cr = costRows(r).map(costRowCells);
+    if (cr.length) out.push(mdTable(COST_HEADER, cr), '');
+  }
+  if (kernels.length) out.push(mdTable(['kernel', 'median', 'p10–p90', 'verification'], kernels, new Set([1])), '');
+  return out.join('\n');
+}
+
+/** One entry of github-action-benchmark's customBiggerIsBetter / customSmallerIsBetter JSON. */
+export interface GithubBenchEntry {
+  name: string;
+  unit: string;
+  value: number;
+  range?: string;
+  extra?: string;
+}
+
+function ghExtra(r: BenchResult, source: string): string {
+  return `${source === 'gpu-timestamp' ? 'GPU timestamps' : 'wall clock'} · ${adapterLabel(r)} · ${runtimeName(r)}`;
+}
+
+/** Rates (tok/s, GB/s, GFLOP/s): customBiggerIsBetter. Names are stable across runs of the same config. */
+export function githubBigger(r: BenchResult, prefix = ''): GithubBenchEntry[] {
+  return [
+    ...tokenFigures(r).map((f) => ({
+      name: `${prefix}${f.model} ${f.format} ${f.test}`,
+      unit: 'tok/s',
+      value: f.tokPerSec,
+      range: `± ${f.tokPerSecSd.toPrecision(3)}`,
+      extra: ghExtra(r, f.source),
+    })),
+    ...kernelFigures(r).map((k) => ({
+      name: `${prefix}${k.label}`,
+      unit: k.unit,
+      value: k.value,
+      range: `${k.p10.toPrecision(3)}–${k.p90.toPrecision(3)}`,
+      extra: ghExtra(r, k.source),
+    })),
+  ];
+}
+
+/** Latencies and costs (TTFT, TPOT ms, $/1M tokens, J/token): customSmallerIsBetter. */
+export function githubSmaller(r: BenchResult, prefix = ''): GithubBenchEntry[] {
+  const out: GithubBenchEntry[] = [];
+  for (const f of tokenFigures(r)) {
+    const name = `${prefix}${f.model} ${f.format} ${f.test}`;
+    const extra = ghExtra(r, f.source);
+    if (f.ttftMs !== null) out.push({ name: `${name} TTFT`, unit: 'ms', value: f.ttftMs, extra });
+    if (f.tpotMs !== null) out.push({ name: `${name} TPOT`, unit: 'ms', value: f.tpotMs, extra });
+    if (f.cost?.usdPer1M != null) out.push({ name: `${name} cost`, unit: '$/1M tokens', value: f.cost.usdPer1M, extra });
+    if (f.cost?.joulesPerToken != null) out.push({ name: `${name} energy`, unit: 'J/token', value: f.cost.joulesPerToken, extra });
+  }
+  const mix = r.cost ? `${r.cost.inputs.mix.input}:${r.cost.inputs.mix.output}` : '';
+  for (const w of r.cost?.workloads ?? []) {
+    const b = w.blended.best;
+    if (b?.usdPer1M != null) out.push({ name: `${prefix}${w.workload} blended ${mix} best batch cost`, unit: '$/1M tokens', value: b.usdPer1M, extra: `prefill ${b.prefillTest}, decode ${b.decodeTest}` });
+  }
+  return out;
+}
+
 /** Output formats: a table of small functions. */
 export const formats = {
   json: (r: BenchResult) => JSON.stringify(r, null, 2) + '\n',
-  text: (r: BenchResult) => textTable(r) + '\n',
+  text: (r: BenchResult) => textTable(r) + '\n' + costText(r),
+  csv: (r: BenchResult) => resultCsv(r),
+  md: (r: BenchResult) => resultMarkdown(r),
+  'github-bigger': (r: BenchResult) => JSON.stringify(githubBigger(r), null, 2) + '\n',
+  'github-smaller': (r: BenchResult) => JSON.stringify(githubSmaller(r), null, 2) + '\n',
 } as const;
 
 export type FormatName = keyof typeof formats;

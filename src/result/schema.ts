@@ -259,6 +259,11 @@ export const RuntimeSchema = z.object({
   hardwareConcurrency: count.optional(),
   /** Browser flags or Dawn toggles the run was started with, when known. */
   flags: z.array(z.string()).optional(),
+  /**
+   * Remote endpoint of a fleet run: a Playwright browser server (ws://…, path withheld) or a WebDriver
+   * URL (credentials and query removed). Absent for local runs.
+   */
+  endpoint: z.string().optional(),
 });
 
 export const TimerInfoSchema = z.object({
@@ -295,6 +300,84 @@ export const ConfigSchema = z.object({
     /** Repetitions of each prefill / generation. */
     reps: z.number().int().positive(),
   }),
+});
+
+const positive = finite.refine((v) => v > 0, 'must be > 0');
+
+/**
+ * Cost and energy inputs (src/cost/inputs.ts parses them from CLI flags, URL parameters and the page form).
+ * Every price is the user's: none is ever assumed. Either an hourly price or a purchase price.
+ */
+export const CostInputsSchema = z.object({
+  /** Rental price, $ per hour (cloud). */
+  hourlyPrice: nonNeg.optional(),
+  /** Purchase price, $, amortised over lifetimeYears at utilisation. */
+  purchasePrice: nonNeg.optional(),
+  lifetimeYears: positive.optional(),
+  /** Share of the hours the accelerator does useful work, percent in (0, 100]. */
+  utilisation: positive.refine((v) => v <= 100, 'must be <= 100').optional(),
+  /** Board power while working, W (e.g. from the accelerator catalogue). */
+  boardPowerW: nonNeg.optional(),
+  /** Electricity price, $ per kWh. */
+  electricityPrice: nonNeg.optional(),
+  /** Reference Model-as-a-Service price, $ per 1M input (prompt) tokens. */
+  apiInputPrice: nonNeg.optional(),
+  /** Reference Model-as-a-Service price, $ per 1M output (generated) tokens. */
+  apiOutputPrice: nonNeg.optional(),
+  /** Input:output token mix of the blended price (default 3:1). */
+  mix: z.object({ input: positive, output: positive }),
+  /** Catalogue id whose specification gave boardPowerW. */
+  accelerator: z.string().optional(),
+});
+
+/** Cost and energy of one token test, at its aggregate throughput. Null where an input is missing. */
+export const CostTestSchema = z.object({
+  test: z.string(),
+  kind: z.enum(['prefill', 'decode']),
+  batch: z.number().int().positive(),
+  depth: count,
+  /** Aggregate tokens per second used (GPU timestamps when the test has them, else wall clock). */
+  tokPerSec: nonNeg,
+  source: TimerSourceSchema,
+  usdPer1M: nonNeg.nullable(),
+  tokensPerUsd: nonNeg.nullable(),
+  joulesPerToken: nonNeg.nullable(),
+  tokPerSecPerW: nonNeg.nullable(),
+});
+
+/** Blended price of a prefill test and a decode test at the input:output mix. */
+export const CostBlendSchema = z.object({
+  prefillTest: z.string(),
+  decodeTest: z.string(),
+  usdPer1M: nonNeg.nullable(),
+  tokensPerUsd: nonNeg.nullable(),
+  joulesPerToken: nonNeg.nullable(),
+  /** usdPer1M / the reference API's blended price. */
+  apiFraction: nonNeg.nullable(),
+});
+
+export const CostWorkloadSchema = z.object({
+  workload: z.string(),
+  preset: z.string(),
+  format: WeightFormatSchema,
+  tests: z.array(CostTestSchema),
+  /** Test names the summary uses: the fastest prefill, batch-1 decode at the shallowest depth, the fastest decode. */
+  prefill: z.string().nullable(),
+  decodeBatch1: z.string().nullable(),
+  decodeBest: z.string().nullable(),
+  blended: z.object({ batch1: CostBlendSchema.nullable(), best: CostBlendSchema.nullable() }),
+});
+
+/** The cost/energy block: inputs and what they give per workload test (src/cost/model.ts). */
+export const CostSchema = z.object({
+  inputs: CostInputsSchema,
+  /** $ per working hour: hardware (rental, or purchase amortised) + electricity; null without the inputs. */
+  perHour: z.object({ hardware: nonNeg.nullable(), energy: nonNeg.nullable(), total: nonNeg.nullable() }),
+  /** The reference API's price at the mix, $/1M tokens. */
+  apiBlendedUsdPer1M: nonNeg.nullable(),
+  workloads: z.array(CostWorkloadSchema),
+  /** Assumptions and missing inputs, in words. */
+  notes: z.array(z.string()),
 });
 
 export const RunErrorSchema = z.object({
@@ -336,6 +419,8 @@ export const ResultSchema = z.object({
     .optional(),
   /** Roll-up of every measurement's CPU-reference check. */
   verification: z.object({ state: z.enum(['passed', 'failed', 'none']), passed: count, failed: count }),
+  /** Cost per token and energy, present when cost inputs were given (src/cost/model.ts). */
+  cost: CostSchema.optional(),
 });
 
 export type Summary = z.infer<typeof SummarySchema>;
@@ -356,6 +441,11 @@ export type Workload = z.infer<typeof WorkloadSchema>;
 export type TokenTest = z.infer<typeof TokenTestSchema>;
 export type KernelTime = z.infer<typeof KernelTimeSchema>;
 export type GenerationConfig = RunConfig['generation'];
+export type CostInputs = z.infer<typeof CostInputsSchema>;
+export type CostTest = z.infer<typeof CostTestSchema>;
+export type CostBlend = z.infer<typeof CostBlendSchema>;
+export type CostWorkload = z.infer<typeof CostWorkloadSchema>;
+export type Cost = z.infer<typeof CostSchema>;
 
 /** Largest result file we accept on import. */
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;

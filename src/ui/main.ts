@@ -9,6 +9,7 @@ import type { BenchWorkerApi } from '../worker/bench.worker';
 import { append, clear, el } from './dom';
 import { parseParams } from './params';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
+import { createCostPanel } from './cost-form';
 import { type GenerationKey, generationToParams, parseGenerationOverrides } from '../suite/overrides';
 import type { GenerationConfig } from '../result/schema';
 
@@ -114,7 +115,13 @@ const resultsSection = el(
   resultsSummary,
 );
 
-append(app, notices, deviceSection, controls, resultsSection);
+// Cost inputs apply to the result shown: a new run, or an imported file once the form is edited.
+const costPanel = createCostPanel(() => {
+  if (!lastResult) return;
+  lastResult = costPanel.attach(lastResult);
+  costPanel.show(lastResult);
+});
+append(app, notices, deviceSection, controls, resultsSection, costPanel.section);
 
 function notice(kind: 'error' | 'warn' | 'info', text: string, id?: string): HTMLElement {
   const n = el('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status', id }, text);
@@ -263,7 +270,7 @@ async function run(): Promise<void> {
   // Progress arrives on its own channel and may trail the result: ignore it once the run has returned.
   let returned = false;
   try {
-    const result = await api.run(
+    const raw = await api.run(
       suite,
       { generation: gen.value },
       Comlink.proxy({
@@ -284,6 +291,7 @@ async function run(): Promise<void> {
       }),
     );
     returned = true;
+    const result = costPanel.attach(raw);
     lastResult = result;
     await clearCheckpoint().catch((e: unknown) => storageWarning(e));
     showResult(result, 'this run');
@@ -300,6 +308,7 @@ async function run(): Promise<void> {
 
 /** Renders a whole result (a finished run or an imported file) into the table, from the result alone. */
 function showResult(result: BenchResult, source: string): void {
+  costPanel.show(result);
   clear(resultsBody);
   appendRows(result.phases.flatMap((p) => phaseRows(p)));
   clear(tokensBody);
@@ -370,8 +379,8 @@ async function importFile(file: File): Promise<void> {
     notice('error', `${file.name}: ${parsed.error}`, 'import-error');
     return;
   }
-  lastResult = parsed.result;
-  showResult(parsed.result, `imported ${file.name}`);
+  lastResult = costPanel.adopt(parsed.result);
+  showResult(lastResult, `imported ${file.name}`);
   setRunning(running);
 }
 

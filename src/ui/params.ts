@@ -2,6 +2,7 @@
 import type { GenerationConfig, SuiteName } from '../result/schema';
 import { GENERATION_KEYS, parseGenerationOverrides } from '../suite/overrides';
 import { isSuiteName } from '../suite/suites';
+import { COST_KEYS, parseCostInputs } from '../cost/inputs';
 
 export interface PageParams {
   suite: SuiteName;
@@ -12,7 +13,7 @@ export interface PageParams {
 
 export type ParamsOutcome = ({ ok: true } & PageParams) | { ok: false; error: string };
 
-const KNOWN = new Set<string>(['suite', 'autorun', ...GENERATION_KEYS]);
+const KNOWN = new Set<string>(['suite', 'autorun', ...GENERATION_KEYS, ...COST_KEYS]);
 const TRUE = new Set(['1', 'true', 'yes', '']);
 const FALSE = new Set(['0', 'false', 'no']);
 
@@ -32,5 +33,8 @@ export function parseParams(search: string, defaultSuite: SuiteName = 'standard'
   }
   const generation = parseGenerationOverrides((k) => q.get(k));
   if (!generation.ok) return { ok: false, error: generation.error };
+  // Cost inputs are read by the cost panel (src/ui/cost-form.ts); a bad one is reported here like any parameter.
+  const cost = parseCostInputs((k) => q.get(k));
+  if (!cost.ok) return { ok: false, error: cost.error };
   return { ok: true, suite, autorun, generation: generation.value };
 }

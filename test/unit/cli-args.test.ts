@@ -7,7 +7,14 @@ describe('CLI argument parsing', () => {
     const p = parseArgs([]);
     expect(p).toEqual({
       kind: 'run',
-      options: { suite: 'standard', out: null, browser: null, presets: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, generation: {} },
+      options: {
+        suite: 'standard', out: null, browser: null, presets: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, generation: {},
+        cost: null,
+        // CI, fleet and Node-runtime options (issue 7).
+        baseline: null, maxRegression: 0.05, alpha: 0.05, outputFormats: [], endpoints: [],
+        serveBind: '127.0.0.1', serveHost: null, servePort: 0,
+        runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false,
+      },
     });
   });
 

@@ -1,0 +1,155 @@
+/**
+ * Flat figures of a result, the common input of the export formats (csv, md, github-*) and of comparisons:
+ * one per `ok` token test and one per `ok` kernel measurement, each with the raw samples behind it. Pure.
+ */
+import type { BenchResult, CostTest, Measurement, TimerInfo, TokenTest, Workload } from './schema';
+
+export interface TokenFigure {
+  /** Stable across runs: workload id + test name (e.g. "tiny-q4_0/tg8 b4"). */
+  key: string;
+  model: string;
+  format: string;
+  test: string;
+  kind: TokenTest['kind'];
+  promptLen: number;
+  /** Tokens generated per sequence (decode) or prompt tokens (prefill). */
+  tokens: number;
+  depth: number;
+  batch: number;
+  params: number | null;
+  weightBytes: number | null;
+  /** Aggregate tok/s (median), GPU timestamps when available. */
+  tokPerSec: number;
+  /** Sample standard deviation of the per-repetition tok/s. */
+  tokPerSecSd: number;
+  source: TimerInfo['source'];
+  wallTokPerSec: number;
+  /** Mean ns per repetition (llama-bench's avg_ns) and its sd. */
+  avgNs: number;
+  sdNs: number;
+  ttftMs: number | null;
+  tpotMs: number | null;
+  perSequence: number | null;
+  /** Measured / the tighter of this run's bounds. */
+  efficiency: number | null;
+  bound: 'bandwidth' | 'compute' | null;
+  cost: CostTest | null;
+  verification: 'passed' | 'failed' | 'none';
+  /**
+   * Samples for significance tests, ns (smaller is faster): per decode step when recorded (many), else
+   * per repetition.
+   */
+  samplesNs: number[];
+  sampleKind: 'step' | 'repetition';
+}
+
+export interface KernelFigure {
+  key: string;
+  label: string;
+  kind: Measurement['kind'];
+  unit: 'GB/s' | 'GFLOP/s';
+  value: number;
+  p10: number;
+  p90: number;
+  source: TimerInfo['source'];
+  /** ns per unit of work, one per sample (smaller is faster). */
+  samplesNs: number[];
+  verification: 'passed' | 'failed';
+}
+
+function meanSd(v: readonly number[]): { mean: number; sd: number } {
+  const mean = v.reduce((a, b) => a + b, 0) / (v.length || 1);
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, sd };
+}
+
+export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFigure {
+  const main = t.gpu ?? t.wall;
+  const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
+  const rates = main.samplesNs.map((ns) => (ns > 0 ? total / (ns / 1e9) : 0));
+  const b = t.bounds;
+  let bound: TokenFigure['bound'] = null;
+  if (b && b.efficiency !== null) bound = b.bandwidth !== null && (b.compute === null || b.bandwidth <= b.compute) ? 'bandwidth' : 'compute';
+  const steps = t.kind === 'decode' && t.stepNs && t.stepNs.length ? t.stepNs : null;
+  const ns = meanSd(main.samplesNs);
+  return {
+    key: `${w.id}/${t.name}`,
+    model: w.arch.name,
+    format: w.format,
+    test: t.name,
+    kind: t.kind,
+    promptLen: t.promptLen,
+    tokens: t.tokens,
+    depth: t.depth,
+    batch: t.batch,
+    params: w.accounting?.params ?? null,
+    weightBytes: w.accounting?.weightBytes ?? null,
+    tokPerSec: main.median,
+    tokPerSecSd: meanSd(rates).sd,
+    source: t.gpu ? 'gpu-timestamp' : 'wall-clock',
+    wallTokPerSec: t.wall.median,
+    avgNs: ns.mean,
+    sdNs: ns.sd,
+    ttftMs: t.ttftMs ? (t.ttftMs.gpu ?? t.ttftMs.wall) : null,
+    tpotMs: t.tpotMs ? (t.tpotMs.gpu ?? t.tpotMs.wall) : null,
+    perSequence: t.perSequence ?? null,
+    efficiency: b?.efficiency ?? null,
+    bound,
+    cost: r.cost?.workloads.find((c) => c.workload === w.id)?.tests.find((c) => c.test === t.name) ?? null,
+    verification: w.verification?.state ?? r.verification.state,
+    samplesNs: steps ?? main.samplesNs,
+    sampleKind: steps ? 'step' : 'repetition',
+  };
+}
+
+/** One figure per token test of every `ok` workload. */
+export function tokenFigures(r: BenchResult): TokenFigure[] {
+  return r.phases.flatMap((p) => (p.workloads ?? []).filter((w) => w.state === 'ok').flatMap((w) => w.tests.map((t) => tokenFigure(r, w, t))));
+}
+
+/** One figure per `ok` kernel measurement (probes, matmul). */
+export function kernelFigures(r: BenchResult): KernelFigure[] {
+  const out: KernelFigure[] = [];
+  for (const p of r.phases) {
+    for (const m of p.measurements) {
+      if (m.state !== 'ok') continue;
+      out.push({
+        key: m.id,
+        label: m.label,
+        kind: m.kind,
+        unit: m.metric.unit,
+        value: m.metric.median,
+        p10: m.metric.p10,
+        p90: m.metric.p90,
+        source: m.timing.source,
+        samplesNs: m.timing.samplesNs.map((ns) => ns / m.timing.unitsPerSample),
+        verification: m.verification.state,
+      });
+    }
+  }
+  return out;
+}
+
+/** Device name without the software warning (the label is a separate column). */
+export function deviceName(r: BenchResult): string {
+  const a = r.environment?.adapter;
+  if (!a) return 'no adapter';
+  return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
+}
+
+export function isSoftware(r: BenchResult): boolean {
+  return r.environment?.software.isSoftware ?? false;
+}
+
+/** Short runtime: "Chrome 156 (Linux)" or "Node v20.19.0 + webgpu@0.6.2". */
+export function runtimeName(r: BenchResult): string {
+  const rt = r.runtime;
+  if (rt.kind === 'node') return `Node ${rt.node ?? '?'}${rt.dawn ? ` + ${rt.dawn}` : ''}`;
+  const ua = rt.userAgent ?? '';
+  const browser =
+    /\b(Edg)\/(\d+)/.exec(ua) ?? /\b(Firefox)\/(\d+)/.exec(ua) ?? /\b(?:Headless)?(Chrome)\/(\d+)/.exec(ua) ?? /Version\/(\d+).*\b(Safari)\//.exec(ua);
+  let name = 'browser';
+  if (browser) name = browser[1] === 'Edg' ? `Edge ${browser[2]}` : /^\d+$/.test(browser[1] ?? '') ? `Safari ${browser[1]}` : `${browser[1]} ${browser[2]}`;
+  const os = /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Android/.test(ua) ? 'Android' : /Linux/.test(ua) ? 'Linux' : /CrOS/.test(ua) ? 'ChromeOS' : '';
+  return os ? `${name} (${os})` : name;
+}

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { NODE_BUNDLE } from '../../bench/node-launch';
+import { resultOk } from '../../src/result/verdict';
+import { SMALL, readResult } from './fleet-helpers';
+import { ROOT, runCli, tempDir } from './helpers';
+
+describe('Node/Dawn runtime (bundled runner, no browser)', () => {
+  test('runs the suite on SwiftShader with the Dawn options of the presets, same schema', async () => {
+    const out = join(tempDir(), 'node.json');
+    const run = await runCli(['run', '--runtime', 'node', ...SMALL, '--preset', 'swiftshader,unquantized', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = readResult(out);
+    expect(resultOk(r)).toBe(true);
+    expect(r.runtime).toMatchObject({ kind: 'node', node: expect.stringMatching(/^v\d+\./), dawn: expect.stringMatching(/^webgpu@\d+\.\d+/) });
+    expect(r.runtime.flags).toEqual(['backend=vulkan', 'enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']);
+    expect(r.environment?.software.isSoftware).toBe(true);
+    // timestamp_quantization off: Dawn's timestamps are exact.
+    expect(r.timer?.quantized).toBe(false);
+    const w = r.phases.flatMap((p) => p.workloads ?? []);
+    expect(w.map((x) => `${x.id}:${x.state}`)).toEqual(['tiny-q4_0:ok']);
+    expect(run.stdout).toMatch(/runtime: node · webgpu@/);
+  });
+
+  test('lists the adapters Dawn sees', async () => {
+    const run = await runCli(['run', '--runtime', 'node', '--preset', 'swiftshader', '--list-adapters']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/vulkan\s+SwiftShader Device/);
+  });
+
+  test('an adapter that does not exist gives a failed result naming the adapters there are', async () => {
+    const out = join(tempDir(), 'none.json');
+    const run = await runCli(['run', '--runtime', 'node', '--suite', 'smoke', '--preset', 'swiftshader', '--adapter', 'No Such GPU', '--out', out]);
+    expect(run.code).toBe(1);
+    const r = readResult(out);
+    expect(r.status).toBe('failed');
+    expect(r.errors[0]?.message).toMatch(/SwiftShader Device/);
+  });
+
+  test('the bundle imports only webgpu and Node built-ins, and runs on its own', () => {
+    const text = readFileSync(NODE_BUNDLE, 'utf8');
+    const specifiers = [...text.matchAll(/^\s*import\s[^'"]*?from\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm)].map(
+      (m) => m[1] ?? m[2] ?? m[3],
+    );
+    expect(specifiers.length).toBeGreaterThan(0);
+    expect(specifiers.filter((s) => s !== 'webgpu' && !s?.startsWith('node:'))).toEqual([]);
+    expect(text).not.toMatch(/\?raw['"]/);
+    // From another directory, with plain node (no tsx, no Vite).
+    const r = spawnSync(process.execPath, [NODE_BUNDLE, '--list-adapters', '--preset', 'swiftshader'], { cwd: tempDir(), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/SwiftShader/);
+    expect(ROOT).toBeTruthy();
+  });
+
+  test.each([
+    [['--runtime', 'node', '--flags', '--x'], /browser options/],
+    [['--runtime', 'node', '--headed'], /browser options/],
+    [['--adapter', 'x'], /--adapter needs --runtime node/],
+  ])('usage error %j exits 2', async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+});

@@ -1,0 +1,108 @@
+/** A result with roofline figures and one token workload, for the cost, formats and compare tests. */
+import type { BenchResult, Measurement, TokenTest, Workload } from '../../src/result/schema';
+import { validResult } from './fixtures';
+
+const tiny = {
+  name: 'tiny', hidden: 64, ffn: 96, layers: 2, heads: 4, kvHeads: 2, headDim: 16, vocab: 256,
+  tiedEmbeddings: false, qkvBias: true, ropeTheta: 10000, normEps: 1e-5,
+};
+
+/** A rate whose median is `tokPerSec`: samples of `tokens` tokens each. */
+function rate(tokens: number, tokPerSec: number, jitter: number[] = [1, 0.98, 1.02]) {
+  const ns = (tokens / tokPerSec) * 1e9;
+  return { median: tokPerSec, p10: tokPerSec * 0.98, p90: tokPerSec * 1.02, samplesNs: jitter.map((j) => ns * j) };
+}
+
+export interface TokenRates {
+  prefill: number;
+  decode: number;
+  /** Aggregate tok/s at batch 4. */
+  batch4: number;
+  /** Multiplies every per-step time (decode samples for significance). */
+  stepScale?: number;
+}
+
+export function tokenTests(r: TokenRates): TokenTest[] {
+  const steps = (tokPerSec: number, batch: number) =>
+    Array.from({ length: 16 }, (_, i) => (batch / tokPerSec) * 1e9 * (1 + ((i * 7) % 5) / 100) * (r.stepScale ?? 1));
+  return [
+    {
+      name: 'pp16', kind: 'prefill', promptLen: 16, depth: 0, batch: 1, tokens: 16,
+      gpu: rate(16, r.prefill), wall: rate(16, r.prefill * 0.9),
+      ttftMs: { gpu: (16 / r.prefill) * 1000, wall: (16 / (r.prefill * 0.9)) * 1000 },
+      bounds: { bandwidth: r.prefill * 4, compute: r.prefill * 2, efficiency: 0.5 },
+    },
+    {
+      name: 'tg8', kind: 'decode', promptLen: 0, depth: 0, batch: 1, tokens: 8,
+      gpu: rate(8, r.decode), wall: rate(8, r.decode * 0.9), perSequence: r.decode,
+      tpotMs: { gpu: 1000 / r.decode, wall: 1000 / (r.decode * 0.9) },
+      itlNs: { p50: 1e9 / r.decode, p90: 1.1e9 / r.decode, p99: 1.2e9 / r.decode }, itlSource: 'gpu-timestamp',
+      stepNs: steps(r.decode, 1),
+      bounds: { bandwidth: r.decode * 5, compute: r.decode * 10, efficiency: 0.2 },
+    },
+    {
+      name: 'tg8 b4', kind: 'decode', promptLen: 0, depth: 0, batch: 4, tokens: 8,
+      gpu: rate(32, r.batch4), wall: rate(32, r.batch4 * 0.9), perSequence: r.batch4 / 4,
+      tpotMs: { gpu: 4000 / r.batch4, wall: 4000 / (r.batch4 * 0.9) },
+      itlNs: { p50: 4e9 / r.batch4, p90: 4.4e9 / r.batch4, p99: 4.8e9 / r.batch4 }, itlSource: 'gpu-timestamp',
+      stepNs: steps(r.batch4, 4),
+      bounds: { bandwidth: r.batch4 * 2, compute: r.batch4 * 10, efficiency: 0.5 },
+    },
+  ];
+}
+
+export function tokenWorkload(r: TokenRates): Workload {
+  return {
+    id: 'tiny-q4_0', preset: 'tiny', arch: tiny, format: 'q4_0', state: 'ok',
+    accounting: {
+      params: 94784, weightBytes: 55296, decodeBytesPerToken: 47140, flopsPerToken: 156160, memoryBytes: 113664,
+      dispatchesPerDecodeStep: 33, dispatchesPerLayer: 14,
+    },
+    verification: { state: 'passed', method: 'tiny q4_0 forward vs float64', error: 1e-4, threshold: 1e-3, checked: 1280 },
+    tests: tokenTests(r),
+  };
+}
+
+function okMeasurement(id: string, label: string, kind: Measurement['kind'], unit: 'GB/s' | 'GFLOP/s', value: number, work: { bytes?: number; flops?: number }): Measurement {
+  const amount = (unit === 'GB/s' ? work.bytes : work.flops) ?? 1;
+  const ns = amount / value;
+  const samplesNs = [ns, ns * 1.01, ns * 0.99, ns * 1.02, ns * 0.98];
+  return {
+    id, label, kind, params: {}, work, state: 'ok',
+    timing: {
+      source: 'gpu-timestamp', unitsPerSample: 1, warmupSamples: 1, samplesNs,
+      perUnitNs: { n: 5, median: ns, p10: ns * 0.98, p90: ns * 1.02, min: ns * 0.98, max: ns * 1.02, mean: ns, sd: ns * 0.015, cv: 0.015 },
+    },
+    metric: { unit, median: value, p10: value * 0.98, p90: value * 1.02, best: value * 1.02 },
+    verification: { state: 'passed', method: 'vs CPU reference', error: 0, threshold: 1e-4, checked: 100 },
+    plausibility: { bound: 1e6, unit },
+  };
+}
+
+/** A completed, verified hardware result with the given token rates and roofline ceilings. */
+export function tokenResult(r: TokenRates = { prefill: 1000, decode: 100, batch4: 320 }, ceilings = { readGBs: 100, fmaGflops: 1000, matmulGflops: 400 }): BenchResult {
+  const base = validResult();
+  return {
+    ...base,
+    verification: { state: 'passed', passed: 5, failed: 0 },
+    phases: [
+      {
+        id: 'roofline', title: 'Roofline probes', startedAt: base.startedAt, durationMs: 100, state: 'completed',
+        measurements: [
+          okMeasurement('read-bandwidth', 'read bandwidth (4 MiB)', 'bandwidth', 'GB/s', ceilings.readGBs, { bytes: 4 * 2 ** 20 }),
+          okMeasurement('fma-f32', 'f32 FMA peak', 'compute', 'GFLOP/s', ceilings.fmaGflops, { flops: 2 ** 24 }),
+        ],
+      },
+      {
+        id: 'matmul', title: 'Matmul (f32, tiled)', startedAt: base.startedAt, durationMs: 100, state: 'completed',
+        measurements: [
+          okMeasurement('matmul-f32-64x64x64', 'matmul f32 64x64x64', 'matmul', 'GFLOP/s', ceilings.matmulGflops, { flops: 2 * 64 ** 3, bytes: 4 * 3 * 64 * 64 }),
+        ],
+      },
+      {
+        id: 'generation', title: 'Token generation', startedAt: base.startedAt, durationMs: 100, state: 'completed',
+        measurements: [], workloads: [tokenWorkload(r)], checks: [],
+      },
+    ],
+  };
+}
