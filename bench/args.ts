@@ -501,3 +501,17 @@ export function mergeListFlags(flags: readonly string[]): string[] {
   }
   return out;
 }
+
+/** Parses argv for a run; prints help (exit 0) or a usage error (exit 2) and returns that code instead. */
+export function parseRunArgs(argv: readonly string[]): CliOptions | number {
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`tokenbench: ${parsed.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  return parsed.options;
+}

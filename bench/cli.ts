@@ -13,7 +13,7 @@ import { resultOk } from '../src/result/verdict';
 import type { Progress } from '../src/suite/run';
 import { generationToParams } from '../src/suite/overrides';
 import { costToParams } from './cost-args';
-import { USAGE, chromeFlags, parseArgs } from './args';
+import { chromeFlags, parseRunArgs } from './args';
 import { BrowserNotFoundError, findBrowser } from './browser';
 import { runCompare } from './compare';
 import { runFleet } from './fleet';
@@ -64,16 +64,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'compare') return runCompare(argv.slice(1));
   if (argv[0] === 'serve-browser') return serveBrowserMain(argv.slice(1));
   if (argv[0] === 'gate') return gateMain(argv.slice(1));
-  const parsed = parseArgs(argv);
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (parsed.kind === 'error') {
-    process.stderr.write(`tokenbench: ${parsed.message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const opts = parsed.options;
+  const opts = parseRunArgs(argv);
+  if (typeof opts === 'number') return opts;
   // Node/Dawn runtime: the bundled runner does the whole run (bench/node-runner.ts).
   if (opts.runtime === 'node') return runNodeRuntime(argv);
   // --baseline and --format are checked before anything runs.

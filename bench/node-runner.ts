@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { fmtDuration } from '../src/result/formats';
 import { parseResult } from '../src/result/schema';
 import { type Progress, runSuite } from '../src/suite/run';
-import { USAGE, parseArgs } from './args';
+import { parseRunArgs } from './args';
 import { applyCost } from './cost-args';
 import { createDawnGpu, nodeRuntime } from './dawn';
 import { dawnSetup, parseAdapterList } from './node-options';
@@ -80,16 +80,8 @@ async function listAdapters(options: string[], software: boolean): Promise<numbe
 }
 
 export async function nodeMain(argv: readonly string[]): Promise<number> {
-  const parsed = parseArgs(withNodeRuntime(argv));
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (parsed.kind === 'error') {
-    process.stderr.write(`tokenbench: ${parsed.message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const opts = parsed.options;
+  const opts = parseRunArgs(withNodeRuntime(argv));
+  if (typeof opts === 'number') return opts;
   // The Vulkan loader complains on every instance when this is unset (headless servers).
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'tokenbench-xdg-'));
   const setup = dawnSetup(opts);
