@@ -1,8 +1,9 @@
+{{enable}}
 // Linear layer over one row-part of a weight matrix:
 //   y[t, n] (= or +=) sum_k x[t, k] * W[n, k] (+ bias[n]),  t < tokens, n in the part.
 // GEMV-style: a workgroup owns ROWS output rows and a tile of TT tokens. Its WG threads split K in steps
 // of 8 weights (whole u32 words of every format), so each weight word is read once per token tile and
-// each x vector once per ROWS rows; partial sums meet in workgroup memory (tree reduction).
+// each x vector once per ROWS rows; partial sums meet in workgroup memory (see Tuning below).
 // Dispatch: x/y dimensions = row groups (2-D when they exceed the per-dimension limit), z = token tiles.
 // Out-of-range rows and tokens are clamped when loading (no divergence, no barrier in a branch) and
 // skipped when storing.
@@ -17,7 +18,16 @@
 //   y[t, i] = silu(gate_i) * up_i with row stride N / 2. ROWS is even and parts start at even rows, so
 //   each workgroup holds whole (gate, up) pairs.
 //
-// Template keys (what overrides cannot express), filled by src/kernels/linear.ts: `weights` declares
+// Tuning (src/kernels/linear.ts lists the variants an autotuner times on the real shapes): WG threads,
+// ROWS rows per workgroup, VS consecutive 8-weight steps per thread per iteration (VS = 4 gives each
+// thread 16 contiguous bytes of a q4_0 row instead of 4), and how the WG partial sums meet: a tree in
+// workgroup memory, or subgroupAdd within each subgroup and one slot per subgroup in workgroup memory
+// (subgroup size is read from nothing: each subgroup's elected lane claims its slot with an atomic).
+//
+// Template keys (what overrides cannot express), filled by src/kernels/linear.ts: `enable` (the
+// `enable subgroups;` directive or nothing); `reduce` declares the workgroup memory of the reduction and
+// `fn reduce_outputs(lid, vals)` / `fn reduced(j) -> f32` (call the first in uniform control flow; then
+// reduced(j) is output j summed over the workgroup); `weights` declares
 // bindings 1-2 and the format's `fn load_w(row: u32, s: u32) -> W8`; `bias` declares binding 4 (or
 // nothing) and `fn add_bias`; `norm` declares binding 6 (or nothing), `const NORM`, `const NORM_ROWS`
 // (1 or 0: sum-of-squares slots per token in workgroup memory) and `fn norm_w8(s: u32) -> W8` (a bound
@@ -26,12 +36,15 @@
 override WG: u32 = 64u;
 override ROWS: u32 = 2u;
 override TT: u32 = 8u;
+override VS: u32 = 1u;
 override RESIDUAL: bool = false;
 override SWIGLU: bool = false;
 
 // Function-scope arrays need constant sizes: the override values above must not exceed these.
 const MAX_ROWS: u32 = 4u;
 const MAX_TT: u32 = 8u;
+// Reduced values per thread: ROWS * TT dot products, then (NORM) TT sums of squares.
+const MAX_OUT: u32 = (MAX_ROWS + 1u) * MAX_TT;
 
 struct Params {
   // Inputs per token (row stride of x; multiple of 8, of 32 for q8_0/q4_0).
@@ -65,21 +78,7 @@ struct W8 {
 
 {{norm}}
 
-// Output j = r * TT + t at partial[j * WG]; with NORM, token t's sum of squares at partial[(ROWS * TT + t) * WG].
-var<workgroup> partial: array<f32, WG * (ROWS + NORM_ROWS) * TT>;
-
-// Tree-reduces partial[j * WG + 0 .. WG) into partial[j * WG] for j < count (call in uniform control flow).
-fn reduce_partial(lid: u32, count: u32) {
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      for (var j = 0u; j < count; j++) {
-        partial[j * WG + lid] += partial[j * WG + lid + stride];
-      }
-    }
-    workgroupBarrier();
-  }
-}
+{{reduce}}
 
 // silu(g) * u; the sigmoid only calls exp on a non-positive argument, so it cannot overflow.
 fn swiglu(g: f32, u: f32) -> f32 {
@@ -90,9 +89,9 @@ fn swiglu(g: f32, u: f32) -> f32 {
 
 // Output r (row within the group) for token t (within the tile): reduced sum, normalised, plus bias.
 fn output(r: u32, t: u32, gn: u32) -> f32 {
-  var v = partial[(r * TT + t) * WG];
+  var v = reduced(r * TT + t);
   if (NORM) {
-    v *= inverseSqrt(partial[(ROWS * TT + t) * WG] / f32(params.K) + params.eps);
+    v *= inverseSqrt(reduced(ROWS * TT + t) / f32(params.K) + params.eps);
   }
   return add_bias(gn, v);
 }
@@ -107,44 +106,38 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let steps = params.K / 8u;
   let x_stride = params.K / 4u;
 
-  var acc: array<f32, MAX_ROWS * MAX_TT>;
-  var ss: array<f32, MAX_TT>;
-  for (var s = lid; s < steps; s += WG) {
-    var w: array<W8, MAX_ROWS>;
-    for (var r = 0u; r < ROWS; r++) {
-      w[r] = load_w(min(row0 + r, params.part_rows - 1u), s);
-    }
-    if (NORM) {
-      let nw = norm_w8(s);
-      for (var r = 0u; r < ROWS; r++) {
-        w[r] = W8(w[r].lo * nw.lo, w[r].hi * nw.hi);
+  // vals[r * TT + t]: dot product of row r and token t; vals[ROWS * TT + t]: token t's sum of squares.
+  var vals: array<f32, MAX_OUT>;
+  for (var s0 = lid * VS; s0 < steps; s0 += WG * VS) {
+    for (var v = 0u; v < VS; v++) {
+      let s = s0 + v;
+      if (s >= steps) {
+        break;
       }
-    }
-    for (var t = 0u; t < TT; t++) {
-      let xb = min(t0 + t, params.tokens - 1u) * x_stride + 2u * s;
-      let x_lo = x[xb];
-      let x_hi = x[xb + 1u];
+      var w: array<W8, MAX_ROWS>;
       for (var r = 0u; r < ROWS; r++) {
-        acc[r * MAX_TT + t] += dot(w[r].lo, x_lo) + dot(w[r].hi, x_hi);
+        w[r] = load_w(min(row0 + r, params.part_rows - 1u), s);
       }
       if (NORM) {
-        ss[t] += dot(x_lo, x_lo) + dot(x_hi, x_hi);
+        let nw = norm_w8(s);
+        for (var r = 0u; r < ROWS; r++) {
+          w[r] = W8(w[r].lo * nw.lo, w[r].hi * nw.hi);
+        }
+      }
+      for (var t = 0u; t < TT; t++) {
+        let xb = min(t0 + t, params.tokens - 1u) * x_stride + 2u * s;
+        let x_lo = x[xb];
+        let x_hi = x[xb + 1u];
+        for (var r = 0u; r < ROWS; r++) {
+          vals[r * TT + t] += dot(w[r].lo, x_lo) + dot(w[r].hi, x_hi);
+        }
+        if (NORM) {
+          vals[ROWS * TT + t] += dot(x_lo, x_lo) + dot(x_hi, x_hi);
+        }
       }
     }
   }
-
-  // partial[j * WG + lid] for output j = r * TT + t.
-  for (var r = 0u; r < ROWS; r++) {
-    for (var t = 0u; t < TT; t++) {
-      partial[(r * TT + t) * WG + lid] = acc[r * MAX_TT + t];
-    }
-  }
-  if (NORM) {
-    for (var t = 0u; t < TT; t++) {
-      partial[(ROWS * TT + t) * WG + lid] = ss[t];
-    }
-  }
-  reduce_partial(lid, (ROWS + NORM_ROWS) * TT);
+  reduce_outputs(lid, &vals);
 
   if (SWIGLU) {
     // Thread lid stores pair p = lid / TT (rows 2p and 2p + 1 of the group) for token t.

@@ -13,18 +13,84 @@ import type { Verification } from '../result/schema';
 import { fillConst, fillHash } from './fill';
 import { linearRef } from './linear.ref';
 import { relativeL2 } from './matmul.ref';
-import { hashValue } from './numeric';
+import { hashValue, sampleIndices } from './numeric';
 import { runOnce } from './types';
 import { ampLog2For, generateWeights } from './weights';
 import { dequantRows } from './weights.ref';
 
-/** Threads per workgroup; they split K in steps of 8 weights (power of two: tree reduction). */
-const WG = 64;
-/** Output rows per workgroup: each x vector loaded serves this many rows. */
-const ROWS = 2;
-/** Token tiles compiled per layer; bind() picks the smallest that holds all rows (up to 8), so a decode
- *  step of one token does no work for absent tokens. Must stay within MAX_TT in the shader. */
-const TOKEN_TILES = [1, 2, 4, 8] as const;
+/**
+ * Token tiles compiled per layer; bind() picks the smallest that holds all rows (up to 8), so a decode
+ * step of one token does no work for absent tokens. Must stay within MAX_TT in the shader.
+ */
+export const TOKEN_TILES = [1, 2, 4, 8] as const;
+export type TokenTile = (typeof TOKEN_TILES)[number];
+
+/**
+ * One tuning point of shaders/linear.wgsl. wg: threads (power of two: the tree halves it); rows: output
+ * rows per workgroup (each x load serves this many); vs: consecutive 8-weight steps per thread per
+ * iteration (contiguous bytes per thread: 4 vs 16 for q4_0); reduce: tree in workgroup memory or
+ * subgroupAdd (needs the `subgroups` feature).
+ */
+export interface LinearVariant {
+  wg: number;
+  rows: 1 | 2 | 4;
+  vs: 1 | 4;
+  reduce: 'tree' | 'subgroup';
+}
+
+/** Stable name of a variant, e.g. "wg64.r2.v1.tree" (cache keys and results). */
+export function linearVariantId(v: LinearVariant): string {
+  return `wg${v.wg}.r${v.rows}.v${v.vs}.${v.reduce}`;
+}
+
+/** The variant used when nothing is tuned (the one every earlier result used). */
+export const DEFAULT_LINEAR_VARIANT: LinearVariant = { wg: 64, rows: 2, vs: 1, reduce: 'tree' };
+
+/**
+ * Candidates an autotuner times, default first. Wider workgroups and more rows suit long K and big
+ * GPUs; vs 4 gives quantised rows longer contiguous loads per thread; subgroup reductions drop the
+ * log2(WG) barrier rounds of the tree (what dominates a short-K GEMV).
+ */
+export const LINEAR_CANDIDATES: readonly LinearVariant[] = [
+  DEFAULT_LINEAR_VARIANT,
+  { wg: 128, rows: 2, vs: 1, reduce: 'tree' },
+  { wg: 256, rows: 2, vs: 1, reduce: 'tree' },
+  { wg: 128, rows: 4, vs: 1, reduce: 'tree' },
+  { wg: 64, rows: 4, vs: 4, reduce: 'tree' },
+  { wg: 32, rows: 2, vs: 4, reduce: 'tree' },
+  { wg: 64, rows: 2, vs: 1, reduce: 'subgroup' },
+  { wg: 128, rows: 4, vs: 1, reduce: 'subgroup' },
+  { wg: 256, rows: 2, vs: 4, reduce: 'subgroup' },
+  { wg: 32, rows: 4, vs: 4, reduce: 'subgroup' },
+];
+
+/** Bytes of workgroup memory a variant declares for a token tile (tree: WG slots per output; subgroup: WG / 4). */
+function workgroupBytes(v: LinearVariant, tt: number, norm: boolean): number {
+  const outputs = (v.rows + (norm ? 1 : 0)) * tt;
+  return v.reduce === 'tree' ? 4 * v.wg * outputs : 4 * (v.wg / 4) * outputs + 8;
+}
+
+/**
+ * Why `v` cannot run this layer at token tile `tt` on `device` (undefined: it can). Read from the
+ * device's limits and features, never assumed: a subgroup size is not needed, only the feature.
+ */
+export function linearVariantProblem(device: GPUDevice, cfg: Pick<LinearConfig, 'swiglu' | 'norm'>, tt: number, v: LinearVariant): string | undefined {
+  const lim = device.limits;
+  if (!(Number.isInteger(Math.log2(v.wg)) && v.wg >= 4)) return `workgroup size ${v.wg} is not a power of two >= 4`;
+  if (v.wg > lim.maxComputeInvocationsPerWorkgroup || v.wg > lim.maxComputeWorkgroupSizeX) return `workgroup size ${v.wg} exceeds this device's limits`;
+  if (cfg.swiglu && v.rows % 2 !== 0) return 'the SwiGLU epilogue needs an even row count per workgroup';
+  if (v.rows * tt > v.wg) return `${v.rows * tt} outputs per workgroup need at least as many threads (have ${v.wg})`;
+  const bytes = workgroupBytes(v, tt, !!cfg.norm);
+  if (bytes > lim.maxComputeWorkgroupStorageSize) return `${bytes} B of workgroup memory > maxComputeWorkgroupStorageSize ${lim.maxComputeWorkgroupStorageSize}`;
+  if (v.reduce === 'subgroup' && !device.features.has('subgroups')) return 'subgroup reduction needs the subgroups feature';
+  return undefined;
+}
+
+/** The candidates that can run this layer at token tile `tt` on `device`, default first when it can. */
+export function linearVariants(device: GPUDevice, cfg: Pick<LinearConfig, 'swiglu' | 'norm'>, tt: number): LinearVariant[] {
+  return LINEAR_CANDIDATES.filter((v) => linearVariantProblem(device, cfg, tt, v) === undefined);
+}
+
 /** Most tokens one call handles (prefill prompts). */
 export const LINEAR_MAX_ROWS = 1024;
 
@@ -58,6 +124,10 @@ export interface LinearConfig {
   swiglu?: boolean;
   /** Appended to the ops' label (e.g. "qkv": linear_q4_0_norm_qkv), so profiles tell the layers apart. */
   tag?: string;
+  /** Variant per token tile (tuned); DEFAULT_LINEAR_VARIANT for the others. */
+  variants?: Partial<Record<TokenTile, LinearVariant>>;
+  /** Token tiles to compile (default all); bind() fails for a row count that needs another. */
+  tiles?: readonly TokenTile[];
 }
 
 export interface LinearArgs {
@@ -163,6 +233,69 @@ fn norm_w8(s: u32) -> W8 {
 }`,
 };
 
+/** Per reduction: the enable directive, its workgroup memory and reduce_outputs / reduced (see linear.wgsl). */
+const REDUCE_CODE: Record<LinearVariant['reduce'], { enable: string; reduce: string }> = {
+  tree: {
+    enable: '',
+    reduce: `
+// Output j of thread lid at partial[j * WG + lid], halved into partial[j * WG].
+var<workgroup> partial: array<f32, WG * (ROWS + NORM_ROWS) * TT>;
+
+fn reduce_outputs(lid: u32, vals: ptr<function, array<f32, MAX_OUT>>) {
+  let count = (ROWS + NORM_ROWS) * TT;
+  for (var j = 0u; j < count; j++) {
+    partial[j * WG + lid] = (*vals)[j];
+  }
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      for (var j = 0u; j < count; j++) {
+        partial[j * WG + lid] += partial[j * WG + lid + stride];
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+fn reduced(j: u32) -> f32 {
+  return partial[j * WG];
+}`,
+  },
+  subgroup: {
+    enable: 'enable subgroups;',
+    reduce: `
+// A subgroup has at least 4 lanes, so at most WG / 4 subgroups claim a slot each. The claim order (and so
+// the order the slots are summed in) varies between runs: the last bits of a sum may too.
+override SG_SLOTS: u32 = WG / 4u;
+var<workgroup> sg_sums: array<f32, SG_SLOTS * (ROWS + NORM_ROWS) * TT>;
+var<workgroup> sg_count: atomic<u32>;
+
+fn reduce_outputs(lid: u32, vals: ptr<function, array<f32, MAX_OUT>>) {
+  let count = (ROWS + NORM_ROWS) * TT;
+  var sums: array<f32, MAX_OUT>;
+  for (var j = 0u; j < count; j++) {
+    sums[j] = subgroupAdd((*vals)[j]);
+  }
+  if (subgroupElect()) {
+    let slot = atomicAdd(&sg_count, 1u);
+    for (var j = 0u; j < count; j++) {
+      sg_sums[j * SG_SLOTS + slot] = sums[j];
+    }
+  }
+  workgroupBarrier();
+}
+
+fn reduced(j: u32) -> f32 {
+  let n = atomicLoad(&sg_count);
+  var v = 0.0;
+  for (var i = 0u; i < n; i++) {
+    v += sg_sums[j * SG_SLOTS + i];
+  }
+  return v;
+}`,
+  },
+};
+
 /** Kernel label: linear_<format>[_norm][_swiglu] (pipelines) and [_<tag>] (ops). */
 function linearLabel(cfg: LinearConfig, withTag: boolean): string {
   const parts = [`linear_${cfg.format}`, cfg.norm ? 'norm' : '', cfg.swiglu ? 'swiglu' : '', withTag ? (cfg.tag ?? '') : ''];
@@ -170,7 +303,7 @@ function linearLabel(cfg: LinearConfig, withTag: boolean): string {
 }
 
 /** Smallest compiled token tile holding `rows` tokens (8 for 8 or more: several tiles along z). */
-function tokenTile(rows: number): number {
+export function tokenTile(rows: number): TokenTile {
   return TOKEN_TILES.find((t) => t >= rows) ?? TOKEN_TILES[TOKEN_TILES.length - 1]!;
 }
 
@@ -186,17 +319,22 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
   if (swiglu && N % 2 !== 0) throw new Error(`${label}: N=${N} must be even (interleaved gate/up rows)`);
   if (swiglu && cfg.residual) throw new Error(`${label}: the SwiGLU epilogue has no residual mode`);
   if (cfg.norm && !(Number.isFinite(cfg.norm.eps) && cfg.norm.eps >= 0)) throw new Error(`${label}: norm eps ${cfg.norm.eps} must be finite and >= 0`);
-  const code = fillTemplate(linearWgsl, {
-    weights: WEIGHT_CODE[format],
-    bias: BIAS_CODE[cfg.bias ? 'with' : 'without'],
-    norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
-  });
   const outCols = swiglu ? N / 2 : N;
-  const pipelines = new Map<number, GPUComputePipeline>();
+  const tiles = cfg.tiles ?? TOKEN_TILES;
+  const pipelines = new Map<number, { pipeline: GPUComputePipeline; variant: LinearVariant }>();
   await Promise.all(
-    TOKEN_TILES.map(async (tt) => {
-      const constants = { WG, ROWS, TT: tt, RESIDUAL: cfg.residual ? 1 : 0, SWIGLU: swiglu ? 1 : 0 };
-      pipelines.set(tt, await getPipeline(device, { label: pipelineLabel, code, constants }));
+    tiles.map(async (tt) => {
+      const variant = cfg.variants?.[tt] ?? DEFAULT_LINEAR_VARIANT;
+      const problem = linearVariantProblem(device, cfg, tt, variant);
+      if (problem) throw new Error(`${label}: variant ${linearVariantId(variant)} at token tile ${tt}: ${problem}`);
+      const code = fillTemplate(linearWgsl, {
+        ...REDUCE_CODE[variant.reduce],
+        weights: WEIGHT_CODE[format],
+        bias: BIAS_CODE[cfg.bias ? 'with' : 'without'],
+        norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
+      });
+      const constants = { WG: variant.wg, ROWS: variant.rows, VS: variant.vs, TT: tt, RESIDUAL: cfg.residual ? 1 : 0, SWIGLU: swiglu ? 1 : 0 };
+      pipelines.set(tt, { pipeline: await getPipeline(device, { label: pipelineLabel, code, constants }), variant });
     }),
   );
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
@@ -226,11 +364,11 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
       if (Math.max(xBytes, yBytes) > maxBinding) fail(`x or y exceeds maxStorageBufferBindingSize ${maxBinding}: split the tokens`);
 
       const tt = tokenTile(rows);
-      const pipeline = pipelines.get(tt) ?? fail(`no pipeline for token tile ${tt}`);
+      const { pipeline, variant } = pipelines.get(tt) ?? fail(`token tile ${tt} (for ${rows} rows) was not compiled (tiles ${tiles.join(', ')})`);
       const tokenTiles = Math.ceil(rows / tt);
       const layout = pipeline.getBindGroupLayout(0);
       const dispatches = w.parts.map((part, p) => {
-        const groups = Math.ceil(part.rows / ROWS);
+        const groups = Math.ceil(part.rows / variant.rows);
         const gx = Math.min(groups, maxGroups);
         const gy = Math.ceil(groups / gx);
         const words = new ArrayBuffer(32);
@@ -308,9 +446,95 @@ export function describeLinearCase(c: LinearCase): string {
 const CHECK_SEED = 0x11ea4;
 
 /**
- * Runs one case on random x (and bias, norm weights, and y for residual mode; otherwise y is poisoned
- * with NaN) and compares y with linearRef on the dequantised weights. `replace` swaps the layer's Op
- * (tests pass one that skips the dispatch to prove the check can fail).
+ * The buffers of one case with random weights (generated on the GPU, bit-identical to the CPU copy), x,
+ * bias and norm weights: built once, then any variant of the layer can be bound to it, run and checked.
+ */
+export interface LinearFixture {
+  readonly c: LinearCase;
+  readonly args: LinearArgs;
+  /** Poisons (or, residual, refills) y, runs `op` once and compares with the float64 reference. */
+  check(op: Op): Promise<Verification>;
+}
+
+/**
+ * Builds a fixture for `c` in `res`. `sampleOutputs`: above this many outputs per token, the reference
+ * is computed for that many sampled columns (both ends included; whole gate/up pairs with SwiGLU) while
+ * every output is still checked for poison: real-shape checks (an lm_head is ~10^9 weights) stay cheap.
+ */
+export async function linearFixture(
+  device: GPUDevice,
+  res: Resources,
+  c: LinearCase,
+  timeoutMs: number,
+  sampleOutputs = Infinity,
+): Promise<LinearFixture> {
+  const seed = (CHECK_SEED + c.K * 7919 + c.N * 104729 + c.rows) >>> 0;
+  const ampLog2 = ampLog2For(c.K);
+  const rowMultiple = c.swiglu ? 2 : 1;
+  const rowsPerPart = Math.ceil(c.N / c.parts / rowMultiple) * rowMultiple;
+  const maxBinding = c.parts > 1 ? dataBytes(c.format, rowsPerPart * c.K) : device.limits.maxStorageBufferBindingSize;
+  const w = allocTensor(device, res, `linear_${c.format}.check.w`, c.format, c.N, c.K, maxBinding, rowMultiple);
+  if (c.parts > 1 && w.parts.length !== c.parts) throw new Error(`${describeLinearCase(c)}: split into ${w.parts.length} parts, wanted ${c.parts}`);
+  await generateWeights(device, res, w, seed, ampLog2);
+  const outputs = linearOutputs(c);
+  const outCols = outputs / c.rows;
+  const x = createBuffer(device, res, `linear_${c.format}.check.x`, c.rows * c.K * 4);
+  const y = createBuffer(device, res, `linear_${c.format}.check.y`, outputs * 4);
+  const bias = c.bias ? createBuffer(device, res, `linear_${c.format}.check.bias`, c.N * 4) : undefined;
+  const norm = c.norm ? createBuffer(device, res, `linear_${c.format}.check.norm`, c.K * 4) : undefined;
+  const seeds = { x: seed + 1, bias: seed + 2, y: seed + 3, norm: seed + 4 };
+  await fillHash(device, res, x, c.rows * c.K, seeds.x);
+  if (bias) await fillHash(device, res, bias, c.N, seeds.bias);
+  if (norm) await fillHash(device, res, norm, c.K, seeds.norm);
+
+  // Output columns checked against the reference, and the rows of W they need (pairs with SwiGLU).
+  const cols = sampleIndices(outCols, Math.min(outCols, sampleOutputs), seed);
+  const wRows = c.swiglu ? cols.flatMap((o) => [2 * o, 2 * o + 1]) : cols;
+  const hash = (i: number, s: number) => hashValue(s, i);
+  const hashes = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => hash(i, s));
+  let ref: Float64Array | undefined;
+  const reference = (): Float64Array => {
+    if (ref) return ref;
+    const W = new Float32Array(wRows.length * c.K);
+    wRows.forEach((r, i) => W.set(dequantRows(c.format, seed, ampLog2, r, 1, c.K), i * c.K));
+    const yIn = c.residual ? Float32Array.from({ length: c.rows * cols.length }, (_, i) => hash(Math.floor(i / cols.length) * outCols + (cols[i % cols.length] as number), seeds.y)) : undefined;
+    ref = linearRef(hashes(c.rows * c.K, seeds.x), c.rows, c.K, W, wRows.length, c.bias ? wRows.map((r) => hash(r, seeds.bias)) : undefined, yIn, {
+      ...(c.norm ? { norm: { w: hashes(c.K, seeds.norm), eps: c.norm.eps } } : {}),
+      ...(c.swiglu ? { swiglu: true } : {}),
+    });
+    return ref;
+  };
+  const args: LinearArgs = { x, w, y, rows: c.rows, ...(bias ? { bias } : {}), ...(norm ? { norm } : {}) };
+  return {
+    c,
+    args,
+    async check(op: Op): Promise<Verification> {
+      if (c.residual) await fillHash(device, res, y, outputs, seeds.y);
+      else await fillConst(device, res, y, outputs, NaN);
+      runOnce(device, op);
+      const got = new Float32Array(await readBuffer(device, y, timeoutMs, 0, outputs * 4));
+      let unwritten = 0;
+      for (const v of got) if (!Number.isFinite(v)) unwritten++;
+      const picked = Float32Array.from({ length: c.rows * cols.length }, (_, i) => got[Math.floor(i / cols.length) * outCols + (cols[i % cols.length] as number)] as number);
+      const err = relativeL2(picked, reference());
+      const ok = unwritten === 0 && err <= LINEAR_REL_L2_THRESHOLD;
+      const which = cols.length === outCols ? 'all outputs' : `${cols.length} sampled columns x ${c.rows} tokens (both ends included), every output checked for poison`;
+      return {
+        state: ok ? 'passed' : 'failed',
+        method: `relative L2 error vs float64 CPU reference on dequantised weights, ${describeLinearCase(c)}, ${which}`,
+        error: Number.isFinite(err) ? err : -1,
+        threshold: LINEAR_REL_L2_THRESHOLD,
+        checked: picked.length,
+        ...(unwritten ? { detail: `${unwritten} outputs not written (poison NaN survived)` } : {}),
+      };
+    },
+  };
+}
+
+/**
+ * Runs one case (with c.variants, if any) on random x (and bias, norm weights, and y for residual mode;
+ * otherwise y is poisoned with NaN) and compares y with linearRef on the dequantised weights. `replace`
+ * swaps the layer's Op (tests pass one that skips the dispatch to prove the check can fail).
  */
 export async function verifyLinear(
   device: GPUDevice,
@@ -320,57 +544,9 @@ export async function verifyLinear(
 ): Promise<Verification> {
   const res = new Resources();
   try {
-    const seed = (CHECK_SEED + c.K * 7919 + c.N * 104729 + c.rows) >>> 0;
-    const ampLog2 = ampLog2For(c.K);
-    const rowMultiple = c.swiglu ? 2 : 1;
-    const rowsPerPart = Math.ceil(c.N / c.parts / rowMultiple) * rowMultiple;
-    const maxBinding = c.parts > 1 ? dataBytes(c.format, rowsPerPart * c.K) : device.limits.maxStorageBufferBindingSize;
-    const w = allocTensor(device, res, `linear_${c.format}.check.w`, c.format, c.N, c.K, maxBinding, rowMultiple);
-    if (w.parts.length !== c.parts) throw new Error(`${describeLinearCase(c)}: split into ${w.parts.length} parts, wanted ${c.parts}`);
-    await generateWeights(device, res, w, seed, ampLog2);
-    const outputs = linearOutputs(c);
-    const x = createBuffer(device, res, `linear_${c.format}.check.x`, c.rows * c.K * 4);
-    const y = createBuffer(device, res, `linear_${c.format}.check.y`, outputs * 4);
-    const bias = c.bias ? createBuffer(device, res, `linear_${c.format}.check.bias`, c.N * 4) : undefined;
-    const norm = c.norm ? createBuffer(device, res, `linear_${c.format}.check.norm`, c.K * 4) : undefined;
-    const seeds = { x: seed + 1, bias: seed + 2, y: seed + 3, norm: seed + 4 };
-    await fillHash(device, res, x, c.rows * c.K, seeds.x);
-    if (bias) await fillHash(device, res, bias, c.N, seeds.bias);
-    if (norm) await fillHash(device, res, norm, c.K, seeds.norm);
-    if (c.residual) await fillHash(device, res, y, outputs, seeds.y);
-    else await fillConst(device, res, y, outputs, NaN);
-
-    const layer = await createLinear(device, c);
-    const op = layer.bind({ x, w, y, rows: c.rows, ...(bias ? { bias } : {}), ...(norm ? { norm } : {}) }, res);
-    runOnce(device, replace ? replace(op) : op);
-    const got = new Float32Array(await readBuffer(device, y, timeoutMs, 0, outputs * 4));
-
-    const hashes = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => hashValue(s, i));
-    const ref = linearRef(
-      hashes(c.rows * c.K, seeds.x),
-      c.rows,
-      c.K,
-      dequantRows(c.format, seed, ampLog2, 0, c.N, c.K),
-      c.N,
-      c.bias ? hashes(c.N, seeds.bias) : undefined,
-      c.residual ? hashes(outputs, seeds.y) : undefined,
-      {
-        ...(c.norm ? { norm: { w: hashes(c.K, seeds.norm), eps: c.norm.eps } } : {}),
-        ...(c.swiglu ? { swiglu: true } : {}),
-      },
-    );
-    let unwritten = 0;
-    for (const v of got) if (!Number.isFinite(v)) unwritten++;
-    const err = relativeL2(got, ref);
-    const ok = unwritten === 0 && err <= LINEAR_REL_L2_THRESHOLD;
-    return {
-      state: ok ? 'passed' : 'failed',
-      method: `relative L2 error vs float64 CPU reference on dequantised weights, ${describeLinearCase(c)}, all outputs`,
-      error: Number.isFinite(err) ? err : -1,
-      threshold: LINEAR_REL_L2_THRESHOLD,
-      checked: outputs,
-      ...(unwritten ? { detail: `${unwritten} outputs not written (poison NaN survived)` } : {}),
-    };
+    const fixture = await linearFixture(device, res, c, timeoutMs);
+    const op = (await createLinear(device, c)).bind(fixture.args, res);
+    return await fixture.check(replace ? replace(op) : op);
   } finally {
     res.destroyAll();
   }
