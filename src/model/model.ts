@@ -15,11 +15,24 @@
 import { type Resources, createBuffer } from '../gpu/buffers';
 import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention';
 import { fillHash } from '../kernels/fill';
-import { createLinear } from '../kernels/linear';
+import { type Linear, type LinearArgs, type LinearConfig, createLinear } from '../kernels/linear';
 import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer';
 import { generateWeights } from '../kernels/weights';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
 import { allocTensor, rowsPerPart } from './qtensor';
+import {
+  type Traffic,
+  argmaxTraffic,
+  attentionDecodeTraffic,
+  attentionPrefillTraffic,
+  copyTraffic,
+  embedTraffic,
+  linearTraffic,
+  ropeKvTraffic,
+  rmsNormTraffic,
+  stepAdvanceTraffic,
+  sumTraffic,
+} from './traffic';
 import type { Arch, Op, QTensor, WeightFormat } from './types';
 
 export interface ModelConfig {
@@ -85,6 +98,25 @@ export function countDispatches(ops: readonly Op[]): number {
   } as unknown as GPUComputePassEncoder;
   for (const op of ops) op.encode(pass);
   return n;
+}
+
+/** `op` with its traffic attached (the op objects are fresh from bind(), so they are extended in place). */
+function withTraffic(op: Op, traffic: (pos: number) => Traffic): Op {
+  return Object.assign(op, { traffic });
+}
+
+/**
+ * Bytes one forward reads and writes with state[0] = `pos` at its start: every op of the body and the head,
+ * plus prefill's last-row copy. Throws when an op carries no traffic, so an op added to build() without
+ * its count cannot make the reported figure quietly low.
+ */
+export function forwardTraffic(f: ForwardOps, pos: number): Traffic {
+  const ops = [...f.body, ...f.head];
+  const missing = ops.filter((op) => !op.traffic).map((op) => op.label);
+  if (missing.length) throw new Error(`forwardTraffic: no traffic on op(s) ${missing.join(', ')}`);
+  const parts = ops.map((op) => op.traffic!(pos));
+  if (f.copyLastRow) parts.push(copyTraffic(f.copyLastRow.bytes));
+  return sumTraffic(parts);
 }
 
 export class GpuModel {
@@ -218,34 +250,49 @@ export class GpuModel {
     const nq = arch.heads * arch.headDim;
     const nkv = arch.kvHeads * arch.headDim;
     const posStep = kind === 'prefill' ? 1 : 0;
-    const lin = (K: number, N: number, bias: boolean, residual: boolean) => createLinear(device, { format, K, N, bias, residual });
     const norm = { eps: arch.normEps };
+    // Configs kept by name: the ops' traffic is counted from the same configs the kernels were built with.
+    const lin = (K: number, N: number, bias: boolean, residual: boolean): LinearConfig => ({ format, K, N, bias, residual });
+    const cfgQkv: LinearConfig = { format, K: H, N: nq + 2 * nkv, bias: arch.qkvBias, residual: false, norm, tag: 'qkv' };
+    const cfgO = lin(nq, H, false, true);
+    const cfgGU: LinearConfig = { format, K: H, N: 2 * arch.ffn, bias: false, residual: false, norm, swiglu: true };
+    const cfgDown = lin(arch.ffn, H, false, true);
+    const cfgHead = lin(H, arch.vocab, false, false);
+    const attnShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap };
     const [normH, linQkv, linO, linGU, linDown, ropeKv, embed, argmax, adv, attn, linHead] = await Promise.all([
       createRmsNorm(device, { dim: H, eps: arch.normEps }),
-      createLinear(device, { format, K: H, N: nq + 2 * nkv, bias: arch.qkvBias, residual: false, norm, tag: 'qkv' }),
-      lin(nq, H, false, true),
-      createLinear(device, { format, K: H, N: 2 * arch.ffn, bias: false, residual: false, norm, swiglu: true }),
-      lin(arch.ffn, H, false, true),
-      createRopeKv(device, { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, theta: arch.ropeTheta, ctxCap }),
+      createLinear(device, cfgQkv),
+      createLinear(device, cfgO),
+      createLinear(device, cfgGU),
+      createLinear(device, cfgDown),
+      createRopeKv(device, { ...attnShape, theta: arch.ropeTheta }),
       createEmbed(device, { hidden: H, vocab: arch.vocab }),
       createArgmax(device, { vocab: arch.vocab }),
       createStepAdvance(device),
-      kind === 'prefill'
-        ? createAttentionPrefill(device, { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap })
-        : createAttentionDecode(device, { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap }),
-      lin(H, arch.vocab, false, false),
+      kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, attnShape),
+      createLinear(device, cfgHead),
     ]);
+    const linear = (l: Linear, cfg: LinearConfig, args: LinearArgs): Op => {
+      const t = linearTraffic(cfg, args.w.parts.map((p) => p.rows), args.rows);
+      return withTraffic(l.bind(args, res), () => t);
+    };
     const state = this.state;
-    const body: Op[] = [embed.bind({ tokens: kind === 'prefill' ? this.prompt : this.cur, table: this.embedding, x: act.x, rows }, res)];
+    const embedArgs = { tokens: kind === 'prefill' ? this.prompt : this.cur, table: this.embedding, x: act.x, rows };
+    const embedT = embedTraffic(embedArgs.table.format, H, embedArgs.table.parts.length, rows);
+    const body: Op[] = [withTraffic(embed.bind(embedArgs, res), () => embedT)];
     let dispatchesPerLayer = 0;
     for (const L of this.layers) {
       const layer: Op[] = [
-        linQkv.bind({ x: act.x, w: L.qkv, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) }, res),
-        ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res),
-        attn.bind({ q: act.q, kCache: L.kCache, vCache: L.vCache, out: act.attn, state, rows }, res),
-        linO.bind({ x: act.attn, w: L.o, y: act.x, rows }, res),
-        linGU.bind({ x: act.x, w: L.gateUp, y: act.a, norm: L.ffnNorm, rows }, res),
-        linDown.bind({ x: act.a, w: L.down, y: act.x, rows }, res),
+        linear(linQkv, cfgQkv, { x: act.x, w: L.qkv, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) }),
+        withTraffic(ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res), (pos) =>
+          ropeKvTraffic(attnShape, rows, posStep, pos),
+        ),
+        withTraffic(attn.bind({ q: act.q, kCache: L.kCache, vCache: L.vCache, out: act.attn, state, rows }, res), (pos) =>
+          kind === 'prefill' ? attentionPrefillTraffic(attnShape, rows, pos) : attentionDecodeTraffic(attnShape, rows, pos),
+        ),
+        linear(linO, cfgO, { x: act.attn, w: L.o, y: act.x, rows }),
+        linear(linGU, cfgGU, { x: act.x, w: L.gateUp, y: act.a, norm: L.ffnNorm, rows }),
+        linear(linDown, cfgDown, { x: act.a, w: L.down, y: act.x, rows }),
       ];
       dispatchesPerLayer = Math.max(dispatchesPerLayer, countDispatches(layer));
       body.push(...layer);
@@ -254,10 +301,12 @@ export class GpuModel {
     const headIn = kind === 'prefill' ? act.xLast : act.x;
     const headNorm = kind === 'prefill' ? act.hLast : act.h;
     const head: Op[] = [
-      normH.bind({ x: headIn, w: this.finalNorm, y: headNorm, rows: headRows }, res),
-      linHead.bind({ x: headNorm, w: this.lmHead, y: this.logits, rows: headRows }, res),
-      argmax.bind({ logits: this.logits, cur: this.cur, log: this.log, state, rows: headRows }, res),
-      adv.bind({ state, posDelta: kind === 'prefill' ? rows : 1 }, res),
+      withTraffic(normH.bind({ x: headIn, w: this.finalNorm, y: headNorm, rows: headRows }, res), () => rmsNormTraffic(H, headRows)),
+      linear(linHead, cfgHead, { x: headNorm, w: this.lmHead, y: this.logits, rows: headRows }),
+      withTraffic(argmax.bind({ logits: this.logits, cur: this.cur, log: this.log, state, rows: headRows }, res), () =>
+        argmaxTraffic(arch.vocab, headRows),
+      ),
+      withTraffic(adv.bind({ state, posDelta: kind === 'prefill' ? rows : 1 }, res), stepAdvanceTraffic),
     ];
     return {
       body,

@@ -62,4 +62,9 @@ export interface QTensor {
 export interface Op {
   label: string;
   encode(pass: GPUComputePassEncoder): void;
+  /**
+   * Bytes the op reads and writes when state[0] is `pos` at its start (src/model/traffic.ts). The model
+   * attaches it from the arguments the op was bound with, so the reported traffic follows the built ops.
+   */
+  traffic?: (pos: number) => { read: number; written: number };
 }

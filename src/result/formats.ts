@@ -120,6 +120,8 @@ export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
     b && b.efficiency !== null
       ? `${(b.efficiency * 100).toFixed(1)}% of ${b.bandwidth !== null && (b.compute === null || b.bandwidth <= b.compute) ? 'bandwidth' : 'compute'} bound (${fmtNumber(Math.min(...[b.bandwidth, b.compute].filter((x): x is number => x !== null)))} tok/s)`
       : 'no roofline figure';
+  // How much more the kernels read than the step needs (decode tests; absent in older results).
+  const traffic = t.traffic ? ` · reads ${t.traffic.ratio.toFixed(3)}× needed` : '';
   return {
     model: w.arch.name,
     format: w.format,
@@ -128,7 +130,7 @@ export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
     source: t.gpu ? 'GPU ts' : 'wall',
     wall: fmtNumber(t.wall.median),
     latency,
-    bound,
+    bound: bound + traffic,
     state: w.state,
   };
 }

@@ -165,6 +165,24 @@ export const TokenTestSchema = z.object({
   itlSource: TimerSourceSchema.optional(),
   /** Raw per-step times behind itlNs (decode), ns, all repetitions in order: samples for significance tests. */
   stepNs: z.array(nonNeg).optional(),
+  /**
+   * Memory traffic per generated token (decode tests), counted from the built ops at the run's mean
+   * position (src/model/traffic.ts): what the kernels read against what the step needs. Optional so that
+   * results written before it still import under this schema version.
+   */
+  traffic: z
+    .object({
+      /** Bytes the kernels read per generated token. */
+      readPerToken: nonNeg,
+      /** Bytes the step needs per token (decodeBytesPerToken: weights, looked-up rows, KV read and write). */
+      neededPerToken: nonNeg,
+      /** readPerToken / neededPerToken; the target is <= 1.05. */
+      ratio: nonNeg,
+      /** Mean of state[0] (cached positions per sequence) over the generated steps. */
+      pos: nonNeg,
+      method: z.string(),
+    })
+    .optional(),
   /** Bounds from this run's roofline probes, tokens/s (aggregate). */
   bounds: z
     .object({

@@ -14,8 +14,9 @@ import { checkTransformerKernels } from '../kernels/transformer';
 import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, prefillFlops, weightBytes } from '../model/accounting';
 import { validateArch } from '../model/arch';
 import { rowsPerPart } from '../model/qtensor';
-import { type ForwardOps, GpuModel, countDispatches, encodeForward } from '../model/model';
+import { type ForwardOps, GpuModel, countDispatches, encodeForward, forwardTraffic } from '../model/model';
 import { PRESETS } from '../model/presets';
+import { TRAFFIC_METHOD } from '../model/traffic';
 import { ReferenceModel } from '../model/reference';
 import type { Arch, Op, WeightFormat } from '../model/types';
 import type {
@@ -401,6 +402,10 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
       const steps = runs.flatMap((r) => r.stepNs);
       const avgCtx = depth + N / 2;
       const bytes = decodeBytesPerToken(arch, format, avgCtx, batch).perToken;
+      // Steps run at state[0] = depth .. depth + N - 1; traffic is linear in it, so the mean gives the exact mean.
+      const meanPos = depth + (N - 1) / 2;
+      const read = forwardTraffic(await model.forward('decode', batch), meanPos).read / batch;
+      const needed = decodeBytesPerToken(arch, format, meanPos, batch).perToken;
       const gpuTpot = gpu ? summarize(gpu.samplesNs).median / N / 1e6 : null;
       tests.push({
         name,
@@ -416,6 +421,7 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
         itlNs: percentiles(steps),
         stepNs: steps,
         itlSource: runs[0]?.stepSource ?? 'wall-clock',
+        traffic: { readPerToken: read, neededPerToken: needed, ratio: read / needed, pos: meanPos, method: TRAFFIC_METHOD },
         bounds: bounds(measured, bw ? bw / bytes : null, peak ? peak / flopsPerToken(arch, avgCtx) : null),
       });
     }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Arch } from '../../src/model/types';
 import { PRESETS } from '../../src/model/presets';
+import { decodeTraffic } from '../../src/model/traffic';
 import type { TimerInfo } from '../../src/result/schema';
 import { type GenEnv, runWorkload } from '../../src/suite/generation';
 import { withDevice } from './helpers';
@@ -50,6 +51,15 @@ describe('workload preflight and gating', () => {
         expect(t.gpu).toBeNull();
         expect(t.wall.median).toBeGreaterThan(0);
         expect(t.bounds?.efficiency).toBeGreaterThan(0);
+        if (t.kind === 'prefill') {
+          expect(t.traffic).toBeUndefined();
+          continue;
+        }
+        // Traffic per generated token from the built ops at the mean of state[0] over the 2 steps.
+        const pos = t.depth + 0.5;
+        const pure = decodeTraffic(PRESETS.tiny as Arch, 'f16', t.batch, pos);
+        expect(t.traffic).toMatchObject({ pos, readPerToken: pure.read / t.batch, neededPerToken: pure.needed / t.batch });
+        expect(t.traffic?.ratio).toBeCloseTo(pure.ratio, 12);
       }
       // Accounting: q/k/v/o/gate/up/down + embedding + untied head, f16 = 2 bytes per weight.
       expect(w.accounting?.decodeBytesPerToken).toBeGreaterThan(w.accounting!.weightBytes * 0.5);

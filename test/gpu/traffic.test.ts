@@ -1,0 +1,86 @@
+import { describe, expect, test } from 'vitest';
+import { type ForwardOps, GpuModel, forwardTraffic } from '../../src/model/model';
+import { PRESETS } from '../../src/model/presets';
+import { dataBytes } from '../../src/model/qtensor';
+import { decodeTraffic } from '../../src/model/traffic';
+import { type Arch, WEIGHT_FORMATS, type WeightFormat } from '../../src/model/types';
+import { sharedDevice } from './helpers';
+
+/** Cache positions of the tiny models: room for a prefill of PROMPT and the positions checked below. */
+const CTX = 12;
+const PROMPT = 4;
+/** Decode positions checked: an empty cache and a partly filled one (odd, not a tile multiple). */
+const POSITIONS = [0, 7];
+
+const arch = (name: string): Arch => {
+  const a = PRESETS[name];
+  if (!a) throw new Error(`no preset ${name}`);
+  return a;
+};
+
+/**
+ * The traffic attached to the built ops (forwardTraffic) against the pure composition decodeTraffic:
+ * they share the per-kernel functions, so this holds the composition to what build() really binds (split
+ * parts, tied head, biases, batch), and catches an op built without its count.
+ */
+describe('forwardTraffic of the built decode ops equals decodeTraffic', () => {
+  const { withRes } = sharedDevice();
+  const cases = ['tiny', 'tiny-tied'].flatMap((name) => WEIGHT_FORMATS.map((format) => ({ name, format })));
+
+  test.each(cases)('$name in $format, batch 1 and 4', async ({ name, format }) => {
+    await withRes(async (device, res) => {
+      const a = arch(name);
+      const model = await GpuModel.create(device, res, { arch: a, format, maxRows: PROMPT, seqCap: 4, ctxCap: CTX, logCap: 2 });
+      for (const batch of [1, 4]) {
+        const f = await model.forward('decode', batch);
+        for (const pos of POSITIONS) {
+          expect(forwardTraffic(f, pos).read, `batch ${batch} pos ${pos}`).toBe(decodeTraffic(a, format, batch, pos).read);
+        }
+      }
+    });
+  });
+
+  test.each<[string, WeightFormat]>([
+    ['tiny', 'q4_0'],
+    ['tiny-tied', 'f16'],
+  ])('%s in %s with every weight split into row parts', async (name, format) => {
+    await withRes(async (device, res) => {
+      const a = arch(name);
+      // 19 rows of `hidden` columns per part: QKV splits at 19, 38, ...; gate/up at 18, 36, ... (pairs).
+      const maxBindingBytes = 19 * dataBytes(format, a.hidden);
+      const model = await GpuModel.create(device, res, { arch: a, format, maxRows: PROMPT, seqCap: 2, ctxCap: CTX, logCap: 2, maxBindingBytes });
+      for (const batch of [1, 2]) {
+        const f = await model.forward('decode', batch);
+        for (const pos of POSITIONS) {
+          const split = decodeTraffic(a, format, batch, pos, maxBindingBytes).read;
+          expect(forwardTraffic(f, pos).read, `batch ${batch} pos ${pos}`).toBe(split);
+          // Splitting costs only re-reads of x and norm weights: more than unsplit, never less.
+          expect(split).toBeGreaterThan(decodeTraffic(a, format, batch, pos).read);
+        }
+      }
+    });
+  });
+});
+
+describe('forwardTraffic of the built prefill ops', () => {
+  const { withRes } = sharedDevice();
+
+  test.each(['tiny', 'tiny-tied'])('%s: one more cached position reads one more K and V row per layer and kv head', async (name) => {
+    await withRes(async (device, res) => {
+      const a = arch(name);
+      const model = await GpuModel.create(device, res, { arch: a, format: 'f32', maxRows: PROMPT, seqCap: 1, ctxCap: CTX, logCap: 2 });
+      const f = await model.forward('prefill', PROMPT);
+      expect(f.copyLastRow).not.toBeNull();
+      const row = 2 * a.layers * a.kvHeads * a.headDim * 4;
+      expect(forwardTraffic(f, 3).read - forwardTraffic(f, 2).read).toBe(row);
+      // Past the cache the shaders clamp: ropeKv drops the rows, attention re-reads the last positions.
+      expect(forwardTraffic(f, CTX).read).toBeLessThan(forwardTraffic(f, CTX - PROMPT).read);
+    });
+  });
+});
+
+test('forwardTraffic throws when an op carries no traffic', () => {
+  const bare = { label: 'untracked', encode: () => {} };
+  const f: ForwardOps = { body: [bare], copyLastRow: null, head: [], dispatchesPerLayer: 1 };
+  expect(() => forwardTraffic(f, 0)).toThrow(/no traffic on op\(s\) untracked/);
+});
