@@ -53,12 +53,13 @@ export const DEFAULT_LINEAR_VARIANT: LinearVariant = { wg: 64, rows: 2, vs: 1, r
  */
 export const LINEAR_CANDIDATES: readonly LinearVariant[] = [
   DEFAULT_LINEAR_VARIANT,
+  // Second: a run that times only two candidates (smoke) still exercises a subgroup path where it exists.
+  { wg: 64, rows: 2, vs: 1, reduce: 'subgroup' },
   { wg: 128, rows: 2, vs: 1, reduce: 'tree' },
   { wg: 256, rows: 2, vs: 1, reduce: 'tree' },
   { wg: 128, rows: 4, vs: 1, reduce: 'tree' },
   { wg: 64, rows: 4, vs: 4, reduce: 'tree' },
   { wg: 32, rows: 2, vs: 4, reduce: 'tree' },
-  { wg: 64, rows: 2, vs: 1, reduce: 'subgroup' },
   { wg: 128, rows: 4, vs: 1, reduce: 'subgroup' },
   { wg: 256, rows: 2, vs: 4, reduce: 'subgroup' },
   { wg: 32, rows: 4, vs: 4, reduce: 'subgroup' },

@@ -15,7 +15,7 @@
 import { type Resources, createBuffer } from '../gpu/buffers';
 import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention';
 import { fillHash } from '../kernels/fill';
-import { type Linear, type LinearArgs, type LinearConfig, createLinear } from '../kernels/linear';
+import { type Linear, type LinearArgs, type LinearConfig, type LinearVariant, type TokenTile, createLinear } from '../kernels/linear';
 import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer';
 import { generateWeights } from '../kernels/weights';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
@@ -51,6 +51,32 @@ export interface ModelConfig {
    * capped at) the device's binding limit; tests lower it to exercise split tensors in the forward.
    */
   maxBindingBytes?: number;
+  /** Tuned variants of each linear role per token tile (src/suite/tune-tasks.ts); defaults elsewhere. */
+  linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearVariant>>>>;
+}
+
+/** The linear layers of a model: four per layer and the output head. */
+export const LINEAR_ROLES = ['qkv', 'o', 'gateUp', 'down', 'head'] as const;
+export type LinearRole = (typeof LINEAR_ROLES)[number];
+
+/**
+ * The config of each linear role: what the forward builds, and the shapes an autotuner times. The
+ * layers' RMSNorms are fused into the QKV and gate/up prologues, SwiGLU into gate/up's epilogue, and o
+ * and down add into the residual stream.
+ */
+export function modelLinearConfigs(arch: Arch, format: WeightFormat): Record<LinearRole, LinearConfig> {
+  const H = arch.hidden;
+  const nq = arch.heads * arch.headDim;
+  const nkv = arch.kvHeads * arch.headDim;
+  const norm = { eps: arch.normEps };
+  const lin = (K: number, N: number, residual: boolean): LinearConfig => ({ format, K, N, bias: false, residual });
+  return {
+    qkv: { format, K: H, N: nq + 2 * nkv, bias: arch.qkvBias, residual: false, norm, tag: 'qkv' },
+    o: lin(nq, H, true),
+    gateUp: { format, K: H, N: 2 * arch.ffn, bias: false, residual: false, norm, swiglu: true },
+    down: lin(arch.ffn, H, true),
+    head: lin(H, arch.vocab, false),
+  };
 }
 
 /** Dispatches of one layer when no weight matrix is split (see the module comment). */
@@ -250,14 +276,13 @@ export class GpuModel {
     const nq = arch.heads * arch.headDim;
     const nkv = arch.kvHeads * arch.headDim;
     const posStep = kind === 'prefill' ? 1 : 0;
-    const norm = { eps: arch.normEps };
     // Configs kept by name: the ops' traffic is counted from the same configs the kernels were built with.
-    const lin = (K: number, N: number, bias: boolean, residual: boolean): LinearConfig => ({ format, K, N, bias, residual });
-    const cfgQkv: LinearConfig = { format, K: H, N: nq + 2 * nkv, bias: arch.qkvBias, residual: false, norm, tag: 'qkv' };
-    const cfgO = lin(nq, H, false, true);
-    const cfgGU: LinearConfig = { format, K: H, N: 2 * arch.ffn, bias: false, residual: false, norm, swiglu: true };
-    const cfgDown = lin(arch.ffn, H, false, true);
-    const cfgHead = lin(H, arch.vocab, false, false);
+    const cfgs = modelLinearConfigs(arch, format);
+    const tuned = (role: LinearRole): LinearConfig => {
+      const variants = this.cfg.linearVariants?.[role];
+      return variants ? { ...cfgs[role], variants } : cfgs[role];
+    };
+    const [cfgQkv, cfgO, cfgGU, cfgDown, cfgHead] = LINEAR_ROLES.map(tuned) as [LinearConfig, LinearConfig, LinearConfig, LinearConfig, LinearConfig];
     const attnShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap };
     const [normH, linQkv, linO, linGU, linDown, ropeKv, embed, argmax, adv, attn, linHead] = await Promise.all([
       createRmsNorm(device, { dim: H, eps: arch.normEps }),

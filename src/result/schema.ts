@@ -398,6 +398,45 @@ export const CostSchema = z.object({
   notes: z.array(z.string()),
 });
 
+/** One candidate variant of a tuning decision: checked against the CPU reference, then timed. */
+export const TuneCandidateSchema = z.object({
+  id: z.string(),
+  /** ok: passed its check (and was timed when medianNs is set); failed: wrong output; errored: did not build or run. */
+  state: z.enum(['ok', 'failed', 'errored']),
+  /** Median time per unit of work (ns) over the tuning samples. */
+  medianNs: nonNeg.optional(),
+  detail: z.string().optional(),
+});
+
+/** One tuning decision: a kernel family at one real shape of this run. */
+export const TuneEntrySchema = z.object({
+  family: z.string(),
+  key: z.string(),
+  /** Where the choice is cached (adapter, version, family, shape, candidate list). */
+  cacheKey: z.string(),
+  chosen: z.string(),
+  /** measured: every candidate timed in this run; cache: a cached choice, re-checked on this shape. */
+  source: z.enum(['measured', 'cache']),
+  candidates: z.array(TuneCandidateSchema),
+  note: z.string().optional(),
+});
+
+/** Autotuning of this run (src/suite/tune.ts). */
+export const TuningSchema = z.object({
+  /** disabled: --no-tune / tune=0, every kernel ran its default variant. */
+  mode: z.enum(['tuned', 'disabled']),
+  adapterKey: z.string(),
+  timer: TimerSourceSchema,
+  warmup: count,
+  reps: count,
+  /** A candidate replaces the default only when faster by more than this fraction. */
+  margin: nonNeg,
+  /** Most candidates timed per decision; null: all of them. */
+  maxCandidates: z.number().int().positive().nullable(),
+  durationMs: nonNeg,
+  entries: z.array(TuneEntrySchema),
+});
+
 export const RunErrorSchema = z.object({
   source: z.enum(['setup', 'uncaptured', 'device-lost', 'phase']),
   phase: z.string().optional(),
@@ -439,6 +478,8 @@ export const ResultSchema = z.object({
   verification: z.object({ state: z.enum(['passed', 'failed', 'none']), passed: count, failed: count }),
   /** Cost per token and energy, present when cost inputs were given (src/cost/model.ts). */
   cost: CostSchema.optional(),
+  /** Kernel variants chosen for this adapter; absent in results from before autotuning. */
+  tuning: TuningSchema.optional(),
 });
 
 export type Summary = z.infer<typeof SummarySchema>;
@@ -451,6 +492,9 @@ export type AdapterInfo = z.infer<typeof AdapterInfoSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type Runtime = z.infer<typeof RuntimeSchema>;
 export type TimerInfo = z.infer<typeof TimerInfoSchema>;
+export type TuneCandidate = z.infer<typeof TuneCandidateSchema>;
+export type TuneEntry = z.infer<typeof TuneEntrySchema>;
+export type Tuning = z.infer<typeof TuningSchema>;
 export type SuiteName = z.infer<typeof SuiteNameSchema>;
 export type RunConfig = z.infer<typeof ConfigSchema>;
 export type RunError = z.infer<typeof RunErrorSchema>;

@@ -14,7 +14,7 @@ import { checkTransformerKernels } from '../kernels/transformer';
 import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, prefillFlops, weightBytes } from '../model/accounting';
 import { validateArch } from '../model/arch';
 import { rowsPerPart } from '../model/qtensor';
-import { type ForwardOps, GpuModel, countDispatches, encodeForward, forwardTraffic } from '../model/model';
+import { type ForwardOps, GpuModel, countDispatches, encodeForward, forwardTraffic, modelLinearConfigs } from '../model/model';
 import { PRESETS } from '../model/presets';
 import { TRAFFIC_METHOD } from '../model/traffic';
 import { ReferenceModel } from '../model/reference';
@@ -28,6 +28,8 @@ import type {
   Workload,
 } from '../result/schema';
 import { summarize } from './stats';
+import type { Tuner } from './tune';
+import { linearUsage, tuneLinears } from './tune-tasks';
 
 /** Logit tolerance of the full-forward check: relative L2 vs the float64 reference on the same weights. */
 export const FORWARD_LOGIT_TOLERANCE = 1e-3;
@@ -51,6 +53,8 @@ export interface GenEnv {
   ceilings: Ceilings;
   /** Sub-step progress (e.g. "llama-3.2-1b q4_0 · tg128"). */
   onStep: (label: string) => void;
+  /** Picks the linear variants per role and token tile before the model is built (absent: defaults). */
+  tuner?: Tuner;
 }
 
 /** A model entry of the config: a preset name or a custom architecture. */
@@ -351,9 +355,23 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
   if (invalidReason) return { ...base, state: 'invalid', reason: invalidReason, accounting };
   const res = new Resources();
   try {
+    // Tuned before the model exists: the tuning operands (one layer's shapes at a time) and the model
+    // never hold memory together.
+    const tuner = env.tuner;
+    const linearVariants = tuner
+      ? await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs)
+      : undefined;
     env.onStep(`${base.id} · generating ${(w.total / 2 ** 30).toFixed(2)} GiB of weights`);
     const model = await withErrorScopes(device, `${base.id}.allocate`, () =>
-      GpuModel.create(device, res, { arch, format, maxRows: Math.max(maxPrompt, maxBatch), seqCap: maxBatch, ctxCap, logCap: gen.genTokens + 4 }),
+      GpuModel.create(device, res, {
+        arch,
+        format,
+        maxRows: Math.max(maxPrompt, maxBatch),
+        seqCap: maxBatch,
+        ctxCap,
+        logCap: gen.genTokens + 4,
+        ...(linearVariants ? { linearVariants } : {}),
+      }),
     );
     const decodeOps = await model.forward('decode', 1);
     accounting.dispatchesPerDecodeStep = countDispatches([...decodeOps.body, ...decodeOps.head]);

@@ -29,6 +29,7 @@ import { type Ceilings, checkForward, resolveModel, runKernelChecks, runWorkload
 import { PRESETS } from '../model/presets';
 import type { Verification, Workload } from '../result/schema';
 import { PLAUSIBILITY, SUITES, type SuiteSpec } from './suites';
+import { type TuneCache, Tuner, adapterKey } from './tune';
 
 /** Progress of a run, sent after every step. */
 export interface Progress {
@@ -74,6 +75,11 @@ export interface RunRequest {
   conditions?: RunConditions;
   /** Override suite defaults (validated by the caller). */
   overrides?: Partial<Omit<RunConfig, 'suite' | 'generation'>> & { generation?: Partial<RunConfig['generation']> };
+  /**
+   * Autotuning (src/suite/tune.ts): on unless `enabled` is false (`--no-tune`, `tune=0`). `cache` holds
+   * earlier choices for this adapter; the result's `tuning` carries the new ones for the caller to keep.
+   */
+  tune?: { enabled: boolean; cache?: TuneCache };
 }
 
 interface StepDef {
@@ -312,6 +318,16 @@ export async function runSuite(
       };
     }
     hooks.onEnvironment?.(ctx.environment, timer.info);
+    const tuner = new Tuner(timer, {
+      enabled: req.tune?.enabled ?? true,
+      adapterKey: adapterKey(ctx.environment, req.runtime),
+      // A copy: the caller's cache object is not changed behind its back; new choices come back in the result.
+      cache: { ...(req.tune?.cache ?? {}) },
+      maxCandidates: spec.tune.maxCandidates,
+      plan: { minSampleMs: config.minSampleMs, maxSubmitMs: config.maxSubmitMs, timeoutMs: config.gpuTimeoutMs, signal },
+      guard: (what, fn) => withErrorScopes(ctx.device, what, fn),
+      fatal: () => ctx.lost !== null,
+    });
     const conditions = req.conditions ?? { hidden: false, hiddenEvents: 0 };
 
     const defs = buildPhases(spec, config);
@@ -376,6 +392,7 @@ export async function runSuite(
           signal,
           ceilings: ceilingsFrom(phases),
           guard,
+          tuner,
           report: (label) => report(def, index, label),
           unitDone: () => stepsDone++,
           checks,
@@ -444,6 +461,7 @@ export async function runSuite(
         phases: [...phases],
         errors: [...errors.entries, { source: 'setup', message: INTERRUPTED_MESSAGE, at: new Date().toISOString() }],
         verification: rollUpVerification(phases),
+        tuning: tuner.record(),
       });
       report(def, index, cancelled ? 'cancelled' : 'done');
       // A lost device cannot be reused, nor can its adapter: start over with fresh ones and go on.
@@ -454,6 +472,7 @@ export async function runSuite(
           try {
             ctx = await acquire(gpu, errors);
             timer = await createTimer(ctx.device, { forceWallClock: config.forceWallClock, timeoutMs: config.gpuTimeoutMs });
+            tuner.timer = timer;
             recoveries++;
             errors.add('setup', `device lost during ${def.id}: acquired a fresh adapter and device (recovery ${recoveries} of ${MAX_DEVICE_RECOVERIES})`, def.id);
           } catch (e) {
@@ -482,6 +501,7 @@ export async function runSuite(
       drift,
       errors: errors.entries,
       verification: rollUpVerification(phases),
+      tuning: tuner.record(),
     };
   } finally {
     errors.phase = undefined;
@@ -496,6 +516,7 @@ interface GenRunEnv {
   signal: CancelSignal;
   ceilings: Ceilings;
   guard: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  tuner: Tuner;
   report: (label: string) => void;
   unitDone: () => void;
   checks: NonNullable<Phase['checks']>;
@@ -512,6 +533,7 @@ async function runGenerationUnits(units: GenUnit[], env: GenRunEnv): Promise<{ c
   let kernelsInvalid: string | null = null;
   const formatInvalid = new Map<WeightFormat, string>();
   const formatCheck = new Map<WeightFormat, Verification>();
+  env.tuner.onStep = env.report;
   const genEnv = {
     device: ctx.device,
     timer: env.timer.info,
@@ -521,6 +543,7 @@ async function runGenerationUnits(units: GenUnit[], env: GenRunEnv): Promise<{ c
     signal,
     ceilings: env.ceilings,
     onStep: env.report,
+    tuner: env.tuner,
   };
   for (const unit of units) {
     if (signal.cancelled) return { cancelled: true, error: null };

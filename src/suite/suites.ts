@@ -16,6 +16,13 @@ export interface SuiteSpec {
     fma: { threads: number; iterations: number };
   };
   matmul: { shapes: MatmulShape[] };
+  tune: {
+    /**
+     * Most variants timed per tuning decision (the default included). Software adapters compile slowly
+     * and their timings say nothing about hardware: smoke times two, enough to exercise the machinery.
+     */
+    maxCandidates: number;
+  };
 }
 
 const MiB = 1 << 20;
@@ -48,6 +55,7 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
         { M: 127, N: 129, K: 131 }, // not a multiple of the tile in any dimension
       ],
     },
+    tune: { maxCandidates: 2 },
   },
   standard: {
     name: 'standard',
@@ -78,6 +86,7 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
         { M: 4095, N: 4097, K: 4093 }, // odd: edge tiles on every side
       ],
     },
+    tune: { maxCandidates: Infinity },
   },
 };
 

@@ -3,6 +3,7 @@ import { nodeRuntime } from '../../bench/dawn';
 import { parseResult } from '../../src/result/schema';
 import { type Progress, runSuite } from '../../src/suite/run';
 import { resultOk } from '../../src/result/verdict';
+import { type TuneCache, cacheUpdates } from '../../src/suite/tune';
 import { testGpu } from './helpers';
 
 describe('the smoke suite in Node through Dawn', () => {
@@ -70,6 +71,17 @@ describe('the smoke suite in Node through Dawn', () => {
       }
       if (hasTimestamps) expect(w.profile?.decode.length).toBeGreaterThan(3);
     }
+    // Autotuning: every linear of every workload at every token tile it runs at (decode batches 1 and 4,
+    // prompt 16 -> tiles 1, 4, 8; the head after a prefill and in decode -> 1, 4), two candidates each.
+    expect(result.tuning?.mode).toBe('tuned');
+    const linear = result.tuning?.entries.filter((e) => e.family === 'linear') ?? [];
+    expect(linear).toHaveLength(4 * (4 * 3 + 2));
+    for (const e of linear) {
+      expect(e.source).toBe('measured');
+      expect(e.candidates.map((c) => c.id)).toEqual(['wg64.r2.v1.tree', 'wg64.r2.v1.subgroup']);
+      expect(e.candidates.every((c) => c.state === 'ok' && (c.medianNs ?? 0) > 0)).toBe(true);
+      expect(e.candidates.map((c) => c.id)).toContain(e.chosen);
+    }
     // Progress reaches 100% and the ETA is known after the first step.
     expect(progress.at(-1)?.fraction).toBe(1);
     expect(progress.filter((p) => p.stepsDone > 0).every((p) => p.etaMs !== null)).toBe(true);
@@ -95,11 +107,35 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(resultOk(result)).toBe(false);
   });
 
+  test('tuning: a second run reuses the cached choices after checking them; tune off runs the defaults', async () => {
+    const overrides = { generation: { formats: ['q4_0' as const], batches: [1], promptLens: [4], genTokens: 2, reps: 1 } };
+    const run = (tune: { enabled: boolean; cache?: TuneCache }) => runSuite(testGpu(), { suite: 'smoke', runtime: nodeRuntime(), overrides, tune });
+    const first = await run({ enabled: true });
+    // qkv, o, gate/up, down at tiles 1 (decode) and 4 (prompt of 4); the head at tile 1.
+    expect(first.tuning?.entries.filter((e) => e.family === 'linear')).toHaveLength(9);
+    const cache = cacheUpdates(first.tuning);
+    expect(Object.keys(cache).length).toBeGreaterThanOrEqual(9);
+    const second = await run({ enabled: true, cache });
+    const entries = second.tuning?.entries.filter((e) => e.family === 'linear') ?? [];
+    expect(entries.map((e) => e.source)).toEqual(Array(9).fill('cache'));
+    for (const e of entries) {
+      expect(e.chosen).toBe(cache[e.cacheKey]?.chosen);
+      expect(e.candidates).toHaveLength(1); // re-checked, not re-timed
+      expect(e.candidates[0]?.state).toBe('ok');
+    }
+    expect(resultOk(second)).toBe(true);
+    const off = await run({ enabled: false });
+    expect(off.tuning).toMatchObject({ mode: 'disabled', entries: [] });
+    expect(resultOk(off)).toBe(true);
+    expect(parseResult(JSON.parse(JSON.stringify(off))).ok).toBe(true);
+  });
+
   test('forced wall-clock timing is recorded as such', async () => {
     const result = await runSuite(testGpu(), {
       suite: 'smoke',
       runtime: nodeRuntime(),
       overrides: { forceWallClock: true, reps: 3 },
+      tune: { enabled: false },
     });
     expect(result.timer?.source).toBe('wall-clock');
     const m = result.phases[0]?.measurements[0];
