@@ -92,6 +92,10 @@ export interface CliOptions {
   dawnDisable: string[];
   /** Node runtime: print the adapters Dawn sees and exit. */
   listAdapters: boolean;
+  /** Autotune kernels (false: --no-tune, every kernel runs its default variant). */
+  tune: boolean;
+  /** Tuning cache file; null: the default path (bench/tune-cache.ts). */
+  tuneCache: string | null;
 }
 
 /** A remote browser of a fleet run. */
@@ -120,6 +124,10 @@ Options:
   --headed                 show the browser window
   --timeout SECONDS        give up on the whole run after this long (default: 3600)
   --quiet                  no progress line
+  --no-tune                run every kernel's default variant instead of autotuning for this adapter
+  --tune-cache FILE        where tuning choices are kept between runs (default:
+                           $XDG_CACHE_HOME/tokenbench/tune-cache.json or ~/.cache/...); each cached choice
+                           is re-checked against the CPU reference before use
 
 Token workloads (defaults come from the suite):
   --models LIST            preset names, comma-separated, or a JSON architecture / JSON array
@@ -193,6 +201,7 @@ const VALUE_OPTIONS = new Set([
   '--flags',
   '--timeout',
   '--model',
+  '--tune-cache',
   ...FLEET_VALUE_OPTIONS,
   ...GEN_OPTIONS,
   ...ARCH_OPTIONS,
@@ -209,6 +218,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     headed: false,
     timeoutS: 3600,
     quiet: false,
+    tune: true,
+    tuneCache: null,
     generation: {},
     cost: null,
     ...FLEET_DEFAULTS,
@@ -272,6 +283,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         break;
       case '--quiet':
         o.quiet = true;
+        break;
+      case '--no-tune':
+        o.tune = false;
+        break;
+      case '--tune-cache':
+        if (!value) return { kind: 'error', message: '--tune-cache needs a file path' };
+        o.tuneCache = value;
         break;
       case '--timeout': {
         const t = Number(value);

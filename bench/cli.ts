@@ -22,6 +22,8 @@ import { runNodeRuntime } from './node-launch';
 import { prepareReport, resultExtras } from './report';
 import { serveBrowserMain } from './serve-browser';
 import { serveStatic } from './serve';
+import { defaultTuneCachePath, keepTuning, loadTuneCacheFile } from './tune-cache';
+import { TUNE_CACHE_KEY } from '../src/suite/tune';
 import { appendStepSummary, resultMarkdown } from './summary';
 
 const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
@@ -117,7 +119,28 @@ export async function main(argv: string[]): Promise<number> {
     page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
     await page.exposeFunction('__tokenbenchProgress', (p: Progress) => progress.update(p));
     const crashed = new Promise<never>((_, fail) => page.on('crash', () => fail(new Error('the page crashed'))));
-    const query = new URLSearchParams([['suite', opts.suite], ['autorun', '1'], ...generationToParams(opts.generation), ...costToParams(opts.cost)]);
+    // The browser profile is fresh: the page finds the file's tuning choices in its localStorage.
+    const tuneCachePath = opts.tuneCache ?? defaultTuneCachePath();
+    if (opts.tune) {
+      const cache = loadTuneCacheFile(tuneCachePath);
+      await page.addInitScript(
+        ({ key, value }) => {
+          try {
+            localStorage.setItem(key, value);
+          } catch {
+            // No storage: the page tunes from scratch.
+          }
+        },
+        { key: TUNE_CACHE_KEY, value: JSON.stringify(cache) },
+      );
+    }
+    const query = new URLSearchParams([
+      ['suite', opts.suite],
+      ['autorun', '1'],
+      ...(opts.tune ? [] : [['tune', '0']]),
+      ...generationToParams(opts.generation),
+      ...costToParams(opts.cost),
+    ]);
     const url = `${server.url}?${query.toString()}`;
     await page.goto(url);
     let timer: NodeJS.Timeout | undefined;
@@ -137,6 +160,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const result = checked.result;
+    if (opts.tune) keepTuning(tuneCachePath, result);
     const out = resolve(opts.out ?? resultFileName(result));
     writeAtomic(out, formats.json(result));
     process.stdout.write(formats.text(result));

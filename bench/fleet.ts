@@ -213,7 +213,14 @@ export async function runFleet(opts: CliOptions, baseline: LoadedBaseline | null
       return 2;
     }
   }
-  const query = new URLSearchParams([['suite', opts.suite], ['autorun', '1'], ...generationToParams(opts.generation), ...costToParams(opts.cost)]);
+  // Remote browsers keep their own tuning cache (their localStorage); --no-tune reaches them as tune=0.
+  const query = new URLSearchParams([
+    ['suite', opts.suite],
+    ['autorun', '1'],
+    ...(opts.tune ? [] : [['tune', '0']]),
+    ...generationToParams(opts.generation),
+    ...costToParams(opts.cost),
+  ]);
   const pageBase = server ? webDriverPageBase(opts, Number(new URL(server.url).port)) : `${REMOTE_PAGE_ORIGIN}/`;
   const cancels: Array<() => Promise<void>> = [];
   let interrupted = 0;

@@ -20,6 +20,7 @@ import { applyCost } from './cost-args';
 import { createDawnGpu, nodeRuntime } from './dawn';
 import { dawnSetup, parseAdapterList } from './node-options';
 import { finishResult, prepareReport } from './report';
+import { defaultTuneCachePath, keepTuning, loadTuneCacheFile } from './tune-cache';
 
 /** The runner is the Node runtime whatever the arguments say: add `--runtime node` when absent. */
 export function withNodeRuntime(argv: readonly string[]): string[] {
@@ -114,6 +115,8 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const progress = progressReporter(opts.quiet);
+  const tuneCachePath = opts.tuneCache ?? defaultTuneCachePath();
+  const tune = { enabled: opts.tune, cache: opts.tune ? loadTuneCacheFile(tuneCachePath) : {} };
   try {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, fail) => {
@@ -126,7 +129,7 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
     let result;
     try {
       result = await Promise.race([
-        runSuite(gpu, { suite: opts.suite, runtime, overrides: { generation: opts.generation } }, { onProgress: progress }, signal),
+        runSuite(gpu, { suite: opts.suite, runtime, overrides: { generation: opts.generation }, tune }, { onProgress: progress }, signal),
         timedOut,
       ]);
     } finally {
@@ -140,6 +143,7 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
       process.stderr.write(`tokenbench: the run produced a result that fails the schema: ${checked.error}\n`);
       return 1;
     }
+    if (opts.tune) keepTuning(tuneCachePath, checked.result);
     return finishResult(checked.result, opts, prepared.baseline);
   } catch (e) {
     process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);

@@ -166,6 +166,24 @@ export function adapterLabel(result: BenchResult): string {
 }
 
 /** Plain-text table (CLI). */
+/** One line for the summary: what tuning did in this result. */
+export function tuningSummary(t: BenchResult['tuning']): string {
+  if (!t) return 'Autotuning: not recorded (a result from before autotuning)';
+  if (t.mode === 'disabled') return 'Autotuning: off (every kernel ran its default variant)';
+  const measured = t.entries.filter((e) => e.source === 'measured').length;
+  return (
+    `Autotuning: ${t.entries.length} decisions (${measured} timed, ${t.entries.length - measured} from the cache and re-checked) ` +
+    `in ${(t.durationMs / 1000).toFixed(1)} s, ${t.timer === 'gpu-timestamp' ? 'GPU timestamps' : 'wall clock'}, ` +
+    `${t.maxCandidates === null ? 'all candidates' : `at most ${t.maxCandidates} candidates`} per decision`
+  );
+}
+
+/** The chosen variant of each tuning decision, one line each (the text report). */
+function tuningLines(t: BenchResult['tuning']): string[] {
+  if (!t || t.mode !== 'tuned') return [];
+  return t.entries.map((e) => `  ${e.family} ${e.key}: ${e.chosen} (${e.source === 'cache' ? 'cached, re-checked' : `fastest of ${e.candidates.filter((c) => c.state === 'ok').length} passing`})`);
+}
+
 export function textTable(result: BenchResult): string {
   const header = ['phase', 'test', 'median', 'p10–p90', 'cv', 'time/unit', 'verification'];
   const body = resultRows(result).map((r) => [r.phase, r.test, r.value, r.spread, r.cv, r.time, r.verification]);
@@ -194,6 +212,8 @@ export function textTable(result: BenchResult): string {
       : []),
     '',
     `verification: ${result.verification.state} (${result.verification.passed} passed, ${result.verification.failed} failed)`,
+    tuningSummary(result.tuning),
+    ...tuningLines(result.tuning),
     ...(result.drift
       ? [
           `drift: ${(result.drift.change * 100).toFixed(1)}% between start and end calibration (${fmtNumber(result.drift.startGflops)} → ${fmtNumber(result.drift.endGflops)} GFLOP/s)` +

@@ -24,6 +24,9 @@ export const TUNE_REPS = 5;
  */
 export const TUNE_MARGIN = 0.03;
 
+/** localStorage key of the page's cache (the browser CLI puts its file's cache there before the page loads). */
+export const TUNE_CACHE_KEY = 'tokenbench.tune-cache.v1';
+
 /** What a cache holds per choice. Keys come from cacheKey(): adapter, version, family, shape, candidates. */
 export interface CachedChoice {
   chosen: string;

@@ -1,6 +1,6 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
-import { adapterLabel, fmtDuration, fmtNs, formats, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, workloadRows } from '../result/formats';
+import { adapterLabel, fmtDuration, fmtNs, formats, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, tuningSummary, workloadRows } from '../result/formats';
 import { type BenchResult, type Environment, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../result/schema';
 import type { Progress } from '../suite/run';
 import { resultOk } from '../result/verdict';
@@ -11,6 +11,7 @@ import { parseParams } from './params';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
 import { createCostPanel } from './cost-form';
 import { type GenerationKey, generationToParams, parseGenerationOverrides } from '../suite/overrides';
+import { loadTuneCache, renderTuning, saveTuneCache } from './tuning';
 import type { GenerationConfig } from '../result/schema';
 
 declare global {
@@ -44,6 +45,7 @@ for (const s of Object.values(SUITES)) {
 const runBtn = el('button', { id: 'run', class: 'primary', disabled: true }, 'Run');
 const cancelBtn = el('button', { id: 'cancel', disabled: true }, 'Cancel');
 const exportBtn = el('button', { id: 'export-json', disabled: true }, 'Export JSON');
+const tuneBox = el('input', { id: 'tune', type: 'checkbox', checked: true });
 const copyBtn = el('button', { id: 'copy-json', disabled: true }, 'Copy JSON');
 /** Generation settings, one text field each (same syntax as the CLI flags and URL parameters). */
 const GEN_FIELDS: Array<[GenerationKey, string]> = [
@@ -78,6 +80,12 @@ const controls = el(
   { 'aria-labelledby': 'run-h' },
   el('h2', { id: 'run-h' }, 'Run'),
   el('div', { class: 'controls' }, el('label', { for: 'suite' }, 'Suite'), suiteSelect, runBtn, cancelBtn, exportBtn, copyBtn),
+  el(
+    'div',
+    { class: 'controls' },
+    tuneBox,
+    el('label', { for: 'tune' }, 'Autotune kernels for this adapter (choices are cached in this browser and re-checked on every run)'),
+  ),
   genFieldset,
   progressBar,
   progressText,
@@ -94,6 +102,14 @@ const tokensTable = el(
   tokensBody,
 );
 const timerLine = el('div', { id: 'timer-info', class: 'progress-text' });
+const tuningLine = el('div', { id: 'tuning-summary', class: 'progress-text' });
+const tuningBody = el('tbody', { id: 'tuning-body' });
+const tuningDetails = el(
+  'details',
+  { id: 'tuning' },
+  el('summary', {}, tuningLine),
+  el('table', {}, el('thead', {}, el('tr', {}, ...['Kernel', 'Shape', 'Chosen', 'Source', 'Candidates (median per call)'].map((h) => el('th', {}, h)))), tuningBody),
+);
 const resultsSection = el(
   'section',
   { 'aria-labelledby': 'results-h' },
@@ -113,6 +129,7 @@ const resultsSection = el(
   el('h2', {}, 'Token results'),
   tokensTable,
   resultsSummary,
+  tuningDetails,
 );
 
 // Cost inputs apply to the result shown: a new run, or an imported file once the form is edited.
@@ -244,6 +261,7 @@ function setRunning(on: boolean): void {
   running = on;
   runBtn.disabled = on;
   suiteSelect.disabled = on;
+  tuneBox.disabled = on;
   cancelBtn.disabled = !on;
   exportBtn.disabled = on || !lastResult;
   copyBtn.disabled = on || !lastResult;
@@ -270,6 +288,7 @@ async function run(): Promise<void> {
   // Progress arrives on its own channel and may trail the result: ignore it once the run has returned.
   let returned = false;
   try {
+    const tune = { enabled: tuneBox.checked, cache: loadTuneCache() };
     const raw = await api.run(
       suite,
       { generation: gen.value },
@@ -289,8 +308,11 @@ async function run(): Promise<void> {
           saveCheckpoint(partial).catch((e: unknown) => storageWarning(e));
         },
       }),
+      tune,
     );
     returned = true;
+    const tuneError = saveTuneCache(raw.tuning);
+    if (tuneError) notice('warn', tuneError);
     const result = costPanel.attach(raw);
     lastResult = result;
     await clearCheckpoint().catch((e: unknown) => storageWarning(e));
@@ -313,6 +335,8 @@ function showResult(result: BenchResult, source: string): void {
   appendRows(result.phases.flatMap((p) => phaseRows(p)));
   clear(tokensBody);
   appendTokenRows(tokenRows(result));
+  tuningLine.textContent = tuningSummary(result.tuning);
+  renderTuning(tuningBody, result.tuning);
   if (result.timer) renderTimer(result.timer);
   else timerLine.textContent = 'Timer: none (no device)';
   const ok = resultOk(result);
@@ -440,6 +464,7 @@ async function start(): Promise<void> {
     notice('error', `${params.error}. Example: ?suite=smoke&autorun=1`, 'params-error');
   } else {
     suiteSelect.value = params.suite;
+    tuneBox.checked = params.tune;
   }
   fillGenInputs(SUITES[suiteSelect.value as keyof typeof SUITES].config.generation);
   if (params.ok) fillGenInputs(params.generation);

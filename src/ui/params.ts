@@ -9,11 +9,13 @@ export interface PageParams {
   autorun: boolean;
   /** Generation settings given in the URL (models, formats, prompt, gen, depths, batches, gen-reps). */
   generation: Partial<GenerationConfig>;
+  /** Autotune kernels for this adapter (`tune=0` runs every kernel's default variant). */
+  tune: boolean;
 }
 
 export type ParamsOutcome = ({ ok: true } & PageParams) | { ok: false; error: string };
 
-const KNOWN = new Set<string>(['suite', 'autorun', ...GENERATION_KEYS, ...COST_KEYS]);
+const KNOWN = new Set<string>(['suite', 'autorun', 'tune', ...GENERATION_KEYS, ...COST_KEYS]);
 const TRUE = new Set(['1', 'true', 'yes', '']);
 const FALSE = new Set(['0', 'false', 'no']);
 
@@ -31,10 +33,16 @@ export function parseParams(search: string, defaultSuite: SuiteName = 'standard'
     if (TRUE.has(auto)) autorun = true;
     else if (!FALSE.has(auto)) return { ok: false, error: `?autorun= must be 1 or 0, got "${auto}"` };
   }
+  const tuneText = q.get('tune');
+  let tune = true;
+  if (tuneText !== null) {
+    if (FALSE.has(tuneText)) tune = false;
+    else if (!TRUE.has(tuneText)) return { ok: false, error: `?tune= must be 1 or 0, got "${tuneText}"` };
+  }
   const generation = parseGenerationOverrides((k) => q.get(k));
   if (!generation.ok) return { ok: false, error: generation.error };
   // Cost inputs are read by the cost panel (src/ui/cost-form.ts); a bad one is reported here like any parameter.
   const cost = parseCostInputs((k) => q.get(k));
   if (!cost.ok) return { ok: false, error: cost.error };
-  return { ok: true, suite, autorun, generation: generation.value };
+  return { ok: true, suite, autorun, generation: generation.value, tune };
 }

@@ -34,7 +34,7 @@ const api = {
   },
 
   /** Runs a suite; hooks arrive as Comlink proxies. Never rejects for GPU trouble. */
-  async run(suite: SuiteName, overrides: RunRequest['overrides'], hooks: RunHooks): Promise<BenchResult> {
+  async run(suite: SuiteName, overrides: RunRequest['overrides'], hooks: RunHooks, tune?: RunRequest['tune']): Promise<BenchResult> {
     signal = { cancelled: false };
     const call = <A>(fn: ((a: A) => void) | undefined, a: A) => {
       // Hooks are remote: don't let a closed page or a UI bug stop the run.
@@ -42,7 +42,7 @@ const api = {
     };
     return runSuite(
       navigator.gpu,
-      { suite, runtime: browserRuntime(), conditions, ...(overrides ? { overrides } : {}) },
+      { suite, runtime: browserRuntime(), conditions, ...(overrides ? { overrides } : {}), ...(tune ? { tune } : {}) },
       {
         onProgress: (p) => call(hooks.onProgress, p),
         onPhase: (p) => call(hooks.onPhase, p),

@@ -27,12 +27,17 @@ describe('headless CLI', () => {
     expect(run.stdout).toMatch(/matmul f32 127x129x131/);
     expect(run.stderr).toMatch(/\[\s*\d+%\] Roofline probes · read bandwidth/);
     expect(run.stderr).toMatch(/\[100%\] completed in/);
+    // Tuning ran in the page and its choices reached the CLI's cache file (XDG_CACHE_HOME of the test).
+    expect(r.tuning?.mode).toBe('tuned');
+    expect(r.tuning?.entries.length).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/tuning choice\(s\) kept in .*tune-cache\.json/);
+    expect(run.stdout).toMatch(/Autotuning: \d+ decisions/);
   });
 
   test('a custom architecture from CLI flags runs and is recorded in the result', async () => {
     const out = join(tempDir(), 'custom.json');
     const run = await runCli([
-      '--suite', 'smoke', '--out', out, '--preset', 'swiftshader', '--quiet',
+      '--suite', 'smoke', '--out', out, '--preset', 'swiftshader', '--quiet', '--no-tune',
       '--formats', 'q8_0', '--gen', '3', '--batches', '1', '--prompt', '9',
       '--name', 'flag-arch', '--hidden', '64', '--ffn', '96', '--layers', '1', '--heads', '4', '--kv-heads', '1',
       '--head-dim', '16', '--vocab', '50', '--qkv-bias', 'true',
@@ -48,6 +53,8 @@ describe('headless CLI', () => {
     expect(w[0]?.verification?.state).toBe('passed');
     expect(w[0]?.tests.map((t) => t.name)).toEqual(['pp9', 'tg3']);
     expect(run.stdout).toMatch(/flag-arch\s+q8_0\s+tg3/);
+    // --no-tune reaches the page as tune=0.
+    expect(parsed.result.tuning).toMatchObject({ mode: 'disabled', entries: [] });
   });
 
   test.each([

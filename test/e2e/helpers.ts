@@ -42,6 +42,12 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * The CLI's cache home in tests (its tuning cache lives there): one temporary directory per test file,
+ * so no test reads or writes the user's ~/.cache.
+ */
+const CACHE_HOME = mkdtempSync(join(tmpdir(), 'tokenbench-e2e-cache-'));
+
 /** Runs the CLI (bench/cli.ts through tsx) as a child process; `onStderr` sees stderr as it grows. */
 export function runCli(
   args: string[],
@@ -51,7 +57,7 @@ export function runCli(
   return new Promise((ok, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], {
       cwd: ROOT,
-      env,
+      env: { ...env, XDG_CACHE_HOME: CACHE_HOME },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -24,6 +24,24 @@ describe('Node/Dawn runtime (bundled runner, no browser)', () => {
     expect(run.stdout).toMatch(/runtime: node · webgpu@/);
   });
 
+  test('tuning choices are kept in --tune-cache and reused (re-checked, not re-timed) by the next run', async () => {
+    const dir = tempDir();
+    const cache = join(dir, 'tune.json');
+    const args = ['run', '--runtime', 'node', ...SMALL, '--preset', 'swiftshader', '--tune-cache', cache, '--quiet'];
+    const first = await runCli([...args, '--out', join(dir, 'a.json')]);
+    expect(first.code, first.stderr).toBe(0);
+    const kept = Object.keys(JSON.parse(readFileSync(cache, 'utf8')) as object);
+    expect(first.stderr).toContain(`${kept.length} tuning choice(s) kept in ${cache}`);
+    const a = readResult(join(dir, 'a.json'));
+    expect(a.tuning?.entries.every((e) => e.source === 'measured')).toBe(true);
+    const second = await runCli([...args, '--out', join(dir, 'b.json')]);
+    expect(second.code, second.stderr).toBe(0);
+    const b = readResult(join(dir, 'b.json'));
+    expect(b.tuning?.entries.length).toBe(a.tuning?.entries.length);
+    expect(b.tuning?.entries.every((e) => e.source === 'cache' && kept.includes(e.cacheKey))).toBe(true);
+    expect(resultOk(b)).toBe(true);
+  });
+
   test('lists the adapters Dawn sees', async () => {
     const run = await runCli(['run', '--runtime', 'node', '--preset', 'swiftshader', '--list-adapters']);
     expect(run.code, run.stderr).toBe(0);
