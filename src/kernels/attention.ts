@@ -8,7 +8,10 @@
  */
 import decodeWgsl from '../../shaders/attention_decode.wgsl?raw';
 import prefillWgsl from '../../shaders/attention_prefill.wgsl?raw';
-import { createUniform, readBuffer } from '../gpu/buffers';
+import { createBuffer, createUniform, readBuffer } from '../gpu/buffers';
+import type { Op } from '../model/types';
+import { fillConst, fillHash } from './fill';
+import { runOnce } from './types';
 import { getPipeline } from '../gpu/wgsl';
 import type { Verification } from '../result/schema';
 import { type AttentionShape, attentionRef } from './attention.ref';
@@ -26,6 +29,7 @@ import {
   hashed,
   poisoned,
   runChecks,
+  toVerification,
   u32Buffer,
 } from './transformer';
 import { cacheIndex } from './transformer.ref';
@@ -178,6 +182,50 @@ export function defaultDecodeTile(headDim: number): DecodeTile {
 
 export type AttentionDecodeArgs = AttentionPrefillArgs;
 
+/** Stable name of a decode tile, e.g. "r4.k8". */
+export function decodeTileId(t: DecodeTile): string {
+  return `r${t.rowGroups}.k${t.keysPerGroup}`;
+}
+
+/** Why `tile` cannot run head dimension `headDim` on `device` (null when it can): threads and workgroup memory. */
+export function decodeTileProblem(device: GPUDevice, headDim: number, tile: DecodeTile): string | null {
+  const s4 = headDim / 4;
+  const wg = s4 * tile.rowGroups;
+  const bk = tile.rowGroups * tile.keysPerGroup;
+  const bytes = 4 * (bk * (s4 + 1) + bk + 4 * wg + 2 * tile.rowGroups);
+  if (!(tile.rowGroups >= 1 && tile.keysPerGroup >= 1)) return 'row groups and keys per group must be positive';
+  if (wg > device.limits.maxComputeInvocationsPerWorkgroup || wg > device.limits.maxComputeWorkgroupSizeX) {
+    return `${wg} threads exceed this device's workgroup limits`;
+  }
+  if (bytes > device.limits.maxComputeWorkgroupStorageSize) return `${bytes} B of workgroup memory > ${device.limits.maxComputeWorkgroupStorageSize}`;
+  return null;
+}
+
+/**
+ * Decode tiles an autotuner times, default first. The row groups of a workgroup split the keys of one
+ * (sequence, head) and merge their online softmaxes at the end (a split-K inside one dispatch): more
+ * groups suit long contexts, where few heads must still keep the GPU busy; more keys per group mean
+ * fewer merges and barriers per key.
+ */
+export function decodeTiles(device: GPUDevice, headDim: number): DecodeTile[] {
+  const d = defaultDecodeTile(headDim);
+  const all = [
+    d,
+    { rowGroups: d.rowGroups * 2, keysPerGroup: 8 },
+    { rowGroups: d.rowGroups, keysPerGroup: 4 },
+    { rowGroups: d.rowGroups, keysPerGroup: 16 },
+    { rowGroups: d.rowGroups * 2, keysPerGroup: 4 },
+    { rowGroups: Math.max(1, d.rowGroups / 2), keysPerGroup: 16 },
+  ];
+  const seen = new Set<string>();
+  return all.filter((t) => {
+    const id = decodeTileId(t);
+    if (seen.has(id) || decodeTileProblem(device, headDim, t)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
 /**
  * Decode attention: row b (sequence b, one query per head) attends to cache positions 0 ..= state[0]
  * of sequence b. Grid (rows, heads); a workgroup of (headDim / 4) * rowGroups threads per (b, head).
@@ -189,13 +237,8 @@ export async function createAttentionDecode(
   const label = 'attention_decode';
   assertShape(label, cfg);
   const tile = cfg.tile ?? defaultDecodeTile(cfg.headDim);
-  const s4 = cfg.headDim / 4;
-  const wg = s4 * tile.rowGroups;
-  const bk = tile.rowGroups * tile.keysPerGroup;
-  const bytes = 4 * (bk * (s4 + 1) + bk + 4 * wg + 2 * tile.rowGroups);
-  if (wg > device.limits.maxComputeInvocationsPerWorkgroup || bytes > device.limits.maxComputeWorkgroupStorageSize) {
-    throw new Error(`${label}: tile ${tile.rowGroups}x${tile.keysPerGroup} needs ${wg} threads and ${bytes} bytes for headDim ${cfg.headDim}`);
-  }
+  const problem = decodeTileProblem(device, cfg.headDim, tile);
+  if (problem) throw new Error(`${label}: tile ${decodeTileId(tile)} cannot run headDim ${cfg.headDim}: ${problem}`);
   const pipeline = await getPipeline(device, {
     label,
     code: decodeWgsl,
@@ -285,4 +328,70 @@ export function checkAttention(device: GPUDevice, timeoutMs: number, opts: Check
     ['attention_prefill', (ctx) => checkAttentionMode(ctx, 'prefill')],
     ['attention_decode', (ctx) => checkAttentionMode(ctx, 'decode')],
   ]);
+}
+
+// ------------------------------------------------------------------------------------------ tuning
+
+/**
+ * Operands for tuning decode attention at a real shape: `rows` sequences at position `pos` with random
+ * caches (timed), and a check set of min(rows, 2) sequences at the same position whose caches hold NaN
+ * past it and whose outputs start as NaN, compared with the float64 reference. Each tile is bound to
+ * both: what is timed is what was checked, at the same head geometry and context length.
+ */
+export async function decodeAttentionFixture(
+  device: GPUDevice,
+  res: import('../gpu/buffers').Resources,
+  shape: Omit<AttentionShape, 'ctxCap'>,
+  rows: number,
+  pos: number,
+  timeoutMs: number,
+): Promise<(tile: DecodeTile) => Promise<{ work: Op; verify(): Promise<Verification> }>> {
+  // Three positions of NaN past the attended ones: reading beyond pos poisons the output.
+  const full: AttentionShape = { ...shape, ctxCap: pos + 4 };
+  const ctx: CheckCtx = { device, res, timeoutMs, run: (...ops) => ops.forEach((o) => runOnce(device, o)) };
+  const n = (r: number) => r * shape.heads * shape.headDim;
+  const cacheLen = (r: number) => r * shape.kvHeads * full.ctxCap * shape.headDim;
+  const timed = {
+    q: (await hashed(ctx, 'tune.attention_decode.q', n(rows), 91, 2)).buf,
+    kCache: createBuffer(device, res, 'tune.attention_decode.kCache', 4 * cacheLen(rows)),
+    vCache: createBuffer(device, res, 'tune.attention_decode.vCache', 4 * cacheLen(rows)),
+    out: createBuffer(device, res, 'tune.attention_decode.out', 4 * n(rows)),
+    state: u32Buffer(ctx, 'tune.attention_decode.state', [pos, 0]),
+  };
+  await fillHash(device, res, timed.kCache, cacheLen(rows), 93);
+  await fillHash(device, res, timed.vCache, cacheLen(rows), 94);
+  const checkRows = Math.min(rows, 2);
+  const q = await hashed(ctx, 'tune.attention_decode.check.q', n(checkRows), 95, 2);
+  const caches = attentionCaches(full, checkRows, pos, 97);
+  const check = {
+    q: q.buf,
+    kCache: f32Buffer(ctx, 'tune.attention_decode.check.kCache', caches.k),
+    vCache: f32Buffer(ctx, 'tune.attention_decode.check.vCache', caches.v),
+    out: createBuffer(device, res, 'tune.attention_decode.check.out', 4 * n(checkRows)),
+    state: timed.state,
+  };
+  let ref: Float64Array | undefined;
+  return async (tile: DecodeTile) => {
+    const kernel = await createAttentionDecode(device, { ...full, tile });
+    const work = kernel.bind({ ...timed, rows }, res);
+    const checkOp = kernel.bind({ ...check, rows: checkRows }, res);
+    return {
+      work,
+      async verify() {
+        await fillConst(device, res, check.out, n(checkRows), NaN);
+        runOnce(device, checkOp);
+        const got = new Float32Array(await readBuffer(device, check.out, timeoutMs, 0, n(checkRows) * 4));
+        let unwritten = 0;
+        for (const g of got) if (!Number.isFinite(g)) unwritten++;
+        ref ??= attentionRef(full, q.values, caches.k, caches.v, checkRows, pos, 'decode');
+        return toVerification({
+          method: `decode attention of ${checkRows} sequences at position ${pos}, ${shape.heads} heads / ${shape.kvHeads} kv heads x ${shape.headDim}, tile ${decodeTileId(tile)}: relative L2 error vs float64 CPU reference, all outputs`,
+          error: relativeL2(got, ref),
+          threshold: ATTENTION_REL_L2_THRESHOLD,
+          checked: got.length,
+          unwritten,
+        });
+      },
+    };
+  };
 }

@@ -13,7 +13,7 @@
  *   6. down linear added into the residual stream
  */
 import { type Resources, createBuffer } from '../gpu/buffers';
-import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention';
+import { type DecodeTile, createAttentionDecode, createAttentionPrefill } from '../kernels/attention';
 import { fillHash } from '../kernels/fill';
 import { type Linear, type LinearArgs, type LinearConfig, type LinearVariant, type TokenTile, createLinear } from '../kernels/linear';
 import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer';
@@ -51,6 +51,8 @@ export interface ModelConfig {
    * capped at) the device's binding limit; tests lower it to exercise split tensors in the forward.
    */
   maxBindingBytes?: number;
+  /** Tuned decode-attention tile per decode batch (src/suite/tune-tasks.ts); the default elsewhere. */
+  decodeTiles?: Partial<Record<number, DecodeTile>>;
   /** Tuned variants of each linear role per token tile (src/suite/tune-tasks.ts); defaults elsewhere. */
   linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearVariant>>>>;
 }
@@ -284,6 +286,7 @@ export class GpuModel {
     };
     const [cfgQkv, cfgO, cfgGU, cfgDown, cfgHead] = LINEAR_ROLES.map(tuned) as [LinearConfig, LinearConfig, LinearConfig, LinearConfig, LinearConfig];
     const attnShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap };
+    const decodeTile = kind === 'decode' ? this.cfg.decodeTiles?.[rows] : undefined;
     const [normH, linQkv, linO, linGU, linDown, ropeKv, embed, argmax, adv, attn, linHead] = await Promise.all([
       createRmsNorm(device, { dim: H, eps: arch.normEps }),
       createLinear(device, cfgQkv),
@@ -294,7 +297,7 @@ export class GpuModel {
       createEmbed(device, { hidden: H, vocab: arch.vocab }),
       createArgmax(device, { vocab: arch.vocab }),
       createStepAdvance(device),
-      kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, attnShape),
+      kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, { ...attnShape, ...(decodeTile ? { tile: decodeTile } : {}) }),
       createLinear(device, cfgHead),
     ]);
     const linear = (l: Linear, cfg: LinearConfig, args: LinearArgs): Op => {

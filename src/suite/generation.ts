@@ -29,7 +29,7 @@ import type {
 } from '../result/schema';
 import { summarize } from './stats';
 import type { Tuner } from './tune';
-import { linearUsage, tuneLinears } from './tune-tasks';
+import { linearUsage, tuneDecodeAttention, tuneLinears } from './tune-tasks';
 
 /** Logit tolerance of the full-forward check: relative L2 vs the float64 reference on the same weights. */
 export const FORWARD_LOGIT_TOLERANCE = 1e-3;
@@ -361,6 +361,8 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
     const linearVariants = tuner
       ? await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs)
       : undefined;
+    const headShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim };
+    const decodeTiles = tuner ? await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs) : undefined;
     env.onStep(`${base.id} · generating ${(w.total / 2 ** 30).toFixed(2)} GiB of weights`);
     const model = await withErrorScopes(device, `${base.id}.allocate`, () =>
       GpuModel.create(device, res, {
@@ -371,6 +373,7 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
         ctxCap,
         logCap: gen.genTokens + 4,
         ...(linearVariants ? { linearVariants } : {}),
+        ...(decodeTiles ? { decodeTiles } : {}),
       }),
     );
     const decodeOps = await model.forward('decode', 1);

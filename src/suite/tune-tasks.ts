@@ -3,6 +3,8 @@
  * candidate against the CPU reference before it can be timed (src/suite/tune.ts).
  */
 import type { Resources } from '../gpu/buffers';
+import { type DecodeTile, decodeAttentionFixture, decodeTileId, decodeTiles } from '../kernels/attention';
+import type { AttentionShape } from '../kernels/attention.ref';
 import {
   type LinearConfig,
   type LinearVariant,
@@ -42,6 +44,39 @@ export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, t
       };
     },
   };
+}
+
+/** Decode attention for `rows` sequences at position `pos`: every tile that fits this head geometry. */
+export function attentionDecodeTask(
+  device: GPUDevice,
+  shape: Omit<AttentionShape, 'ctxCap'>,
+  rows: number,
+  pos: number,
+  timeoutMs: number,
+): TuneTask<DecodeTile> {
+  return {
+    family: 'attention_decode',
+    key: `${shape.heads}/${shape.kvHeads} heads x ${shape.headDim}, ${rows} sequence(s) at position ${pos}`,
+    candidates: decodeTiles(device, shape.headDim).map((t) => ({ id: decodeTileId(t), value: t })),
+    open: (res: Resources) => decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs),
+  };
+}
+
+/**
+ * Tunes decode attention for each batch of a workload at the mean position of its longest decode test
+ * (depth + half the generated tokens): long contexts are where the tile matters.
+ */
+export async function tuneDecodeAttention(
+  tuner: Tuner,
+  device: GPUDevice,
+  shape: Omit<AttentionShape, 'ctxCap'>,
+  gen: Pick<GenerationConfig, 'batches' | 'depths' | 'genTokens'>,
+  timeoutMs: number,
+): Promise<Partial<Record<number, DecodeTile>>> {
+  const pos = Math.max(...gen.depths) + Math.floor(gen.genTokens / 2);
+  const out: Partial<Record<number, DecodeTile>> = {};
+  for (const b of gen.batches) out[b] = await tuner.choose(attentionDecodeTask(device, shape, b, pos, timeoutMs));
+  return out;
 }
 
 /** Token rows the linears of a workload run at, per token tile (the largest row count of each tile). */

@@ -8,6 +8,10 @@ import {
   checkAttention,
   createAttentionDecode,
   createAttentionPrefill,
+  decodeAttentionFixture,
+  decodeTileId,
+  decodeTileProblem,
+  decodeTiles,
   defaultDecodeTile,
   defaultPrefillTile,
 } from '../../src/kernels/attention';
@@ -229,5 +233,43 @@ describe('checkAttention', () => {
     expect(failed.length).toBe(1);
     expect(failed[0]?.method).toMatch(label === 'attention_prefill' ? /prefill/ : /decode/);
     expect(failed[0]?.detail).toMatch(/not written/);
+  });
+});
+
+describe('decode attention tiles (autotuning candidates)', () => {
+  // Head geometries of the presets (64 and 128 wide), GQA, several key tiles and a partial last one.
+  const geometries = [
+    { heads: 4, kvHeads: 2, headDim: 64 },
+    { heads: 4, kvHeads: 1, headDim: 128 },
+  ];
+  test('the candidate list starts with the default tile and respects the device limits', () => {
+    for (const g of geometries) {
+      const tiles = decodeTiles(sharedGpu(), g.headDim);
+      expect(tiles[0]).toEqual(defaultDecodeTile(g.headDim));
+      expect(tiles.length).toBeGreaterThan(2);
+      for (const t of tiles) expect(decodeTileProblem(sharedGpu(), g.headDim, t)).toBeNull();
+    }
+  });
+
+  test.each(
+    geometries.flatMap((g) => [
+      { g, rows: 1, pos: 70 },
+      { g, rows: 3, pos: 133 },
+    ]),
+  )('every tile passes the tuning check: $g.heads/$g.kvHeads x $g.headDim, $rows rows at $pos', async ({ g, rows, pos }) => {
+    await withRes(async (device, res) => {
+      const build = await decodeAttentionFixture(device, res, g, rows, pos, TIMEOUT_MS);
+      for (const tile of decodeTiles(device, g.headDim)) {
+        const v = await (await build(tile)).verify();
+        expect(v.state, `${decodeTileId(tile)}: ${v.method} ${v.error} ${v.detail ?? ''}`).toBe('passed');
+        expect(v.checked).toBe(Math.min(rows, 2) * g.heads * g.headDim);
+      }
+    });
+  });
+
+  test('a tile too large for the device is refused with the reason', async () => {
+    const tile = { rowGroups: 64, keysPerGroup: 8 };
+    expect(decodeTileProblem(sharedGpu(), 128, tile)).toMatch(/threads exceed/);
+    await expect(createAttentionDecode(sharedGpu(), { heads: 2, kvHeads: 1, headDim: 128, ctxCap: 8, tile })).rejects.toThrow(/r64\.k8 cannot run/);
   });
 });

@@ -82,6 +82,9 @@ describe('the smoke suite in Node through Dawn', () => {
       expect(e.candidates.every((c) => c.state === 'ok' && (c.medianNs ?? 0) > 0)).toBe(true);
       expect(e.candidates.map((c) => c.id)).toContain(e.chosen);
     }
+    // Decode attention per batch (1, 4): timed for the first format, then cached (same shapes) and re-checked.
+    const attention = result.tuning?.entries.filter((e) => e.family === 'attention_decode') ?? [];
+    expect(attention.map((e) => e.source)).toEqual(['measured', 'measured', ...Array(6).fill('cache')]);
     // Progress reaches 100% and the ETA is known after the first step.
     expect(progress.at(-1)?.fraction).toBe(1);
     expect(progress.filter((p) => p.stepsDone > 0).every((p) => p.etaMs !== null)).toBe(true);
