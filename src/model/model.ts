@@ -107,6 +107,12 @@ export interface ForwardOps {
   head: Op[];
   /** Dispatches the ops of one layer encode (the most over the layers), counted from the built ops. */
   dispatchesPerLayer: number;
+  /** The linear ops of the first layer and the output head, by role (kernel measurements at real shapes). */
+  linears: Record<LinearRole, Op>;
+}
+
+function fail(why: string): never {
+  throw new Error(why);
 }
 
 /** Dispatches `ops` encode, counted on a stand-in pass that records nothing (no GPU work). */
@@ -309,6 +315,7 @@ export class GpuModel {
     const embedT = embedTraffic(embedArgs.table.format, H, embedArgs.table.parts.length, rows);
     const body: Op[] = [withTraffic(embed.bind(embedArgs, res), () => embedT)];
     let dispatchesPerLayer = 0;
+    let first: Omit<Record<LinearRole, Op>, 'head'> | undefined;
     for (const L of this.layers) {
       const layer: Op[] = [
         linear(linQkv, cfgQkv, { x: act.x, w: L.qkv, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) }),
@@ -323,6 +330,7 @@ export class GpuModel {
         linear(linDown, cfgDown, { x: act.a, w: L.down, y: act.x, rows }),
       ];
       dispatchesPerLayer = Math.max(dispatchesPerLayer, countDispatches(layer));
+      first ??= { qkv: layer[0] as Op, o: layer[3] as Op, gateUp: layer[4] as Op, down: layer[5] as Op };
       body.push(...layer);
     }
     const headRows = kind === 'prefill' ? 1 : rows;
@@ -341,6 +349,7 @@ export class GpuModel {
       copyLastRow: kind === 'prefill' ? { src: act.x, offset: 4 * (rows - 1) * H, dst: act.xLast, bytes: 4 * H } : null,
       head,
       dispatchesPerLayer,
+      linears: { ...(first ?? fail('a model needs at least one layer')), head: head[1] as Op },
     };
   }
 

@@ -184,6 +184,21 @@ function tuningLines(t: BenchResult['tuning']): string[] {
   return t.entries.map((e) => `  ${e.family} ${e.key}: ${e.chosen} (${e.source === 'cache' ? 'cached, re-checked' : `fastest of ${e.candidates.filter((c) => c.state === 'ok').length} passing`})`);
 }
 
+/** Decode GEMV bandwidth per workload, one line each (the text report). */
+export function gemvLines(result: BenchResult): string[] {
+  return result.phases.flatMap((p) =>
+    (p.workloads ?? [])
+      .filter((w) => w.gemv?.length)
+      .map(
+        (w) =>
+          `  ${w.id}: ` +
+          (w.gemv ?? [])
+            .map((g) => `${g.role} ${fmtNumber(g.gbps)} GB/s${g.ofReadCeiling !== null ? ` (${(g.ofReadCeiling * 100).toFixed(0)}% of read)` : ''}`)
+            .join(' · '),
+      ),
+  );
+}
+
 export function textTable(result: BenchResult): string {
   const header = ['phase', 'test', 'median', 'p10–p90', 'cv', 'time/unit', 'verification'];
   const body = resultRows(result).map((r) => [r.phase, r.test, r.value, r.spread, r.cv, r.time, r.verification]);
@@ -206,6 +221,7 @@ export function textTable(result: BenchResult): string {
     ...(tokenBody.length
       ? ['', tline(tokenHeader), tline(tokenWidths.map((w) => '-'.repeat(w))), ...tokenBody.map(tline)]
       : []),
+    ...(gemvLines(result).length ? ['', 'decode GEMV, one token, each projection timed alone (bytes read / median time):', ...gemvLines(result)] : []),
     ...(checks.length
       ? ['', `correctness checks: ${checks.filter((c) => c.verification.state === 'passed').length}/${checks.length} passed` +
           checks.filter((c) => c.verification.state === 'failed').map((c) => `\n  FAILED ${c.id}: ${c.verification.method} (error ${c.verification.error})${c.verification.detail ? ` ${c.verification.detail}` : ''}`).join('')]

@@ -219,6 +219,26 @@ export const WorkloadSchema = z.object({
   accounting: WorkloadAccountingSchema.optional(),
   verification: VerificationSchema.optional(),
   tests: z.array(TokenTestSchema),
+  /**
+   * Decode projections (one token) of the first layer and the output head, each timed alone with the
+   * run's timer on the model's own weights (many calls per sample, so dispatch overhead is amortised):
+   * the bytes each call reads over its median time, against the measured read ceiling.
+   */
+  gemv: z
+    .array(
+      z.object({
+        role: z.string(),
+        kernel: z.string(),
+        /** Bytes one call reads (src/model/traffic.ts). */
+        readBytes: nonNeg,
+        timing: TimingSchema,
+        /** readBytes / median time per call. */
+        gbps: nonNeg,
+        /** gbps / the roofline read bandwidth of this run; null without one. */
+        ofReadCeiling: nonNeg.nullable(),
+      }),
+    )
+    .optional(),
   /** Per-kernel time of one decode step and one prefill, from a separate profiling pass. */
   profile: z
     .object({ decode: z.array(KernelTimeSchema), prefill: z.array(KernelTimeSchema), source: TimerSourceSchema })

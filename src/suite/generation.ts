@@ -28,6 +28,7 @@ import type {
   Workload,
 } from '../result/schema';
 import { summarize } from './stats';
+import type { Timer } from '../gpu/timer';
 import type { Tuner } from './tune';
 import { linearUsage, tuneDecodeAttention, tuneLinears } from './tune-tasks';
 
@@ -55,6 +56,8 @@ export interface GenEnv {
   onStep: (label: string) => void;
   /** Picks the linear variants per role and token tile before the model is built (absent: defaults). */
   tuner?: Tuner;
+  /** Times single kernels (the decode GEMV figures); absent: none are reported. */
+  kernelTimer?: Timer;
 }
 
 /** A model entry of the config: a preset name or a custom architecture. */
@@ -271,6 +274,30 @@ function bounds(measured: number, bw: number | null, compute: number | null) {
   return { bandwidth: bw, compute, efficiency: lim ? measured / lim : null };
 }
 
+/** Untimed and timed samples of each decode GEMV measurement. */
+const GEMV_WARMUP = 2;
+const GEMV_REPS = 7;
+
+/** Each decode projection of `f` (layer 0 and the head) timed alone: bytes read per call over the median time. */
+async function measureGemv(env: GenEnv, timer: Timer, f: ForwardOps, pos: number): Promise<NonNullable<Workload['gemv']>> {
+  const out: NonNullable<Workload['gemv']> = [];
+  for (const [role, op] of Object.entries(f.linears)) {
+    const readBytes = op.traffic?.(pos).read;
+    if (readBytes === undefined) throw new Error(`${op.label}: no traffic to measure bandwidth against`);
+    const timing = await timer.measure(op, {
+      warmup: GEMV_WARMUP,
+      reps: GEMV_REPS,
+      minSampleMs: 1,
+      maxSubmitMs: env.maxSubmitMs,
+      timeoutMs: env.timeoutMs,
+      signal: env.signal,
+    });
+    const gbps = readBytes / timing.perUnitNs.median;
+    out.push({ role, kernel: op.label, readBytes, timing, gbps, ofReadCeiling: env.ceilings.readGBs ? gbps / env.ceilings.readGBs : null });
+  }
+  return out;
+}
+
 /** Per-kernel time: every op in its own timestamped pass (a separate run, never mixed into the timed ones). */
 async function profile(env: GenEnv, res: ResourcesT, f: ForwardOps): Promise<KernelTime[]> {
   const { device } = env;
@@ -446,6 +473,13 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
         bounds: bounds(measured, bw ? bw / bytes : null, peak ? peak / flopsPerToken(arch, avgCtx) : null),
       });
     }
+    // After the token tests: the o and down projections add into the residual stream, so timing them
+    // alone leaves the model's activations meaningless (nothing reads them afterwards but the profile).
+    let gemv: Workload['gemv'];
+    if (env.kernelTimer) {
+      env.onStep(`${base.id} · decode GEMV bandwidth`);
+      gemv = await measureGemv(env, env.kernelTimer, await model.forward('decode', 1), gen.depths[0] ?? 0);
+    }
     let profileResult: Workload['profile'];
     if (env.timer.source === 'gpu-timestamp') {
       env.onStep(`${base.id} · per-kernel profile`);
@@ -456,7 +490,7 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
       const prefillProfile = await profile(env, res, await model.forward('prefill', P));
       profileResult = { decode: decodeProfile, prefill: prefillProfile, source: 'gpu-timestamp' };
     }
-    return { ...base, state: 'ok', accounting, tests, ...(profileResult ? { profile: profileResult } : {}) };
+    return { ...base, state: 'ok', accounting, tests, ...(gemv ? { gemv } : {}), ...(profileResult ? { profile: profileResult } : {}) };
   } catch (e) {
     if (e instanceof Error && e.name === 'CancelledError') throw e;
     if (e instanceof GpuScopeError && e.scope === 'out-of-memory') {

@@ -544,6 +544,7 @@ async function runGenerationUnits(units: GenUnit[], env: GenRunEnv): Promise<{ c
     ceilings: env.ceilings,
     onStep: env.report,
     tuner: env.tuner,
+    kernelTimer: env.timer,
   };
   for (const unit of units) {
     if (signal.cancelled) return { cancelled: true, error: null };

@@ -70,6 +70,12 @@ describe('the smoke suite in Node through Dawn', () => {
         expect(t.bounds?.bandwidth).toBeGreaterThan(0);
       }
       if (hasTimestamps) expect(w.profile?.decode.length).toBeGreaterThan(3);
+      // Decode GEMV bandwidth of each projection, against this run's read ceiling.
+      expect(w.gemv?.map((g) => g.role)).toEqual(['qkv', 'o', 'gateUp', 'down', 'head']);
+      for (const g of w.gemv ?? []) {
+        expect(g.gbps).toBeCloseTo(g.readBytes / g.timing.perUnitNs.median, 6);
+        expect(g.ofReadCeiling).toBeGreaterThan(0);
+      }
     }
     // Autotuning: every linear of every workload at every token tile it runs at (decode batches 1 and 4,
     // prompt 16 -> tiles 1, 4, 8; the head after a prefill and in decode -> 1, 4), two candidates each.

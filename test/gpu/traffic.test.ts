@@ -81,6 +81,7 @@ describe('forwardTraffic of the built prefill ops', () => {
 
 test('forwardTraffic throws when an op carries no traffic', () => {
   const bare = { label: 'untracked', encode: () => {} };
-  const f: ForwardOps = { body: [bare], copyLastRow: null, head: [], dispatchesPerLayer: 1 };
+  const linears = { qkv: bare, o: bare, gateUp: bare, down: bare, head: bare };
+  const f: ForwardOps = { body: [bare], copyLastRow: null, head: [], dispatchesPerLayer: 1, linears };
   expect(() => forwardTraffic(f, 0)).toThrow(/no traffic on op\(s\) untracked/);
 });
