@@ -71,26 +71,26 @@ export function evaluateTargets(r: BenchResult, torch?: TorchBaseline): TargetRo
     const worst = withCeiling.length ? Math.min(...withCeiling.map((x) => x.ofReadCeiling as number)) : null;
     rows.push({
       target: `decode GEMV ${id} (all projections)`,
-      goal: '>= 90% of read ceiling',
+      goal: '≥ 90% of read ceiling',
       ...hw(frac, 0.9, frac !== null ? `${(frac * 100).toFixed(1)}% (worst ${((worst ?? 0) * 100).toFixed(0)}%)` : '—', `no GEMV figures for ${id}`),
     });
   }
   const f32 = measurementValue(r, 'matmul-f32-4096x4096x4096');
-  rows.push({ target: 'f32 GEMM 4096³', goal: '>= 45 TFLOP/s', ...hw(f32.value, 45_000, `${fmtNumber((f32.value ?? 0) / 1000)} TFLOP/s`, f32.why) });
+  rows.push({ target: 'f32 GEMM 4096³', goal: '≥ 45 TFLOP/s', ...hw(f32.value, 45_000, `${fmtNumber((f32.value ?? 0) / 1000)} TFLOP/s`, f32.why) });
   const f16 = measurementValue(r, 'matmul-f16-sgmat-8192x8192x8192');
-  rows.push({ target: 'f16 GEMM 8192³ (subgroup matrix)', goal: '>= 300 TFLOP/s', ...hw(f16.value, 300_000, `${fmtNumber((f16.value ?? 0) / 1000)} TFLOP/s`, f16.why) });
+  rows.push({ target: 'f16 GEMM 8192³ (subgroup matrix)', goal: '≥ 300 TFLOP/s', ...hw(f16.value, 300_000, `${fmtNumber((f16.value ?? 0) / 1000)} TFLOP/s`, f16.why) });
 
   const d8 = decodeTest(byId.get('llama-3.1-8b-f16'));
   const eff = d8?.bounds?.bandwidth ? rate(d8) / d8.bounds.bandwidth : null;
   rows.push({
     target: 'decode llama-3.1-8b f16 vs its bandwidth bound',
-    goal: '>= 85%',
+    goal: '≥ 85%',
     ...hw(eff, 0.85, eff !== null ? `${(eff * 100).toFixed(1)}% (${fmtNumber(rate(d8 as TokenTest))} tok/s)` : '—', 'no batch-1 decode of llama-3.1-8b f16 with a bandwidth bound'),
   });
   const d1 = decodeTest(byId.get('llama-3.2-1b-q4_0'));
   rows.push({
     target: 'decode llama-3.2-1b q4_0',
-    goal: '>= 1,500 tok/s',
+    goal: '≥ 1,500 tok/s',
     ...hw(d1 ? rate(d1) : null, 1500, d1 ? `${fmtNumber(rate(d1))} tok/s` : '—', 'no batch-1 decode of llama-3.2-1b q4_0'),
   });
   for (const model of ['llama-3.1-8b', 'llama-3.2-1b']) {
@@ -99,7 +99,7 @@ export function evaluateTargets(r: BenchResult, torch?: TorchBaseline): TargetRo
     const ratio = ours && theirs ? rate(ours) / theirs : null;
     rows.push({
       target: `decode ${model} f16 vs PyTorch eager`,
-      goal: '>= 90% of PyTorch',
+      goal: '≥ 90% of PyTorch',
       ...hw(ratio, 0.9, ratio !== null ? `${(ratio * 100).toFixed(0)}% (${fmtNumber(rate(ours as TokenTest))} vs ${fmtNumber(theirs as number)} tok/s)` : '—', theirs ? `no batch-1 decode of ${model} f16` : 'no PyTorch figure (run bench/device/torch_baseline.py)'),
     });
   }
@@ -108,7 +108,7 @@ export function evaluateTargets(r: BenchResult, torch?: TorchBaseline): TargetRo
   const ppRatio = pp && torchPp ? rate(pp) / torchPp : null;
   rows.push({
     target: 'prefill pp512 llama-3.1-8b f16 vs PyTorch',
-    goal: '>= 50% of PyTorch',
+    goal: '≥ 50% of PyTorch',
     ...hw(ppRatio, 0.5, ppRatio !== null ? `${(ppRatio * 100).toFixed(0)}% (${fmtNumber(rate(pp as TokenTest))} vs ${fmtNumber(torchPp as number)} tok/s)` : '—', torchPp ? 'no pp512 of llama-3.1-8b f16' : 'no PyTorch figure (run bench/device/torch_baseline.py)'),
   });
 
@@ -117,14 +117,15 @@ export function evaluateTargets(r: BenchResult, torch?: TorchBaseline): TargetRo
   const dispatches = all.map((w) => w.accounting?.dispatchesPerLayer).filter((d): d is number => d !== undefined);
   rows.push(
     dispatches.length
-      ? { target: 'dispatches per decode layer', goal: '<= 6', measured: `max ${Math.max(...dispatches)} over ${dispatches.length} workloads`, status: Math.max(...dispatches) <= 6 ? 'met' : 'short' }
-      : { target: 'dispatches per decode layer', goal: '<= 6', measured: '—', status: 'not measured', note: 'no workload ran' },
+      ? { target: 'dispatches per decode layer', goal: '≤ 6', measured: `max ${Math.max(...dispatches)} over ${dispatches.length} workloads`, status: Math.max(...dispatches) <= 6 ? 'met' : 'short' }
+      : { target: 'dispatches per decode layer', goal: '≤ 6', measured: '—', status: 'not measured', note: 'no workload ran' },
   );
-  const ratios = all.flatMap((w) => w.tests.filter((t) => t.kind === 'decode' && t.batch === 1 && t.traffic).map((t) => t.traffic?.ratio as number));
+  // The tiny test models hold ~50 kB of weights, so their activations dominate: the target is about real models.
+  const ratios = all.filter((w) => !w.preset.startsWith('tiny')).flatMap((w) => w.tests.filter((t) => t.kind === 'decode' && t.batch === 1 && t.traffic).map((t) => t.traffic?.ratio as number));
   rows.push(
     ratios.length
-      ? { target: 'bytes read per decoded token (batch 1)', goal: '<= 1.05 x needed', measured: `max ${Math.max(...ratios).toFixed(4)}x over ${ratios.length} tests`, status: Math.max(...ratios) <= 1.05 ? 'met' : 'short' }
-      : { target: 'bytes read per decoded token (batch 1)', goal: '<= 1.05 x needed', measured: '—', status: 'not measured', note: 'no batch-1 decode test' },
+      ? { target: 'bytes read per decoded token (batch 1)', goal: '≤ 1.05 × needed', measured: `max ${Math.max(...ratios).toFixed(4)}x over ${ratios.length} tests`, status: Math.max(...ratios) <= 1.05 ? 'met' : 'short' }
+      : { target: 'bytes read per decoded token (batch 1)', goal: '≤ 1.05 × needed', measured: '—', status: 'not measured', note: 'no batch-1 decode test of a real model (tiny models are left out)' },
   );
   return rows;
 }

@@ -178,10 +178,20 @@ export function tuningSummary(t: BenchResult['tuning']): string {
   );
 }
 
-/** The chosen variant of each tuning decision, one line each (the text report). */
+/** How often each variant was chosen, per kernel family (the text report; every decision is in the JSON). */
 function tuningLines(t: BenchResult['tuning']): string[] {
   if (!t || t.mode !== 'tuned') return [];
-  return t.entries.map((e) => `  ${e.family} ${e.key}: ${e.chosen} (${e.source === 'cache' ? 'cached, re-checked' : `fastest of ${e.candidates.filter((c) => c.state === 'ok').length} passing`})`);
+  const counts = new Map<string, Map<string, number>>();
+  for (const e of t.entries) {
+    const f = counts.get(e.family) ?? new Map<string, number>();
+    f.set(e.chosen, (f.get(e.chosen) ?? 0) + 1);
+    counts.set(e.family, f);
+  }
+  const failed = t.entries.flatMap((e) => e.candidates.filter((c) => c.state !== 'ok').map((c) => `  ${e.family} ${e.key}: ${c.id} ${c.state}${c.detail ? ` (${c.detail})` : ''}`));
+  return [
+    ...[...counts].map(([family, m]) => `  ${family}: ${[...m].map(([id, n]) => `${id} ×${n}`).join(', ')}`),
+    ...failed,
+  ];
 }
 
 /** Decode GEMV bandwidth per workload, one line each (the text report). */
