@@ -1,4 +1,5 @@
-/** GPU fills: reproducible random operands (CPU twin: hashValue) and output poisoning. */
+/** GPU fills: reproducible random operands (CPU twins: hashValue, hashValueF16) and output poisoning. */
+import fillF16Wgsl from '../../shaders/fill_f16.wgsl?raw';
 import fillWgsl from '../../shaders/fill.wgsl?raw';
 import { type Resources, createUniform } from '../gpu/buffers';
 import { getPipeline } from '../gpu/wgsl';
@@ -49,4 +50,34 @@ export function fillHash(device: GPUDevice, res: Resources, buffer: GPUBuffer, c
 /** Fills `count` f32 with `value` (NaN poisons an output so unwritten elements fail verification). */
 export function fillConst(device: GPUDevice, res: Resources, buffer: GPUBuffer, count: number, value: number) {
   return fill(device, res, buffer, count, 'fill_const', 0, 1, value);
+}
+
+/**
+ * Fills `count` f16 (packed two per u32, low half first) with hashValueF16(seed, i): values that f16
+ * holds exactly, so a reference on "f16-rounded inputs" sees the very bits the kernel reads. Needs no
+ * shader-f16. An odd count leaves the last high half 0.
+ */
+export async function fillHashF16(device: GPUDevice, res: Resources, buffer: GPUBuffer, count: number, seed: number): Promise<void> {
+  const pipeline = await getPipeline(device, { label: 'fill.fill_hash_f16', code: fillF16Wgsl, entryPoint: 'fill_hash_f16', constants: { WG } });
+  const words = Math.ceil(count / 2);
+  if (words === 0) return;
+  const uniform = createUniform(device, res, 'fill.fill_hash_f16.params', new Uint32Array([seed >>> 0, count >>> 0, words >>> 0, 0]).buffer);
+  const bind = device.createBindGroup({
+    label: 'fill.fill_hash_f16.bind',
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer } },
+      { binding: 1, resource: { buffer: uniform } },
+    ],
+  });
+  const groups = Math.ceil(words / WG);
+  const x = Math.min(groups, MAX_GROUPS_X);
+  const y = Math.ceil(groups / x);
+  const enc = device.createCommandEncoder({ label: 'fill.fill_hash_f16' });
+  const pass = enc.beginComputePass({ label: 'fill.fill_hash_f16.pass' });
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bind);
+  pass.dispatchWorkgroups(x, y);
+  pass.end();
+  device.queue.submit([enc.finish()]);
 }

@@ -8,6 +8,7 @@ import { ErrorLog, type GpuContext, NoAdapterError, acquireGpu } from '../gpu/de
 import { type CancelSignal, CancelledError, errorMessage, withErrorScopes } from '../gpu/errors';
 import { type MeasurePlan, type Timer, createTimer } from '../gpu/timer';
 import { createMatmul } from '../kernels/matmul';
+import { type SgmatAdapterInfo, createMatmulSgmat, planSgmat } from '../kernels/matmul-sgmat';
 import { createCopyProbe, createFmaProbe, createReadProbe } from '../kernels/probes';
 import type { BenchKernel } from '../kernels/types';
 import type { Arch, WeightFormat } from '../model/types';
@@ -178,23 +179,50 @@ function buildPhases(spec: SuiteSpec, config: RunConfig): PhaseDef[] {
       ),
     ],
   };
+  const sgmatEnv = (ctx: GpuContext) => ({
+    features: ctx.device.features,
+    limits: ctx.device.limits,
+    info: ctx.adapter.info as unknown as SgmatAdapterInfo,
+  });
   const matmul: PhaseDef = {
     id: 'matmul',
-    title: 'Matmul (f32, tiled)',
-    steps: spec.matmul.shapes.map((shape) => ({
-      id: `matmul-f32-${shape.M}x${shape.N}x${shape.K}`,
-      label: `matmul f32 ${shape.M}x${shape.N}x${shape.K}`,
-      meta: { kind: 'matmul', unit: 'GFLOP/s', bound: PLAUSIBILITY.f32 },
-      params: { ...shape },
-      skip: (ctx) => {
-        const largest = 4 * Math.max(shape.M * shape.K, shape.K * shape.N, shape.M * shape.N);
-        const limit = bindingLimit(ctx);
-        return largest > limit
-          ? `an operand needs ${largest} bytes > the device's storage binding limit ${limit} bytes`
-          : null;
-      },
-      build: (ctx, res, seed, timeoutMs) => createMatmul(ctx.device, res, shape, { seed, timeoutMs }),
-    })),
+    title: 'Matmul (f32 tiled, f16 subgroup-matrix)',
+    steps: [
+      ...spec.matmul.shapes.map((shape): StepDef => ({
+        id: `matmul-f32-${shape.M}x${shape.N}x${shape.K}`,
+        label: `matmul f32 ${shape.M}x${shape.N}x${shape.K}`,
+        meta: { kind: 'matmul', unit: 'GFLOP/s', bound: PLAUSIBILITY.f32 },
+        params: { ...shape },
+        skip: (ctx) => {
+          const largest = 4 * Math.max(shape.M * shape.K, shape.K * shape.N, shape.M * shape.N);
+          const limit = bindingLimit(ctx);
+          return largest > limit
+            ? `an operand needs ${largest} bytes > the device's storage binding limit ${limit} bytes`
+            : null;
+        },
+        build: (ctx, res, seed, timeoutMs) => createMatmul(ctx.device, res, shape, { seed, timeoutMs }),
+      })),
+      // f16 on the matrix units (tensor cores) through Dawn's experimental subgroup matrices; skipped, with
+      // the reason and what would enable it, where the adapter lacks them.
+      ...spec.matmul.f16Shapes.map((shape): StepDef => ({
+        id: `matmul-f16-sgmat-${shape.M}x${shape.N}x${shape.K}`,
+        label: `matmul f16 subgroup-matrix ${shape.M}x${shape.N}x${shape.K}`,
+        meta: { kind: 'matmul', unit: 'GFLOP/s', bound: PLAUSIBILITY.f16Matrix },
+        params: { ...shape, precision: 'f16' },
+        skip: (ctx) => {
+          const plan = planSgmat(sgmatEnv(ctx), shape);
+          if (!plan.ok) return plan.reason;
+          const out = plan.choice.accumulate === 'f32' ? 4 : 2;
+          const largest = Math.max(2 * shape.M * shape.K, 2 * shape.K * shape.N, out * shape.M * shape.N);
+          const limit = bindingLimit(ctx);
+          return largest > limit
+            ? `an operand needs ${largest} bytes > the device's storage binding limit ${limit} bytes`
+            : null;
+        },
+        build: (ctx, res, seed, timeoutMs) =>
+          createMatmulSgmat(ctx.device, res, shape, { seed, timeoutMs, adapterInfo: sgmatEnv(ctx).info }),
+      })),
+    ],
   };
   const g = config.generation;
   const generation: PhaseDef = {

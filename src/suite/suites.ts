@@ -15,7 +15,15 @@ export interface SuiteSpec {
     copyBytes: number;
     fma: { threads: number; iterations: number };
   };
-  matmul: { shapes: MatmulShape[] };
+  matmul: {
+    /** f32 GEMM shapes (tiled kernel, default variant). */
+    shapes: MatmulShape[];
+    /**
+     * f16 GEMM shapes on matrix units (subgroup matrices): multiples of the adapter's configuration
+     * (16 on NVIDIA, 8 on Apple) and of 8; a shape that is not is recorded as skipped.
+     */
+    f16Shapes: MatmulShape[];
+  };
   tune: {
     /**
      * Most variants timed per tuning decision (the default included). Software adapters compile slowly
@@ -54,6 +62,8 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
         { M: 64, N: 64, K: 64 },
         { M: 127, N: 129, K: 131 }, // not a multiple of the tile in any dimension
       ],
+      // Multiples of 16, not of the 128 x 128 x 32 tile: partial tiles along M and N, a partial last K slice.
+      f16Shapes: [{ M: 80, N: 144, K: 112 }],
     },
     tune: { maxCandidates: 2 },
   },
@@ -85,6 +95,10 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
         { M: 4096, N: 4096, K: 4096 },
         { M: 4095, N: 4097, K: 4093 }, // odd: edge tiles on every side
       ],
+      f16Shapes: [
+        { M: 4096, N: 4096, K: 4096 },
+        { M: 8192, N: 8192, K: 8192 },
+      ],
     },
     tune: { maxCandidates: Infinity },
   },
@@ -102,4 +116,6 @@ export const PLAUSIBILITY = {
   f32: 300_000,
   /** GFLOP/s, f16 on vector ALUs (not matrix units). */
   f16: 600_000,
+  /** GFLOP/s, dense f16 on matrix units (tensor cores): the largest 2025 GPUs stay under ~2.5 PFLOP/s. */
+  f16Matrix: 5_000_000,
 } as const;
