@@ -69,9 +69,13 @@ describe('bench page in headless Chromium', () => {
       await page.goto(server.url);
       await page.locator('#device').getByText('swiftshader').first().waitFor({ timeout: 60_000 });
       await page.locator('#suite').selectOption('smoke');
-      // Cancel as soon as the second step starts.
+      // Cancel as soon as the first step is done (once: progress reports can arrive late or coalesced).
+      let clicked = false;
       await page.exposeFunction('__tokenbenchProgress', async (p: { stepsDone: number }) => {
-        if (p.stepsDone === 1) await page.locator('#cancel').click();
+        if (p.stepsDone >= 1 && !clicked) {
+          clicked = true;
+          await page.locator('#cancel').click();
+        }
       });
       await page.locator('#run').click();
       const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;

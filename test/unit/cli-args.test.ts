@@ -9,6 +9,7 @@ describe('CLI argument parsing', () => {
       kind: 'run',
       options: {
         suite: 'standard', out: null, browser: null, presets: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, generation: {},
+        tune: true, tuneCache: null,
         cost: null,
         // CI, fleet and Node-runtime options (issue 7).
         baseline: null, maxRegression: 0.05, alpha: 0.05, outputFormats: [], endpoints: [],

@@ -10,7 +10,7 @@ describe('bench page URL parameters', () => {
     ['?autorun', { suite: 'standard', autorun: true }],
     ['?autorun=0', { suite: 'standard', autorun: false }],
   ])('%s', (search, expected) => {
-    expect(parseParams(search)).toEqual({ ok: true, generation: {}, ...expected });
+    expect(parseParams(search)).toEqual({ ok: true, generation: {}, tune: true, ...expected });
   });
 
   test('generation settings and a custom architecture come through the URL', () => {
