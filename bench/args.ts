@@ -2,10 +2,10 @@
 import { ARCH_FLAG_NAMES, archFromFlags } from '../src/model/arch';
 import type { Arch } from '../src/model/types';
 import type { GenerationConfig, SuiteName } from '../src/result/schema';
-import { GENERATION_KEYS, type GenerationKey, parseGenerationOverrides, parseModel } from '../src/suite/overrides';
+import { GENERATION_KEYS, type GenerationKey, generationToParams, parseGenerationOverrides, parseModel } from '../src/suite/overrides';
 import { isSuiteName } from '../src/suite/suites';
 import type { CostInputs } from '../src/result/schema';
-import { COST_OPTIONS, COST_USAGE, parseCostFlags } from './cost-args';
+import { COST_OPTIONS, COST_USAGE, costToParams, parseCostFlags } from './cost-args';
 import { DEFAULT_ALPHA } from '../src/result/significance';
 import { DEFAULT_MAX_REGRESSION } from './baseline';
 
@@ -532,4 +532,15 @@ export function parseRunArgs(argv: readonly string[]): CliOptions | number {
     return 2;
   }
   return parsed.options;
+}
+
+/** The page's URL parameters for a CLI run: suite, autorun, tune=0 with --no-tune, workloads, cost inputs. */
+export function pageQuery(o: Pick<CliOptions, 'suite' | 'tune' | 'generation' | 'cost'>): URLSearchParams {
+  return new URLSearchParams([
+    ['suite', o.suite],
+    ['autorun', '1'],
+    ...(o.tune ? [] : [['tune', '0']]),
+    ...generationToParams(o.generation),
+    ...costToParams(o.cost),
+  ]);
 }

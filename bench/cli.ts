@@ -11,9 +11,7 @@ import { fmtDuration, formats, resultFileName } from '../src/result/formats';
 import { type BenchResult, parseResult } from '../src/result/schema';
 import { resultOk } from '../src/result/verdict';
 import type { Progress } from '../src/suite/run';
-import { generationToParams } from '../src/suite/overrides';
-import { costToParams } from './cost-args';
-import { chromeFlags, parseRunArgs } from './args';
+import { chromeFlags, pageQuery, parseRunArgs } from './args';
 import { BrowserNotFoundError, findBrowser } from './browser';
 import { runCompare } from './compare';
 import { runFleet } from './fleet';
@@ -134,14 +132,7 @@ export async function main(argv: string[]): Promise<number> {
         { key: TUNE_CACHE_KEY, value: JSON.stringify(cache) },
       );
     }
-    const query = new URLSearchParams([
-      ['suite', opts.suite],
-      ['autorun', '1'],
-      ...(opts.tune ? [] : [['tune', '0']]),
-      ...generationToParams(opts.generation),
-      ...costToParams(opts.cost),
-    ]);
-    const url = `${server.url}?${query.toString()}`;
+    const url = `${server.url}?${pageQuery(opts).toString()}`;
     await page.goto(url);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, fail) => {

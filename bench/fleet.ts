@@ -18,10 +18,8 @@ import { compareResults } from '../src/result/compare';
 import { adapterLabel, fmtDuration, formats } from '../src/result/formats';
 import { type BenchResult, parseResult } from '../src/result/schema';
 import { resultOk } from '../src/result/verdict';
-import { generationToParams } from '../src/suite/overrides';
 import type { Progress } from '../src/suite/run';
-import { type CliOptions, type Endpoint, chromeFlags } from './args';
-import { costToParams } from './cost-args';
+import { type CliOptions, type Endpoint, chromeFlags, pageQuery } from './args';
 import { type LoadedBaseline, finishResult, outStem, resultExtras, writeFileAtomic } from './report';
 import { staticResponse, serveStatic, type StaticServer } from './serve';
 import { type FleetEntry, appendStepSummary, fleetMarkdown, fleetRows, fleetText } from './summary';
@@ -214,13 +212,7 @@ export async function runFleet(opts: CliOptions, baseline: LoadedBaseline | null
     }
   }
   // Remote browsers keep their own tuning cache (their localStorage); --no-tune reaches them as tune=0.
-  const query = new URLSearchParams([
-    ['suite', opts.suite],
-    ['autorun', '1'],
-    ...(opts.tune ? [] : [['tune', '0']]),
-    ...generationToParams(opts.generation),
-    ...costToParams(opts.cost),
-  ]);
+  const query = pageQuery(opts);
   const pageBase = server ? webDriverPageBase(opts, Number(new URL(server.url).port)) : `${REMOTE_PAGE_ORIGIN}/`;
   const cancels: Array<() => Promise<void>> = [];
   let interrupted = 0;
