@@ -31,6 +31,7 @@ import { PRESETS } from '../model/presets';
 import type { Verification, Workload } from '../result/schema';
 import { PLAUSIBILITY, SUITES, type SuiteSpec } from './suites';
 import { type TuneCache, Tuner, adapterKey } from './tune';
+import { matmulTask } from './tune-tasks';
 
 /** Progress of a run, sent after every step. */
 export interface Progress {
@@ -90,7 +91,7 @@ interface StepDef {
   params: Record<string, number | string | boolean>;
   /** Reason the step cannot run here, or null. */
   skip: (ctx: GpuContext) => string | null;
-  build: (ctx: GpuContext, res: ResourcesT, seed: number, timeoutMs: number) => Promise<BenchKernel>;
+  build: (ctx: GpuContext, res: ResourcesT, seed: number, timeoutMs: number, tuner: Tuner) => Promise<BenchKernel>;
 }
 
 interface PhaseDef {
@@ -200,7 +201,12 @@ function buildPhases(spec: SuiteSpec, config: RunConfig): PhaseDef[] {
             ? `an operand needs ${largest} bytes > the device's storage binding limit ${limit} bytes`
             : null;
         },
-        build: (ctx, res, seed, timeoutMs) => createMatmul(ctx.device, res, shape, { seed, timeoutMs }),
+        // The variant is tuned on this shape first (checked, then timed); the measurement then checks and
+        // times the winner on fresh operands with the suite's full repetitions.
+        build: async (ctx, res, seed, timeoutMs, tuner) => {
+          const variant = await tuner.choose(matmulTask(ctx.device, shape, seed, timeoutMs));
+          return createMatmul(ctx.device, res, shape, { seed, timeoutMs, variant });
+        },
       })),
       // f16 on the matrix units (tensor cores) through Dawn's experimental subgroup matrices; skipped, with
       // the reason and what would enable it, where the adapter lacks them.
@@ -444,7 +450,8 @@ export async function runSuite(
         const res: ResourcesT = new Resources();
         try {
           const seed = 0x1234 + 977 * (index * 64 + s);
-          const kernel = await guard(`${step.id}.setup`, () => step.build(ctx, res, seed, config.gpuTimeoutMs));
+          tuner.onStep = (label) => report(def, index, `${step.label} · ${label}`);
+          const kernel = await guard(`${step.id}.setup`, () => step.build(ctx, res, seed, config.gpuTimeoutMs, tuner));
           measurements.push(await measureKernel(kernel, timer, plan, { id: step.id, label: step.label, ...step.meta }, guard));
         } catch (e) {
           if (e instanceof CancelledError) {

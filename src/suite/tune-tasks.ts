@@ -2,7 +2,9 @@
  * Tuning tasks of the kernel families: each builds its operands once at the real shape and checks every
  * candidate against the CPU reference before it can be timed (src/suite/tune.ts).
  */
-import type { Resources } from '../gpu/buffers';
+import { type Resources, Resources as ResourcesImpl } from '../gpu/buffers';
+import { type MatmulVariant, createMatmul, matmulVariants } from '../kernels/matmul';
+import type { MatmulShape } from '../kernels/matmul.ref';
 import { type DecodeTile, decodeAttentionFixture, decodeTileId, decodeTiles } from '../kernels/attention';
 import type { AttentionShape } from '../kernels/attention.ref';
 import {
@@ -77,6 +79,27 @@ export async function tuneDecodeAttention(
   const out: Partial<Record<number, DecodeTile>> = {};
   for (const b of gen.batches) out[b] = await tuner.choose(attentionDecodeTask(device, shape, b, pos, timeoutMs));
   return out;
+}
+
+/** The f32 matmul at `shape`: every variant that fits this device, each on its own operands (freed after). */
+export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, timeoutMs: number): TuneTask<MatmulVariant> {
+  return {
+    family: 'matmul_f32',
+    key: `${shape.M}x${shape.N}x${shape.K}`,
+    candidates: matmulVariants(device).map((v) => ({ id: v.id, value: v })),
+    async open() {
+      return async (variant: MatmulVariant) => {
+        const own = new ResourcesImpl();
+        try {
+          const k = await createMatmul(device, own, shape, { seed, timeoutMs, variant });
+          return { work: k.work, verify: () => k.verify(), dispose: () => own.destroyAll() };
+        } catch (e) {
+          own.destroyAll();
+          throw e;
+        }
+      };
+    },
+  };
 }
 
 /** Token rows the linears of a workload run at, per token tile (the largest row count of each tile). */

@@ -41,6 +41,8 @@ export type TuneCache = Record<string, CachedChoice>;
 export interface BuiltCandidate {
   work: Work;
   verify(): Promise<Verification>;
+  /** Frees what this candidate allocated for itself, once it is checked and timed (large operands). */
+  dispose?(): void;
 }
 
 /** One tuning decision: a kernel family at one real shape, with its candidates (default first). */
@@ -179,18 +181,22 @@ export class Tuner {
   private async try<V>(task: TuneTask<V>, c: { id: string; value: V }, build: (v: V) => Promise<BuiltCandidate>, timed: boolean): Promise<CandidateRecord> {
     const { opts } = this;
     const what = `tune.${task.family}.${c.id}`;
+    let built: BuiltCandidate | undefined;
     try {
-      const built = await opts.guard(`${what}.build`, () => build(c.value));
-      const v = await opts.guard(`${what}.verify`, () => built.verify());
+      built = await opts.guard(`${what}.build`, () => build(c.value));
+      const b = built;
+      const v = await opts.guard(`${what}.verify`, () => b.verify());
       if (v.state !== 'passed') {
         return { id: c.id, state: 'failed', detail: `${v.method}: error ${v.error} > ${v.threshold}${v.detail ? ` (${v.detail})` : ''}` };
       }
       if (!timed) return { id: c.id, state: 'ok' };
-      const timing = await opts.guard(`${what}.timed`, () => this.timer.measure(built.work, { ...opts.plan, warmup: TUNE_WARMUP, reps: TUNE_REPS }));
+      const timing = await opts.guard(`${what}.timed`, () => this.timer.measure(b.work, { ...opts.plan, warmup: TUNE_WARMUP, reps: TUNE_REPS }));
       return { id: c.id, state: 'ok', medianNs: timing.perUnitNs.median };
     } catch (e) {
       if (e instanceof CancelledError || opts.fatal(e)) throw e;
       return { id: c.id, state: 'errored', detail: message(e) };
+    } finally {
+      built?.dispose?.();
     }
   }
 

@@ -92,6 +92,12 @@ describe('the smoke suite in Node through Dawn', () => {
       expect(e.candidates.every((c) => c.state === 'ok' && (c.medianNs ?? 0) > 0)).toBe(true);
       expect(e.candidates.map((c) => c.id)).toContain(e.chosen);
     }
+    // The matmul phase tunes each f32 shape; the measurement names the variant it ran.
+    const mm = result.tuning?.entries.filter((e) => e.family === 'matmul_f32') ?? [];
+    expect(mm.map((e) => e.key)).toEqual(['64x64x64', '127x129x131']);
+    for (const e of mm) expect(e.candidates.every((c) => c.state === 'ok')).toBe(true);
+    const mmRun = result.phases[1]?.measurements.filter((m) => m.id.startsWith('matmul-f32')) ?? [];
+    expect(mmRun.map((m) => m.params.variant)).toEqual(mm.map((e) => e.chosen));
     // Decode attention per batch (1, 4): timed for the first format, then cached (same shapes) and re-checked.
     const attention = result.tuning?.entries.filter((e) => e.family === 'attention_decode') ?? [];
     expect(attention.map((e) => e.source)).toEqual(['measured', 'measured', ...Array(6).fill('cache')]);
