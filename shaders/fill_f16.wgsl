@@ -18,16 +18,7 @@ struct Params {
 @group(0) @binding(0) var<storage, read_write> out: array<u32>;
 @group(0) @binding(1) var<uniform> params: Params;
 
-// lowbias32, exactly as shaders/fill.wgsl.
-fn mix32(x: u32) -> u32 {
-  var h = x;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
+{{mix32}}
 
 fn element(i: u32, key: u32) -> f32 {
   if (i >= params.count) {

@@ -1,8 +1,13 @@
 /** GPU fills: reproducible random operands (CPU twins: hashValue, hashValueF16) and output poisoning. */
 import fillF16Wgsl from '../../shaders/fill_f16.wgsl?raw';
 import fillWgsl from '../../shaders/fill.wgsl?raw';
+import mix32Wgsl from '../../shaders/mix32.wgsl?raw';
 import { type Resources, createUniform } from '../gpu/buffers';
-import { getPipeline } from '../gpu/wgsl';
+import { fillTemplate, getPipeline } from '../gpu/wgsl';
+
+/** Module-scope: the templates are filled once (mix32 shared with shaders/weights_gen.wgsl). */
+const FILL_CODE = fillTemplate(fillWgsl, { mix32: mix32Wgsl });
+const FILL_F16_CODE = fillTemplate(fillF16Wgsl, { mix32: mix32Wgsl });
 
 const WG = 256;
 const MAX_GROUPS_X = 65535;
@@ -17,7 +22,7 @@ async function fill(
   scale: number,
   value: number,
 ): Promise<void> {
-  const pipeline = await getPipeline(device, { label: `fill.${entryPoint}`, code: fillWgsl, entryPoint, constants: { WG } });
+  const pipeline = await getPipeline(device, { label: `fill.${entryPoint}`, code: FILL_CODE, entryPoint, constants: { WG } });
   const words = new ArrayBuffer(16);
   new Uint32Array(words, 0, 2).set([seed >>> 0, count >>> 0]);
   new Float32Array(words, 8, 2).set([scale, value]);
@@ -58,7 +63,7 @@ export function fillConst(device: GPUDevice, res: Resources, buffer: GPUBuffer, 
  * shader-f16. An odd count leaves the last high half 0.
  */
 export async function fillHashF16(device: GPUDevice, res: Resources, buffer: GPUBuffer, count: number, seed: number): Promise<void> {
-  const pipeline = await getPipeline(device, { label: 'fill.fill_hash_f16', code: fillF16Wgsl, entryPoint: 'fill_hash_f16', constants: { WG } });
+  const pipeline = await getPipeline(device, { label: 'fill.fill_hash_f16', code: FILL_F16_CODE, entryPoint: 'fill_hash_f16', constants: { WG } });
   const words = Math.ceil(count / 2);
   if (words === 0) return;
   const uniform = createUniform(device, res, 'fill.fill_hash_f16.params', new Uint32Array([seed >>> 0, count >>> 0, words >>> 0, 0]).buffer);

@@ -9,11 +9,10 @@ import { type Resources, createBuffer, createUniform, readBufferChunks } from '.
 import { fillTemplate, getPipeline } from '../gpu/wgsl';
 import type { Verification } from '../result/schema';
 import { fillConst, fillHashF16 } from './fill';
-import { type MatmulShape, matmulRef, relativeL2 } from './matmul.ref';
+import { type MatmulShape, matmulRef, matmulSamplePicks, relativeL2 } from './matmul.ref';
 import { f16FromBits, hashValueF16, sgmatOperands, sgmatRefAt, sgmatThreshold } from './matmul-sgmat.ref';
-import { sampleIndices } from './numeric';
 import type { BenchKernel } from './types';
-import { runOnce } from './types';
+import { gridWork, runOnce } from './types';
 
 /** The WebGPU feature (Dawn, experimental) that exposes subgroup matrices. */
 export const SGMAT_FEATURE = 'chromium-experimental-subgroup-matrix';
@@ -273,21 +272,7 @@ export async function buildMatmulSgmat(
   const uniform = createUniform(device, res, `${label}.dims`, new Uint32Array([M, N, K, 0]).buffer);
   await fillHashF16(device, res, A, M * K, seedA);
   await fillHashF16(device, res, B, K * N, seedB);
-  const group = device.createBindGroup({
-    label: `${label}.bind`,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [A, B, C, uniform].map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  const gx = Math.ceil(N / bn);
-  const gy = Math.ceil(M / bm);
-  const work = {
-    label,
-    encode(pass: GPUComputePassEncoder) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(gx, gy);
-    },
-  };
+  const work = gridWork(device, label, pipeline, [A, B, C, uniform], Math.ceil(N / bn), Math.ceil(M / bm));
   const threshold = sgmatThreshold(choice.accumulate, K);
   const c = choice.config;
   return {
@@ -313,12 +298,7 @@ export async function buildMatmulSgmat(
       const full = M * N * K <= (opts.fullCheckMacs ?? FULL_CHECK_MACS);
       const got = full ? new Float32Array(M * N) : null;
       const picks: number[] = [];
-      if (!full) {
-        const set = new Set(sampleIndices(M * N, SAMPLED_OUTPUTS, opts.seed));
-        for (let j = 0; j < N; j += Math.max(1, Math.floor(N / 64))) set.add((M - 1) * N + j);
-        for (let i = 0; i < M; i += Math.max(1, Math.floor(M / 64))) set.add(i * N + N - 1);
-        picks.push(...[...set].sort((x, y) => x - y));
-      }
+      if (!full) picks.push(...matmulSamplePicks(M, N, SAMPLED_OUTPUTS, opts.seed));
       const picked: number[] = [];
       let unwritten = 0;
       await readBufferChunks(device, C, M * N * outBytes, 16 << 20, opts.timeoutMs, (chunk, off) => {

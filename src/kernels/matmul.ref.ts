@@ -1,5 +1,5 @@
 /** CPU reference for shaders/matmul_tiled.wgsl: float64 dot products on the same f32 operands. */
-import { hashValue } from './numeric';
+import { hashValue, sampleIndices } from './numeric';
 
 export interface MatmulShape {
   M: number;
@@ -42,4 +42,15 @@ export function relativeL2(got: ArrayLike<number>, ref: ArrayLike<number>): numb
     den += r * r;
   }
   return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
+}
+
+/**
+ * Output indices (row-major, ascending) a large matmul is checked on: `count` random ones plus a comb
+ * along the last row and the last column, where edge-tile bugs live.
+ */
+export function matmulSamplePicks(M: number, N: number, count: number, seed: number): number[] {
+  const set = new Set(sampleIndices(M * N, count, seed));
+  for (let j = 0; j < N; j += Math.max(1, Math.floor(N / 64))) set.add((M - 1) * N + j);
+  for (let i = 0; i < M; i += Math.max(1, Math.floor(M / 64))) set.add(i * N + N - 1);
+  return [...set].sort((x, y) => x - y);
 }

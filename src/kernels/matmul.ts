@@ -9,10 +9,10 @@ import { type Resources, alignTo, createBuffer, createUniform, readBufferChunks 
 import { getPipeline } from '../gpu/wgsl';
 import type { Verification } from '../result/schema';
 import { fillConst, fillHash } from './fill';
-import { type MatmulShape, matmulOperands, matmulRef, relativeL2 } from './matmul.ref';
-import { hashValue, sampleIndices } from './numeric';
+import { type MatmulShape, matmulOperands, matmulRef, matmulSamplePicks, relativeL2 } from './matmul.ref';
+import { hashValue } from './numeric';
 import type { BenchKernel } from './types';
-import { runOnce } from './types';
+import { gridWork, runOnce } from './types';
 
 /** Relative L2 error allowed against the float64 reference (f32 accumulation over K <= 8192 stays ~1e-5). */
 export const MATMUL_REL_L2_THRESHOLD = 1e-4;
@@ -185,22 +185,8 @@ export async function createMatmul(device: GPUDevice, res: Resources, shape: Mat
   const uniform = createUniform(device, res, `${label}.dims`, new Uint32Array([M, N, K, 0]).buffer);
   await fillHash(device, res, A, M * K, seedA);
   await fillHash(device, res, B, K * N, seedB);
-  const group = device.createBindGroup({
-    label: `${label}.bind`,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [A, B, C, uniform].map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
   const { bm, bn } = variantTile(variant);
-  const gx = Math.ceil(N / bn);
-  const gy = Math.ceil(M / bm);
-  const work = {
-    label,
-    encode(pass: GPUComputePassEncoder) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(gx, gy);
-    },
-  };
+  const work = gridWork(device, label, pipeline, [A, B, C, uniform], Math.ceil(N / bn), Math.ceil(M / bm));
   return {
     label,
     params: { M, N, K, variant: variant.id, tile: `${bm}x${bn}x${variant.bk}` },
@@ -226,10 +212,7 @@ export async function createMatmul(device: GPUDevice, res: Resources, shape: Mat
         how = 'all outputs';
       } else {
         const op = matmulOperands(shape, seedA, seedB);
-        const picks = new Set(sampleIndices(M * N, SAMPLED_OUTPUTS, opts.seed));
-        for (let j = 0; j < N; j += Math.max(1, Math.floor(N / 64))) picks.add((M - 1) * N + j);
-        for (let i = 0; i < M; i += Math.max(1, Math.floor(M / 64))) picks.add(i * N + N - 1);
-        const idx = [...picks];
+        const idx = matmulSamplePicks(M, N, SAMPLED_OUTPUTS, opts.seed);
         const ref = idx.map((p) => {
           const i = Math.floor(p / N);
           const j = p % N;

@@ -29,3 +29,23 @@ export function runOnce(device: GPUDevice, work: Work): void {
 export function groupsFor(threads: number, wg: number): number {
   return Math.ceil(threads / wg);
 }
+
+/**
+ * A unit of work that binds `buffers` to bindings 0..n-1 of `pipeline` once and dispatches a (gx, gy)
+ * grid: the shape of every one-pass matmul.
+ */
+export function gridWork(device: GPUDevice, label: string, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[], gx: number, gy: number): Work {
+  const group = device.createBindGroup({
+    label: `${label}.bind`,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  return {
+    label,
+    encode(pass: GPUComputePassEncoder) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(gx, gy);
+    },
+  };
+}

@@ -2,9 +2,12 @@
  * Synthetic weights written on the GPU (shaders/weights_gen.wgsl): nothing is uploaded, and
  * weights.ref.ts reproduces every stored word on the CPU.
  */
-import genWgsl from '../../shaders/weights_gen.wgsl?raw';
+import mix32Wgsl from '../../shaders/mix32.wgsl?raw';
+import genTemplate from '../../shaders/weights_gen.wgsl?raw';
 import { type Resources, createUniform } from '../gpu/buffers';
-import { getPipeline } from '../gpu/wgsl';
+import { fillTemplate, getPipeline } from '../gpu/wgsl';
+
+const genWgsl = fillTemplate(genTemplate, { mix32: mix32Wgsl });
 import { QBLOCK, type QTensor, type WeightFormat } from '../model/types';
 
 const WG = 256;
