@@ -1,6 +1,6 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
-import { adapterLabel, fmtDuration, fmtNs, formats, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, tuningSummary, workloadRows } from '../result/formats';
+import { adapterLabel, fmtDuration, fmtNs, formats, gemvLines, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, tuningSummary, workloadRows } from '../result/formats';
 import { type BenchResult, type Environment, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../result/schema';
 import type { Progress } from '../suite/run';
 import { resultOk } from '../result/verdict';
@@ -102,6 +102,7 @@ const tokensTable = el(
   tokensBody,
 );
 const timerLine = el('div', { id: 'timer-info', class: 'progress-text' });
+const gemvLine = el('div', { id: 'gemv', class: 'progress-text' });
 const tuningLine = el('div', { id: 'tuning-summary', class: 'progress-text' });
 const tuningBody = el('tbody', { id: 'tuning-body' });
 const tuningDetails = el(
@@ -129,6 +130,7 @@ const resultsSection = el(
   el('h2', {}, 'Token results'),
   tokensTable,
   resultsSummary,
+  gemvLine,
   tuningDetails,
 );
 
@@ -335,6 +337,8 @@ function showResult(result: BenchResult, source: string): void {
   appendRows(result.phases.flatMap((p) => phaseRows(p)));
   clear(tokensBody);
   appendTokenRows(tokenRows(result));
+  const gemv = gemvLines(result);
+  gemvLine.textContent = gemv.length ? `Decode GEMV, one token, each projection timed alone (bytes read / median time): ${gemv.join(' | ')}` : '';
   tuningLine.textContent = tuningSummary(result.tuning);
   renderTuning(tuningBody, result.tuning);
   if (result.timer) renderTimer(result.timer);
