@@ -5,6 +5,7 @@
  * CPU reference.
  */
 import linearWgsl from '../../shaders/linear.wgsl?raw';
+import linearTiledWgsl from '../../shaders/linear_tiled.wgsl?raw';
 import { Resources, createBuffer, createUniform, readBuffer } from '../gpu/buffers';
 import { fillTemplate, getPipeline } from '../gpu/wgsl';
 import { allocTensor, colsMultiple, dataBytes } from '../model/qtensor';
@@ -26,20 +27,41 @@ export const TOKEN_TILES = [1, 2, 4, 8] as const;
 export type TokenTile = (typeof TOKEN_TILES)[number];
 
 /**
- * One tuning point of shaders/linear.wgsl. wg: threads (power of two: the tree halves it); rows: output
- * rows per workgroup (each x load serves this many); vs: consecutive 8-weight steps per thread per
- * iteration (contiguous bytes per thread: 4 vs 16 for q4_0); reduce: tree in workgroup memory or
- * subgroupAdd (needs the `subgroups` feature).
+ * One tuning point of shaders/linear.wgsl (the GEMV-style kernel). wg: threads (power of two: the tree
+ * halves it); rows: output rows per workgroup (each x load serves this many); vs: consecutive 8-weight
+ * steps per thread per iteration (contiguous bytes per thread: 4 vs 16 for q4_0); reduce: tree in
+ * workgroup memory or subgroupAdd (needs the `subgroups` feature).
  */
-export interface LinearVariant {
+export interface GemvVariant {
+  kind?: 'gemv';
   wg: number;
   rows: 1 | 2 | 4;
   vs: 1 | 4;
   reduce: 'tree' | 'subgroup';
 }
 
-/** Stable name of a variant, e.g. "wg64.r2.v1.tree" (cache keys and results). */
+/**
+ * One tuning point of shaders/linear_tiled.wgsl (a tiled GEMM for token tile 8: prefill and large decode
+ * batches): wgX x wgY threads, each computing tm tokens x tn rows; K slices of bk weights.
+ */
+export interface TiledVariant {
+  kind: 'tiled';
+  wgX: number;
+  wgY: number;
+  tm: 1 | 2 | 4;
+  tn: 2 | 4;
+  bk: 8 | 16 | 32;
+}
+
+export type LinearVariant = GemvVariant | TiledVariant;
+
+function isTiled(v: LinearVariant): v is TiledVariant {
+  return v.kind === 'tiled';
+}
+
+/** Stable name of a variant, e.g. "wg64.r2.v1.tree" or "tiled.32x64.k32" (cache keys and results). */
 export function linearVariantId(v: LinearVariant): string {
+  if (isTiled(v)) return `tiled.${v.wgY * v.tm}x${v.wgX * v.tn}.k${v.bk}.t${v.tm}x${v.tn}`;
   return `wg${v.wg}.r${v.rows}.v${v.vs}.${v.reduce}`;
 }
 
@@ -49,11 +71,13 @@ export const DEFAULT_LINEAR_VARIANT: LinearVariant = { wg: 64, rows: 2, vs: 1, r
 /**
  * Candidates an autotuner times, default first. Wider workgroups and more rows suit long K and big
  * GPUs; vs 4 gives quantised rows longer contiguous loads per thread; subgroup reductions drop the
- * log2(WG) barrier rounds of the tree (what dominates a short-K GEMV).
+ * log2(WG) barrier rounds of the tree (what dominates a short-K GEMV). The tiled GEMMs only run token
+ * tile 8, where a weight loaded once serves 32 or 64 tokens instead of 8 (prefill is compute-bound).
  */
 export const LINEAR_CANDIDATES: readonly LinearVariant[] = [
   DEFAULT_LINEAR_VARIANT,
-  // Second: a run that times only two candidates (smoke) still exercises a subgroup path where it exists.
+  // Second: a run that times only two candidates (smoke) still exercises a subgroup path where it exists
+  // (and, at token tile 8, the first tiled GEMM: linearVariants puts those right after the default).
   { wg: 64, rows: 2, vs: 1, reduce: 'subgroup' },
   { wg: 128, rows: 2, vs: 1, reduce: 'tree' },
   { wg: 256, rows: 2, vs: 1, reduce: 'tree' },
@@ -63,10 +87,20 @@ export const LINEAR_CANDIDATES: readonly LinearVariant[] = [
   { wg: 128, rows: 4, vs: 1, reduce: 'subgroup' },
   { wg: 256, rows: 2, vs: 4, reduce: 'subgroup' },
   { wg: 32, rows: 4, vs: 4, reduce: 'subgroup' },
+  { kind: 'tiled', wgX: 16, wgY: 8, tm: 4, tn: 4, bk: 32 },
+  { kind: 'tiled', wgX: 16, wgY: 16, tm: 4, tn: 4, bk: 16 },
 ];
 
-/** Bytes of workgroup memory a variant declares for a token tile (tree: WG slots per output; subgroup: WG / 4). */
+/**
+ * Bytes of workgroup memory a variant declares for a token tile. GEMV tree: WG slots per output;
+ * subgroup: WG / 4; tiled: the x and W slices, the norm partial sums and 1/rms per token.
+ */
 function workgroupBytes(v: LinearVariant, tt: number, norm: boolean): number {
+  if (isTiled(v)) {
+    const bm = v.wgY * v.tm;
+    const bn = v.wgX * v.tn;
+    return 4 * (bm * v.bk + bn * (v.bk + 1) + bm * v.wgX + bm);
+  }
   const outputs = (v.rows + (norm ? 1 : 0)) * tt;
   return v.reduce === 'tree' ? 4 * v.wg * outputs : 4 * (v.wg / 4) * outputs + 8;
 }
@@ -77,19 +111,36 @@ function workgroupBytes(v: LinearVariant, tt: number, norm: boolean): number {
  */
 export function linearVariantProblem(device: GPUDevice, cfg: Pick<LinearConfig, 'swiglu' | 'norm'>, tt: number, v: LinearVariant): string | undefined {
   const lim = device.limits;
+  const bytes = workgroupBytes(v, tt, !!cfg.norm);
+  const tooMuchMemory = () => bytes > lim.maxComputeWorkgroupStorageSize ? `${bytes} B of workgroup memory > maxComputeWorkgroupStorageSize ${lim.maxComputeWorkgroupStorageSize}` : undefined;
+  if (isTiled(v)) {
+    if (tt !== 8) return 'the tiled GEMM runs token tile 8 only (prefill and large batches)';
+    const threads = v.wgX * v.wgY;
+    if (threads > lim.maxComputeInvocationsPerWorkgroup || v.wgX > lim.maxComputeWorkgroupSizeX || v.wgY > lim.maxComputeWorkgroupSizeY) {
+      return `workgroup ${v.wgX}x${v.wgY} exceeds this device's limits`;
+    }
+    if (cfg.swiglu && v.tn % 2 !== 0) return 'the SwiGLU epilogue needs an even row count per thread';
+    return tooMuchMemory();
+  }
   if (!(Number.isInteger(Math.log2(v.wg)) && v.wg >= 4)) return `workgroup size ${v.wg} is not a power of two >= 4`;
   if (v.wg > lim.maxComputeInvocationsPerWorkgroup || v.wg > lim.maxComputeWorkgroupSizeX) return `workgroup size ${v.wg} exceeds this device's limits`;
   if (cfg.swiglu && v.rows % 2 !== 0) return 'the SwiGLU epilogue needs an even row count per workgroup';
   if (v.rows * tt > v.wg) return `${v.rows * tt} outputs per workgroup need at least as many threads (have ${v.wg})`;
-  const bytes = workgroupBytes(v, tt, !!cfg.norm);
-  if (bytes > lim.maxComputeWorkgroupStorageSize) return `${bytes} B of workgroup memory > maxComputeWorkgroupStorageSize ${lim.maxComputeWorkgroupStorageSize}`;
+  const memory = tooMuchMemory();
+  if (memory) return memory;
   if (v.reduce === 'subgroup' && !device.features.has('subgroups')) return 'subgroup reduction needs the subgroups feature';
   return undefined;
 }
 
-/** The candidates that can run this layer at token tile `tt` on `device`, default first when it can. */
+/**
+ * The candidates that can run this layer at token tile `tt` on `device`, default first when it can; at
+ * token tile 8 the tiled GEMMs come next (a run that times few candidates still compares the two kinds).
+ */
 export function linearVariants(device: GPUDevice, cfg: Pick<LinearConfig, 'swiglu' | 'norm'>, tt: number): LinearVariant[] {
-  return LINEAR_CANDIDATES.filter((v) => linearVariantProblem(device, cfg, tt, v) === undefined);
+  const ok = LINEAR_CANDIDATES.filter((v) => linearVariantProblem(device, cfg, tt, v) === undefined);
+  const [first, ...rest] = ok;
+  if (!first) return [];
+  return [first, ...rest.filter(isTiled), ...rest.filter((v) => !isTiled(v))];
 }
 
 /** Most tokens one call handles (prefill prompts). */
@@ -235,7 +286,7 @@ fn norm_w8(s: u32) -> W8 {
 };
 
 /** Per reduction: the enable directive, its workgroup memory and reduce_outputs / reduced (see linear.wgsl). */
-const REDUCE_CODE: Record<LinearVariant['reduce'], { enable: string; reduce: string }> = {
+const REDUCE_CODE: Record<GemvVariant['reduce'], { enable: string; reduce: string }> = {
   tree: {
     enable: '',
     reduce: `
@@ -328,14 +379,24 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
       const variant = cfg.variants?.[tt] ?? DEFAULT_LINEAR_VARIANT;
       const problem = linearVariantProblem(device, cfg, tt, variant);
       if (problem) throw new Error(`${label}: variant ${linearVariantId(variant)} at token tile ${tt}: ${problem}`);
-      const code = fillTemplate(linearWgsl, {
-        ...REDUCE_CODE[variant.reduce],
+      const shared = {
         weights: WEIGHT_CODE[format],
         bias: BIAS_CODE[cfg.bias ? 'with' : 'without'],
         norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
-      });
-      const constants = { WG: variant.wg, ROWS: variant.rows, VS: variant.vs, TT: tt, RESIDUAL: cfg.residual ? 1 : 0, SWIGLU: swiglu ? 1 : 0 };
-      pipelines.set(tt, { pipeline: await getPipeline(device, { label: pipelineLabel, code, constants }), variant });
+      };
+      const modes = { RESIDUAL: cfg.residual ? 1 : 0, SWIGLU: swiglu ? 1 : 0 };
+      const spec = isTiled(variant)
+        ? {
+            label: `${pipelineLabel}_tiled`,
+            code: fillTemplate(linearTiledWgsl, shared),
+            constants: { WG_X: variant.wgX, WG_Y: variant.wgY, TM: variant.tm, TN: variant.tn, BK: variant.bk, ...modes },
+          }
+        : {
+            label: pipelineLabel,
+            code: fillTemplate(linearWgsl, { ...REDUCE_CODE[variant.reduce], ...shared }),
+            constants: { WG: variant.wg, ROWS: variant.rows, VS: variant.vs, TT: tt, ...modes },
+          };
+      pipelines.set(tt, { pipeline: await getPipeline(device, spec), variant });
     }),
   );
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
@@ -366,10 +427,12 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
 
       const tt = tokenTile(rows);
       const { pipeline, variant } = pipelines.get(tt) ?? fail(`token tile ${tt} (for ${rows} rows) was not compiled (tiles ${tiles.join(', ')})`);
-      const tokenTiles = Math.ceil(rows / tt);
+      // Rows of W and tokens one workgroup covers.
+      const [groupRows, groupTokens] = isTiled(variant) ? [variant.wgX * variant.tn, variant.wgY * variant.tm] : [variant.rows, tt];
+      const tokenTiles = Math.ceil(rows / groupTokens);
       const layout = pipeline.getBindGroupLayout(0);
       const dispatches = w.parts.map((part, p) => {
-        const groups = Math.ceil(part.rows / variant.rows);
+        const groups = Math.ceil(part.rows / groupRows);
         const gx = Math.min(groups, maxGroups);
         const gy = Math.ceil(groups / gx);
         const words = new ArrayBuffer(32);

@@ -127,3 +127,31 @@ describe('real-shape check on sampled columns', () => {
     });
   });
 });
+
+describe('the tiled GEMM variants (token tile 8) on edge shapes', () => {
+  const tiled = LINEAR_CANDIDATES.filter((v) => v.kind === 'tiled');
+  // K not a multiple of the K slice (104 = 3 x 32 + 8; 6 x 16 + 8), tokens spanning several token tiles
+  // with a partial last one, row parts that are not multiples of the row tile, and every fusion.
+  const shapes: Array<Omit<LinearCase, 'format'>> = [
+    { K: 104, N: 37, rows: 70, bias: true, residual: false, parts: 1 },
+    { K: 104, N: 61, rows: 9, bias: false, residual: true, parts: 3 },
+    { K: 104, N: 37, rows: 33, bias: true, residual: false, parts: 3, norm: { eps: 0.25 } },
+    { K: 104, N: 130, rows: 65, bias: false, residual: false, parts: 3, norm: { eps: 1e-5 }, swiglu: true },
+  ];
+  const cases = tiled.flatMap((variant) =>
+    (['f32', 'f16'] as const).flatMap((format) =>
+      shapes.map((s) => {
+        const c: LinearCase = { format, ...s, variants: { 8: variant }, tiles: [8] };
+        return { name: `${linearVariantId(variant)} ${describeLinearCase(c)}`, c };
+      }),
+    ),
+  );
+  test('there are tiled candidates, refused below token tile 8', () => {
+    expect(tiled.length).toBeGreaterThan(0);
+    for (const v of tiled) expect(linearVariantProblem(device(), {}, 4, v)).toMatch(/token tile 8 only/);
+  });
+  test.each(cases)('$name', async ({ c }) => {
+    const v = await verifyLinear(device(), c, TIMEOUT_MS);
+    expect(v.state, `${v.method}: error ${v.error} ${v.detail ?? ''}`).toBe('passed');
+  });
+});
