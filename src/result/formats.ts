@@ -165,14 +165,15 @@ export function adapterLabel(result: BenchResult): string {
   return env.software.isSoftware ? `${name} [SOFTWARE ADAPTER: not a hardware result]` : name;
 }
 
-/** Plain-text table (CLI). */
 /** One line for the summary: what tuning did in this result. */
 export function tuningSummary(t: BenchResult['tuning']): string {
   if (!t) return 'Autotuning: not recorded (a result from before autotuning)';
   if (t.mode === 'disabled') return 'Autotuning: off (every kernel ran its default variant)';
-  const measured = t.entries.filter((e) => e.source === 'measured').length;
+  const count = (s: string) => t.entries.filter((e) => e.source === s).length;
+  const untuned = count('default');
   return (
-    `Autotuning: ${t.entries.length} decisions (${measured} timed, ${t.entries.length - measured} from the cache and re-checked) ` +
+    `Autotuning: ${t.entries.length} decisions (${count('measured')} timed, ${count('cache')} from the cache and re-checked` +
+    `${untuned ? `, ${untuned} left at the default: no operands at that shape` : ''}) ` +
     `in ${(t.durationMs / 1000).toFixed(1)} s, ${t.timer === 'gpu-timestamp' ? 'GPU timestamps' : 'wall clock'}, ` +
     `${t.maxCandidates === null ? 'all candidates' : `at most ${t.maxCandidates} candidates`} per decision`
   );

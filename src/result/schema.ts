@@ -435,8 +435,11 @@ export const TuneEntrySchema = z.object({
   /** Where the choice is cached (adapter, version, family, shape, candidate list). */
   cacheKey: z.string(),
   chosen: z.string(),
-  /** measured: every candidate timed in this run; cache: a cached choice, re-checked on this shape. */
-  source: z.enum(['measured', 'cache']),
+  /**
+   * measured: every candidate timed in this run; cache: a cached choice, re-checked on this shape;
+   * default: the tuning operands could not be built (note says why), so the default variant runs.
+   */
+  source: z.enum(['measured', 'cache', 'default']),
   candidates: z.array(TuneCandidateSchema),
   note: z.string().optional(),
 });

@@ -149,7 +149,16 @@ export class Tuner {
     const candidates = task.candidates.slice(0, Math.max(1, opts.maxCandidates));
     const ids = candidates.map((c) => c.id);
     const key = cacheKey(opts.adapterKey, task.family, task.key, ids);
-    const build = await opts.guard(`tune.${task.family}.fixture`, () => task.open(res));
+    let build: (v: V) => Promise<BuiltCandidate>;
+    try {
+      build = await opts.guard(`tune.${task.family}.fixture`, () => task.open(res));
+    } catch (e) {
+      // No operands at this shape (out of memory, a limit): the default runs, and the result says why.
+      if (e instanceof CancelledError || opts.fatal(e)) throw e;
+      const first = candidates[0] as { id: string; value: V };
+      this.entries.push({ family: task.family, key: task.key, cacheKey: key, chosen: first.id, source: 'default', candidates: [], note: `tuning operands could not be built (${message(e)}): the default variant runs` });
+      return first.value;
+    }
     const cached = opts.cache[key];
     const hit = cached && candidates.find((c) => c.id === cached.chosen);
     let note: string | undefined;

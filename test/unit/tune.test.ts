@@ -149,6 +149,16 @@ describe('Tuner', () => {
     await expect(tuner(timer).choose(task({ ids: ['a', 'b'], wrong: ['a'], broken: ['b'] }))).rejects.toThrow(/no variant passed.*a: .*b: b does not compile/);
   });
 
+  test('operands that cannot be built (out of memory) leave the default, and the result says why', async () => {
+    const { timer, timed } = fakeTimer({});
+    const t = tuner(timer);
+    const oom: TuneTask<string> = { ...task({ ids: ['def', 'b'] }), open: () => Promise.reject(new Error('out of memory: 2 GiB')) };
+    expect(await t.choose(oom)).toBe('value-def');
+    expect(timed).toEqual([]);
+    expect(t.record().entries[0]).toMatchObject({ source: 'default', chosen: 'def', candidates: [], note: expect.stringMatching(/out of memory: 2 GiB/) });
+    expect(cacheUpdates(t.record())).toEqual({});
+  });
+
   test('a fatal error (device lost) ends the tuning instead of one candidate', async () => {
     const { timer } = fakeTimer({});
     const t: TuneTask<string> = { ...task({ ids: ['a'] }), open: async () => async () => Promise.reject(new Error('device lost: gone')) };
