@@ -5,6 +5,7 @@
  * CPU reference.
  */
 import linearWgsl from '../../shaders/linear.wgsl?raw';
+import linearSgmatTemplate from '../../shaders/linear_sgmat.wgsl?raw';
 import linearTiledWgsl from '../../shaders/linear_tiled.wgsl?raw';
 import { Resources, createBuffer, createUniform, readBuffer } from '../gpu/buffers';
 import { fillTemplate, getPipeline } from '../gpu/wgsl';
@@ -13,6 +14,7 @@ import { type Op, type QTensor, WEIGHT_FORMATS, type WeightFormat } from '../mod
 import type { Verification } from '../result/schema';
 import { fillConst, fillHash } from './fill';
 import { linearRef } from './linear.ref';
+import { SGMAT_FEATURE, type SgmatAdapterInfo, type SgmatEnv, type SubgroupMatrixConfig, describeConfig, subgroupMatrixConfigs } from './matmul-sgmat';
 import { relativeL2 } from './matmul.ref';
 import { hashValue, sampleIndices } from './numeric';
 import { runOnce } from './types';
@@ -53,15 +55,43 @@ export interface TiledVariant {
   bk: 8 | 16 | 32;
 }
 
-export type LinearVariant = GemvVariant | TiledVariant;
+/**
+ * One tuning point of shaders/linear_sgmat.wgsl (an f16 GEMM on the matrix units, f32 accumulation, for
+ * token tile 8): a bm tokens x bn rows tile per workgroup, sgM x sgN subgroups each owning a
+ * (bm / sgM) x (bn / sgN) block of result fragments, K slices of bk. The fragment shape comes from the
+ * adapter's subgroupMatrixConfigs (planSgmatLinear), never from here.
+ */
+export interface SgmatLinearVariant {
+  kind: 'sgmat';
+  bm: number;
+  bn: number;
+  sgM: number;
+  sgN: number;
+  bk: number;
+}
+
+export type LinearVariant = GemvVariant | TiledVariant | SgmatLinearVariant;
 
 function isTiled(v: LinearVariant): v is TiledVariant {
   return v.kind === 'tiled';
 }
 
-/** Stable name of a variant, e.g. "wg64.r2.v1.tree" or "tiled.32x64.k32" (cache keys and results). */
+function isSgmat(v: LinearVariant): v is SgmatLinearVariant {
+  return v.kind === 'sgmat';
+}
+
+/** GEMM-style variants (token tile 8 only): tiled f32 and subgroup-matrix f16. */
+function isGemm(v: LinearVariant): v is TiledVariant | SgmatLinearVariant {
+  return isTiled(v) || isSgmat(v);
+}
+
+/**
+ * Stable name of a variant, e.g. "wg64.r2.v1.tree", "tiled.32x64.k32" or "sgmat.f16.64x64.k32.s2x2"
+ * (cache keys and results; "f16" records that its operands are rounded to f16).
+ */
 export function linearVariantId(v: LinearVariant): string {
   if (isTiled(v)) return `tiled.${v.wgY * v.tm}x${v.wgX * v.tn}.k${v.bk}.t${v.tm}x${v.tn}`;
+  if (isSgmat(v)) return `sgmat.f16.${v.bm}x${v.bn}.k${v.bk}.s${v.sgM}x${v.sgN}`;
   return `wg${v.wg}.r${v.rows}.v${v.vs}.${v.reduce}`;
 }
 
@@ -89,13 +119,18 @@ export const LINEAR_CANDIDATES: readonly LinearVariant[] = [
   { wg: 32, rows: 4, vs: 4, reduce: 'subgroup' },
   { kind: 'tiled', wgX: 16, wgY: 8, tm: 4, tn: 4, bk: 32 },
   { kind: 'tiled', wgX: 16, wgY: 16, tm: 4, tn: 4, bk: 16 },
+  // Matrix units (f16 operands, f32 accumulators): 128 x 128 with 2 x 4 subgroups of 64 x 32 (the
+  // matmul_subgroup_matrix tile: ~30 KiB of workgroup memory with 16 x 16 fragments), and 64 x 64 with
+  // 2 x 2 subgroups of 32 x 32 for devices with 16 KiB of workgroup memory or few row tiles.
+  { kind: 'sgmat', bm: 128, bn: 128, sgM: 2, sgN: 4, bk: 32 },
+  { kind: 'sgmat', bm: 64, bn: 64, sgM: 2, sgN: 2, bk: 32 },
 ];
 
 /**
  * Bytes of workgroup memory a variant declares for a token tile. GEMV tree: WG slots per output;
  * subgroup: WG / 4; tiled: the x and W slices, the norm partial sums and 1/rms per token.
  */
-function workgroupBytes(v: LinearVariant, tt: number, norm: boolean): number {
+function workgroupBytes(v: GemvVariant | TiledVariant, tt: number, norm: boolean): number {
   if (isTiled(v)) {
     const bm = v.wgY * v.tm;
     const bn = v.wgX * v.tn;
@@ -105,12 +140,95 @@ function workgroupBytes(v: LinearVariant, tt: number, norm: boolean): number {
   return v.reduce === 'tree' ? 4 * v.wg * outputs : 4 * (v.wg / 4) * outputs + 8;
 }
 
+/** Threads per token row summing squares in linear_sgmat.wgsl (NORM_LANES there). */
+const SGMAT_NORM_LANES = 4;
+
+/** How an sgmat variant runs on a device: the adapter's fragment shape, subgroup size and fragments per subgroup. */
+export interface SgmatLinearPlan {
+  config: SubgroupMatrixConfig;
+  sgSize: number;
+  fm: number;
+  fn: number;
+}
+
+/** The device, its adapter's subgroup-matrix information (device.adapterInfo in Dawn and Chrome). */
+export function sgmatEnvOf(device: GPUDevice): SgmatEnv {
+  return { features: device.features, limits: device.limits, info: (device as unknown as { adapterInfo?: SgmatAdapterInfo }).adapterInfo };
+}
+
+/**
+ * The configuration and layout an sgmat variant uses on `env`, or why it cannot run there (messages a
+ * user can act on). Needs the subgroup-matrix feature and shader-f16, an f16 x f16 -> f32 configuration
+ * whose fragments tile the variant's per-subgroup block (an f16 accumulator would lose the sums over a
+ * real K: such adapters are skipped), a known maximum subgroup size, and the device's limits.
+ */
+export function planSgmatLinear(env: SgmatEnv, v: SgmatLinearVariant): SgmatLinearPlan | string {
+  if (!env.features.has(SGMAT_FEATURE)) {
+    return `${SGMAT_FEATURE} not supported by this adapter: the f16 subgroup-matrix linear is skipped (Dawn offers it only with allow_unsafe_apis; on NVIDIA Vulkan also vulkan_enable_f16_on_nvidia)`;
+  }
+  if (!env.features.has('shader-f16')) return 'shader-f16 not supported by this adapter: the f16 subgroup-matrix linear is skipped';
+  if (!(v.bm % v.sgM === 0 && v.bn % v.sgN === 0 && v.bk % 8 === 0)) return `tile ${v.bm}x${v.bn}.k${v.bk} does not split into ${v.sgM}x${v.sgN} subgroups and K steps of 8`;
+  const blockM = v.bm / v.sgM;
+  const blockN = v.bn / v.sgN;
+  const configs = subgroupMatrixConfigs(env.info);
+  const fits = (c: SubgroupMatrixConfig) => c.componentType === 'f16' && blockM % c.M === 0 && blockN % c.N === 0 && v.bk % c.K === 0 && c.N % 2 === 0;
+  const usable = configs.filter((c) => fits(c) && c.resultComponentType === 'f32');
+  usable.sort((a, b) => b.M * b.N * b.K - a.M * a.N * a.K || b.K - a.K);
+  const config = usable[0];
+  if (!config) {
+    const offered = configs.length ? configs.map(describeConfig).join(', ') : 'none';
+    const f16Only = configs.some((c) => fits(c) && c.resultComponentType === 'f16');
+    return f16Only
+      ? `the adapter's subgroup matrices accumulate f16 x f16 only in f16 (offered: ${offered}): too inexact over a layer's K, skipped`
+      : `no f16 x f16 -> f32 subgroup-matrix configuration tiles a ${blockM}x${blockN} block with K slices of ${v.bk} (offered: ${offered})`;
+  }
+  const sgSize = env.info?.subgroupMaxSize;
+  if (typeof sgSize !== 'number' || sgSize < 1) return "adapter info reports no subgroupMaxSize, which sizes the kernel's workgroup";
+  const lim = env.limits;
+  const groups = v.sgM * v.sgN;
+  if (sgSize > lim.maxComputeWorkgroupSizeX || groups > lim.maxComputeWorkgroupSizeY || sgSize * groups > lim.maxComputeInvocationsPerWorkgroup) {
+    return `workgroup ${sgSize}x${groups} exceeds this device's limits`;
+  }
+  const bytes = 2 * (v.bm + v.bn) * (v.bk + 8) + 4 * groups * config.M * config.N + 4 * v.bm * (SGMAT_NORM_LANES + 1);
+  if (bytes > lim.maxComputeWorkgroupStorageSize) return `${bytes} B of workgroup memory > maxComputeWorkgroupStorageSize ${lim.maxComputeWorkgroupStorageSize}`;
+  return { config, sgSize, fm: blockM / config.M, fn: blockN / config.N };
+}
+
+/** The WGSL of an sgmat variant for a plan (template filled; SG_SIZE and the modes stay overrides). */
+export function linearSgmatWgsl(cfg: Pick<LinearConfig, 'format' | 'bias' | 'norm'>, v: SgmatLinearVariant, plan: SgmatLinearPlan): string {
+  return fillTemplate(linearSgmatTemplate, {
+    weights: WEIGHT_CODE[cfg.format],
+    bias: BIAS_CODE[cfg.bias ? 'with' : 'without'],
+    norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
+    cm: String(plan.config.M),
+    cn: String(plan.config.N),
+    ck: String(plan.config.K),
+    fm: String(plan.fm),
+    fn: String(plan.fn),
+    sg_m: String(v.sgM),
+    sg_n: String(v.sgN),
+    bk: String(v.bk),
+  });
+}
+
 /**
  * Why `v` cannot run this layer at token tile `tt` on `device` (undefined: it can). Read from the
  * device's limits and features, never assumed: a subgroup size is not needed, only the feature.
+ * `sgmatEnv` replaces what sgmat variants are planned from (default sgmatEnvOf(device)).
  */
-export function linearVariantProblem(device: GPUDevice, cfg: Pick<LinearConfig, 'swiglu' | 'norm'>, tt: number, v: LinearVariant): string | undefined {
+export function linearVariantProblem(
+  device: GPUDevice,
+  cfg: Pick<LinearConfig, 'swiglu' | 'norm'>,
+  tt: number,
+  v: LinearVariant,
+  sgmatEnv?: SgmatEnv,
+): string | undefined {
   const lim = device.limits;
+  if (isSgmat(v)) {
+    if (tt !== 8) return 'the subgroup-matrix GEMM runs token tile 8 only (prefill and large batches)';
+    const plan = planSgmatLinear(sgmatEnv ?? sgmatEnvOf(device), v);
+    return typeof plan === 'string' ? plan : undefined;
+  }
   const bytes = workgroupBytes(v, tt, !!cfg.norm);
   const tooMuchMemory = () => bytes > lim.maxComputeWorkgroupStorageSize ? `${bytes} B of workgroup memory > maxComputeWorkgroupStorageSize ${lim.maxComputeWorkgroupStorageSize}` : undefined;
   if (isTiled(v)) {
@@ -134,13 +252,14 @@ export function linearVariantProblem(device: GPUDevice, cfg: Pick<LinearConfig, 
 
 /**
  * The candidates that can run this layer at token tile `tt` on `device`, default first when it can; at
- * token tile 8 the tiled GEMMs come next (a run that times few candidates still compares the two kinds).
+ * token tile 8 the GEMMs come next, matrix units first (a run that times few candidates still compares
+ * the kinds).
  */
 export function linearVariants(device: GPUDevice, cfg: Pick<LinearConfig, 'swiglu' | 'norm'>, tt: number): LinearVariant[] {
   const ok = LINEAR_CANDIDATES.filter((v) => linearVariantProblem(device, cfg, tt, v) === undefined);
   const [first, ...rest] = ok;
   if (!first) return [];
-  return [first, ...rest.filter(isTiled), ...rest.filter((v) => !isTiled(v))];
+  return [first, ...rest.filter(isSgmat), ...rest.filter(isTiled), ...rest.filter((v) => !isGemm(v))];
 }
 
 /** Most tokens one call handles (prefill prompts). */
@@ -153,6 +272,21 @@ export const LINEAR_MAX_ROWS = 1024;
  * checked sizes) fails clearly.
  */
 export const LINEAR_REL_L2_THRESHOLD = 1e-5;
+
+/**
+ * Relative L2 error allowed for variants that round x and W (norm weights folded in) to f16 and
+ * accumulate in f32 (sgmat). Each rounding is a relative error of at most u = 2^-11 ~ 4.9e-4 (uniform,
+ * variance u^2/3), so a product carries about sqrt(2/3) u ~ 4e-4 RMS; with independent signs the sum's
+ * error keeps that relative size (~4e-4), SwiGLU at most doubles it (d log silu(g) / d log g <= 1.1, plus
+ * up's error). 2e-3 (~4u) leaves a margin of 2.5..5 while a skipped K slice, wrong block or row (>= 1e-1
+ * at the checked sizes, test/gpu/linear-sgmat.test.ts) fails clearly.
+ */
+export const LINEAR_F16_INPUT_THRESHOLD = 2e-3;
+
+/** The check threshold of a variant: f32 variants LINEAR_REL_L2_THRESHOLD, f16-input ones LINEAR_F16_INPUT_THRESHOLD. */
+export function linearThreshold(v: LinearVariant): number {
+  return isSgmat(v) ? LINEAR_F16_INPUT_THRESHOLD : LINEAR_REL_L2_THRESHOLD;
+}
 
 export interface LinearConfig {
   format: WeightFormat;
@@ -195,6 +329,14 @@ export interface LinearArgs {
   norm?: GPUBuffer;
   /** Tokens, 1..LINEAR_MAX_ROWS. */
   rows: number;
+}
+
+/** Test hooks of createLinear (production code passes none). */
+export interface LinearBuildOptions {
+  /** What sgmat variants are planned from (default sgmatEnvOf(device)). */
+  sgmatEnv?: SgmatEnv;
+  /** Rewrites the WGSL of sgmat variants (tests run a software emulation of subgroup matrices). */
+  sgmatCode?: (code: string) => string;
 }
 
 export interface Linear {
@@ -360,7 +502,7 @@ export function tokenTile(rows: number): TokenTile {
 }
 
 /** Compiles the layer's pipelines (one per token tile); bind() then ties them to buffers. */
-export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promise<Linear> {
+export async function createLinear(device: GPUDevice, cfg: LinearConfig, opts: LinearBuildOptions = {}): Promise<Linear> {
   const { format, K, N } = cfg;
   const label = linearLabel(cfg, true);
   const pipelineLabel = linearLabel(cfg, false);
@@ -377,7 +519,7 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
   await Promise.all(
     tiles.map(async (tt) => {
       const variant = cfg.variants?.[tt] ?? DEFAULT_LINEAR_VARIANT;
-      const problem = linearVariantProblem(device, cfg, tt, variant);
+      const problem = linearVariantProblem(device, cfg, tt, variant, opts.sgmatEnv);
       if (problem) throw new Error(`${label}: variant ${linearVariantId(variant)} at token tile ${tt}: ${problem}`);
       const shared = {
         weights: WEIGHT_CODE[format],
@@ -385,7 +527,14 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
         norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
       };
       const modes = { RESIDUAL: cfg.residual ? 1 : 0, SWIGLU: swiglu ? 1 : 0 };
-      const spec = isTiled(variant)
+      const sgmatSpec = (v: SgmatLinearVariant) => {
+        const plan = planSgmatLinear(opts.sgmatEnv ?? sgmatEnvOf(device), v) as SgmatLinearPlan;
+        const code = linearSgmatWgsl(cfg, v, plan);
+        return { label: `${pipelineLabel}_sgmat`, code: opts.sgmatCode ? opts.sgmatCode(code) : code, constants: { SG_SIZE: plan.sgSize, ...modes } };
+      };
+      const spec = isSgmat(variant)
+        ? sgmatSpec(variant)
+        : isTiled(variant)
         ? {
             label: `${pipelineLabel}_tiled`,
             code: fillTemplate(linearTiledWgsl, shared),
@@ -428,7 +577,11 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig): Promis
       const tt = tokenTile(rows);
       const { pipeline, variant } = pipelines.get(tt) ?? fail(`token tile ${tt} (for ${rows} rows) was not compiled (tiles ${tiles.join(', ')})`);
       // Rows of W and tokens one workgroup covers.
-      const [groupRows, groupTokens] = isTiled(variant) ? [variant.wgX * variant.tn, variant.wgY * variant.tm] : [variant.rows, tt];
+      const [groupRows, groupTokens] = isSgmat(variant)
+        ? [variant.bn, variant.bm]
+        : isTiled(variant)
+          ? [variant.wgX * variant.tn, variant.wgY * variant.tm]
+          : [variant.rows, tt];
       const tokenTiles = Math.ceil(rows / groupTokens);
       const layout = pipeline.getBindGroupLayout(0);
       const dispatches = w.parts.map((part, p) => {
@@ -516,8 +669,11 @@ const CHECK_SEED = 0x11ea4;
 export interface LinearFixture {
   readonly c: LinearCase;
   readonly args: LinearArgs;
-  /** Poisons (or, residual, refills) y, runs `op` once and compares with the float64 reference. */
-  check(op: Op): Promise<Verification>;
+  /**
+   * Poisons (or, residual, refills) y, runs `op` once and compares with the float64 reference; passes at
+   * a relative L2 error up to `threshold` (linearThreshold of the variant run).
+   */
+  check(op: Op, threshold?: number): Promise<Verification>;
 }
 
 /**
@@ -572,7 +728,7 @@ export async function linearFixture(
   return {
     c,
     args,
-    async check(op: Op): Promise<Verification> {
+    async check(op: Op, threshold = LINEAR_REL_L2_THRESHOLD): Promise<Verification> {
       if (c.residual) await fillHash(device, res, y, outputs, seeds.y);
       else await fillConst(device, res, y, outputs, NaN);
       runOnce(device, op);
@@ -581,13 +737,13 @@ export async function linearFixture(
       for (const v of got) if (!Number.isFinite(v)) unwritten++;
       const picked = Float32Array.from({ length: c.rows * cols.length }, (_, i) => got[Math.floor(i / cols.length) * outCols + (cols[i % cols.length] as number)] as number);
       const err = relativeL2(picked, reference());
-      const ok = unwritten === 0 && err <= LINEAR_REL_L2_THRESHOLD;
+      const ok = unwritten === 0 && err <= threshold;
       const which = cols.length === outCols ? 'all outputs' : `${cols.length} sampled columns x ${c.rows} tokens (both ends included), every output checked for poison`;
       return {
         state: ok ? 'passed' : 'failed',
         method: `relative L2 error vs float64 CPU reference on dequantised weights, ${describeLinearCase(c)}, ${which}`,
         error: Number.isFinite(err) ? err : -1,
-        threshold: LINEAR_REL_L2_THRESHOLD,
+        threshold,
         checked: picked.length,
         ...(unwritten ? { detail: `${unwritten} outputs not written (poison NaN survived)` } : {}),
       };
@@ -597,20 +753,23 @@ export async function linearFixture(
 
 /**
  * Runs one case (with c.variants, if any) on random x (and bias, norm weights, and y for residual mode;
- * otherwise y is poisoned with NaN) and compares y with linearRef on the dequantised weights. `replace`
- * swaps the layer's Op (tests pass one that skips the dispatch to prove the check can fail).
+ * otherwise y is poisoned with NaN) and compares y with linearRef on the dequantised weights, at the
+ * threshold of the variant the case's token tile runs. `replace` swaps the layer's Op (tests pass one
+ * that skips the dispatch to prove the check can fail); `build` goes to createLinear.
  */
 export async function verifyLinear(
   device: GPUDevice,
   c: LinearCase,
   timeoutMs: number,
   replace?: (op: Op) => Op,
+  build?: LinearBuildOptions,
 ): Promise<Verification> {
   const res = new Resources();
   try {
     const fixture = await linearFixture(device, res, c, timeoutMs);
-    const op = (await createLinear(device, c)).bind(fixture.args, res);
-    return await fixture.check(replace ? replace(op) : op);
+    const op = (await createLinear(device, c, build)).bind(fixture.args, res);
+    const variant = c.variants?.[tokenTile(c.rows)] ?? DEFAULT_LINEAR_VARIANT;
+    return await fixture.check(replace ? replace(op) : op, linearThreshold(variant));
   } finally {
     res.destroyAll();
   }

@@ -15,6 +15,7 @@ import {
   createLinear,
   describeLinearCase,
   linearFixture,
+  linearThreshold,
   linearVariantId,
   linearVariants,
   tokenTile,
@@ -42,7 +43,7 @@ export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, t
       return async (v: LinearVariant) => {
         const layer = await createLinear(device, { ...cfg, variants: { [tt]: v }, tiles: [tt] });
         const op = layer.bind(fixture.args, res);
-        return { work: op, verify: () => fixture.check(op) };
+        return { work: op, verify: () => fixture.check(op, linearThreshold(v)) };
       };
     },
   };

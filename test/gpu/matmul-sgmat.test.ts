@@ -16,6 +16,7 @@ import {
 } from '../../src/kernels/matmul-sgmat';
 import { f16FromBits, hashValueF16 } from '../../src/kernels/matmul-sgmat.ref';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
+import { emulateSubgroupMatrices } from './sgmat-emulation';
 
 /**
  * The kernel itself needs matrix units that neither SwiftShader nor CI has. What can be checked here:
@@ -58,61 +59,13 @@ const cfg = (resultComponentType: string, M: number, N: number, K: number): Subg
 const CONFIGS = [cfg('f32', 16, 16, 16), cfg('f16', 16, 16, 16), cfg('f32', 16, 8, 16), cfg('f16', 16, 8, 16), cfg('f32', 16, 8, 8), cfg('f16', 8, 8, 8)];
 
 
-/**
- * shaders/matmul_subgroup_matrix.wgsl with subgroup matrices emulated in software, in f32 (SwiftShader
- * has no f16): every invocation holds a whole matrix and does the whole operation itself. For
- * subgroup-uniform arguments, which the kernel's layout guarantees, that is exactly what the builtins
- * compute; lanes of a subgroup store identical values. Every replaced construct must be found, so a
- * change to the shader breaks this test loudly rather than silently testing something else.
- */
+/** shaders/matmul_subgroup_matrix.wgsl with subgroup matrices emulated in software (./sgmat-emulation.ts). */
 function emulated(code: string): string {
-  const swaps: Array<[string | RegExp, string]> = [
-    ['enable f16;\n', ''],
-    ['enable chromium_experimental_subgroup_matrix;\n', ''],
-    ['diagnostic(off, chromium.subgroup_matrix_uniformity);\n', ''],
-    ['alias Left = subgroup_matrix_left<f16, CK, CM>;', 'struct Left { v: array<f32, CM * CK> }'],
-    ['alias Right = subgroup_matrix_right<f16, CN, CK>;', 'struct Right { v: array<f32, CK * CN> }'],
-    ['alias Result = subgroup_matrix_result<AccT, CN, CM>;', 'struct Result { v: array<f32, CM * CN> }'],
+  return emulateSubgroupMatrices(code, [
     ['var<workgroup> As: array<f16, BM * AS>;', 'var<workgroup> As: array<f32, BM * AS>;'],
     ['var<workgroup> Bs: array<f16, BK * BS>;', 'var<workgroup> Bs: array<f32, BK * BS>;'],
     [/bitcast<vec2<f16>>\(/g, 'unpack2x16float('],
-    ['subgroupMatrixLoad<Left, row_major>(&As, ', 'emu_load_left('],
-    ['subgroupMatrixLoad<Right, row_major>(&Bs, ', 'emu_load_right('],
-    ['subgroupMatrixMultiplyAccumulate(', 'emu_mma('],
-    ['subgroupMatrixStore<row_major>(&C, ', 'emu_store('],
-  ];
-  let out = code;
-  for (const [from, to] of swaps) {
-    const found = typeof from === 'string' ? out.includes(from) : from.test(out);
-    if (!found) throw new Error(`emulation: "${String(from)}" not found in the shader`);
-    out = typeof from === 'string' ? out.split(from).join(to) : out.replace(from, to);
-  }
-  return `${out}
-fn emu_load_left(off: u32, stride: u32) -> Left {
-  var r: Left;
-  for (var m = 0u; m < CM; m++) { for (var k = 0u; k < CK; k++) { r.v[m * CK + k] = As[off + m * stride + k]; } }
-  return r;
-}
-fn emu_load_right(off: u32, stride: u32) -> Right {
-  var r: Right;
-  for (var k = 0u; k < CK; k++) { for (var n = 0u; n < CN; n++) { r.v[k * CN + n] = Bs[off + k * stride + n]; } }
-  return r;
-}
-fn emu_mma(l: Left, r: Right, acc: Result) -> Result {
-  var o = acc;
-  for (var m = 0u; m < CM; m++) {
-    for (var n = 0u; n < CN; n++) {
-      var s = o.v[m * CN + n];
-      for (var k = 0u; k < CK; k++) { s = fma(l.v[m * CK + k], r.v[k * CN + n], s); }
-      o.v[m * CN + n] = s;
-    }
-  }
-  return o;
-}
-fn emu_store(off: u32, v: Result, stride: u32) {
-  for (var m = 0u; m < CM; m++) { for (var n = 0u; n < CN; n++) { C[off + m * stride + n] = v.v[m * CN + n]; } }
-}
-`;
+  ]);
 }
 
 describe('on SwiftShader, with subgroup matrices emulated: tiling, staging, edges and the check', () => {
@@ -159,10 +112,12 @@ describe('on SwiftShader, with subgroup matrices emulated: tiling, staging, edge
 });
 
 describe("on Dawn's null backend (validation only: nothing executes)", () => {
+  // Held for the whole describe: a garbage-collected Dawn instance aborts the process later.
+  let gpu: GPU | undefined;
   let nullDevice: GPUDevice | undefined;
   let subgroupMaxSize = 0;
   beforeAll(async () => {
-    const gpu = create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']) as unknown as GPU;
+    gpu = create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']) as unknown as GPU;
     const adapter = await gpu.requestAdapter();
     if (!adapter) throw new Error("Dawn's null backend offered no adapter");
     const limits = adapter.limits;
@@ -177,7 +132,10 @@ describe("on Dawn's null backend (validation only: nothing executes)", () => {
       },
     });
   });
-  afterAll(() => nullDevice?.destroy());
+  afterAll(() => {
+    nullDevice?.destroy();
+    gpu = undefined;
+  });
 
   test.each(CONFIGS.map((c) => ({ ...c, name: `f16 ${c.M}x${c.N}x${c.K} -> ${c.resultComponentType}` })))('$name: the WGSL compiles without a message and makes a pipeline', async (c) => {
     const dev = nullDevice as GPUDevice;
