@@ -55,26 +55,7 @@ override SG_SIZE: u32;
 override RESIDUAL: bool = false;
 override SWIGLU: bool = false;
 
-struct Params {
-  K: u32,
-  N: u32,
-  tokens: u32,
-  row_start: u32,
-  part_rows: u32,
-  groups_x: u32,
-  eps: f32,
-  pad: u32,
-}
-
-// Eight consecutive weights of one row.
-struct W8 {
-  lo: vec4<f32>,
-  hi: vec4<f32>,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;
+{{common}}
 
 {{weights}}
 
@@ -89,12 +70,6 @@ var<workgroup> Cs: array<f32, SG_M * SG_N * CM * CN>;
 // RMSNorm: partial sums of squares per (token row, lane), then 1/rms per token row.
 var<workgroup> ssP: array<f32, BM * NORM_LANES>;
 var<workgroup> invRms: array<f32, BM>;
-
-fn swiglu(g: f32, u: f32) -> f32 {
-  let e = exp(-abs(g));
-  let s = 1.0 / (1.0 + e);
-  return g * select(e * s, s, g >= 0.0) * u;
-}
 
 @compute @workgroup_size(SG_SIZE, SG_M * SG_N)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {

@@ -31,26 +31,7 @@ override WS: u32 = BK + 1u;
 const MAX_TM: u32 = 4u;
 const MAX_TN: u32 = 4u;
 
-struct Params {
-  K: u32,
-  N: u32,
-  tokens: u32,
-  row_start: u32,
-  part_rows: u32,
-  groups_x: u32,
-  eps: f32,
-  pad: u32,
-}
-
-// Eight consecutive weights of one row.
-struct W8 {
-  lo: vec4<f32>,
-  hi: vec4<f32>,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;
+{{common}}
 
 {{weights}}
 
@@ -63,12 +44,6 @@ var<workgroup> Ws: array<f32, BN * WS>;
 // RMSNorm: partial sums of squares per (token row, thread along x), then 1/rms per token row.
 var<workgroup> ssP: array<f32, BM * WG_X>;
 var<workgroup> invRms: array<f32, BM>;
-
-fn swiglu(g: f32, u: f32) -> f32 {
-  let e = exp(-abs(g));
-  let s = 1.0 / (1.0 + e);
-  return g * select(e * s, s, g >= 0.0) * u;
-}
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {

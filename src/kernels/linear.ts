@@ -7,6 +7,7 @@
 import linearWgsl from '../../shaders/linear.wgsl?raw';
 import linearSgmatTemplate from '../../shaders/linear_sgmat.wgsl?raw';
 import linearTiledWgsl from '../../shaders/linear_tiled.wgsl?raw';
+import linearCommonWgsl from '../../shaders/linear_common.wgsl?raw';
 import { Resources, createBuffer, createUniform, readBuffer } from '../gpu/buffers';
 import { fillTemplate, getPipeline } from '../gpu/wgsl';
 import { allocTensor, colsMultiple, dataBytes } from '../model/qtensor';
@@ -194,12 +195,20 @@ export function planSgmatLinear(env: SgmatEnv, v: SgmatLinearVariant): SgmatLine
   return { config, sgSize, fm: blockM / config.M, fn: blockN / config.N };
 }
 
-/** The WGSL of an sgmat variant for a plan (template filled; SG_SIZE and the modes stay overrides). */
-export function linearSgmatWgsl(cfg: Pick<LinearConfig, 'format' | 'bias' | 'norm'>, v: SgmatLinearVariant, plan: SgmatLinearPlan): string {
-  return fillTemplate(linearSgmatTemplate, {
+/** Template keys every linear kernel shares: common declarations, the format's load_w, bias and norm. */
+function layerCode(cfg: Pick<LinearConfig, 'format' | 'bias' | 'norm'>): Record<'common' | 'weights' | 'bias' | 'norm', string> {
+  return {
+    common: linearCommonWgsl,
     weights: WEIGHT_CODE[cfg.format],
     bias: BIAS_CODE[cfg.bias ? 'with' : 'without'],
     norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
+  };
+}
+
+/** The WGSL of an sgmat variant for a plan (template filled; SG_SIZE and the modes stay overrides). */
+export function linearSgmatWgsl(cfg: Pick<LinearConfig, 'format' | 'bias' | 'norm'>, v: SgmatLinearVariant, plan: SgmatLinearPlan): string {
+  return fillTemplate(linearSgmatTemplate, {
+    ...layerCode(cfg),
     cm: String(plan.config.M),
     cn: String(plan.config.N),
     ck: String(plan.config.K),
@@ -521,11 +530,7 @@ export async function createLinear(device: GPUDevice, cfg: LinearConfig, opts: L
       const variant = cfg.variants?.[tt] ?? DEFAULT_LINEAR_VARIANT;
       const problem = linearVariantProblem(device, cfg, tt, variant, opts.sgmatEnv);
       if (problem) throw new Error(`${label}: variant ${linearVariantId(variant)} at token tile ${tt}: ${problem}`);
-      const shared = {
-        weights: WEIGHT_CODE[format],
-        bias: BIAS_CODE[cfg.bias ? 'with' : 'without'],
-        norm: NORM_CODE[cfg.norm ? 'with' : 'without'],
-      };
+      const shared = layerCode(cfg);
       const modes = { RESIDUAL: cfg.residual ? 1 : 0, SWIGLU: swiglu ? 1 : 0 };
       const sgmatSpec = (v: SgmatLinearVariant) => {
         const plan = planSgmatLinear(opts.sgmatEnv ?? sgmatEnvOf(device), v) as SgmatLinearPlan;
