@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BenchResult, Tuning } from '../src/result/schema';
-import { type TuneCache, cacheUpdates, parseTuneCache } from '../src/suite/tune';
+import { type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../src/suite/tune';
 
 /** $XDG_CACHE_HOME/tokenbench/tune-cache.json, else ~/.cache/tokenbench/tune-cache.json. */
 export function defaultTuneCachePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -31,7 +31,7 @@ export function mergeTuneCacheFile(path: string, tuning: Tuning | undefined): nu
   const updates = cacheUpdates(tuning);
   const n = Object.keys(updates).length;
   if (!n) return 0;
-  const merged = { ...readTuneCacheFile(path).cache, ...updates };
+  const merged = mergeTuneCache(readTuneCacheFile(path).cache, updates);
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(merged, null, 1)}\n`);

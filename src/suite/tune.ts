@@ -226,6 +226,21 @@ export class Tuner {
 
 }
 
+/** The build part of every cache key: choices of other builds can never be used by this one. */
+function buildTag(): string {
+  return `|${TOOL.version}+${TOOL.commit}|`;
+}
+
+/**
+ * Merges `updates` into `cache`, dropping entries of other tokenbench builds (they are never looked up
+ * again), so a cache kept in localStorage or a file does not grow with every upgrade.
+ */
+export function mergeTuneCache(cache: TuneCache, updates: TuneCache): TuneCache {
+  const tag = buildTag();
+  const kept = Object.entries(cache).filter(([k]) => k.includes(tag));
+  return { ...Object.fromEntries(kept), ...updates };
+}
+
 /** The choices a result measured, to merge into a cache (the page's localStorage, the CLI's file). */
 export function cacheUpdates(t: Tuning | undefined | null): TuneCache {
   const out: TuneCache = {};

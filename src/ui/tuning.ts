@@ -1,7 +1,7 @@
 /** The page's side of autotuning: the per-adapter cache in localStorage and the result's tuning table. */
 import { fmtNs } from '../result/formats';
 import type { Tuning } from '../result/schema';
-import { TUNE_CACHE_KEY, type TuneCache, cacheUpdates, parseTuneCache } from '../suite/tune';
+import { TUNE_CACHE_KEY, type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../suite/tune';
 import { clear, el } from './dom';
 
 /** The cached choices, or none when storage is unavailable or holds something malformed. */
@@ -18,7 +18,7 @@ export function saveTuneCache(t: Tuning | undefined): string | null {
   const updates = cacheUpdates(t);
   if (!Object.keys(updates).length) return null;
   try {
-    localStorage.setItem(TUNE_CACHE_KEY, JSON.stringify({ ...loadTuneCache(), ...updates }));
+    localStorage.setItem(TUNE_CACHE_KEY, JSON.stringify(mergeTuneCache(loadTuneCache(), updates)));
     return null;
   } catch (e) {
     return `could not keep the tuning choices in localStorage (${e instanceof Error ? e.message : String(e)}): the next run tunes again`;

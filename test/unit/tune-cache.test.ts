@@ -6,6 +6,7 @@ import { parseArgs } from '../../bench/args';
 import { defaultTuneCachePath, mergeTuneCacheFile, readTuneCacheFile } from '../../bench/tune-cache';
 import { tuningSummary } from '../../src/result/formats';
 import type { Tuning } from '../../src/result/schema';
+import { cacheKey } from '../../src/suite/tune';
 import { parseParams } from '../../src/ui/params';
 
 const tuning = (entries: Tuning['entries']): Tuning => ({
@@ -45,20 +46,22 @@ describe('the CLI tuning cache file', () => {
 
   test('measured choices are merged in (directories created); cached ones add nothing', () => {
     const path = join(dir(), 'sub', 'tune.json');
-    expect(mergeTuneCacheFile(path, tuning([entry('k1', 'fast'), entry('k2', 'x', 'cache')]))).toBe(1);
-    expect(mergeTuneCacheFile(path, tuning([entry('k3', 'other')]))).toBe(1);
+    const [k1, k2, k3] = ['a', 'b', 'c'].map((s) => cacheKey('adapter', 'linear', s, ['x']));
+    expect(mergeTuneCacheFile(path, tuning([entry(k1!, 'fast'), entry(k2!, 'x', 'cache')]))).toBe(1);
+    expect(mergeTuneCacheFile(path, tuning([entry(k3!, 'other')]))).toBe(1);
     const { cache, warning } = readTuneCacheFile(path);
     expect(warning).toBeNull();
-    expect(Object.keys(cache).sort()).toEqual(['k1', 'k3']);
-    expect(cache.k1).toMatchObject({ chosen: 'fast', medianNs: 100 });
+    expect(Object.keys(cache).sort()).toEqual([k1, k3].sort());
+    expect(cache[k1!]).toMatchObject({ chosen: 'fast', medianNs: 100 });
   });
 
   test('a file that is not a cache is reported and ignored, then rewritten on merge', () => {
     const path = join(dir(), 'tune.json');
     writeFileSync(path, 'this is not json');
     expect(readTuneCacheFile(path).warning).toMatch(/not a tokenbench tuning cache/);
-    mergeTuneCacheFile(path, tuning([entry('k1', 'fast')]));
-    expect(JSON.parse(readFileSync(path, 'utf8')).k1.chosen).toBe('fast');
+    const k1 = cacheKey('adapter', 'linear', 'a', ['x']);
+    mergeTuneCacheFile(path, tuning([entry(k1, 'fast')]));
+    expect(JSON.parse(readFileSync(path, 'utf8'))[k1].chosen).toBe('fast');
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Timer, Work } from '../../src/gpu/timer';
 import type { TuneCandidate, Verification } from '../../src/result/schema';
-import { type TuneCache, type TuneTask, TUNE_MARGIN, Tuner, cacheKey, cacheUpdates, parseTuneCache, pickWinner } from '../../src/suite/tune';
+import { type TuneCache, type TuneTask, TUNE_MARGIN, Tuner, cacheKey, cacheUpdates, mergeTuneCache, parseTuneCache, pickWinner } from '../../src/suite/tune';
 import { linearUsage } from '../../src/suite/tune-tasks';
 
 const passed: Verification = { state: 'passed', method: 'fake', error: 0, threshold: 1e-5, checked: 1 };
@@ -167,6 +167,15 @@ describe('Tuner', () => {
 });
 
 describe('tune cache storage', () => {
+  test('merging drops the choices of other builds and keeps this build\'s', () => {
+    const mine = cacheKey('a', 'linear', 'k', ['x']);
+    const other = mine.replace(/\|[^|]*\+[^|]*\|/, '|0.0.1+oldcommit|');
+    expect(other).not.toBe(mine);
+    const c = { chosen: 'x', medianNs: 1, measuredAt: '2026-01-01T00:00:00Z' };
+    const merged = mergeTuneCache({ [mine]: c, [other]: c }, { [`${mine}2`]: c });
+    expect(Object.keys(merged).sort()).toEqual([mine, `${mine}2`].sort());
+  });
+
   test('malformed caches are dropped, valid entries kept', () => {
     expect(parseTuneCache(null)).toEqual({});
     expect(parseTuneCache('not json')).toEqual({});
