@@ -129,17 +129,6 @@ export function ropeKvRef(
   return { q, ...written };
 }
 
-/** out = silu(gate) * up, silu(x) = x / (1 + exp(-x)). */
-export function siluMulRef(gate: ArrayLike<number>, up: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(gate.length);
-  for (let i = 0; i < gate.length; i++) {
-    const g = gate[i] as number;
-    const sig = g >= 0 ? 1 / (1 + Math.exp(-g)) : Math.exp(g) / (1 + Math.exp(g));
-    out[i] = g * sig * (up[i] as number);
-  }
-  return out;
-}
-
 /** Embedding rows: x[t,:] = table[min(tokens[t], vocab - 1), :] (out-of-range ids clamp, as on the GPU). */
 export function embedRef(tokens: ArrayLike<number>, table: ArrayLike<number>, vocab: number, hidden: number): Float64Array {
   const x = new Float64Array(tokens.length * hidden);
