@@ -7,7 +7,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
-import { fmtDuration, formats, resultFileName } from '../src/result/formats';
+import { formats, resultFileName } from '../src/result/formats';
 import { type BenchResult, parseResult } from '../src/result/schema';
 import { resultOk } from '../src/result/verdict';
 import type { Progress } from '../src/suite/run';
@@ -20,6 +20,7 @@ import { runNodeRuntime } from './node-launch';
 import { prepareReport, resultExtras } from './report';
 import { serveBrowserMain } from './serve-browser';
 import { serveStatic } from './serve';
+import { handleInterrupt, progressReporter } from './terminal';
 import { defaultTuneCachePath, keepTuning, loadTuneCacheFile } from './tune-cache';
 import { TUNE_CACHE_KEY } from '../src/suite/tune';
 import { appendStepSummary, resultMarkdown } from './summary';
@@ -31,33 +32,6 @@ export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
-}
-
-function progressReporter(quiet: boolean) {
-  const tty = process.stderr.isTTY;
-  let lastStep = '';
-  let lastFraction: number | undefined;
-  return {
-    update(p: Progress) {
-      lastFraction = p.fraction;
-      if (quiet) return;
-      const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
-      const line = `[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}`;
-      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-      else if (p.step !== lastStep) process.stderr.write(`${line}\n`);
-      lastStep = p.step;
-    },
-    /** Progress events may trail the result (separate channel), so the final line comes from the result. */
-    done(result?: BenchResult) {
-      if (quiet) return;
-      if (tty) process.stderr.write('\r\x1b[2K');
-      if (result) {
-        const pct = result.status === 'completed' ? 100 : Math.round((lastFraction ?? 0) * 100);
-        const took = fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt));
-        process.stderr.write(`[${String(pct).padStart(3)}%] ${result.status} in ${took}\n`);
-      }
-    },
-  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -95,18 +69,8 @@ export async function main(argv: string[]): Promise<number> {
   const flags = chromeFlags(opts, process.getuid?.() === 0);
   const progress = progressReporter(opts.quiet);
   let browser: Browser | undefined;
-  let interrupted = 0;
-  const onSigint = () => {
-    interrupted++;
-    if (interrupted > 1) {
-      process.stderr.write('\ntokenbench: interrupted twice, exiting without a result\n');
-      process.exit(130);
-    }
-    process.stderr.write('\ntokenbench: cancelling; completed phases will be written (Ctrl-C again to abort)\n');
-    void pageRef?.evaluate(() => window.tokenbenchCancel()).catch(() => undefined);
-  };
   let pageRef: import('playwright-core').Page | undefined;
-  process.on('SIGINT', onSigint);
+  const stopHandling = handleInterrupt(() => void pageRef?.evaluate(() => window.tokenbenchCancel()).catch(() => undefined));
   try {
     process.stderr.write(`tokenbench: ${executablePath} ${opts.headed ? '(headed)' : '(headless)'} · flags: ${flags.join(' ')}\n`);
     // Ctrl-C is ours: cancel the run and write what finished (Playwright would close the browser first).
@@ -166,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    stopHandling();
     await browser?.close().catch(() => undefined);
     await server.close();
   }

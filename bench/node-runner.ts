@@ -12,14 +12,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmtDuration } from '../src/result/formats';
 import { parseResult } from '../src/result/schema';
-import { type Progress, runSuite } from '../src/suite/run';
+import { runSuite } from '../src/suite/run';
 import { parseRunArgs } from './args';
 import { applyCost } from './cost-args';
 import { createDawnGpu, nodeRuntime } from './dawn';
 import { dawnSetup, parseAdapterList } from './node-options';
 import { finishResult, prepareReport } from './report';
+import { handleInterrupt, progressReporter } from './terminal';
 import { defaultTuneCachePath, keepTuning, loadTuneCacheFile } from './tune-cache';
 
 /** The runner is the Node runtime whatever the arguments say: add `--runtime node` when absent. */
@@ -29,19 +29,6 @@ export function withNodeRuntime(argv: readonly string[]): string[] {
   const at = args[0] === 'run' ? 1 : 0;
   args.splice(at, 0, '--runtime', 'node');
   return args;
-}
-
-function progressReporter(quiet: boolean): (p: Progress) => void {
-  const tty = process.stderr.isTTY;
-  let last = '';
-  return (p) => {
-    if (quiet) return;
-    const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
-    const line = `[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}`;
-    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else if (p.step !== last) process.stderr.write(`${line}\n`);
-    last = p.step;
-  };
 }
 
 /** Prints every adapter Dawn offers with these options (backend, toggles), with its details. */
@@ -103,17 +90,7 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
   process.stderr.write(`tokenbench: Node ${runtime.node} · ${runtime.dawn} · Dawn options: ${setup.options.join(' ') || 'none'}` +
     `${process.env.VK_ICD_FILENAMES ? ` · VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}` : ''}\n`);
   const signal = { cancelled: false };
-  let interrupted = 0;
-  const onSigint = () => {
-    interrupted++;
-    if (interrupted > 1) {
-      process.stderr.write('\ntokenbench: interrupted twice, exiting without a result\n');
-      process.exit(130);
-    }
-    process.stderr.write('\ntokenbench: cancelling; completed phases will be written (Ctrl-C again to abort)\n');
-    signal.cancelled = true;
-  };
-  process.on('SIGINT', onSigint);
+  const stopHandling = handleInterrupt(() => (signal.cancelled = true));
   const progress = progressReporter(opts.quiet);
   const tuneCachePath = opts.tuneCache ?? defaultTuneCachePath();
   const tune = { enabled: opts.tune, cache: opts.tune ? loadTuneCacheFile(tuneCachePath) : {} };
@@ -129,14 +106,13 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
     let result;
     try {
       result = await Promise.race([
-        runSuite(gpu, { suite: opts.suite, runtime, overrides: { generation: opts.generation }, tune }, { onProgress: progress }, signal),
+        runSuite(gpu, { suite: opts.suite, runtime, overrides: { generation: opts.generation }, tune }, { onProgress: (p) => progress.update(p) }, signal),
         timedOut,
       ]);
     } finally {
       clearTimeout(timer);
-      if (process.stderr.isTTY && !opts.quiet) process.stderr.write('\r\x1b[2K');
+      progress.done(result);
     }
-    if (!opts.quiet) process.stderr.write(`${result.status} in ${fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt))}\n`);
     // The page attaches the cost block itself; here the runner does (no --hourly-price etc.: none).
     const checked = parseResult(JSON.parse(JSON.stringify(applyCost(result, opts.cost))));
     if (!checked.ok) {
@@ -149,7 +125,7 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
     process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    stopHandling();
   }
 }
 

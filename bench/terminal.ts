@@ -1,0 +1,54 @@
+/**
+ * What the browser CLI and the Node runner print while a run goes on, and how both treat Ctrl-C. No
+ * browser dependency: the Node runner's bundle imports it too.
+ */
+import { fmtDuration } from '../src/result/formats';
+import type { BenchResult } from '../src/result/schema';
+import type { Progress } from '../src/suite/run';
+
+/** A progress line on stderr (rewritten in place on a terminal, one line per step otherwise). */
+export function progressReporter(quiet: boolean) {
+  const tty = process.stderr.isTTY;
+  let lastStep = '';
+  let lastFraction: number | undefined;
+  return {
+    update(p: Progress) {
+      lastFraction = p.fraction;
+      if (quiet) return;
+      const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
+      const line = `[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}`;
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else if (p.step !== lastStep) process.stderr.write(`${line}\n`);
+      lastStep = p.step;
+    },
+    /** Progress events may trail the result (separate channel), so the final line comes from the result. */
+    done(result?: BenchResult) {
+      if (quiet) return;
+      if (tty) process.stderr.write('\r\x1b[2K');
+      if (result) {
+        const pct = result.status === 'completed' ? 100 : Math.round((lastFraction ?? 0) * 100);
+        const took = fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt));
+        process.stderr.write(`[${String(pct).padStart(3)}%] ${result.status} in ${took}\n`);
+      }
+    },
+  };
+}
+
+/**
+ * Ctrl-C is ours: the first cancels the run (`cancel`), so the phases that finished are still written; a
+ * second exits at once without a result. Returns the function that removes the handler.
+ */
+export function handleInterrupt(cancel: () => void): () => void {
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted++;
+    if (interrupted > 1) {
+      process.stderr.write('\ntokenbench: interrupted twice, exiting without a result\n');
+      process.exit(130);
+    }
+    process.stderr.write('\ntokenbench: cancelling; completed phases will be written (Ctrl-C again to abort)\n');
+    cancel();
+  };
+  process.on('SIGINT', onSigint);
+  return () => process.off('SIGINT', onSigint);
+}
