@@ -1,13 +1,13 @@
 /** CLI argument parsing (pure, unit-tested). Usage errors exit 2. */
 import { ARCH_FLAG_NAMES, archFromFlags } from '../src/model/arch';
 import type { Arch } from '../src/model/types';
-import type { GenerationConfig, SuiteName } from '../src/result/schema';
-import { GENERATION_KEYS, type GenerationKey, generationToParams, parseGenerationOverrides, parseModel } from '../src/suite/overrides';
-import { isSuiteName } from '../src/suite/suites';
-import type { CostInputs } from '../src/result/schema';
+import type { GenerationConfig, SuiteName } from '../src/schema/result';
+import { GENERATION_KEYS, type GenerationKey, generationToParams, parseGenerationOverrides, parseModel } from '../src/run/options';
+import { isSuiteName } from '../src/run/suites';
+import type { CostInputs } from '../src/schema/result';
 import { COST_OPTIONS, COST_USAGE, costToParams, parseCostFlags } from './cost-args';
-import { DEFAULT_ALPHA } from '../src/result/significance';
-import { DEFAULT_MAX_REGRESSION } from './baseline';
+import { DEFAULT_ALPHA } from '../src/measure/significance';
+import { DEFAULT_MAX_REGRESSION } from '../src/result/gate';
 
 /** Chromium flag presets. Combine with commas: `--preset gpu,unquantized`. */
 export const PRESETS = {

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { COMPARE_FORMATS, type CompareFormat, type LabelledResult, compareFormats, isCompareFormat, uniqueLabels } from '../src/result/compare';
-import { MAX_IMPORT_BYTES, parseResultText } from '../src/result/schema';
+import { MAX_IMPORT_BYTES, parseResultText } from '../src/schema/result';
 
 export const COMPARE_USAGE = `Usage: npm run bench -- compare A.json B.json ... [--format ${COMPARE_FORMATS.join('|')}]
 

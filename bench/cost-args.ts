@@ -6,7 +6,7 @@
 import { ACCELERATORS } from '../src/cost/catalogue';
 import { COST_KEYS, type CostKey, costToParams as textParams, hasCostInputs, parseCostInputs } from '../src/cost/inputs';
 import { withCost } from '../src/cost/model';
-import type { BenchResult, CostInputs } from '../src/result/schema';
+import type { BenchResult, CostInputs } from '../src/schema/result';
 
 /** `--hourly-price`, `--board-power`, ...: every one takes a value. */
 export const COST_OPTIONS: ReadonlySet<string> = new Set(COST_KEYS.map((k) => `--${k}`));

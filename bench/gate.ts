@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseResultText } from '../src/result/schema';
+import { parseResultText } from '../src/schema/result';
 import { parsePercentOption } from './args';
-import { DEFAULT_MAX_REGRESSION, describeResult, gate, gateMarkdown, gateText } from './baseline';
+import { DEFAULT_MAX_REGRESSION, describeResult, gate, gateMarkdown, gateText } from '../src/result/gate';
 import { loadBaseline } from './report';
 import { appendStepSummary } from './summary';
 

@@ -7,10 +7,10 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formats, resultFileName } from '../src/result/formats';
-import { type BenchResult, parseResultText } from '../src/result/schema';
+import { type BenchResult, parseResultText } from '../src/schema/result';
 import { resultOk } from '../src/result/verdict';
 import type { CliOptions } from './args';
-import { type GateReport, describeResult, gate, gateMarkdown, gateText } from './baseline';
+import { type GateReport, describeResult, gate, gateMarkdown, gateText } from '../src/result/gate';
 import { appendStepSummary, resultMarkdown } from './summary';
 
 export interface LoadedBaseline {

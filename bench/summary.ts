@@ -4,9 +4,9 @@
  */
 import { appendFileSync } from 'node:fs';
 import { adapterLabel } from '../src/result/formats';
-import type { BenchResult } from '../src/result/schema';
+import type { BenchResult } from '../src/schema/result';
 import { resultOk } from '../src/result/verdict';
-import { type Headline, headlineMetrics, headlineValue } from './baseline';
+import { type Headline, headlineMetrics, headlineValue } from '../src/result/gate';
 
 function fmt(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';

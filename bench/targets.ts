@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmtNumber, mdTable } from '../src/result/formats';
-import { type BenchResult, type TokenTest, type Workload, parseResultText } from '../src/result/schema';
+import { type BenchResult, type TokenTest, type Workload, parseResultText } from '../src/schema/result';
 
 /** What bench/device/torch_baseline.py writes. */
 export interface TorchBaseline {

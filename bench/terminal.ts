@@ -3,8 +3,8 @@
  * browser dependency: the Node runner's bundle imports it too.
  */
 import { fmtDuration } from '../src/result/formats';
-import type { BenchResult } from '../src/result/schema';
-import type { Progress } from '../src/suite/run';
+import type { BenchResult } from '../src/schema/result';
+import type { Progress } from '../src/run/runner';
 
 /** A progress line on stderr (rewritten in place on a terminal, one line per step otherwise). */
 export function progressReporter(quiet: boolean) {

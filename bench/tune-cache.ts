@@ -2,8 +2,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { BenchResult, Tuning } from '../src/result/schema';
-import { type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../src/suite/tune';
+import type { BenchResult, Tuning } from '../src/schema/result';
+import { type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../src/run/tune/tuner';
 
 /** $XDG_CACHE_HOME/tokenbench/tune-cache.json, else ~/.cache/tokenbench/tune-cache.json. */
 export function defaultTuneCachePath(env: NodeJS.ProcessEnv = process.env): string {

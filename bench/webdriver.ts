@@ -5,8 +5,8 @@
  */
 import { Browser, Builder, type WebDriver } from 'selenium-webdriver';
 import chrome from 'selenium-webdriver/chrome.js';
-import type { BenchResult } from '../src/result/schema';
-import type { Progress } from '../src/suite/run';
+import type { BenchResult } from '../src/schema/result';
+import type { Progress } from '../src/run/runner';
 
 export interface DriveContext {
   /** Page URL including the query (suite, autorun, token-workload overrides). */

@@ -2,7 +2,7 @@
  * Cost inputs from text: CLI flags (`--hourly-price 2.5`), URL parameters (`?hourly-price=2.5`) and the
  * page form share the same names and this parser. Errors name the setting. Pure: no DOM, no Node.
  */
-import type { CostInputs } from '../result/schema';
+import type { CostInputs } from '../schema/result';
 import { ACCELERATORS, findAccelerator } from './catalogue';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -15,7 +15,7 @@
  * Throughput is the test's aggregate tok/s (all sequences of a batch), from GPU timestamps when the test
  * has them, else the wall clock: the same figure the results table shows.
  */
-import type { BenchResult, Cost, CostBlend, CostInputs, CostTest, CostWorkload, TokenTest, Workload } from '../result/schema';
+import type { BenchResult, Cost, CostBlend, CostInputs, CostTest, CostWorkload, TokenTest, Workload } from '../schema/result';
 import { findAccelerator } from './catalogue';
 
 /** Hours in a (365-day) year. */

@@ -2,7 +2,7 @@
  * Device acquisition and environment capture. No DOM: the caller passes the `GPU` object
  * (navigator.gpu in a browser or worker, `create()` from npm `webgpu` in Node).
  */
-import type { AdapterInfo, Environment, RunError } from '../result/schema';
+import type { AdapterInfo, Environment, RunError } from '../schema/result';
 import { withTimeout } from './errors';
 
 /** Longest adapter or device acquisition may take before the run reports a hang. */

@@ -9,8 +9,9 @@
  * (2 per layer + final, hidden each) and QKV biases in f32. The KV cache is f32: per layer one K and one V
  * buffer of [seqs][kvHeads][ctx][headDim].
  */
-import { dataBytes, tensorBytes } from './qtensor';
-import type { Arch, WeightFormat } from './types';
+import { dataBytes, tensorBytes } from '../core/tensor';
+import type { Arch } from './types';
+import type { WeightFormat } from '../core/tensor';
 
 const F32 = 4;
 

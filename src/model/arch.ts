@@ -4,8 +4,9 @@
  * error per run.
  */
 import { PRESETS, presetNames } from './presets';
-import { colsMultiple } from './qtensor';
-import { type Arch, WEIGHT_FORMATS, type WeightFormat } from './types';
+import { colsMultiple } from '../core/tensor';
+import type { Arch } from './types';
+import { WEIGHT_FORMATS, type WeightFormat } from '../core/tensor';
 
 /** Outcome of validating or parsing an architecture. */
 export type ArchResult = { ok: true; arch: Arch } | { ok: false; errors: string[] };

@@ -13,13 +13,13 @@
  *   6. down linear added into the residual stream
  */
 import { type Resources, createBuffer } from '../gpu/buffers';
-import { type DecodeTile, createAttentionDecode, createAttentionPrefill } from '../kernels/attention';
-import { fillHash } from '../kernels/fill';
-import { type Linear, type LinearArgs, type LinearConfig, type LinearVariant, type TokenTile, createLinear } from '../kernels/linear';
-import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer';
-import { generateWeights } from '../kernels/weights';
+import { type DecodeTile, createAttentionDecode, createAttentionPrefill } from '../kernels/attention/attention';
+import { fillHash } from '../core/fill';
+import { type Linear, type LinearArgs, type LinearConfig, type LinearVariant, type TokenTile, createLinear } from '../kernels/linear/linear';
+import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer/transformer';
+import { generateWeights } from '../kernels/weights/weights';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
-import { allocTensor, rowsPerPart } from './qtensor';
+import { allocTensor, rowsPerPart } from '../core/tensor';
 import {
   type Traffic,
   argmaxTraffic,
@@ -33,7 +33,9 @@ import {
   stepAdvanceTraffic,
   sumTraffic,
 } from './traffic';
-import type { Arch, Op, QTensor, WeightFormat } from './types';
+import type { Arch } from './types';
+import type { Op } from '../core/work';
+import type { QTensor, WeightFormat } from '../core/tensor';
 
 export interface ModelConfig {
   arch: Arch;

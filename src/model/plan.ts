@@ -8,7 +8,7 @@
  * each; the reference slices them back (qkvSlices, gateUpRow). Totals are unchanged: the same weights,
  * in fewer tensors.
  */
-import { ampLog2For } from '../kernels/weights';
+import { ampLog2For } from '../kernels/weights/weights';
 import type { Arch } from './types';
 
 export interface TensorSpec {

@@ -2,10 +2,11 @@
  * Float64 CPU reference of the whole forward pass, on the same (dequantised) weights the GPU uses.
  * For tiny architectures only: it materialises every weight matrix.
  */
-import { dequantRows } from '../kernels/weights.ref';
-import { hashValue } from '../kernels/numeric';
+import { dequantRows } from '../kernels/weights/weights.ref';
+import { hashValue } from '../core/numeric';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, gateUpRow, modelPlan, qkvSlices } from './plan';
-import type { Arch, WeightFormat } from './types';
+import type { Arch } from './types';
+import type { WeightFormat } from '../core/tensor';
 
 type Mat = { rows: number; cols: number; w: Float32Array };
 

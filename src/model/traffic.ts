@@ -17,11 +17,12 @@
  * sequence already holds in its cache. Per-token costs are linear in pos, so a fractional pos (the mean
  * over a generation) gives the exact mean.
  */
-import type { LinearConfig } from '../kernels/linear';
+import type { LinearConfig } from '../kernels/linear/linear';
 import { decodeBytesPerToken } from './accounting';
 import { modelPlan } from './plan';
-import { dataBytes, rowsPerPart, scaleBytes, tensorBytes } from './qtensor';
-import type { Arch, WeightFormat } from './types';
+import { dataBytes, rowsPerPart, scaleBytes, tensorBytes } from '../core/tensor';
+import type { Arch } from './types';
+import type { WeightFormat } from '../core/tensor';
 
 const F32 = 4;
 /** state[] words are u32. */

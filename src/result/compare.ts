@@ -16,8 +16,8 @@ import {
   mdTable,
 } from './formats';
 import { deviceName, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
-import type { BenchResult } from './schema';
-import { DEFAULT_ALPHA, compareSamples } from './significance';
+import type { BenchResult } from '../schema/result';
+import { DEFAULT_ALPHA, compareSamples } from '../measure/significance';
 
 export const COMPARE_SCHEMA_ID = 'tokenbench/comparison';
 export const COMPARE_SCHEMA_VERSION = 1;

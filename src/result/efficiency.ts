@@ -9,7 +9,7 @@
  * weights read once plus the prompt's KV-cache writes, activations ignored).
  */
 import { decodeBytesPerToken, flopsPerToken, kvCacheBytes, prefillFlops, weightBytes } from '../model/accounting';
-import type { BenchResult, TokenTest, Workload } from './schema';
+import type { BenchResult, TokenTest, Workload } from '../schema/result';
 
 export interface RooflinePoint {
   label: string;

@@ -2,7 +2,7 @@
  * Flat figures of a result, the common input of the export formats (csv, md, github-*) and of comparisons:
  * one per `ok` token test and one per `ok` kernel measurement, each with the raw samples behind it. Pure.
  */
-import type { BenchResult, CostTest, Measurement, TimerInfo, TokenTest, Workload } from './schema';
+import type { BenchResult, CostTest, Measurement, TimerInfo, TokenTest, Workload } from '../schema/result';
 
 export interface TokenFigure {
   /** Stable across runs: workload id + test name (e.g. "tiny-q4_0/tg8 b4"). */

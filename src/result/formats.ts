@@ -1,5 +1,5 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
-import type { BenchResult, Measurement, Phase, TokenTest, Workload } from './schema';
+import type { BenchResult, Measurement, Phase, TokenTest, Workload } from '../schema/result';
 import { deviceName, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
 
 /** Three significant digits, with thousands separators for large values. */

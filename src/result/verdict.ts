@@ -1,4 +1,4 @@
-import type { BenchResult } from './schema';
+import type { BenchResult } from '../schema/result';
 
 /** Whether a result counts as a success (CLI exit 0): completed, verified, no errors or withheld figures. */
 export function resultOk(r: BenchResult): boolean {

@@ -19,7 +19,7 @@ import {
 } from '../result/compare';
 import { throughputCurves } from '../result/efficiency';
 import { fmtNumber } from '../result/formats';
-import { MAX_IMPORT_BYTES, parseResultText } from '../result/schema';
+import { MAX_IMPORT_BYTES, parseResultText } from '../schema/result';
 import { chartBox, destroyChart, drawBars, drawThroughput } from './charts';
 import { append, clear, el } from './dom';
 

@@ -8,7 +8,7 @@ import { COST_KEYS, type CostKey, costToParams, hasCostInputs, parseCostInputs }
 import { withCost } from '../cost/model';
 import { rooflineOf, throughputCurves } from '../result/efficiency';
 import { COST_HEADER, costHeadline, costRows, formats, resultFileName } from '../result/formats';
-import type { BenchResult, CostInputs } from '../result/schema';
+import type { BenchResult, CostInputs } from '../schema/result';
 import { chartBox, destroyChart, drawRoofline, drawThroughput } from './charts';
 import { append, clear, el } from './dom';
 

@@ -1,18 +1,18 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
 import { adapterLabel, fmtDuration, fmtNs, formats, gemvLines, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, tuningSummary, workloadRows } from '../result/formats';
-import { type BenchResult, type Environment, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../result/schema';
-import type { Progress } from '../suite/run';
+import { type BenchResult, type Environment, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../schema/result';
+import type { Progress } from '../run/runner';
 import { resultOk } from '../result/verdict';
-import { SUITES } from '../suite/suites';
-import type { BenchWorkerApi } from '../worker/bench.worker';
+import { SUITES } from '../run/suites';
+import type { BenchWorkerApi } from '../runtime/worker';
 import { append, clear, el } from './dom';
 import { parseParams } from './params';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
 import { createCostPanel } from './cost-form';
-import { type GenerationKey, generationToParams, parseGenerationOverrides } from '../suite/overrides';
+import { type GenerationKey, generationToParams, parseGenerationOverrides } from '../run/options';
 import { loadTuneCache, renderTuning, saveTuneCache } from './tuning';
-import type { GenerationConfig } from '../result/schema';
+import type { GenerationConfig } from '../schema/result';
 
 declare global {
   interface Window {
@@ -269,7 +269,7 @@ function setRunning(on: boolean): void {
   copyBtn.disabled = on || !lastResult;
 }
 
-const worker = new Worker(new URL('../worker/bench.worker.ts', import.meta.url), { type: 'module', name: 'tokenbench' });
+const worker = new Worker(new URL('../runtime/worker.ts', import.meta.url), { type: 'module', name: 'tokenbench' });
 const api = Comlink.wrap<BenchWorkerApi>(worker);
 
 async function run(): Promise<void> {

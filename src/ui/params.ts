@@ -1,7 +1,7 @@
 /** URL parameters of the bench page. Pure, so it is unit-tested without a DOM. */
-import type { GenerationConfig, SuiteName } from '../result/schema';
-import { GENERATION_KEYS, parseGenerationOverrides } from '../suite/overrides';
-import { isSuiteName } from '../suite/suites';
+import type { GenerationConfig, SuiteName } from '../schema/result';
+import { GENERATION_KEYS, parseGenerationOverrides } from '../run/options';
+import { isSuiteName } from '../run/suites';
 import { COST_KEYS, parseCostInputs } from '../cost/inputs';
 
 export interface PageParams {

@@ -3,7 +3,7 @@
  * or a crashed tab. One record; cleared when the run returns. Failures (private mode, quota) are
  * reported to the caller, never thrown at the page.
  */
-import type { BenchResult } from '../result/schema';
+import type { BenchResult } from '../schema/result';
 
 const DB = 'tokenbench';
 const STORE = 'checkpoints';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { BenchResult } from '../../src/result/schema';
+import type { BenchResult } from '../../src/schema/result';
 import { resultOk } from '../../src/result/verdict';
 import { SMALL, readResult, scaledResult } from './fleet-helpers';
 import { runCli, tempDir } from './helpers';

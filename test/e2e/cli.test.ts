@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseResultText } from '../../src/result/schema';
+import { parseResultText } from '../../src/schema/result';
 import { resultOk } from '../../src/result/verdict';
 import { runCli, tempDir } from './helpers';
 

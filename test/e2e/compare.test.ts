@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StaticServer } from '../../bench/serve';
 import { fmtNumber, fmtUsd } from '../../src/result/formats';
-import { type BenchResult, parseResultText } from '../../src/result/schema';
+import { type BenchResult, parseResultText } from '../../src/schema/result';
 import { launch, runCli, servePage, tempDir } from './helpers';
 
 /** Short runs: smoke suite, one format, 3 generated tokens, batches 1 and 2. */

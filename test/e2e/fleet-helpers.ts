@@ -3,8 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { BenchResult } from '../../src/result/schema';
-import { parseResultText } from '../../src/result/schema';
+import type { BenchResult } from '../../src/schema/result';
+import { parseResultText } from '../../src/schema/result';
 import { ROOT } from './helpers';
 
 /** Keeps e2e runs modest on a small CI machine: the smoke suite, one format, three decode steps, batch 1. */

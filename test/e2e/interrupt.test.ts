@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseResultText } from '../../src/result/schema';
+import { parseResultText } from '../../src/schema/result';
 import { runCli, tempDir } from './helpers';
 
 describe('CLI interrupted with Ctrl-C', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StaticServer } from '../../bench/serve';
-import { parseResultText } from '../../src/result/schema';
-import type { BenchResult } from '../../src/result/schema';
+import { parseResultText } from '../../src/schema/result';
+import type { BenchResult } from '../../src/schema/result';
 import { launch, launchWithoutWebGpu, servePage } from './helpers';
 
 let server: StaticServer;

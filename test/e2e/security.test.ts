@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StaticServer } from '../../bench/serve';
-import type { BenchResult } from '../../src/result/schema';
+import type { BenchResult } from '../../src/schema/result';
 import { launch, servePage } from './helpers';
 
 let server: StaticServer;

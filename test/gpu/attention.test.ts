@@ -14,13 +14,13 @@ import {
   decodeTiles,
   defaultDecodeTile,
   defaultPrefillTile,
-} from '../../src/kernels/attention';
-import { attentionRef } from '../../src/kernels/attention.ref';
-import { relativeL2 } from '../../src/kernels/matmul.ref';
-import { hashValue } from '../../src/kernels/numeric';
-import { createKvWrite } from '../../src/kernels/transformer';
-import { cacheIndex } from '../../src/kernels/transformer.ref';
-import { runOnce } from '../../src/kernels/types';
+} from '../../src/kernels/attention/attention';
+import { attentionRef } from '../../src/kernels/attention/attention.ref';
+import { relativeL2 } from '../../src/kernels/matmul/matmul.ref';
+import { hashValue } from '../../src/core/numeric';
+import { createKvWrite } from '../../src/kernels/transformer/transformer';
+import { cacheIndex } from '../../src/kernels/transformer/transformer.ref';
+import { runOnce } from '../../src/core/work';
 import { TIMEOUT_MS, f32Buf, readF32, sharedDevice, u32Buf } from './helpers';
 
 const { device: sharedGpu, withRes } = sharedDevice();

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { nodeRuntime } from '../../bench/dawn';
+import { nodeRuntime } from '../../src/runtime/dawn';
 import { type ErrorLog, type GpuContext, acquireGpu } from '../../src/gpu/device';
-import { parseResult } from '../../src/result/schema';
-import { MAX_DEVICE_RECOVERIES, runSuite } from '../../src/suite/run';
+import { parseResult } from '../../src/schema/result';
+import { MAX_DEVICE_RECOVERIES, runSuite } from '../../src/run/runner';
 import { testGpu } from './helpers';
 
 /** Smoke settings trimmed to keep the generation phase short. */

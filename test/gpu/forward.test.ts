@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { readBuffer } from '../../src/gpu/buffers';
-import { relativeL2 } from '../../src/kernels/matmul.ref';
+import { relativeL2 } from '../../src/kernels/matmul/matmul.ref';
 import { GpuModel, LAYER_KERNELS, encodeForward } from '../../src/model/model';
 import { PRESETS } from '../../src/model/presets';
-import { dataBytes } from '../../src/model/qtensor';
+import { dataBytes } from '../../src/core/tensor';
 import { ReferenceModel } from '../../src/model/reference';
-import type { Arch, WeightFormat } from '../../src/model/types';
-import { FORWARD_LOGIT_TOLERANCE, checkForward, promptTokens } from '../../src/suite/generation';
+import type { Arch } from '../../src/model/types';
+import type { WeightFormat } from '../../src/core/tensor';
+import { FORWARD_LOGIT_TOLERANCE, checkForward, promptTokens } from '../../src/run/phases/generation';
 import { withDevice } from './helpers';
 
 const TIMEOUT_MS = 60_000;

@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest';
 import type { Arch } from '../../src/model/types';
 import { PRESETS } from '../../src/model/presets';
 import { decodeTraffic } from '../../src/model/traffic';
-import type { TimerInfo } from '../../src/result/schema';
-import { type GenEnv, runWorkload } from '../../src/suite/generation';
+import type { TimerInfo } from '../../src/schema/result';
+import { type GenEnv, runWorkload } from '../../src/run/phases/generation';
 import { withDevice } from './helpers';
 
 const timer: TimerInfo = { source: 'wall-clock', resolutionNs: 1000, quantized: false, roundTripNs: 1e5, notes: 'test' };

@@ -1,4 +1,4 @@
-import { createDawnGpu } from '../../bench/dawn';
+import { createDawnGpu } from '../../src/runtime/dawn';
 import { afterAll, beforeAll } from 'vitest';
 import { Resources, createBuffer, readBuffer } from '../../src/gpu/buffers';
 import { type GpuContext, acquireGpu } from '../../src/gpu/device';

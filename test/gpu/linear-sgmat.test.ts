@@ -17,10 +17,10 @@ import {
   linearVariants,
   planSgmatLinear,
   verifyLinear,
-} from '../../src/kernels/linear';
-import { SGMAT_FEATURE, type SgmatEnv, type SubgroupMatrixConfig } from '../../src/kernels/matmul-sgmat';
-import { allocTensor } from '../../src/model/qtensor';
-import { WEIGHT_FORMATS, type WeightFormat } from '../../src/model/types';
+} from '../../src/kernels/linear/linear';
+import { SGMAT_FEATURE, type SgmatEnv, type SubgroupMatrixConfig } from '../../src/kernels/matmul/sgmat';
+import { allocTensor } from '../../src/core/tensor';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../src/core/tensor';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
 import { EMU_F16X4, emulateSubgroupMatrices } from './sgmat-emulation';
 

@@ -13,8 +13,8 @@ import {
   linearVariants,
   tokenTile,
   verifyLinear,
-} from '../../src/kernels/linear';
-import type { WeightFormat } from '../../src/model/types';
+} from '../../src/kernels/linear/linear';
+import type { WeightFormat } from '../../src/core/tensor';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
 
 const { device, withRes } = sharedDevice();

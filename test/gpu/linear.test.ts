@@ -9,9 +9,9 @@ import {
   describeLinearCase,
   linearOutputs,
   verifyLinear,
-} from '../../src/kernels/linear';
-import { allocTensor } from '../../src/model/qtensor';
-import { WEIGHT_FORMATS } from '../../src/model/types';
+} from '../../src/kernels/linear/linear';
+import { allocTensor } from '../../src/core/tensor';
+import { WEIGHT_FORMATS } from '../../src/core/tensor';
 import { testGpu, withDevice } from './helpers';
 
 const TIMEOUT_MS = 60_000;

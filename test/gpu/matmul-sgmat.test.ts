@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { create } from 'webgpu';
 import { Resources, createBuffer, readBuffer } from '../../src/gpu/buffers';
 import { getPipeline } from '../../src/gpu/wgsl';
-import { fillHashF16 } from '../../src/kernels/fill';
+import { fillHashF16 } from '../../src/core/fill';
 import {
   SGMAT_FEATURE,
   type SgmatChoice,
@@ -13,8 +13,8 @@ import {
   planSgmat,
   planSgmatTile,
   sgmatWgsl,
-} from '../../src/kernels/matmul-sgmat';
-import { f16FromBits, hashValueF16 } from '../../src/kernels/matmul-sgmat.ref';
+} from '../../src/kernels/matmul/sgmat';
+import { f16FromBits, hashValueF16 } from '../../src/kernels/matmul/sgmat.ref';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
 import { emulateSubgroupMatrices } from './sgmat-emulation';
 

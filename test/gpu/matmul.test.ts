@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MATMUL_VARIANTS, createMatmul, matmulVariants } from '../../src/kernels/matmul';
+import { MATMUL_VARIANTS, createMatmul, matmulVariants } from '../../src/kernels/matmul/matmul';
 import { sharedDevice } from './helpers';
 
 const opts = { seed: 99, timeoutMs: 60_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createCopyProbe, createFmaProbe, createReadProbe } from '../../src/kernels/probes';
+import { createCopyProbe, createFmaProbe, createReadProbe } from '../../src/kernels/probes/probes';
 import { withDevice } from './helpers';
 
 const opts = { seed: 4242, timeoutMs: 60_000 };

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { nodeRuntime } from '../../bench/dawn';
-import { parseResult } from '../../src/result/schema';
-import { type Progress, runSuite } from '../../src/suite/run';
+import { nodeRuntime } from '../../src/runtime/dawn';
+import { parseResult } from '../../src/schema/result';
+import { type Progress, runSuite } from '../../src/run/runner';
 import { resultOk } from '../../src/result/verdict';
-import { type TuneCache, cacheUpdates } from '../../src/suite/tune';
+import { type TuneCache, cacheUpdates } from '../../src/run/tune/tuner';
 import { testGpu } from './helpers';
 
 describe('the smoke suite in Node through Dawn', () => {

@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { type ForwardOps, GpuModel, forwardTraffic } from '../../src/model/model';
 import { PRESETS } from '../../src/model/presets';
-import { dataBytes } from '../../src/model/qtensor';
+import { dataBytes } from '../../src/core/tensor';
 import { decodeTraffic } from '../../src/model/traffic';
-import { type Arch, WEIGHT_FORMATS, type WeightFormat } from '../../src/model/types';
+import type { Arch } from '../../src/model/types';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../src/core/tensor';
 import { sharedDevice } from './helpers';
 
 /** Cache positions of the tiny models: room for a prefill of PROMPT and the positions checked below. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { hashValue } from '../../src/kernels/numeric';
-import { relativeL2 } from '../../src/kernels/matmul.ref';
+import { hashValue } from '../../src/core/numeric';
+import { relativeL2 } from '../../src/kernels/matmul/matmul.ref';
 import {
   EXACT_THRESHOLD,
   ROPE_REL_L2_THRESHOLD,
@@ -14,7 +14,7 @@ import {
   createRopeKv,
   createStepAdvance,
   uploadTable,
-} from '../../src/kernels/transformer';
+} from '../../src/kernels/transformer/transformer';
 import {
   argmaxRef,
   embedRef,
@@ -26,9 +26,10 @@ import {
   rmsnormRef,
   ropeKvRef,
   ropeRef,
-} from '../../src/kernels/transformer.ref';
-import { runOnce } from '../../src/kernels/types';
-import type { Op, WeightFormat } from '../../src/model/types';
+} from '../../src/kernels/transformer/transformer.ref';
+import { runOnce } from '../../src/core/work';
+import type { Op } from '../../src/core/work';
+import type { WeightFormat } from '../../src/core/tensor';
 import { TIMEOUT_MS, f32Buf, readF32, readU32, sharedDevice, u32Buf } from './helpers';
 
 const { device: sharedGpu, withRes } = sharedDevice();

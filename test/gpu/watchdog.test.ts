@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { createTimer } from '../../src/gpu/timer';
-import { createMatmul } from '../../src/kernels/matmul';
+import { createTimer } from '../../src/measure/timer';
+import { createMatmul } from '../../src/kernels/matmul/matmul';
 import { PRESETS } from '../../src/model/presets';
 import type { Arch } from '../../src/model/types';
-import type { TimerInfo } from '../../src/result/schema';
-import { runWorkload } from '../../src/suite/generation';
-import { SUITES } from '../../src/suite/suites';
+import type { TimerInfo } from '../../src/schema/result';
+import { runWorkload } from '../../src/run/phases/generation';
+import { SUITES } from '../../src/run/suites';
 import { withDevice } from './helpers';
 
 /** Counts queue submits and the command buffers in them. */

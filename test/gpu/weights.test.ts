@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { readBuffer } from '../../src/gpu/buffers';
-import { f16round } from '../../src/kernels/numeric';
-import { ampLog2For, generateWeights } from '../../src/kernels/weights';
-import { blockScale, dequantRows, weightCode, weightRef } from '../../src/kernels/weights.ref';
-import { allocTensor, dataBytes } from '../../src/model/qtensor';
-import { QBLOCK, WEIGHT_FORMATS, type QTensorPart, type WeightFormat } from '../../src/model/types';
+import { f16round } from '../../src/core/numeric';
+import { ampLog2For, generateWeights } from '../../src/kernels/weights/weights';
+import { blockScale, dequantRows, weightCode, weightRef } from '../../src/kernels/weights/weights.ref';
+import { allocTensor, dataBytes } from '../../src/core/tensor';
+import { QBLOCK, WEIGHT_FORMATS, type QTensorPart, type WeightFormat } from '../../src/core/tensor';
 import { withDevice } from './helpers';
 
 const TIMEOUT_MS = 60_000;

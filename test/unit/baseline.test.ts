@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { comparabilityWarnings, gate, gateMarkdown, gateText, headlineMetrics, headlineValue } from '../../bench/baseline';
-import type { BenchResult, Measurement } from '../../src/result/schema';
+import { comparabilityWarnings, gate, gateMarkdown, gateText, headlineMetrics, headlineValue } from '../../src/result/gate';
+import type { BenchResult, Measurement } from '../../src/schema/result';
 import { validResultWithWorkload } from './fixtures';
 
 /** Eight samples around `ns` with a little spread (deterministic). */

@@ -14,7 +14,7 @@ import {
   usdPerMillion,
   withCost,
 } from '../../src/cost/model';
-import { type CostInputs, parseResult } from '../../src/result/schema';
+import { type CostInputs, parseResult } from '../../src/schema/result';
 import { tokenResult } from './token-fixture';
 
 const mix = { input: 3, output: 1 };

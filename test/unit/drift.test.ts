@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DRIFT_THRESHOLD, assessDrift } from '../../src/suite/run';
+import { DRIFT_THRESHOLD, assessDrift } from '../../src/run/runner';
 
 describe('clock / thermal drift', () => {
   test.each([

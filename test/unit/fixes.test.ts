@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { observeClock } from '../../src/gpu/resolution';
-import { sampleIndices } from '../../src/kernels/numeric';
-import { MAX_IMPORT_BYTES, parseResultText, utf8Length } from '../../src/result/schema';
+import { observeClock } from '../../src/measure/resolution';
+import { sampleIndices } from '../../src/core/numeric';
+import { MAX_IMPORT_BYTES, parseResultText, utf8Length } from '../../src/schema/result';
 
 describe('edge cases found in review', () => {
   test.each([

@@ -1,6 +1,6 @@
 /** Hand-built result fixtures for the schema tests: small, valid, and easy to break one field at a time. */
-import type { BenchResult, Measurement, Summary } from '../../src/result/schema';
-import { SCHEMA_ID, SCHEMA_VERSION } from '../../src/result/schema';
+import type { BenchResult, Measurement, Summary } from '../../src/schema/result';
+import { SCHEMA_ID, SCHEMA_VERSION } from '../../src/schema/result';
 
 const summary: Summary = {
   n: 3,

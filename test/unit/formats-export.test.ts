@@ -3,7 +3,7 @@ import { withCost } from '../../src/cost/model';
 import { CSV_COLUMNS, csvCell, fmtBytes, fmtParams, formats, githubBigger, githubSmaller, mdCell } from '../../src/result/formats';
 import { rooflineOf, throughputCurves } from '../../src/result/efficiency';
 import { tokenFigures } from '../../src/result/figures';
-import type { BenchResult } from '../../src/result/schema';
+import type { BenchResult } from '../../src/schema/result';
 import { tokenResult } from './token-fixture';
 
 const priced = (): BenchResult => withCost(tokenResult(), { mix: { input: 3, output: 1 }, hourlyPrice: 3.6, boardPowerW: 500 });

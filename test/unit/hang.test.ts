@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { ErrorLog, type GpuContext } from '../../src/gpu/device';
 import { GpuTimeoutError } from '../../src/gpu/errors';
-import { createTimer } from '../../src/gpu/timer';
-import { runSuite } from '../../src/suite/run';
+import { createTimer } from '../../src/measure/timer';
+import { runSuite } from '../../src/run/runner';
 
 /** A device whose queue never finishes anything: the shape of a hung driver or a tripped watchdog. */
 function hungDevice(): GPUDevice {

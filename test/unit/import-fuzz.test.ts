@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { formats, resultRows, tokenRows } from '../../src/result/formats';
-import { parseResult, parseResultText } from '../../src/result/schema';
+import { parseResult, parseResultText } from '../../src/schema/result';
 import { resultOk } from '../../src/result/verdict';
 import { validResult, validResultWithWorkload } from './fixtures';
 

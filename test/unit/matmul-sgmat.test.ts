@@ -9,9 +9,9 @@ import {
   sgmatTileDims,
   sgmatWgsl,
   subgroupMatrixConfigs,
-} from '../../src/kernels/matmul-sgmat';
-import { f16FromBits, hashValueF16, sgmatThreshold } from '../../src/kernels/matmul-sgmat.ref';
-import { f16round } from '../../src/kernels/numeric';
+} from '../../src/kernels/matmul/sgmat';
+import { f16FromBits, hashValueF16, sgmatThreshold } from '../../src/kernels/matmul/sgmat.ref';
+import { f16round } from '../../src/core/numeric';
 
 const cfg = (componentType: string, resultComponentType: string, M: number, N: number, K: number): SubgroupMatrixConfig => ({
   componentType,

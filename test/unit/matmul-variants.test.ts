@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MATMUL_VARIANTS, matmulVariants, variantPipeline, variantStorageBytes, variantTile, variantUnfitReason } from '../../src/kernels/matmul';
+import { MATMUL_VARIANTS, matmulVariants, variantPipeline, variantStorageBytes, variantTile, variantUnfitReason } from '../../src/kernels/matmul/matmul';
 
 /** WebGPU's default limits: what every adapter offers. */
 const DEFAULTS = {

@@ -11,7 +11,7 @@ import {
   weightBytes,
 } from '../../src/model/accounting';
 import { HEADLINE_PRESETS, PRESETS } from '../../src/model/presets';
-import { tensorBytes } from '../../src/model/qtensor';
+import { tensorBytes } from '../../src/core/tensor';
 import type { Arch } from '../../src/model/types';
 
 const preset = (name: string): Arch => {

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 
 import { ARCH_DEFAULTS, ARCH_FLAG_NAMES, archFromFlags, parseArchJson, resolveArch, validateArch } from '../../src/model/arch';
 import { HEADLINE_PRESETS, PRESETS, presetNames } from '../../src/model/presets';
-import { type Arch, WEIGHT_FORMATS, type WeightFormat } from '../../src/model/types';
+import type { Arch } from '../../src/model/types';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../src/core/tensor';
 
 const tiny = PRESETS.tiny as Arch;
 const allPresetFormats = presetNames().flatMap((name) => WEIGHT_FORMATS.map((format) => ({ name, format })));

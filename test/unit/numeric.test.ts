@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { f16round, hashValue, mix32, sampleIndices } from '../../src/kernels/numeric';
+import { f16round, hashValue, mix32, sampleIndices } from '../../src/core/numeric';
 
 describe('f16round (IEEE binary16, ties to even)', () => {
   test.each([

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { matmulOperands, matmulRef, relativeL2 } from '../../src/kernels/matmul.ref';
-import { hashValue } from '../../src/kernels/numeric';
-import { fmaCoeffs, fmaFlopsPerThread, fmaThreadRef, readPartialsRef } from '../../src/kernels/probes.ref';
+import { matmulOperands, matmulRef, relativeL2 } from '../../src/kernels/matmul/matmul.ref';
+import { hashValue } from '../../src/core/numeric';
+import { fmaCoeffs, fmaFlopsPerThread, fmaThreadRef, readPartialsRef } from '../../src/kernels/probes/probes.ref';
 
 describe('relativeL2', () => {
   test.each<{ name: string; got: number[]; ref: number[]; expected: number }>([

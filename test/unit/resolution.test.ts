@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { QUANTIZED_THRESHOLD_NS, detectQuantum, detectQuantumMs, observeClock } from '../../src/gpu/resolution';
+import { QUANTIZED_THRESHOLD_NS, detectQuantum, detectQuantumMs, observeClock } from '../../src/measure/resolution';
 
 /** Deterministic pseudo-random integers (LCG) so the "random" case is reproducible. */
 function lcg(seed: number): () => number {

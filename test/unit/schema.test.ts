@@ -7,7 +7,7 @@ import {
   parseResult,
   parseResultText,
   resultJsonSchema,
-} from '../../src/result/schema';
+} from '../../src/schema/result';
 import { validResult } from './fixtures';
 
 /** Narrows a parse outcome to its error, failing the test with the result when it parsed. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { compareSamples, mannWhitney, normalCdf } from '../../src/result/significance';
+import { compareSamples, mannWhitney, normalCdf } from '../../src/measure/significance';
 
 describe('significance of a change', () => {
   test.each([

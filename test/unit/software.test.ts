@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { detectSoftware } from '../../src/gpu/device';
-import type { AdapterInfo } from '../../src/result/schema';
+import type { AdapterInfo } from '../../src/schema/result';
 
 const hopper: AdapterInfo = {
   vendor: 'nvidia',

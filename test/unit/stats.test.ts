@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { quantileSorted, summarize } from '../../src/suite/stats';
+import { quantileSorted, summarize } from '../../src/measure/stats';
 
 const oneToTen = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 

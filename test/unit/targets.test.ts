@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { type TorchBaseline, evaluateTargets, targetsMarkdown } from '../../bench/targets';
-import type { BenchResult, Workload } from '../../src/result/schema';
+import type { BenchResult, Workload } from '../../src/schema/result';
 import { tokenResult, tokenWorkload } from './token-fixture';
 
 /** tokenResult's workload renamed as a preset the targets name, with its decode test at `decode` tok/s. */

@@ -1,5 +1,5 @@
 /** A result with roofline figures and one token workload, for the cost, formats and compare tests. */
-import type { BenchResult, Measurement, TokenTest, Workload } from '../../src/result/schema';
+import type { BenchResult, Measurement, TokenTest, Workload } from '../../src/schema/result';
 import { validResult } from './fixtures';
 
 const tiny = {

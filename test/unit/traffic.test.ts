@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 
 import { HEADLINE_PRESETS, PRESETS } from '../../src/model/presets';
-import { parseResult } from '../../src/result/schema';
+import { parseResult } from '../../src/schema/result';
 import { tokenTestRow } from '../../src/result/formats';
-import { tensorBytes } from '../../src/model/qtensor';
+import { tensorBytes } from '../../src/core/tensor';
 import {
   TRAFFIC_RATIO_TARGET,
   attentionDecodeTraffic,
@@ -14,7 +14,8 @@ import {
   partRows,
   ropeKvTraffic,
 } from '../../src/model/traffic';
-import { type Arch, WEIGHT_FORMATS, type WeightFormat } from '../../src/model/types';
+import type { Arch } from '../../src/model/types';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../src/core/tensor';
 import { tokenResult, tokenWorkload } from './token-fixture';
 
 const preset = (name: string): Arch => {

@@ -5,8 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { parseArgs } from '../../bench/args';
 import { defaultTuneCachePath, mergeTuneCacheFile, readTuneCacheFile } from '../../bench/tune-cache';
 import { tuningSummary } from '../../src/result/formats';
-import type { Tuning } from '../../src/result/schema';
-import { cacheKey } from '../../src/suite/tune';
+import type { Tuning } from '../../src/schema/result';
+import { cacheKey } from '../../src/run/tune/tuner';
 import { parseParams } from '../../src/ui/params';
 
 const tuning = (entries: Tuning['entries']): Tuning => ({

@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import type { Timer, Work } from '../../src/gpu/timer';
-import type { TuneCandidate, Verification } from '../../src/result/schema';
-import { type TuneCache, type TuneTask, TUNE_MARGIN, Tuner, cacheKey, cacheUpdates, mergeTuneCache, parseTuneCache, pickWinner } from '../../src/suite/tune';
-import { linearUsage } from '../../src/suite/tune-tasks';
+import type { Timer } from '../../src/measure/timer';
+import type { Work } from '../../src/core/work';
+import type { TuneCandidate, Verification } from '../../src/schema/result';
+import { type TuneCache, type TuneTask, TUNE_MARGIN, Tuner, cacheKey, cacheUpdates, mergeTuneCache, parseTuneCache, pickWinner } from '../../src/run/tune/tuner';
+import { linearUsage } from '../../src/run/tune/tasks';
 
 const passed: Verification = { state: 'passed', method: 'fake', error: 0, threshold: 1e-5, checked: 1 };
 const failed: Verification = { state: 'failed', method: 'fake', error: 0.5, threshold: 1e-5, checked: 1 };

@@ -1,0 +1,63 @@
+/**
+ * CPU reference for shaders/matmul_subgroup_matrix.wgsl: float64 dot products on the f16 operands that
+ * shaders/fill_f16.wgsl generates, and the tolerance the check allows.
+ */
+import type { MatmulShape } from './matmul.ref';
+import { mix32 } from '../../core/numeric';
+
+/**
+ * The value fill_hash_f16 writes at index i: 11 bits of the same hash as hashValue, (h >> 21) / 1024 - 1,
+ * a multiple of 2^-10 in [-1, 1). f16 holds every such value exactly (f16round is the identity on them),
+ * so these are already the "f16-rounded inputs" and the GPU's bits match the CPU's without depending on
+ * any rounding mode.
+ */
+export function hashValueF16(seed: number, i: number): number {
+  const h = mix32((i ^ mix32((seed + 0x9e3779b9) >>> 0)) >>> 0);
+  return (h >>> 21) / 1024 - 1;
+}
+
+/** The number an IEEE binary16 bit pattern encodes (NaN and infinities included). */
+export function f16FromBits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const e = (bits >> 10) & 0x1f;
+  const m = bits & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 31) return m ? NaN : sign * Infinity;
+  return sign * (1024 + m) * 2 ** (e - 25);
+}
+
+/** Operand generators: A[i,k] and B[k,j] as fill_hash_f16 writes them (row-major). */
+export function sgmatOperands(shape: MatmulShape, seedA: number, seedB: number) {
+  return {
+    a: (i: number, k: number) => hashValueF16(seedA, i * shape.K + k),
+    b: (k: number, j: number) => hashValueF16(seedB, k * shape.N + j),
+  };
+}
+
+/** C[i,j] in float64. */
+export function sgmatRefAt(shape: MatmulShape, op: ReturnType<typeof sgmatOperands>, i: number, j: number): number {
+  let s = 0;
+  for (let k = 0; k < shape.K; k++) s += op.a(i, k) * op.b(k, j);
+  return s;
+}
+
+/**
+ * Relative L2 error allowed with f32 accumulation. Products of two f16 operands with 11 significant
+ * bits are exact in f32, so all the error is in the f32 sums. Matrix units need not round to nearest:
+ * NVIDIA's tensor cores align each block of products to the largest term and truncate, so the error can
+ * drift one way. A generous bound, K/16 blocks each off by a few f32 ulps (2^-23) of the running sum, is
+ * about 2e-4 at K = 8192; observed errors are far smaller. 1e-3 stays well below what real bugs cost:
+ * dropping one of K = 8192 products from every sum already gives sqrt(1/8192) ~ 1.1e-2, a stale or
+ * misplaced fragment an error of order 1.
+ */
+export const SGMAT_F32_ACC_THRESHOLD = 1e-3;
+
+/**
+ * Relative L2 error allowed for an accumulation type. f16 accumulation rounds every partial sum to
+ * 11 bits (u = 2^-11): the errors add up like a random walk, ~u * sqrt(K) relative to the result, so the
+ * bound grows with K (2^-10 * sqrt(K): 1.0e-2 at K = 112, 8.8e-2 at K = 8192). At large K such a check
+ * only catches gross errors, which is why an f32-accumulating configuration is preferred.
+ */
+export function sgmatThreshold(accumulate: 'f32' | 'f16', K: number): number {
+  return accumulate === 'f32' ? SGMAT_F32_ACC_THRESHOLD : Math.max(2e-3, 2 ** -10 * Math.sqrt(K));
+}

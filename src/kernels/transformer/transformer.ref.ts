@@ -1,0 +1,272 @@
+/**
+ * CPU references (float64) for the transformer building blocks in transformer.ts, plus the packing of
+ * CPU values into the QTensor layouts (src/model/types.ts) that the embedding tests and checks need.
+ */
+import { QBLOCK, type WeightFormat } from '../../core/tensor';
+import { mix32 } from '../../core/numeric';
+
+/** rmsnorm: y[t,:] = x[t,:] * w / sqrt(mean(x[t,:]^2) + eps). */
+export function rmsnormRef(x: ArrayLike<number>, w: ArrayLike<number>, rows: number, dim: number, eps: number): Float64Array {
+  const y = new Float64Array(rows * dim);
+  for (let t = 0; t < rows; t++) {
+    let ss = 0;
+    for (let i = 0; i < dim; i++) ss += (x[t * dim + i] as number) ** 2;
+    const inv = 1 / Math.sqrt(ss / dim + eps);
+    for (let i = 0; i < dim; i++) y[t * dim + i] = (x[t * dim + i] as number) * inv * (w[i] as number);
+  }
+  return y;
+}
+
+/**
+ * RoPE inverse frequencies theta^(-2i/headDim), rounded to f32 as HF computes them (float32 tensor).
+ * The kernel uploads exactly these values, so the reference and the GPU share them.
+ */
+export function ropeInvFreq(headDim: number, theta: number): Float32Array {
+  const half = headDim / 2;
+  return Float32Array.from({ length: half }, (_, i) => theta ** ((-2 * i) / headDim));
+}
+
+/** Position of row t: state[0] + t * posStep. */
+export function rowPosition(pos0: number, t: number, posStep: number): number {
+  return pos0 + t * posStep;
+}
+
+/** Sequence of row t: 0 for a prefill (posStep 1), t for a decode batch (posStep 0). */
+export function rowSequence(t: number, posStep: number): number {
+  return posStep === 1 ? 0 : t;
+}
+
+/** RoPE (rotate-half) of x [rows, heads * headDim], returning a new array. */
+export function ropeRef(
+  x: ArrayLike<number>,
+  shape: { rows: number; heads: number; headDim: number; theta: number },
+  pos0: number,
+  posStep: number,
+): Float64Array {
+  const { rows, heads, headDim, theta } = shape;
+  const half = headDim / 2;
+  const inv = ropeInvFreq(headDim, theta);
+  const y = Float64Array.from(x);
+  for (let t = 0; t < rows; t++) {
+    const pos = rowPosition(pos0, t, posStep);
+    for (let h = 0; h < heads; h++) {
+      const base = (t * heads + h) * headDim;
+      for (let i = 0; i < half; i++) {
+        const angle = pos * (inv[i] as number);
+        const c = Math.cos(angle);
+        const s = Math.sin(angle);
+        const a = x[base + i] as number;
+        const b = x[base + i + half] as number;
+        y[base + i] = a * c - b * s;
+        y[base + i + half] = a * s + b * c;
+      }
+    }
+  }
+  return y;
+}
+
+/** Index of cache[seq][head][pos][d] in a [seqCap][kvHeads][ctxCap][headDim] cache. */
+export function cacheIndex(
+  shape: { kvHeads: number; headDim: number; ctxCap: number },
+  seq: number,
+  head: number,
+  pos: number,
+  d: number,
+): number {
+  return ((seq * shape.kvHeads + head) * shape.ctxCap + pos) * shape.headDim + d;
+}
+
+/** kvWrite applied to copies of the caches: cache[seq(t)][h][pos(t)][:] = row t of head h. */
+export function kvWriteRef(
+  caches: { k: ArrayLike<number>; v: ArrayLike<number> },
+  rowsKV: { k: ArrayLike<number>; v: ArrayLike<number> },
+  shape: { kvHeads: number; headDim: number; ctxCap: number; rows: number },
+  pos0: number,
+  posStep: number,
+): { k: Float64Array; v: Float64Array } {
+  const k = Float64Array.from(caches.k);
+  const v = Float64Array.from(caches.v);
+  const { kvHeads, headDim, ctxCap, rows } = shape;
+  for (let t = 0; t < rows; t++) {
+    const pos = rowPosition(pos0, t, posStep);
+    if (pos >= ctxCap) continue;
+    const seq = rowSequence(t, posStep);
+    for (let h = 0; h < kvHeads; h++) {
+      for (let d = 0; d < headDim; d++) {
+        const src = (t * kvHeads + h) * headDim + d;
+        const dst = cacheIndex(shape, seq, h, pos, d);
+        k[dst] = rowsKV.k[src] as number;
+        v[dst] = rowsKV.v[src] as number;
+      }
+    }
+  }
+  return { k, v };
+}
+
+/**
+ * ropeKv on a fused QKV activation [rows, (heads + 2 * kvHeads) * headDim]: the rotated q rows
+ * [rows, heads * headDim], and copies of the caches with rotated k and plain v appended (as kvWriteRef).
+ */
+export function ropeKvRef(
+  qkv: ArrayLike<number>,
+  caches: { k: ArrayLike<number>; v: ArrayLike<number> },
+  shape: { rows: number; heads: number; kvHeads: number; headDim: number; theta: number; ctxCap: number },
+  pos0: number,
+  posStep: number,
+): { q: Float64Array; k: Float64Array; v: Float64Array } {
+  const { rows, heads, kvHeads, headDim, theta, ctxCap } = shape;
+  const nq = heads * headDim;
+  const nkv = kvHeads * headDim;
+  const stride = nq + 2 * nkv;
+  const slice = (from: number, n: number) => {
+    const out = new Float64Array(rows * n);
+    for (let t = 0; t < rows; t++) for (let i = 0; i < n; i++) out[t * n + i] = qkv[t * stride + from + i] as number;
+    return out;
+  };
+  const q = ropeRef(slice(0, nq), { rows, heads, headDim, theta }, pos0, posStep);
+  const k = ropeRef(slice(nq, nkv), { rows, heads: kvHeads, headDim, theta }, pos0, posStep);
+  const written = kvWriteRef(caches, { k, v: slice(nq + nkv, nkv) }, { rows, kvHeads, headDim, ctxCap }, pos0, posStep);
+  return { q, ...written };
+}
+
+/** Embedding rows: x[t,:] = table[min(tokens[t], vocab - 1), :] (out-of-range ids clamp, as on the GPU). */
+export function embedRef(tokens: ArrayLike<number>, table: ArrayLike<number>, vocab: number, hidden: number): Float64Array {
+  const x = new Float64Array(tokens.length * hidden);
+  for (let t = 0; t < tokens.length; t++) {
+    const row = Math.min(tokens[t] as number, vocab - 1);
+    for (let c = 0; c < hidden; c++) x[t * hidden + c] = table[row * hidden + c] as number;
+  }
+  return x;
+}
+
+/** Greedy argmax per row: ties to the lowest index, NaN never wins (all-NaN rows give 0). */
+export function argmaxRef(logits: ArrayLike<number>, rows: number, vocab: number): Uint32Array {
+  const out = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = -1;
+    let bestV = -Infinity;
+    for (let i = 0; i < vocab; i++) {
+      const v = logits[r * vocab + i] as number;
+      if (Number.isNaN(v)) continue;
+      if (best < 0 || v > bestV) {
+        best = i;
+        bestV = v;
+      }
+    }
+    out[r] = Math.max(best, 0);
+  }
+  return out;
+}
+
+/** IEEE binary16 bits of x (round to nearest even; x must be finite and within f16 range). */
+export function f16Bits(x: number): number {
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a === 0) return sign;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  if (e < -14) {
+    // Subnormal: units of 2^-24.
+    const m = roundEven(a / 2 ** -24);
+    return sign | m; // m == 1024 rounds up into the smallest normal, which the bits express directly
+  }
+  let m = roundEven((a / 2 ** e - 1) * 1024);
+  if (m === 1024) {
+    m = 0;
+    e++;
+  }
+  if (e > 15) throw new Error(`f16Bits: ${x} overflows binary16`);
+  return sign | ((e + 15) << 10) | m;
+}
+
+/** Value of binary16 bits. */
+export function f16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const e = (bits >> 10) & 0x1f;
+  const m = bits & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 31) return m ? NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+function roundEven(q: number): number {
+  const f = Math.floor(q);
+  const d = q - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+/** A weight matrix packed into one QTensor part's GPU layout, with the exact values it encodes. */
+export interface PackedWeights {
+  data: Uint32Array<ArrayBuffer>;
+  /** q8_0 / q4_0 only. */
+  scales: Uint32Array<ArrayBuffer> | null;
+  /** Dequantised values, row-major [rows, cols]. */
+  values: Float64Array;
+}
+
+/**
+ * Random weights for a rows x cols matrix in `format`, generated as format codes (f16 bits, int8 / int4
+ * codes, f16 scales) from `seed` and packed per the layout in src/model/types.ts, with the values they
+ * decode to. Codes span their whole range (int8 -128..127, nibbles 0..15). Never zero-filled.
+ */
+export function packWeights(format: WeightFormat, rows: number, cols: number, seed: number): PackedWeights {
+  const n = rows * cols;
+  const values = new Float64Array(n);
+  let s = mix32(seed >>> 0);
+  const next = () => (s = mix32(s + 0x9e3779b9));
+  const unit = () => (next() >>> 8) / 8388608 - 1; // [-1, 1), 24 bits
+  switch (format) {
+    case 'f32': {
+      const f = new Float32Array(n);
+      for (let i = 0; i < n; i++) values[i] = f[i] = unit();
+      return { data: new Uint32Array(f.buffer), scales: null, values };
+    }
+    case 'f16': {
+      const data = new Uint32Array(Math.ceil(n / 2));
+      for (let i = 0; i < n; i++) {
+        const bits = f16Bits(unit());
+        values[i] = f16Value(bits);
+        data[i >> 1]! |= bits << (16 * (i & 1));
+      }
+      return { data, scales: null, values };
+    }
+    case 'q8_0':
+    case 'q4_0': {
+      if (cols % QBLOCK !== 0) throw new Error(`packWeights: ${format} needs cols % ${QBLOCK} == 0, got ${cols}`);
+      const blocks = n / QBLOCK;
+      const scales = new Uint32Array(Math.ceil(blocks / 2));
+      const scale = new Float64Array(blocks);
+      for (let b = 0; b < blocks; b++) {
+        // Scales in [2^-8, 2^-5): normal f16 values, mixed signs as real quantisers can produce.
+        const bits = f16Bits((next() & 1 ? -1 : 1) * 2 ** -8 * (1 + (next() % 1024) / 146.3));
+        scale[b] = f16Value(bits);
+        scales[b >> 1]! |= bits << (16 * (b & 1));
+      }
+      const q8 = format === 'q8_0';
+      const data = new Uint32Array(q8 ? n / 4 : n / 8);
+      for (let i = 0; i < n; i++) {
+        const code = next() & (q8 ? 0xff : 0xf);
+        const q = q8 ? (code << 24) >> 24 : code - 8; // int8 two's complement / nibble - 8
+        values[i] = (scale[Math.floor(i / QBLOCK)] as number) * q;
+        if (q8) data[i >> 2]! |= code << (8 * (i & 3));
+        else data[i >> 3]! |= code << (4 * (i & 7));
+      }
+      return { data, scales, values };
+    }
+  }
+}
+
+/** Largest |got - ref| divided by the largest |ref| (Infinity when any got is non-finite). */
+export function maxAbsNormalised(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const g = got[i] as number;
+    const r = ref[i] as number;
+    if (!Number.isFinite(g)) return Infinity;
+    num = Math.max(num, Math.abs(g - r));
+    den = Math.max(den, Math.abs(r));
+  }
+  return den > 0 ? num / den : num;
+}

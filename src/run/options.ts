@@ -1,0 +1,141 @@
+/**
+ * Parsing of generation settings from text (CLI flags and URL parameters share it), with errors that
+ * name the setting. Pure: no DOM, no Node.
+ */
+import { validateArch } from '../model/arch';
+import { PRESETS } from '../model/presets';
+import type { Arch } from '../model/types';
+import type { WeightFormat } from '../core/tensor';
+import { WEIGHT_FORMATS } from '../core/tensor';
+import type { GenerationConfig } from '../schema/result';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Upper bounds that keep a typo from asking for absurd work. */
+export const LIMITS = { promptLen: 32768, genTokens: 8192, depth: 131072, batch: 256, reps: 100 } as const;
+
+/** "512,1024" → [512, 1024]; every entry an integer in [min, max]. */
+export function parseIntList(name: string, text: string, min: number, max: number): Parsed<number[]> {
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) return { ok: false, error: `${name}: expected a comma-separated list of integers, got "${text}"` };
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) return { ok: false, error: `${name}: "${p}" is not a non-negative integer` };
+    const v = Number(p);
+    if (v < min || v > max) return { ok: false, error: `${name}: ${v} is outside [${min}, ${max}]` };
+    out.push(v);
+  }
+  return { ok: true, value: [...new Set(out)] };
+}
+
+export function parseFormats(text: string): Parsed<WeightFormat[]> {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) return { ok: false, error: 'formats: expected a comma-separated list' };
+  for (const n of names) {
+    if (!(WEIGHT_FORMATS as readonly string[]).includes(n)) {
+      return { ok: false, error: `formats: unknown format "${n}" (known: ${WEIGHT_FORMATS.join(', ')})` };
+    }
+  }
+  return { ok: true, value: [...new Set(names)] as WeightFormat[] };
+}
+
+/** One model: a preset name or a JSON architecture object. */
+export function parseModel(text: string): Parsed<string | Arch> {
+  const t = text.trim();
+  if (t.startsWith('{')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(t);
+    } catch (e) {
+      return { ok: false, error: `model: invalid JSON architecture (${(e as Error).message})` };
+    }
+    const v = validateArch(data);
+    return v.ok ? { ok: true, value: v.arch } : { ok: false, error: `model: ${v.errors.join('; ')}` };
+  }
+  if (!Object.prototype.hasOwnProperty.call(PRESETS, t)) {
+    return { ok: false, error: `model: unknown preset "${t}" (known: ${Object.keys(PRESETS).join(', ')}; or pass a JSON architecture)` };
+  }
+  return { ok: true, value: t };
+}
+
+/**
+ * A model list: a JSON array (names and/or architecture objects), a single JSON object, or
+ * comma-separated preset names.
+ */
+export function parseModels(text: string): Parsed<Array<string | Arch>> {
+  const t = text.trim();
+  if (t.startsWith('[')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(t);
+    } catch (e) {
+      return { ok: false, error: `models: invalid JSON (${(e as Error).message})` };
+    }
+    if (!Array.isArray(data) || data.length === 0) return { ok: false, error: 'models: expected a non-empty JSON array' };
+    const out: Array<string | Arch> = [];
+    for (const [i, item] of data.entries()) {
+      const r = parseModel(typeof item === 'string' ? item : JSON.stringify(item));
+      if (!r.ok) return { ok: false, error: `models[${i}]: ${r.error}` };
+      out.push(r.value);
+    }
+    return { ok: true, value: out };
+  }
+  if (t.startsWith('{')) {
+    const r = parseModel(t);
+    return r.ok ? { ok: true, value: [r.value] } : r;
+  }
+  const names = t.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) return { ok: false, error: 'models: expected preset names or a JSON architecture' };
+  const out: Array<string | Arch> = [];
+  for (const n of names) {
+    const r = parseModel(n);
+    if (!r.ok) return r;
+    out.push(r.value);
+  }
+  return { ok: true, value: out };
+}
+
+/** Keys of the text form (CLI flags without "--", URL parameters). */
+export const GENERATION_KEYS = ['models', 'formats', 'prompt', 'gen', 'depths', 'batches', 'gen-reps'] as const;
+export type GenerationKey = (typeof GENERATION_KEYS)[number];
+
+/** Parses whichever generation settings are present. */
+export function parseGenerationOverrides(get: (key: GenerationKey) => string | null | undefined): Parsed<Partial<GenerationConfig>> {
+  const out: Partial<GenerationConfig> = {};
+  const take = <T>(key: GenerationKey, parse: (t: string) => Parsed<T>, set: (v: T) => void): string | null => {
+    const t = get(key);
+    if (t === null || t === undefined) return null;
+    const r = parse(t);
+    if (!r.ok) return r.error;
+    set(r.value);
+    return null;
+  };
+  const single = (name: string, min: number, max: number) => (t: string): Parsed<number> => {
+    const r = parseIntList(name, t, min, max);
+    if (!r.ok) return r;
+    return r.value.length === 1 ? { ok: true, value: r.value[0] as number } : { ok: false, error: `${name}: expected one integer` };
+  };
+  const errs = [
+    take('models', parseModels, (v) => (out.models = v)),
+    take('formats', parseFormats, (v) => (out.formats = v)),
+    take('prompt', (t) => parseIntList('prompt', t, 1, LIMITS.promptLen), (v) => (out.promptLens = v)),
+    take('gen', single('gen', 1, LIMITS.genTokens), (v) => (out.genTokens = v)),
+    take('depths', (t) => parseIntList('depths', t, 0, LIMITS.depth), (v) => (out.depths = v)),
+    take('batches', (t) => parseIntList('batches', t, 1, LIMITS.batch), (v) => (out.batches = v)),
+    take('gen-reps', single('gen-reps', 1, LIMITS.reps), (v) => (out.reps = v)),
+  ].filter((e): e is string => e !== null);
+  return errs.length ? { ok: false, error: errs.join('; ') } : { ok: true, value: out };
+}
+
+/** The text form of overrides, for URLs (the CLI hands its settings to the page this way). */
+export function generationToParams(g: Partial<GenerationConfig>): Array<[GenerationKey, string]> {
+  const out: Array<[GenerationKey, string]> = [];
+  if (g.models) out.push(['models', JSON.stringify(g.models)]);
+  if (g.formats) out.push(['formats', g.formats.join(',')]);
+  if (g.promptLens) out.push(['prompt', g.promptLens.join(',')]);
+  if (g.genTokens !== undefined) out.push(['gen', String(g.genTokens)]);
+  if (g.depths) out.push(['depths', g.depths.join(',')]);
+  if (g.batches) out.push(['batches', g.batches.join(',')]);
+  if (g.reps !== undefined) out.push(['gen-reps', String(g.reps)]);
+  return out;
+}

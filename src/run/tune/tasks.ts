@@ -1,0 +1,156 @@
+/**
+ * Tuning tasks of the kernel families: each builds its operands once at the real shape and checks every
+ * candidate against the CPU reference before it can be timed (src/suite/tune.ts).
+ */
+import { type Resources, Resources as ResourcesImpl } from '../../gpu/buffers';
+import { type MatmulVariant, createMatmul, matmulVariants } from '../../kernels/matmul/matmul';
+import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
+import { type DecodeTile, decodeAttentionFixture, decodeTileId, decodeTiles } from '../../kernels/attention/attention';
+import type { AttentionShape } from '../../kernels/attention/attention.ref';
+import {
+  type LinearConfig,
+  type LinearVariant,
+  type TokenTile,
+  TOKEN_TILES,
+  createLinear,
+  describeLinearCase,
+  linearFixture,
+  linearThreshold,
+  linearVariantId,
+  linearVariants,
+  tokenTile,
+} from '../../kernels/linear/linear';
+import type { GenerationConfig } from '../../schema/result';
+import type { Tuner, TuneTask } from './tuner';
+
+/**
+ * Output columns per token checked against the reference when tuning a real shape (an lm_head has
+ * 10^5 columns of 10^3..10^4 weights: all of them would take the CPU longer than the whole tuning).
+ * Both ends are always among them, and every output is checked for poison.
+ */
+export const TUNE_CHECK_COLUMNS = 64;
+
+/** The linear layer `cfg` run on `rows` tokens: every variant that can run it at that token tile. */
+export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, timeoutMs: number): TuneTask<LinearVariant> {
+  const tt = tokenTile(rows);
+  const c = { ...cfg, rows, parts: 1 };
+  return {
+    family: 'linear',
+    key: `${describeLinearCase(c)}${cfg.tag ? ` (${cfg.tag})` : ''}`,
+    candidates: linearVariants(device, cfg, tt).map((v) => ({ id: linearVariantId(v), value: v })),
+    async open(res: Resources) {
+      const fixture = await linearFixture(device, res, c, timeoutMs, TUNE_CHECK_COLUMNS);
+      return async (v: LinearVariant) => {
+        const layer = await createLinear(device, { ...cfg, variants: { [tt]: v }, tiles: [tt] });
+        const op = layer.bind(fixture.args, res);
+        return { work: op, verify: () => fixture.check(op, linearThreshold(v)) };
+      };
+    },
+  };
+}
+
+/** Decode attention for `rows` sequences at position `pos`: every tile that fits this head geometry. */
+export function attentionDecodeTask(
+  device: GPUDevice,
+  shape: Omit<AttentionShape, 'ctxCap'>,
+  rows: number,
+  pos: number,
+  timeoutMs: number,
+): TuneTask<DecodeTile> {
+  return {
+    family: 'attention_decode',
+    key: `${shape.heads}/${shape.kvHeads} heads x ${shape.headDim}, ${rows} sequence(s) at position ${pos}`,
+    candidates: decodeTiles(device, shape.headDim).map((t) => ({ id: decodeTileId(t), value: t })),
+    open: (res: Resources) => decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs),
+  };
+}
+
+/**
+ * Tunes decode attention for each batch of a workload at the mean position of its longest decode test
+ * (depth + half the generated tokens): long contexts are where the tile matters.
+ */
+export async function tuneDecodeAttention(
+  tuner: Tuner,
+  device: GPUDevice,
+  shape: Omit<AttentionShape, 'ctxCap'>,
+  gen: Pick<GenerationConfig, 'batches' | 'depths' | 'genTokens'>,
+  timeoutMs: number,
+): Promise<Partial<Record<number, DecodeTile>>> {
+  const pos = Math.max(...gen.depths) + Math.floor(gen.genTokens / 2);
+  const out: Partial<Record<number, DecodeTile>> = {};
+  for (const b of gen.batches) out[b] = await tuner.choose(attentionDecodeTask(device, shape, b, pos, timeoutMs));
+  return out;
+}
+
+/** The f32 matmul at `shape`: every variant that fits this device, each on its own operands (freed after). */
+export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, timeoutMs: number): TuneTask<MatmulVariant> {
+  return {
+    family: 'matmul_f32',
+    key: `${shape.M}x${shape.N}x${shape.K}`,
+    candidates: matmulVariants(device).map((v) => ({ id: v.id, value: v })),
+    async open() {
+      return async (variant: MatmulVariant) => {
+        const own = new ResourcesImpl();
+        try {
+          const k = await createMatmul(device, own, shape, { seed, timeoutMs, variant });
+          return { work: k.work, verify: () => k.verify(), dispose: () => own.destroyAll() };
+        } catch (e) {
+          own.destroyAll();
+          throw e;
+        }
+      };
+    },
+  };
+}
+
+/** Token rows the linears of a workload run at, per token tile (the largest row count of each tile). */
+export interface LinearUsage {
+  /** The layers' linears: prompt lengths (prefill) and decode batches. */
+  layers: Map<TokenTile, number>;
+  /** The output head: one row after a prefill, the batch in decode. */
+  head: Map<TokenTile, number>;
+}
+
+export function linearUsage(gen: Pick<GenerationConfig, 'promptLens' | 'batches'>): LinearUsage {
+  const add = (m: Map<TokenTile, number>, rows: number) => {
+    const tt = tokenTile(rows);
+    m.set(tt, Math.max(m.get(tt) ?? 0, rows));
+  };
+  const layers = new Map<TokenTile, number>();
+  const head = new Map<TokenTile, number>();
+  for (const b of gen.batches) {
+    add(layers, b);
+    add(head, b);
+  }
+  for (const p of gen.promptLens) add(layers, p);
+  add(head, 1);
+  const sorted = (m: Map<TokenTile, number>) => new Map(TOKEN_TILES.filter((t) => m.has(t)).map((t) => [t, m.get(t) as number]));
+  return { layers: sorted(layers), head: sorted(head) };
+}
+
+/** A variant per token tile for each linear of a model, as LinearConfig.variants takes them. */
+export type LinearChoices<R extends string> = Record<R, Partial<Record<TokenTile, LinearVariant>>>;
+
+/**
+ * Tunes every linear of a model for the token tiles it will run at: `configs` maps a role (qkv, o, ...)
+ * to its layer config, `isHead` says which roles follow the head's usage.
+ */
+export async function tuneLinears<R extends string>(
+  tuner: Tuner,
+  device: GPUDevice,
+  configs: Record<R, LinearConfig>,
+  isHead: (role: R) => boolean,
+  usage: LinearUsage,
+  timeoutMs: number,
+): Promise<LinearChoices<R>> {
+  const out = {} as LinearChoices<R>;
+  for (const role of Object.keys(configs) as R[]) {
+    const cfg = configs[role];
+    const choices: Partial<Record<TokenTile, LinearVariant>> = {};
+    for (const [tt, rows] of isHead(role) ? usage.head : usage.layers) {
+      choices[tt] = await tuner.choose(linearTask(device, cfg, rows, timeoutMs));
+    }
+    out[role] = choices;
+  }
+  return out;
+}

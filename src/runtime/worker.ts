@@ -1,0 +1,70 @@
+/// <reference lib="webworker" />
+/** The Web Worker entry: all GPU work runs here, exposed to the page with comlink. Thin by design. */
+import * as Comlink from 'comlink';
+import { NoAdapterError, acquireGpu } from '../gpu/device';
+import { errorMessage } from '../gpu/errors';
+import type { BenchResult, Environment, Runtime, SuiteName } from '../schema/result';
+import { type RunHooks, type RunRequest, runSuite } from '../run/runner';
+
+export type DescribeOutcome = { ok: true; environment: Environment } | { ok: false; error: string };
+
+function browserRuntime(): Runtime {
+  return {
+    kind: 'browser',
+    userAgent: navigator.userAgent,
+    platform: (navigator as Navigator & { platform?: string }).platform ?? '',
+    hardwareConcurrency: navigator.hardwareConcurrency,
+  };
+}
+
+let signal = { cancelled: false };
+/** Page visibility as the page reports it; the run flags phases during which the page was hidden. */
+const conditions = { hidden: false, hiddenEvents: 0 };
+
+const api = {
+  /** Acquires the adapter and device once to describe them, then releases the device. */
+  async describe(): Promise<DescribeOutcome> {
+    try {
+      const ctx = await acquireGpu(navigator.gpu);
+      ctx.device.destroy();
+      return { ok: true, environment: ctx.environment };
+    } catch (e) {
+      return { ok: false, error: e instanceof NoAdapterError ? e.message : `could not create a WebGPU device: ${errorMessage(e)}` };
+    }
+  },
+
+  /** Runs a suite; hooks arrive as Comlink proxies. Never rejects for GPU trouble. */
+  async run(suite: SuiteName, overrides: RunRequest['overrides'], hooks: RunHooks, tune?: RunRequest['tune']): Promise<BenchResult> {
+    signal = { cancelled: false };
+    const call = <A>(fn: ((a: A) => void) | undefined, a: A) => {
+      // Hooks are remote: don't let a closed page or a UI bug stop the run.
+      if (fn) void Promise.resolve(fn(a)).catch(() => undefined);
+    };
+    return runSuite(
+      navigator.gpu,
+      { suite, runtime: browserRuntime(), conditions, ...(overrides ? { overrides } : {}), ...(tune ? { tune } : {}) },
+      {
+        onProgress: (p) => call(hooks.onProgress, p),
+        onPhase: (p) => call(hooks.onPhase, p),
+        onCheckpoint: (r) => call(hooks.onCheckpoint, r),
+        onEnvironment: (env, timer) => hooks.onEnvironment && void Promise.resolve(hooks.onEnvironment(env, timer)).catch(() => undefined),
+      },
+      signal,
+    );
+  },
+
+  /** The page tells the worker when it is hidden or shown (workers have no visibility events). */
+  setHidden(hidden: boolean): void {
+    if (hidden && !conditions.hidden) conditions.hiddenEvents++;
+    conditions.hidden = hidden;
+  },
+
+  /** Cooperative cancel: the run stops between dispatch batches and returns what finished. */
+  cancel(): void {
+    signal.cancelled = true;
+  },
+};
+
+export type BenchWorkerApi = typeof api;
+
+Comlink.expose(api);
