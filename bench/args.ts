@@ -6,7 +6,7 @@ import { GENERATION_KEYS, type GenerationKey, generationToParams, parseGeneratio
 import { isSuiteName } from '../src/run/suites';
 import type { CostInputs } from '../src/schema/result';
 import { COST_OPTIONS, COST_USAGE, costToParams, parseCostFlags } from './cost-args';
-import { DEFAULT_ALPHA } from '../src/measure/significance';
+import { DEFAULT_ALPHA } from '../src/measure/stats';
 import { DEFAULT_MAX_REGRESSION } from '../src/result/gate';
 
 /** Chromium flag presets. Combine with commas: `--preset gpu,unquantized`. */

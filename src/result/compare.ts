@@ -17,7 +17,7 @@ import {
 } from './formats';
 import { deviceName, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
 import type { BenchResult } from '../schema/result';
-import { DEFAULT_ALPHA, compareSamples } from '../measure/significance';
+import { DEFAULT_ALPHA, compareSamples } from '../measure/stats';
 
 export const COMPARE_SCHEMA_ID = 'tokenbench/comparison';
 export const COMPARE_SCHEMA_VERSION = 1;

@@ -2,6 +2,7 @@
  * Flat figures of a result, the common input of the export formats (csv, md, github-*) and of comparisons:
  * one per `ok` token test and one per `ok` kernel measurement, each with the raw samples behind it. Pure.
  */
+import { meanSd, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, CostTest, Measurement, TimerInfo, TokenTest, Workload } from '../schema/result';
 
 export interface TokenFigure {
@@ -57,16 +58,10 @@ export interface KernelFigure {
   verification: 'passed' | 'failed';
 }
 
-function meanSd(v: readonly number[]): { mean: number; sd: number } {
-  const mean = v.reduce((a, b) => a + b, 0) / (v.length || 1);
-  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
-  return { mean, sd };
-}
-
 export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFigure {
   const main = t.gpu ?? t.wall;
   const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
-  const rates = main.samplesNs.map((ns) => (ns > 0 ? total / (ns / 1e9) : 0));
+  const rates = main.samplesNs.map((ns) => tokensPerSecond(total, ns));
   const b = t.bounds;
   let bound: TokenFigure['bound'] = null;
   if (b && b.efficiency !== null) bound = b.bandwidth !== null && (b.compute === null || b.bandwidth <= b.compute) ? 'bandwidth' : 'compute';

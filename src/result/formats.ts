@@ -1,4 +1,5 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
+import { meanSd, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, Measurement, Phase, TokenTest, Workload } from '../schema/result';
 import { deviceName, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
 
@@ -101,12 +102,6 @@ export interface TokenRow {
   state: Workload['state'];
 }
 
-function tokSd(tokens: number, samplesNs: number[]): number {
-  const rates = samplesNs.map((ns) => tokens / (ns / 1e9));
-  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
-  return rates.length > 1 ? Math.sqrt(rates.reduce((a, r) => a + (r - mean) ** 2, 0) / (rates.length - 1)) : 0;
-}
-
 export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
   const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
   const main = t.gpu ?? t.wall;
@@ -126,7 +121,7 @@ export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
     model: w.arch.name,
     format: w.format,
     test: t.name,
-    tokPerSec: `${fmtNumber(main.median)} ± ${fmtNumber(tokSd(total, main.samplesNs))}`,
+    tokPerSec: `${fmtNumber(main.median)} ± ${fmtNumber(meanSd(main.samplesNs.map((ns) => tokensPerSecond(total, ns))).sd)}`,
     source: t.gpu ? 'GPU ts' : 'wall',
     wall: fmtNumber(t.wall.median),
     latency,
@@ -330,7 +325,7 @@ export function csvRows(r: BenchResult): Array<Array<string | number | boolean |
     f.cost?.tokPerSecPerW ?? null, f.verification,
   ]);
   const kernels = kernelFigures(r).map((k) => {
-    const { mean, sd } = nsStats(k.samplesNs);
+    const { mean, sd } = meanSd(k.samplesNs);
     return [
       ...head, null, null, null, null, k.label, k.kind, null, null, null, null, k.source, mean, sd, k.value, null, k.unit,
       null, null, null, null, null, null, null, null, null, k.verification,
@@ -339,10 +334,6 @@ export function csvRows(r: BenchResult): Array<Array<string | number | boolean |
   return [...tokens, ...kernels];
 }
 
-function nsStats(v: readonly number[]): { mean: number; sd: number } {
-  const mean = v.reduce((a, b) => a + b, 0) / (v.length || 1);
-  return { mean, sd: v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (v.length - 1)) : 0 };
-}
 
 export function resultCsv(r: BenchResult): string {
   return csvText(CSV_COLUMNS, csvRows(r));

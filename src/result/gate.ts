@@ -5,7 +5,7 @@
  * Pure: no Node, no DOM.
  */
 import type { BenchResult, TokenTest, Workload } from '../schema/result';
-import { DEFAULT_ALPHA, compareSamples } from '../measure/significance';
+import { DEFAULT_ALPHA, compareSamples, median } from '../measure/stats';
 
 export type TimerSource = 'gpu-timestamp' | 'wall-clock';
 
@@ -23,12 +23,6 @@ export interface Headline {
 export const DEFAULT_MAX_REGRESSION = 0.05;
 
 const SOURCES: TimerSource[] = ['gpu-timestamp', 'wall-clock'];
-
-function median(v: readonly number[]): number {
-  const s = [...v].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /** The value a headline shows: the median of its preferred source's samples. */
 export function headlineValue(h: Headline): { value: number; source: TimerSource } | null {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { compareSamples, mannWhitney, normalCdf } from '../../src/measure/significance';
+import { compareSamples, mannWhitney, normalCdf } from '../../src/measure/stats';
 
 describe('significance of a change', () => {
   test.each([

@@ -29,7 +29,7 @@ import type {
   Verification,
   Workload,
 } from '../../schema/result';
-import { summarize } from '../../measure/stats';
+import { latencyPercentiles, summarize, tokensPerSecond } from '../../measure/stats';
 import type { Timer } from '../../measure/timer';
 import type { Tuner } from '../tune/tuner';
 import { linearUsage, tuneDecodeAttention, tuneLinears } from '../tune/tasks';
@@ -177,7 +177,7 @@ class Stamps {
 
 function rate(tokens: number, samplesNs: number[]) {
   const s = summarize(samplesNs);
-  const r = (ns: number) => (ns > 0 ? tokens / (ns / 1e9) : 0);
+  const r = (ns: number) => tokensPerSecond(tokens, ns);
   return { median: r(s.median), p10: r(s.p90), p90: r(s.p10), samplesNs };
 }
 
@@ -262,12 +262,6 @@ async function timeDecode(env: GenEnv, model: GpuModel, res: ResourcesT, batch: 
   const runs: DecodeRun[] = [];
   for (let r = 0; r < env.gen.reps; r++) runs.push(await generateOnce(env, model, res, f, batch, depth, steps, chunk));
   return runs;
-}
-
-function percentiles(ns: number[]) {
-  const s = [...ns].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number;
-  return { p50: q(0.5), p90: q(0.9), p99: q(0.99) };
 }
 
 function bounds(measured: number, bw: number | null, compute: number | null) {
@@ -468,7 +462,7 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
         wall,
         perSequence: measured / batch,
         tpotMs: { gpu: gpuTpot, wall: summarize(wall.samplesNs).median / N / 1e6 },
-        itlNs: percentiles(steps),
+        itlNs: latencyPercentiles(steps),
         stepNs: steps,
         itlSource: runs[0]?.stepSource ?? 'wall-clock',
         traffic: { readPerToken: read, neededPerToken: needed, ratio: read / needed, pos: meanPos, method: TRAFFIC_METHOD },
