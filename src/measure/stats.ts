@@ -72,14 +72,12 @@ export interface SampleComparison {
   change: number;
   /** Two-sided p-value of the rank-sum test. */
   p: number;
-  /** p < alpha and both sets have enough samples for the test to be meaningful. */
+  /** p < alpha (and the sample counts could reach it). */
   significant: boolean;
   /** Why the test could not decide, when it could not. */
   note?: string;
 }
 
-/** Below this many samples per side the normal approximation is not trusted. */
-export const MIN_SAMPLES = 3;
 export const DEFAULT_ALPHA = 0.05;
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7). */
@@ -121,14 +119,72 @@ export function mannWhitney(a: readonly number[], b: readonly number[]): { u: nu
   return { u, z, p: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
 }
 
-/** Compares samples of one metric between two results (a = before/baseline, b = after). */
+/** Up to this many samples in all, p comes from the exact permutation distribution (ties included). */
+export const EXACT_MAX_SAMPLES = 60;
+
+/** Rank of each value among all, ties at their mean rank, doubled so every rank is an integer. */
+function doubledRanks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => ({ v, i })).sort((x, y) => x.v - y.v);
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && (order[j + 1] as { v: number }).v === (order[i] as { v: number }).v) j++;
+    for (let k = i; k <= j; k++) out[(order[k] as { i: number }).i] = i + j + 2;
+    i = j + 1;
+  }
+  return out;
+}
+
+/**
+ * Two-sided exact p of the rank-sum test: among every way to pick n1 of the pooled values (ranks with
+ * ties as they are), the share whose rank sum lies at least as far from its mean as a's does.
+ */
+export function rankSumExactP(a: readonly number[], b: readonly number[]): number {
+  const n1 = a.length;
+  const ranks = doubledRanks([...a, ...b]);
+  const total = ranks.reduce((s, r) => s + r, 0);
+  // ways[k][s]: subsets of k ranks (of those seen so far) with doubled rank sum s.
+  const ways = Array.from({ length: n1 + 1 }, () => new Float64Array(total + 1));
+  (ways[0] as Float64Array)[0] = 1;
+  for (const r of ranks) {
+    for (let k = n1; k >= 1; k--) {
+      const to = ways[k] as Float64Array;
+      const from = ways[k - 1] as Float64Array;
+      for (let s = total; s >= r; s--) to[s] = (to[s] as number) + (from[s - r] as number);
+    }
+  }
+  const dist = ways[n1] as Float64Array;
+  const mean = (total * n1) / ranks.length;
+  const observed = Math.abs(ranks.slice(0, n1).reduce((s, r) => s + r, 0) - mean);
+  let all = 0;
+  let extreme = 0;
+  dist.forEach((count, s) => {
+    all += count;
+    if (Math.abs(s - mean) >= observed - 1e-9) extreme += count;
+  });
+  return Math.min(1, extreme / all);
+}
+
+/** The smallest two-sided p the rank-sum test can give with n1 and n2 samples: 2 / C(n1 + n2, n1). */
+export function smallestP(n1: number, n2: number): number {
+  let c = 1;
+  for (let i = 1; i <= Math.min(n1, n2); i++) c = (c * (n1 + n2 - Math.min(n1, n2) + i)) / i;
+  return Math.min(1, 2 / c);
+}
+
+/**
+ * Compares samples of one metric between two results (a = before/baseline, b = after). When even the
+ * most extreme outcome could not reach `alpha` with these sample counts, the test cannot judge: the
+ * comparison carries a note (callers report "inconclusive", never "unchanged").
+ */
 export function compareSamples(a: readonly number[], b: readonly number[], alpha = DEFAULT_ALPHA): SampleComparison {
   if (a.length === 0 || b.length === 0) return { change: NaN, p: 1, significant: false, note: 'no samples' };
   const ma = median(a);
   const change = ma !== 0 ? (median(b) - ma) / ma : NaN;
-  if (a.length < MIN_SAMPLES || b.length < MIN_SAMPLES) {
-    return { change, p: 1, significant: false, note: `fewer than ${MIN_SAMPLES} samples on a side` };
+  const floor = smallestP(a.length, b.length);
+  if (floor >= alpha) {
+    return { change, p: 1, significant: false, note: `${a.length} vs ${b.length} samples cannot reach p < ${alpha} (the smallest possible p is ${floor.toFixed(3)}): take more samples` };
   }
-  const { p } = mannWhitney(a, b);
+  const p = a.length + b.length <= EXACT_MAX_SAMPLES ? rankSumExactP(a, b) : mannWhitney(a, b).p;
   return { change, p, significant: p < alpha };
 }

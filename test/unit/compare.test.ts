@@ -59,8 +59,8 @@ describe('two-result diff', () => {
   test('decode (16 step samples a side) is significantly better; 3 repetitions a side cannot be', () => {
     expect(row('tiny-q4_0/tg8')).toMatchObject({ significant: true, verdict: 'better' });
     expect(row('tiny-q4_0/tg8')!.p).toBeLessThan(0.001);
-    // Mann–Whitney with 3 vs 3 fully separated samples: p ≈ 0.08 at best.
-    expect(row('tiny-q4_0/pp16')).toMatchObject({ significant: false, verdict: 'no significant change' });
+    // 3 vs 3 samples: the exact rank-sum test cannot go below p = 0.1, so the change is not tested at all.
+    expect(row('tiny-q4_0/pp16')).toMatchObject({ significant: false, verdict: 'not tested' });
     expect(row('read-bandwidth')).toMatchObject({ significant: true, verdict: 'better' });
   });
 
