@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One device call for the performance targets: tokenbench through Dawn/Vulkan on the lent NVIDIA GPU,
-# then PyTorch on the same shapes, results under $OUT. Prepare here first:
-#   npm install && npm run build:node && bash ../shared/device/prepare.sh
+# then PyTorch on the same shapes, results under $OUT (docs/gpu-server.md). Prepare here first:
+#   npm install && npm run build:node && bash bench/device/prepare.sh
 # then run (device tool, carry [".devrun", "dist-node"], timeout ~540 s):
 #   bash bench/device/issue5.sh
 # and afterwards, here: npx tsx bench/targets.ts <files_at>/tokenbench.json <files_at>/torch.json
+# .devrun/setup.sh and .devrun/env.sh are prepare.sh's copies of bench/device/setup.sh and env.sh.
 set -uo pipefail
 OUT=${OUT:-/tmp/issue5}
 mkdir -p "$OUT"
