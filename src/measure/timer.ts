@@ -6,10 +6,11 @@
 import calibrateWgsl from '../../shaders/measure/timer_calibrate.wgsl?raw';
 import type { Timing, TimerInfo } from '../schema/result';
 import { summarize } from './stats';
-import { queueDone, readBuffer } from '../gpu/buffers';
+import { queueDone } from '../gpu/buffers';
 import { type CancelSignal, throwIfCancelled } from '../gpu/errors';
 import { detectQuantum, observeClock } from './resolution';
 import { getPipeline } from '../gpu/wgsl';
+import { Timestamps } from './timestamps';
 import type { GpuWork as Work } from '../core/work';
 
 const CALIBRATE_THREADS = 64 * 256;
@@ -59,7 +60,7 @@ export interface Timer {
 }
 
 /** Samples must span at least this many timer quanta, so rounding costs at most 1/20 = 5%. */
-const QUANTA_PER_SAMPLE = 20;
+export const QUANTA_PER_SAMPLE = 20;
 /** Wall-clock samples must span at least this many submit round trips. */
 const ROUND_TRIPS_PER_SAMPLE = 50;
 const DEFAULT_MAX_UNITS = 1 << 14;
@@ -76,51 +77,39 @@ async function measureRoundTrip(device: GPUDevice, timeoutMs: number): Promise<n
   return summarize(times.slice(2)).median;
 }
 
-class TimestampReader {
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly timeoutMs: number,
-  ) {}
-
-  /** Encodes `count` passes of `units` units each, every pass bracketed by timestamps; returns raw pairs. */
-  async run(work: Work, units: number, count: number): Promise<bigint[]> {
-    const { device } = this;
-    const querySet = device.createQuerySet({ label: 'timer.queries', type: 'timestamp', count: 2 * count });
-    const resolve = device.createBuffer({
-      label: 'timer.resolve',
-      size: 16 * count,
-      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-    });
-    try {
-      const enc = device.createCommandEncoder({ label: `${work.label}.timed` });
-      for (let s = 0; s < count; s++) {
-        const pass = enc.beginComputePass({
-          label: `${work.label}.pass`,
-          timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * s, endOfPassWriteIndex: 2 * s + 1 },
-        });
-        for (let u = 0; u < units; u++) work.encode(pass);
-        pass.end();
-      }
-      enc.resolveQuerySet(querySet, 0, 2 * count, resolve, 0);
-      device.queue.submit([enc.finish()]);
-      const raw = new BigUint64Array(await readBuffer(device, resolve, this.timeoutMs));
-      return Array.from(raw);
-    } finally {
-      querySet.destroy();
-      resolve.destroy();
-    }
-  }
-
-  async samples(work: Work, units: number, count: number): Promise<number[]> {
-    const raw = await this.run(work, units, count);
-    const out: number[] = [];
+/** Runs `count` passes of `units` units each, every pass its own timestamp span; returns the spans in ns. */
+async function timestampSamples(device: GPUDevice, work: Work, units: number, count: number, timeoutMs: number): Promise<number[]> {
+  const stamps = new Timestamps(device, count, 'timer');
+  try {
+    const enc = device.createCommandEncoder({ label: `${work.label}.timed` });
     for (let s = 0; s < count; s++) {
-      const begin = raw[2 * s] as bigint;
-      const end = raw[2 * s + 1] as bigint;
-      if (end < begin) throw new Error(`GPU timestamps went backwards (${begin} → ${end}) in ${work.label}`);
-      out.push(Number(end - begin));
+      const pass = enc.beginComputePass({ label: `${work.label}.pass`, timestampWrites: stamps.pass(s) });
+      for (let u = 0; u < units; u++) work.encode(pass);
+      pass.end();
     }
-    return out;
+    stamps.resolve(enc, count);
+    device.queue.submit([enc.finish()]);
+    return await stamps.spansNs(count, timeoutMs, work.label);
+  } finally {
+    stamps.destroy();
+  }
+}
+
+/** Raw begin/end values of `count` one-unit passes of `work` (timer calibration reads the quantum from them). */
+async function timestampRaw(device: GPUDevice, work: Work, count: number, timeoutMs: number): Promise<bigint[]> {
+  const stamps = new Timestamps(device, count, 'timer.calibrate');
+  try {
+    const enc = device.createCommandEncoder({ label: `${work.label}.calibrate` });
+    for (let s = 0; s < count; s++) {
+      const pass = enc.beginComputePass({ label: `${work.label}.pass`, timestampWrites: stamps.pass(s) });
+      work.encode(pass);
+      pass.end();
+    }
+    stamps.resolve(enc, count);
+    device.queue.submit([enc.finish()]);
+    return await stamps.raw(count, timeoutMs);
+  } finally {
+    stamps.destroy();
   }
 }
 
@@ -133,11 +122,10 @@ export async function createTimer(device: GPUDevice, opts: TimerOptions): Promis
   const roundTripNs = await measureRoundTrip(device, opts.timeoutMs);
   const canTimestamp = device.features.has('timestamp-query');
   if (canTimestamp && !opts.forceWallClock) {
-    const reader = new TimestampReader(device, opts.timeoutMs);
     const cal = await calibrationWork(device);
     let raw: bigint[];
     try {
-      raw = await reader.run(cal.work, 1, CALIBRATION_PASSES);
+      raw = await timestampRaw(device, cal.work, CALIBRATION_PASSES, opts.timeoutMs);
     } finally {
       cal.buffer.destroy();
     }
@@ -153,7 +141,7 @@ export async function createTimer(device: GPUDevice, opts: TimerOptions): Promis
             `features are enabled); every sample spans >= ${QUANTA_PER_SAMPLE} quanta.`
           : `GPU timestamps at compute-pass boundaries, unquantised (step ${res.quantumNs} ns).`,
       };
-      return makeTimestampTimer(info, reader, device, opts.timeoutMs);
+      return makeTimestampTimer(info, device, opts.timeoutMs);
     }
     return makeWallTimer(device, roundTripNs, 'timestamp queries returned constant values; fell back to wall clock. ');
   }
@@ -199,12 +187,12 @@ async function runPlan(work: Work, plan: MeasurePlan, minNs: number, sample: Sam
   };
 }
 
-function makeTimestampTimer(info: TimerInfo, reader: TimestampReader, device: GPUDevice, timeoutMs: number): Timer {
+function makeTimestampTimer(info: TimerInfo, device: GPUDevice, timeoutMs: number): Timer {
   return {
     info,
     async measure(work, plan) {
       const minNs = info.quantized ? QUANTA_PER_SAMPLE * info.resolutionNs : 0;
-      const r = await runPlan(work, plan, minNs, (units, count) => reader.samples(work, units, count), true);
+      const r = await runPlan(work, plan, minNs, (units, count) => timestampSamples(device, work, units, count, timeoutMs), true);
       await queueDone(device, timeoutMs, `${work.label} drain`);
       return { source: 'gpu-timestamp', ...r };
     },

@@ -150,20 +150,37 @@ export const TokenTestSchema = z.object({
   batch: z.number().int().positive(),
   /** Tokens processed (prefill) or generated per sequence (decode) per repetition. */
   tokens: z.number().int().positive(),
-  /** Aggregate tokens per second (all sequences), GPU timestamps; null without timestamp-query. */
+  /**
+   * Aggregate tokens per second (all sequences) from GPU timestamps: each repetition's span from the first
+   * pass's begin to the last pass's end (decode: the gaps between steps and submits included, as a real
+   * decode pays them). Null without timestamp-query, or when a span covers fewer than 20 timer quanta
+   * (gpuNote says so).
+   */
   gpu: RateSchema.nullable(),
+  /** Why `gpu` is null although the adapter has timestamps (spans too short for the timer's quantum). */
+  gpuNote: z.string().optional(),
+  /** Decode: the step passes alone, without the gaps between them (unquantised timestamps only). */
+  gpuBusy: RateSchema.optional(),
   /** Aggregate tokens per second, wall clock (submit → work done, including readback where stated). */
   wall: RateSchema,
   /** Tokens per second per sequence (decode), from the preferred source. */
   perSequence: nonNeg.optional(),
-  /** Time to first token, ms (prefill tests): prompt forward + lm_head + argmax, read back. */
+  /**
+   * Time to first token, ms (prefill tests). gpu: the GPU span of the prompt forward, lm_head and argmax;
+   * wall: from submit to the token read back on the CPU.
+   */
   ttftMs: z.object({ gpu: nonNeg.nullable(), wall: nonNeg }).optional(),
   /** Time per output token, ms (decode tests). */
   tpotMs: z.object({ gpu: nonNeg.nullable(), wall: nonNeg }).optional(),
-  /** Inter-token latency distribution (decode), ns, from per-step GPU timestamps (else per-chunk wall clock). */
+  /**
+   * Inter-token latency distribution (decode), ns, from per-step GPU timestamps when they are unquantised.
+   * Absent otherwise, with itlNote saying why (results before this rule may hold chunk averages here).
+   */
   itlNs: LatencySchema.optional(),
   itlSource: TimerSourceSchema.optional(),
-  /** Raw per-step times behind itlNs (decode), ns, all repetitions in order: samples for significance tests. */
+  /** Why itlNs is absent ("n/a: ..."). */
+  itlNote: z.string().optional(),
+  /** Raw per-step times behind itlNs (decode), ns, all repetitions in order. */
   stepNs: z.array(nonNeg).optional(),
   /**
    * Memory traffic per generated token (decode tests), counted from the built ops at the run's mean

@@ -1,0 +1,84 @@
+/**
+ * Correctness before any token is timed: every transformer kernel's self-check on odd sizes, and a tiny
+ * architecture's full prefill + decode against the float64 CPU forward in each weight format.
+ */
+import { Resources, readBuffer } from '../../../gpu/buffers';
+import { relativeL2 } from '../../../kernels/matmul/matmul.ref';
+import { checkAttention } from '../../../kernels/attention/attention';
+import { checkLinear } from '../../../kernels/linear/linear';
+import { checkTransformerKernels } from '../../../kernels/transformer/transformer';
+import { GpuModel, encodeForward } from '../../../model/model';
+import { ReferenceModel } from '../../../model/reference';
+import type { Arch } from '../../../model/types';
+import type { WeightFormat } from '../../../core/tensor';
+import type { Verification } from '../../../schema/result';
+import { promptTokens } from './tokens';
+
+/** Logit tolerance of the full-forward check: relative L2 vs the float64 reference on the same weights. */
+export const FORWARD_LOGIT_TOLERANCE = 1e-3;
+/** Prompt and decode length of the full-forward check. */
+const CHECK_PROMPT = 7;
+const CHECK_STEPS = 4;
+
+/** Kernel self-checks: every transformer kernel on random data, odd sizes, poisoned outputs. */
+export async function runKernelChecks(device: GPUDevice, timeoutMs: number): Promise<Array<{ id: string; verification: Verification }>> {
+  const out: Array<{ id: string; verification: Verification }> = [];
+  const add = (id: string, v: Verification) => out.push({ id, verification: v });
+  add('linear', await checkLinear(device, timeoutMs));
+  for (const [i, v] of (await checkTransformerKernels(device, timeoutMs)).entries()) add(`transformer-${i}`, v);
+  for (const [i, v] of (await checkAttention(device, timeoutMs)).entries()) add(`attention-${i}`, v);
+  return out;
+}
+
+/** Logits after each step and the greedy tokens of a prefill + CHECK_STEPS decode steps on the GPU. */
+async function runCheckForward(device: GPUDevice, model: GpuModel, prompt: Uint32Array<ArrayBuffer>, timeoutMs: number) {
+  const V = model.cfg.arch.vocab;
+  model.setPrompt(prompt);
+  model.setState(0, 0);
+  const logits: Float32Array[] = [];
+  const tokens: number[] = [];
+  const prefill = await model.forward('prefill', prompt.length);
+  const decode = await model.forward('decode', 1);
+  for (let s = 0; s <= CHECK_STEPS; s++) {
+    const enc = device.createCommandEncoder({ label: 'check_forward' });
+    encodeForward(enc, s === 0 ? prefill : decode);
+    device.queue.submit([enc.finish()]);
+    logits.push(new Float32Array(await readBuffer(device, model.logits, timeoutMs, 0, 4 * V)));
+    tokens.push(new Uint32Array(await readBuffer(device, model.cur, timeoutMs, 0, 4))[0] as number);
+  }
+  const log = [...new Uint32Array(await readBuffer(device, model.log, timeoutMs, 0, 4 * (CHECK_STEPS + 1)))];
+  return { logits, tokens, log };
+}
+
+/**
+ * Full forward of a tiny architecture in `format`: prefill + CHECK_STEPS decode steps on the GPU vs the
+ * float64 reference on the same dequantised weights. Greedy tokens must match; logits within tolerance.
+ */
+export async function checkForward(device: GPUDevice, arch: Arch, format: WeightFormat, timeoutMs: number): Promise<Verification> {
+  const res = new Resources();
+  try {
+    const model = await GpuModel.create(device, res, { arch, format, maxRows: CHECK_PROMPT, seqCap: 1, ctxCap: CHECK_PROMPT + CHECK_STEPS + 1, logCap: CHECK_STEPS + 2 });
+    const prompt = promptTokens(CHECK_PROMPT, arch.vocab, 3);
+    const ref = new ReferenceModel(arch, format).generate([...prompt], CHECK_STEPS);
+    const gpu = await runCheckForward(device, model, prompt, timeoutMs);
+    let worst = 0;
+    gpu.logits.forEach((l, s) => {
+      const err = relativeL2(l, ref.logits[s] as Float64Array);
+      if (!(err <= worst)) worst = err;
+    });
+    const tokensMatch = gpu.tokens.every((t, i) => t === ref.tokens[i]) && gpu.log.every((t, i) => t === ref.tokens[i]);
+    const ok = tokensMatch && worst <= FORWARD_LOGIT_TOLERANCE;
+    return {
+      state: ok ? 'passed' : 'failed',
+      method:
+        `${arch.name} ${format}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
+        `dequantised weights; greedy tokens must match, logits relative L2 per step`,
+      error: Number.isFinite(worst) ? worst : -1,
+      threshold: FORWARD_LOGIT_TOLERANCE,
+      checked: (CHECK_STEPS + 1) * model.cfg.arch.vocab,
+      ...(tokensMatch ? {} : { detail: `tokens differ: GPU ${gpu.tokens.join(',')} (log ${gpu.log.join(',')}) vs reference ${ref.tokens.join(',')}` }),
+    };
+  } finally {
+    res.destroyAll();
+  }
+}

@@ -1,0 +1,27 @@
+/** What a token workload needs from the run. */
+import type { CancelSignal } from '../../../gpu/errors';
+import type { Timer } from '../../../measure/timer';
+import type { GenerationConfig, TimerInfo } from '../../../schema/result';
+import type { Tuner } from '../../tune/tuner';
+
+/** Ceilings from this run's roofline phase (null where the probe did not produce a valid figure). */
+export interface Ceilings {
+  readGBs: number | null;
+  fmaGflops: number | null;
+}
+
+export interface GenEnv {
+  device: GPUDevice;
+  timer: TimerInfo;
+  gen: GenerationConfig;
+  maxSubmitMs: number;
+  timeoutMs: number;
+  signal: CancelSignal;
+  ceilings: Ceilings;
+  /** Sub-step progress (e.g. "tg128"). */
+  onStep: (label: string) => void;
+  /** Picks the linear variants per role and token tile before the model is built (absent: defaults). */
+  tuner?: Tuner;
+  /** Times single kernels (the decode GEMV figures); absent: none are reported. */
+  kernelTimer?: Timer;
+}

@@ -1,0 +1,120 @@
+/**
+ * The generation phase: token workloads of real architectures. Before any timing, every kernel runs its
+ * self-check and a tiny architecture runs a full prefill + decode against the float64 CPU reference in
+ * each weight format; a workload whose kernels or format failed is reported invalid, never timed.
+ */
+import { CancelledError, errorMessage } from '../../../gpu/errors';
+import type { WeightFormat } from '../../../core/tensor';
+import { PRESETS } from '../../../model/presets';
+import type { Arch } from '../../../model/types';
+import type { Phase, Verification } from '../../../schema/result';
+import { resolveModel } from '../../models';
+import type { PhaseContext, PhaseDef, PhaseOutput } from '../../phase';
+import { checkForward, runKernelChecks } from './checks';
+import type { Ceilings, GenEnv } from './env';
+import { runWorkload } from './workload';
+
+export { FORWARD_LOGIT_TOLERANCE, checkForward, runKernelChecks } from './checks';
+export type { Ceilings, GenEnv } from './env';
+export { promptTokens } from './tokens';
+export { runWorkload } from './workload';
+
+/** Architecture of the full-forward check: 2 layers, GQA, QKV bias, untied head. */
+const CHECK_ARCH = 'tiny';
+
+/** A unit of the generation phase (one progress step each). */
+export type GenUnit =
+  | { kind: 'kernel-checks'; label: string }
+  | { kind: 'forward-check'; label: string; format: WeightFormat }
+  | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat };
+
+/** Read bandwidth and f32 FMA peak from the roofline phase, when it produced valid figures. */
+export function ceilingsFrom(phases: readonly Phase[]): Ceilings {
+  const find = (id: string) => {
+    for (const p of phases) for (const m of p.measurements) if (m.id === id && m.state === 'ok') return m.metric.median;
+    return null;
+  };
+  return { readGBs: find('read-bandwidth'), fmaGflops: find('fma-f32') };
+}
+
+function genEnv(ctx: PhaseContext): GenEnv {
+  const { config } = ctx;
+  return {
+    device: ctx.gpu.device,
+    timer: ctx.timer.info,
+    gen: config.generation,
+    maxSubmitMs: config.maxSubmitMs,
+    timeoutMs: config.gpuTimeoutMs,
+    signal: ctx.signal,
+    ceilings: ceilingsFrom(ctx.earlier),
+    onStep: ctx.report,
+    tuner: ctx.tuner,
+    kernelTimer: ctx.timer,
+  };
+}
+
+/** What the checks decided so far: why the workloads of a format may not be timed. */
+class Gate {
+  kernels: string | null = null;
+  readonly format = new Map<WeightFormat, { verification?: Verification; invalid?: string }>();
+
+  invalid(format: WeightFormat): string | null {
+    const f = this.format.get(format);
+    return this.kernels ?? f?.invalid ?? (f?.verification ? null : `no full-forward check ran for ${format}`);
+  }
+}
+
+async function runUnit(ctx: PhaseContext, out: PhaseOutput, gate: Gate, unit: GenUnit): Promise<void> {
+  const timeoutMs = ctx.config.gpuTimeoutMs;
+  const device = ctx.gpu.device;
+  if (unit.kind === 'kernel-checks') {
+    const cs = await ctx.guard('kernel-checks', () => runKernelChecks(device, timeoutMs));
+    out.checks.push(...cs);
+    const bad = cs.filter((c) => c.verification.state === 'failed');
+    if (bad.length) gate.kernels = `kernel self-check failed: ${bad.map((b) => `${b.id} (${b.verification.method})`).join('; ')}`;
+  } else if (unit.kind === 'forward-check') {
+    const v = await ctx.guard(`forward-check.${unit.format}`, () => checkForward(device, PRESETS[CHECK_ARCH] as Arch, unit.format, timeoutMs));
+    out.checks.push({ id: `forward-${unit.format}`, verification: v });
+    gate.format.set(unit.format, { verification: v, ...(v.state === 'failed' ? { invalid: `full-forward check failed in ${unit.format}: ${v.detail ?? `error ${v.error}`}` } : {}) });
+  } else {
+    const resolved = resolveModel(unit.model);
+    if (!resolved.ok) {
+      ctx.gpu.errors.add('phase', `${unit.label}: ${resolved.error}`);
+      return;
+    }
+    const w = await runWorkload(genEnv(ctx), typeof unit.model === 'string' ? unit.model : 'custom', resolved.arch, unit.format, gate.invalid(unit.format));
+    const v = gate.format.get(unit.format)?.verification;
+    out.workloads.push(v ? { ...w, verification: v } : w);
+    if (w.state === 'errored') ctx.gpu.errors.add('phase', `${w.id}: ${w.reason ?? 'errored'}`);
+  }
+}
+
+export const generationPhase: PhaseDef<GenUnit> = {
+  id: 'generation',
+  title: 'Token generation',
+  records: 'workloads',
+  units: (config) => {
+    const g = config.generation;
+    return [
+      { kind: 'kernel-checks', label: 'transformer kernel self-checks' },
+      ...g.formats.map((format): GenUnit => ({ kind: 'forward-check', label: `full-forward check (${CHECK_ARCH}, ${format})`, format })),
+      ...g.models.flatMap((model) =>
+        g.formats.map((format): GenUnit => ({ kind: 'workload', label: `${typeof model === 'string' ? model : model.name} ${format}`, model, format })),
+      ),
+    ];
+  },
+  open(ctx, out) {
+    const gate = new Gate();
+    return async (unit) => {
+      try {
+        await runUnit(ctx, out, gate, unit);
+      } catch (e) {
+        if (e instanceof CancelledError) throw e;
+        const msg = errorMessage(e);
+        ctx.gpu.errors.add('phase', `${unit.label}: ${msg}`);
+        if (unit.kind === 'kernel-checks') gate.kernels = `kernel self-checks could not run: ${msg}`;
+        if (unit.kind === 'forward-check') gate.format.set(unit.format, { invalid: `full-forward check could not run: ${msg}` });
+      }
+    };
+  },
+};

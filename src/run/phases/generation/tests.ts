@@ -1,0 +1,137 @@
+/** The token tests of a workload: prefill (ppN) and decode (tgN, tgN@dD, tgN bB) records from timed runs. */
+import type { Resources } from '../../../gpu/buffers';
+import { withErrorScopes } from '../../../gpu/errors';
+import { latencyPercentiles, summarize, tokensPerSecond } from '../../../measure/stats';
+import { decodeBytesPerToken, flopsPerToken, prefillFlops } from '../../../model/accounting';
+import { type GpuModel, forwardTraffic } from '../../../model/model';
+import { TRAFFIC_METHOD } from '../../../model/traffic';
+import type { WeightFormat } from '../../../core/tensor';
+import type { Arch } from '../../../model/types';
+import type { TokenTest } from '../../../schema/result';
+import type { GenEnv } from './env';
+import { nonFiniteLogits } from './logits';
+import { type DecodeRun, spanProblem, timeDecode, timePrefill } from './timing';
+
+/** Rates of `tokens` tokens from per-run times (p10 of the rate comes from p90 of the time). */
+function rate(tokens: number, samplesNs: number[]) {
+  const s = summarize(samplesNs);
+  const r = (ns: number) => tokensPerSecond(tokens, ns);
+  return { median: r(s.median), p10: r(s.p90), p90: r(s.p10), samplesNs };
+}
+
+/** Measured tok/s against the tighter of the bandwidth- and compute-bound rates. */
+function bounds(measured: number, bw: number | null, compute: number | null) {
+  const tight = [bw, compute].filter((b): b is number => b !== null && b > 0);
+  const lim = tight.length ? Math.min(...tight) : null;
+  return { bandwidth: bw, compute, efficiency: lim ? measured / lim : null };
+}
+
+/** What every test of a workload shares. */
+export interface TestContext {
+  env: GenEnv;
+  model: GpuModel;
+  res: Resources;
+  id: string;
+  arch: Arch;
+  format: WeightFormat;
+  /** Bytes of all weights (prefill reads them once per prompt). */
+  weightBytes: number;
+}
+
+function ceilings(env: GenEnv) {
+  return { bw: env.ceilings.readGBs ? env.ceilings.readGBs * 1e9 : null, peak: env.ceilings.fmaGflops ? env.ceilings.fmaGflops * 1e9 : null };
+}
+
+async function assertFiniteLogits(t: TestContext, rows: number, name: string): Promise<void> {
+  const bad = await nonFiniteLogits(t.env, t.model, rows);
+  if (bad) throw new NonFiniteError(`${bad} of ${rows * t.arch.vocab} logits are NaN/Inf after ${name}`);
+}
+
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+}
+
+/**
+ * The GPU rate of `tokens` per run when every run has a GPU span that is a figure; otherwise null, with
+ * the reason when timestamps existed but were too coarse.
+ */
+function gpuRate(env: GenEnv, tokens: number, spans: ReadonlyArray<number | null>): { gpu: ReturnType<typeof rate> | null; gpuNote?: string } {
+  if (!spans.length || spans.some((s) => s === null)) return { gpu: null };
+  const problem = spanProblem(env.timer, spans as number[]);
+  return problem ? { gpu: null, gpuNote: problem } : { gpu: rate(tokens, spans as number[]) };
+}
+
+/** ppP: `reps` prefills of a P-token prompt. */
+export async function prefillTest(t: TestContext, P: number): Promise<TokenTest> {
+  const { env } = t;
+  const runs = await withErrorScopes(env.device, `${t.id}.pp${P}`, () => timePrefill(env, t.model, t.res, P));
+  await assertFiniteLogits(t, 1, `pp${P}`);
+  const { gpu, gpuNote } = gpuRate(env, P, runs.map((r) => r.gpuNs));
+  const wall = rate(P, runs.map((r) => r.wallNs));
+  const { bw, peak } = ceilings(env);
+  return {
+    name: `pp${P}`,
+    kind: 'prefill',
+    promptLen: P,
+    depth: 0,
+    batch: 1,
+    tokens: P,
+    gpu,
+    ...(gpuNote ? { gpuNote } : {}),
+    wall,
+    ttftMs: { gpu: gpu ? summarize(gpu.samplesNs).median / 1e6 : null, wall: summarize(wall.samplesNs).median / 1e6 },
+    bounds: bounds((gpu ?? wall).median, bw ? bw / (t.weightBytes / P) : null, peak ? peak / (prefillFlops(t.arch, P) / P) : null),
+  };
+}
+
+/**
+ * Inter-token latency percentiles, only from per-token samples: unquantised per-step GPU spans. Anything
+ * else (chunk averages, quantised steps) would put p90/p99 near the mean: n/a with the reason instead.
+ */
+function interTokenLatency(env: GenEnv, runs: readonly DecodeRun[]): Pick<TokenTest, 'itlNs' | 'itlSource' | 'stepNs' | 'itlNote'> {
+  if (runs.length && runs.every((r) => r.stepNs !== null)) {
+    const steps = runs.flatMap((r) => r.stepNs as number[]);
+    return { itlNs: latencyPercentiles(steps), itlSource: 'gpu-timestamp', stepNs: steps };
+  }
+  const why =
+    env.timer.source !== 'gpu-timestamp'
+      ? 'no GPU timestamps on this adapter'
+      : `GPU timestamps are quantised to ${env.timer.resolutionNs} ns (unquantised timestamps: Chrome --enable-webgpu-developer-features, profile "unquantized")`;
+  return { itlNote: `n/a: per-token latency needs per-token samples; ${why}` };
+}
+
+/** tgN (@dD, bB): `reps` generations of N tokens for `batch` sequences from depth `depth`. */
+export async function decodeTest(t: TestContext, batch: number, depth: number): Promise<TokenTest> {
+  const { env, arch, format } = t;
+  const N = env.gen.genTokens;
+  const name = `tg${N}${depth ? `@d${depth}` : ''}${batch > 1 ? ` b${batch}` : ''}`;
+  const runs = await withErrorScopes(env.device, `${t.id}.${name}`, () => timeDecode(env, t.model, t.res, batch, depth, N));
+  await assertFiniteLogits(t, batch, name);
+  const { gpu, gpuNote } = gpuRate(env, batch * N, runs.map((r) => r.gpuNs));
+  const busy = gpu && runs.every((r) => r.busyNs !== null) ? rate(batch * N, runs.map((r) => r.busyNs as number)) : null;
+  const wall = rate(batch * N, runs.map((r) => r.wallNs));
+  const measured = (gpu ?? wall).median;
+  const avgCtx = depth + N / 2;
+  // Steps run at state[0] = depth .. depth + N - 1; traffic is linear in it, so the mean gives the exact mean.
+  const meanPos = depth + (N - 1) / 2;
+  const read = forwardTraffic(await t.model.forward('decode', batch), meanPos).read / batch;
+  const needed = decodeBytesPerToken(arch, format, meanPos, batch).perToken;
+  const { bw, peak } = ceilings(env);
+  return {
+    name,
+    kind: 'decode',
+    promptLen: 0,
+    depth,
+    batch,
+    tokens: N,
+    gpu,
+    ...(gpuNote ? { gpuNote } : {}),
+    ...(busy ? { gpuBusy: busy } : {}),
+    wall,
+    perSequence: measured / batch,
+    tpotMs: { gpu: gpu ? summarize(gpu.samplesNs).median / N / 1e6 : null, wall: summarize(wall.samplesNs).median / N / 1e6 },
+    ...interTokenLatency(env, runs),
+    traffic: { readPerToken: read, neededPerToken: needed, ratio: read / needed, pos: meanPos, method: TRAFFIC_METHOD },
+    bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null),
+  };
+}

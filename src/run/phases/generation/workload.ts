@@ -1,0 +1,139 @@
+/**
+ * One architecture x format: memory preflight, tuning, weights generated on the GPU, the token tests,
+ * then the kernel-level figures. Failures are recorded on the workload; cancellation propagates.
+ */
+import { Resources } from '../../../gpu/buffers';
+import { GpuScopeError, errorMessage, withErrorScopes } from '../../../gpu/errors';
+import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, weightBytes, type MemoryPlan } from '../../../model/accounting';
+import { validateArch } from '../../../model/arch';
+import { rowsPerPart, type WeightFormat } from '../../../core/tensor';
+import { GpuModel, countDispatches, modelLinearConfigs } from '../../../model/model';
+import type { Arch } from '../../../model/types';
+import type { GenerationConfig, TokenTest, Workload } from '../../../schema/result';
+import { linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';
+import type { GenEnv } from './env';
+import { measureGemv, profile } from './kernels';
+import { NonFiniteError, type TestContext, decodeTest, prefillTest } from './tests';
+
+type Accounting = NonNullable<Workload['accounting']>;
+
+/** The shapes a workload allocates for: longest prompt, largest batch, deepest context. */
+function capacities(gen: GenerationConfig) {
+  const maxPrompt = Math.max(...gen.promptLens);
+  const maxBatch = Math.max(...gen.batches);
+  const ctxCap = Math.max(maxPrompt, Math.max(...gen.depths) + gen.genTokens) + 1;
+  return { maxPrompt, maxBatch, ctxCap };
+}
+
+/** Bytes, FLOPs, memory and dispatches of a workload, planned before anything is built. */
+function plan(device: GPUDevice, arch: Arch, format: WeightFormat, gen: GenerationConfig): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
+  const { maxPrompt, maxBatch, ctxCap } = capacities(gen);
+  const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const memory = memoryPlan(arch, format, { ctx: ctxCap, batch: maxBatch, promptLen: maxPrompt, maxBindingBytes, maxBufferSize: device.limits.maxBufferSize });
+  const perLayer = GpuModel.dispatchesPerLayer(arch, format, maxBindingBytes);
+  const accounting: Accounting = {
+    params: paramCount(arch),
+    weightBytes: weightBytes(arch, format).total,
+    decodeBytesPerToken: decodeBytesPerToken(arch, format, 0, 1).perToken,
+    flopsPerToken: flopsPerToken(arch, 0),
+    memoryBytes: memory.total,
+    dispatchesPerLayer: perLayer,
+    // Planned here (the workload may be skipped before building); replaced by the count of the built ops.
+    // Embedding and lm_head dispatch once per row part; the head adds final norm, argmax and the step advance.
+    dispatchesPerDecodeStep: 2 * Math.ceil(arch.vocab / rowsPerPart(format, arch.hidden, maxBindingBytes)) + arch.layers * perLayer + 3,
+  };
+  return { memory, accounting, maxBindingBytes };
+}
+
+/** Tunes the workload's kernels (before the model exists: tuning operands and the model never share memory), then builds it. */
+async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat): Promise<GpuModel> {
+  const { device, gen, tuner } = env;
+  const linearVariants = tuner ? await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs) : undefined;
+  const headShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim };
+  const decodeTiles = tuner ? await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs) : undefined;
+  const { maxPrompt, maxBatch, ctxCap } = capacities(gen);
+  env.onStep(`generating ${(weightBytes(arch, format).total / 2 ** 30).toFixed(2)} GiB of weights`);
+  return withErrorScopes(device, `${id}.allocate`, () =>
+    GpuModel.create(device, res, {
+      arch,
+      format,
+      maxRows: Math.max(maxPrompt, maxBatch),
+      seqCap: maxBatch,
+      ctxCap,
+      logCap: gen.genTokens + 4,
+      ...(linearVariants ? { linearVariants } : {}),
+      ...(decodeTiles ? { decodeTiles } : {}),
+    }),
+  );
+}
+
+/** Prefill tests, then decode tests at each depth (batch 1) and each batch (first depth). */
+async function tokenTests(t: TestContext): Promise<TokenTest[]> {
+  const { gen } = t.env;
+  const tests: TokenTest[] = [];
+  for (const P of gen.promptLens) {
+    t.env.onStep(`pp${P}`);
+    tests.push(await prefillTest(t, P));
+  }
+  const cases = [...gen.depths.map((depth) => ({ batch: 1, depth })), ...gen.batches.filter((b) => b > 1).map((batch) => ({ batch, depth: gen.depths[0] ?? 0 }))];
+  for (const { batch, depth } of cases) {
+    t.env.onStep(`tg${gen.genTokens}${depth ? `@d${depth}` : ''}${batch > 1 ? ` b${batch}` : ''}`);
+    tests.push(await decodeTest(t, batch, depth));
+  }
+  return tests;
+}
+
+/**
+ * After the token tests: the o and down projections add into the residual stream, so timing them alone
+ * leaves the model's activations meaningless (nothing reads them afterwards but the profile).
+ */
+async function kernelFigures(env: GenEnv, res: Resources, model: GpuModel): Promise<Pick<Workload, 'gemv' | 'profile'>> {
+  const depth = env.gen.depths[0] ?? 0;
+  const out: Pick<Workload, 'gemv' | 'profile'> = {};
+  if (env.kernelTimer) {
+    env.onStep('decode GEMV bandwidth');
+    out.gemv = await measureGemv(env, env.kernelTimer, await model.forward('decode', 1), depth);
+  }
+  if (env.timer.source === 'gpu-timestamp') {
+    env.onStep('per-kernel profile');
+    model.setState(depth, 0);
+    const decode = await profile(env, res, await model.forward('decode', 1));
+    model.setState(0, 0);
+    const prefill = await profile(env, res, await model.forward('prefill', env.gen.promptLens[0] as number));
+    out.profile = { decode, prefill, source: 'gpu-timestamp' };
+  }
+  return out;
+}
+
+/** A failure of a workload as its record: out of memory is a skip with the numbers, NaN logits invalid. */
+function failed(e: unknown, memory: MemoryPlan): { state: 'skipped' | 'invalid' | 'errored'; reason: string } {
+  if (e instanceof GpuScopeError && e.scope === 'out-of-memory') {
+    const why = `out of GPU memory: the workload needs ${memory.total} bytes (weights ${memory.weights}, KV cache ${memory.kvCache}, activations ${memory.activations}); ${e.message}`;
+    return { state: 'skipped', reason: why };
+  }
+  if (e instanceof NonFiniteError) return { state: 'invalid', reason: e.message };
+  return { state: 'errored', reason: errorMessage(e) };
+}
+
+/** Runs one architecture x format. Failures are recorded on the workload; cancellation propagates. */
+export async function runWorkload(env: GenEnv, preset: string, arch: Arch, format: WeightFormat, invalidReason: string | null): Promise<Workload> {
+  const base = { id: `${arch.name}-${format}`, preset, arch, format, tests: [] as TokenTest[] };
+  const formatCheck = validateArch(arch, format);
+  if (!formatCheck.ok) return { ...base, state: 'skipped', reason: formatCheck.errors.join('; ') };
+  const { memory, accounting } = plan(env.device, arch, format, env.gen);
+  if (!memory.fits) return { ...base, state: 'skipped', reason: memory.reason, accounting };
+  if (invalidReason) return { ...base, state: 'invalid', reason: invalidReason, accounting };
+  const res = new Resources();
+  try {
+    const model = await buildModel(env, res, base.id, arch, format);
+    const decodeOps = await model.forward('decode', 1);
+    accounting.dispatchesPerDecodeStep = countDispatches([...decodeOps.body, ...decodeOps.head]);
+    const tests = await tokenTests({ env, model, res, id: base.id, arch, format, weightBytes: accounting.weightBytes });
+    return { ...base, state: 'ok', accounting, tests, ...(await kernelFigures(env, res, model)) };
+  } catch (e) {
+    if (e instanceof Error && e.name === 'CancelledError') throw e;
+    return { ...base, ...failed(e, memory), accounting };
+  } finally {
+    res.destroyAll();
+  }
+}
