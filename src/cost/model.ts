@@ -54,8 +54,9 @@ export function tokensPerUsd(perHour: number | null, tokPerSec: number): number 
 }
 
 /** Joules per token at the stated board power (energy = power × time per token). */
+/** Energy per token; null without a positive board power (0 W is no figure, not free tokens) or a positive rate. */
 export function joulesPerToken(watts: number | undefined, tokPerSec: number): number | null {
-  if (watts === undefined || !(tokPerSec > 0)) return null;
+  if (watts === undefined || !(watts > 0) || !(tokPerSec > 0)) return null;
   return watts / tokPerSec;
 }
 
@@ -148,6 +149,7 @@ export function costNotes(i: CostInputs, result?: BenchResult): string[] {
     notes.push(`purchase price amortised over ${i.lifetimeYears} years × ${HOURS_PER_YEAR} h × ${i.utilisation}% utilisation = $${hw.toPrecision(4)} per working hour`);
   }
   if (i.boardPowerW === undefined) notes.push('no board power: enter one (or pick an accelerator) for J/token and tok/s per W');
+  else if (!(i.boardPowerW > 0)) notes.push(`board power ${i.boardPowerW} W: no energy figures (J/token and tok/s per W need a positive power)`);
   else {
     const acc = i.accelerator ? findAccelerator(i.accelerator) : undefined;
     notes.push(

@@ -7,6 +7,7 @@ import {
   costOfResult,
   energyPerHour,
   hardwarePerHour,
+  costNotes,
   joulesPerToken,
   tokPerSecPerWatt,
   tokensPerUsd,
@@ -67,6 +68,12 @@ describe('formulas, hand-computed', () => {
     expect(joulesPerToken(700, 0)).toBeNull();
     expect(tokPerSecPerWatt(0, 100)).toBeNull();
     expect(tokensPerUsd(0, 100)).toBeNull();
+  });
+
+  test('0 W board power: J/token and tok/s per W are both null, and the notes say why', () => {
+    expect(joulesPerToken(0, 100)).toBeNull();
+    expect(tokPerSecPerWatt(0, 100)).toBeNull();
+    expect(costNotes(inputs({ boardPowerW: 0 })).join(' ')).toMatch(/board power 0 W: no energy figures/);
   });
 });
 
