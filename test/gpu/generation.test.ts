@@ -8,10 +8,10 @@ import { withDevice } from './helpers';
 
 const timer: TimerInfo = { source: 'wall-clock', resolutionNs: 1000, quantized: false, roundTripNs: 1e5, notes: 'test' };
 
-function env(device: GPUDevice, over: Partial<GenEnv['gen']> = {}): GenEnv {
+function env(device: GPUDevice, over: Partial<GenEnv['gen']> = {}, timerInfo: TimerInfo = timer): GenEnv {
   return {
     device,
-    timer,
+    timer: timerInfo,
     gen: { models: [], formats: ['f32'], promptLens: [8], genTokens: 2, depths: [0], batches: [1], reps: 1, ...over },
     maxSubmitMs: 1000,
     timeoutMs: 60_000,
@@ -64,6 +64,41 @@ describe('workload preflight and gating', () => {
       // Accounting: q/k/v/o/gate/up/down + embedding + untied head, f16 = 2 bytes per weight.
       expect(w.accounting?.decodeBytesPerToken).toBeGreaterThan(w.accounting!.weightBytes * 0.5);
       expect(w.profile).toBeUndefined();
+    });
+  });
+
+  // SwiftShader has timestamp-query: these runs take real GPU spans and judge them against the timer's quantum.
+  const gpuTimer = (resolutionNs: number, quantized: boolean): TimerInfo => ({ source: 'gpu-timestamp', resolutionNs, quantized, roundTripNs: 1e5, notes: 'test' });
+
+  test('spans shorter than 20 timer quanta are not GPU figures: wall clock reported, gpuNote says why', async () => {
+    await withDevice(async (ctx) => {
+      // A 10 s quantum: no tiny-model span reaches 20 quanta.
+      const w = await runWorkload(env(ctx.device, { reps: 2 }, gpuTimer(1e10, true)), 'tiny', PRESETS.tiny as Arch, 'q8_0', null);
+      expect(w.state, w.reason).toBe('ok');
+      for (const t of w.tests) {
+        expect(t.gpu, t.name).toBeNull();
+        expect(t.gpuNote).toMatch(/shorter than 20 timer quanta/);
+        expect(t.wall.median).toBeGreaterThan(0);
+      }
+    });
+  });
+
+  test('quantised timestamps give no inter-token percentiles (n/a with the reason); unquantised ones do, with busy time beside the end-to-end span', async () => {
+    await withDevice(async (ctx) => {
+      const coarse = await runWorkload(env(ctx.device, { reps: 2, genTokens: 3 }, gpuTimer(1, true)), 'tiny', PRESETS.tiny as Arch, 'q8_0', null);
+      const decode = coarse.tests.find((t) => t.kind === 'decode');
+      expect(decode?.itlNs).toBeUndefined();
+      expect(decode?.stepNs).toBeUndefined();
+      expect(decode?.itlNote).toMatch(/^n\/a: per-token latency needs per-token samples; GPU timestamps are quantised/);
+      expect(decode?.gpu?.median).toBeGreaterThan(0);
+      const fine = await runWorkload(env(ctx.device, { reps: 2, genTokens: 3 }, gpuTimer(1, false)), 'tiny', PRESETS.tiny as Arch, 'q8_0', null);
+      const d = fine.tests.find((t) => t.kind === 'decode');
+      expect(d?.itlNs?.p50).toBeGreaterThan(0);
+      expect(d?.stepNs).toHaveLength(2 * 3);
+      expect(d?.itlSource).toBe('gpu-timestamp');
+      // End-to-end includes the gaps between step passes: never shorter than the passes alone.
+      expect(d?.gpuBusy?.median).toBeGreaterThanOrEqual(d?.gpu?.median ?? Infinity);
+      d?.gpu?.samplesNs.forEach((ns, i) => expect(ns).toBeGreaterThanOrEqual(d.gpuBusy?.samplesNs[i] ?? Infinity));
     });
   });
 });
