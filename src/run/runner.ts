@@ -8,9 +8,10 @@ import { ErrorLog, type GpuContext, NoAdapterError, acquireGpu } from '../gpu/de
 import { type CancelSignal, CancelledError, errorMessage, withErrorScopes } from '../gpu/errors';
 import { type MeasurePlan, type Timer, createTimer } from '../measure/timer';
 import { createMatmul } from '../kernels/matmul/matmul';
-import { type SgmatAdapterInfo, createMatmulSgmat, planSgmat } from '../kernels/matmul/sgmat';
+import { createMatmulSgmat } from '../kernels/matmul/sgmat';
+import { type SgmatAdapterInfo, planSgmat } from '../kernels/matmul/sgmat-plan';
 import { createCopyProbe, createFmaProbe, createReadProbe } from '../kernels/probes/probes';
-import type { BenchKernel } from '../core/work';
+import type { MeasuredWork } from '../core/work';
 import type { Arch } from '../model/types';
 import type { WeightFormat } from '../core/tensor';
 import {
@@ -92,7 +93,7 @@ interface StepDef {
   params: Record<string, number | string | boolean>;
   /** Reason the step cannot run here, or null. */
   skip: (ctx: GpuContext) => string | null;
-  build: (ctx: GpuContext, res: ResourcesT, seed: number, timeoutMs: number, tuner: Tuner) => Promise<BenchKernel>;
+  build: (ctx: GpuContext, res: ResourcesT, seed: number, timeoutMs: number, tuner: Tuner) => Promise<MeasuredWork>;
 }
 
 interface PhaseDef {
@@ -218,7 +219,7 @@ function buildPhases(spec: SuiteSpec, config: RunConfig): PhaseDef[] {
         params: { ...shape, precision: 'f16' },
         skip: (ctx) => {
           const plan = planSgmat(sgmatEnv(ctx), shape);
-          if (!plan.ok) return plan.reason;
+          if (typeof plan === 'string') return plan;
           const out = plan.choice.accumulate === 'f32' ? 4 : 2;
           const largest = Math.max(2 * shape.M * shape.K, 2 * shape.K * shape.N, out * shape.M * shape.N);
           const limit = bindingLimit(ctx);
@@ -627,8 +628,8 @@ async function calibrate(ctx: GpuContext, timer: Timer, spec: SuiteSpec, plan: M
   const res = new Resources();
   try {
     const k = await createFmaProbe(ctx.device, res, { precision: 'f32', ...spec.roofline.fma }, { seed: 77, timeoutMs: plan.timeoutMs });
-    const timing = await timer.measure(k.work, { ...plan, warmup: 1, reps: 5 });
-    return metricFrom(timing, k.amount.flops ?? 0, 'GFLOP/s').median;
+    const timing = await timer.measure(k, { ...plan, warmup: 1, reps: 5 });
+    return metricFrom(timing, k.cost(0).flops, 'GFLOP/s').median;
   } finally {
     res.destroyAll();
   }

@@ -18,7 +18,7 @@ import {
   planSgmatLinear,
   verifyLinear,
 } from '../../src/kernels/linear/linear';
-import { SGMAT_FEATURE, type SgmatEnv, type SubgroupMatrixConfig } from '../../src/kernels/matmul/sgmat';
+import { SGMAT_FEATURE, type SgmatEnv, type SubgroupMatrixConfig } from '../../src/kernels/matmul/sgmat-plan';
 import { allocTensor } from '../../src/core/tensor';
 import { WEIGHT_FORMATS, type WeightFormat } from '../../src/core/tensor';
 import { TIMEOUT_MS, sharedDevice } from './helpers';

@@ -16,7 +16,7 @@ import { type QTensor, WEIGHT_FORMATS, type WeightFormat } from '../../core/tens
 import type { Verification } from '../../schema/result';
 import { fillConst, fillHash } from '../../core/fill';
 import { linearRef } from './linear.ref';
-import { SGMAT_FEATURE, type SgmatAdapterInfo, type SgmatEnv, type SubgroupMatrixConfig, describeConfig, subgroupMatrixConfigs } from '../matmul/sgmat';
+import { SGMAT_FEATURE, type SgmatAdapterInfo, type SgmatEnv, type SubgroupMatrixConfig, describeConfig, subgroupMatrixConfigs } from '../matmul/sgmat-plan';
 import { relativeL2 } from '../matmul/matmul.ref';
 import { hashValue, sampleIndices } from '../../core/numeric';
 import { runOnce } from '../../core/work';

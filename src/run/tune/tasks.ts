@@ -3,7 +3,9 @@
  * candidate against the CPU reference before it can be timed (src/suite/tune.ts).
  */
 import { type Resources, Resources as ResourcesImpl } from '../../gpu/buffers';
-import { type MatmulVariant, createMatmul, matmulVariants } from '../../kernels/matmul/matmul';
+import { type Variant, feasible } from '../../core/variant';
+import { createMatmul } from '../../kernels/matmul/matmul';
+import { MATMUL_VARIANTS, type MatmulParams } from '../../kernels/matmul/variants';
 import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
 import { type DecodeTile, decodeAttentionFixture, decodeTileId, decodeTiles } from '../../kernels/attention/attention';
 import type { AttentionShape } from '../../kernels/attention/attention.ref';
@@ -83,17 +85,17 @@ export async function tuneDecodeAttention(
 }
 
 /** The f32 matmul at `shape`: every variant that fits this device, each on its own operands (freed after). */
-export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, timeoutMs: number): TuneTask<MatmulVariant> {
+export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, timeoutMs: number): TuneTask<Variant<MatmulParams>> {
   return {
     family: 'matmul_f32',
     key: `${shape.M}x${shape.N}x${shape.K}`,
-    candidates: matmulVariants(device).map((v) => ({ id: v.id, value: v })),
+    candidates: feasible(MATMUL_VARIANTS, device).map((v) => ({ id: v.id, value: v })),
     async open() {
-      return async (variant: MatmulVariant) => {
+      return async (variant: Variant<MatmulParams>) => {
         const own = new ResourcesImpl();
         try {
           const k = await createMatmul(device, own, shape, { seed, timeoutMs, variant });
-          return { work: k.work, verify: () => k.verify(), dispose: () => own.destroyAll() };
+          return { work: k, verify: () => k.check(), dispose: () => own.destroyAll() };
         } catch (e) {
           own.destroyAll();
           throw e;
