@@ -15,7 +15,10 @@
 import { type Resources, createBuffer } from '../gpu/buffers';
 import { type DecodeTile, createAttentionDecode, createAttentionPrefill } from '../kernels/attention/attention';
 import { fillHash } from '../core/fill';
-import { type Linear, type LinearArgs, type LinearConfig, type LinearVariant, type TokenTile, createLinear } from '../kernels/linear/linear';
+import type { LinearArgs, LinearConfig, TokenTile } from '../kernels/linear/config';
+import { createLinear } from '../kernels/linear/linear';
+import type { LinearParams } from '../kernels/linear/variants';
+import type { Kernel } from '../core/work';
 import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer/transformer';
 import { generateWeights } from '../kernels/weights/weights';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
@@ -56,7 +59,7 @@ export interface ModelConfig {
   /** Tuned decode-attention tile per decode batch (src/suite/tune-tasks.ts); the default elsewhere. */
   decodeTiles?: Partial<Record<number, DecodeTile>>;
   /** Tuned variants of each linear role per token tile (src/suite/tune-tasks.ts); defaults elsewhere. */
-  linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearVariant>>>>;
+  linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearParams>>>>;
 }
 
 /** The linear layers of a model: four per layer and the output head. */
@@ -308,7 +311,7 @@ export class GpuModel {
       kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, { ...attnShape, ...(decodeTile ? { tile: decodeTile } : {}) }),
       createLinear(device, cfgHead),
     ]);
-    const linear = (l: Linear, cfg: LinearConfig, args: LinearArgs): Op => {
+    const linear = (l: Kernel<LinearArgs>, cfg: LinearConfig, args: LinearArgs): Op => {
       const t = linearTraffic(cfg, args.w.parts.map((p) => p.rows), args.rows);
       return withTraffic(l.bind(args, res), () => t);
     };

@@ -17,7 +17,7 @@
  * sequence already holds in its cache. Per-token costs are linear in pos, so a fractional pos (the mean
  * over a generation) gives the exact mean.
  */
-import type { LinearConfig } from '../kernels/linear/linear';
+import type { LinearConfig } from '../kernels/linear/config';
 import { decodeBytesPerToken } from './accounting';
 import { modelPlan } from './plan';
 import { dataBytes, rowsPerPart, scaleBytes, tensorBytes } from '../core/tensor';

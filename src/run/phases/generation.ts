@@ -7,7 +7,7 @@
 import { type Resources as ResourcesT, Resources, readBuffer } from '../../gpu/buffers';
 import { type CancelSignal, GpuScopeError, errorMessage, throwIfCancelled, withErrorScopes, withTimeout } from '../../gpu/errors';
 import { checkAttention } from '../../kernels/attention/attention';
-import { checkLinear } from '../../kernels/linear/linear';
+import { checkLinear } from '../../kernels/linear/check';
 import { mix32 } from '../../core/numeric';
 import { relativeL2 } from '../../kernels/matmul/matmul.ref';
 import { checkTransformerKernels } from '../../kernels/transformer/transformer';

@@ -9,19 +9,11 @@ import { MATMUL_VARIANTS, type MatmulParams } from '../../kernels/matmul/variant
 import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
 import { type DecodeTile, decodeAttentionFixture, decodeTileId, decodeTiles } from '../../kernels/attention/attention';
 import type { AttentionShape } from '../../kernels/attention/attention.ref';
-import {
-  type LinearConfig,
-  type LinearVariant,
-  type TokenTile,
-  TOKEN_TILES,
-  createLinear,
-  describeLinearCase,
-  linearFixture,
-  linearThreshold,
-  linearVariantId,
-  linearVariants,
-  tokenTile,
-} from '../../kernels/linear/linear';
+import { verify } from '../../core/verify';
+import { type LinearConfig, type TokenTile, TOKEN_TILES, tokenTile } from '../../kernels/linear/config';
+import { createLinear } from '../../kernels/linear/linear';
+import { describeLinearCase, linearFixture, linearThreshold } from '../../kernels/linear/check';
+import { type LinearParams, linearVariants } from '../../kernels/linear/variants';
 import type { GenerationConfig } from '../../schema/result';
 import type { Tuner, TuneTask } from './tuner';
 
@@ -33,19 +25,19 @@ import type { Tuner, TuneTask } from './tuner';
 export const TUNE_CHECK_COLUMNS = 64;
 
 /** The linear layer `cfg` run on `rows` tokens: every variant that can run it at that token tile. */
-export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, timeoutMs: number): TuneTask<LinearVariant> {
+export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, timeoutMs: number): TuneTask<LinearParams> {
   const tt = tokenTile(rows);
   const c = { ...cfg, rows, parts: 1 };
   return {
     family: 'linear',
     key: `${describeLinearCase(c)}${cfg.tag ? ` (${cfg.tag})` : ''}`,
-    candidates: linearVariants(device, cfg, tt).map((v) => ({ id: linearVariantId(v), value: v })),
+    candidates: feasible(linearVariants(cfg, tt), device).map((v) => ({ id: v.id, value: v.params })),
     async open(res: Resources) {
       const fixture = await linearFixture(device, res, c, timeoutMs, TUNE_CHECK_COLUMNS);
-      return async (v: LinearVariant) => {
-        const layer = await createLinear(device, { ...cfg, variants: { [tt]: v }, tiles: [tt] });
-        const op = layer.bind(fixture.args, res);
-        return { work: op, verify: () => fixture.check(op, linearThreshold(v)) };
+      return async (p: LinearParams) => {
+        const layer = await createLinear(device, { ...cfg, variants: { [tt]: p }, tiles: [tt] });
+        const work = layer.bind(fixture.args, res);
+        return { work, verify: () => verify(device, work, fixture.check(linearThreshold(p))) };
       };
     },
   };
@@ -130,8 +122,8 @@ export function linearUsage(gen: Pick<GenerationConfig, 'promptLens' | 'batches'
   return { layers: sorted(layers), head: sorted(head) };
 }
 
-/** A variant per token tile for each linear of a model, as LinearConfig.variants takes them. */
-export type LinearChoices<R extends string> = Record<R, Partial<Record<TokenTile, LinearVariant>>>;
+/** The variant (its params) per token tile for each linear of a model, as LinearConfig.variants takes them. */
+export type LinearChoices<R extends string> = Record<R, Partial<Record<TokenTile, LinearParams>>>;
 
 /**
  * Tunes every linear of a model for the token tiles it will run at: `configs` maps a role (qkv, o, ...)
@@ -148,7 +140,7 @@ export async function tuneLinears<R extends string>(
   const out = {} as LinearChoices<R>;
   for (const role of Object.keys(configs) as R[]) {
     const cfg = configs[role];
-    const choices: Partial<Record<TokenTile, LinearVariant>> = {};
+    const choices: Partial<Record<TokenTile, LinearParams>> = {};
     for (const [tt, rows] of isHead(role) ? usage.head : usage.layers) {
       choices[tt] = await tuner.choose(linearTask(device, cfg, rows, timeoutMs));
     }
