@@ -13,13 +13,18 @@
  *   6. down linear added into the residual stream
  */
 import { type Resources, createBuffer } from '../gpu/buffers';
-import { type DecodeTile, createAttentionDecode, createAttentionPrefill } from '../kernels/attention/attention';
+import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention/attention';
+import type { DecodeTile } from '../kernels/attention/tiles';
 import { fillHash } from '../core/fill';
 import type { LinearArgs, LinearConfig, TokenTile } from '../kernels/linear/config';
 import { createLinear } from '../kernels/linear/linear';
 import type { LinearParams } from '../kernels/linear/variants';
 import type { Kernel } from '../core/work';
-import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer/transformer';
+import { createArgmax } from '../kernels/transformer/argmax';
+import { createEmbed } from '../kernels/transformer/embed';
+import { createRmsNorm } from '../kernels/transformer/rmsnorm';
+import { createRopeKv } from '../kernels/transformer/rope';
+import { createStepAdvance } from '../kernels/transformer/step';
 import { generateWeights } from '../kernels/weights/weights';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
 import { allocTensor, rowsPerPart } from '../core/tensor';

@@ -6,11 +6,10 @@
  */
 import { type Resources as ResourcesT, Resources, readBuffer } from '../../gpu/buffers';
 import { type CancelSignal, GpuScopeError, errorMessage, throwIfCancelled, withErrorScopes, withTimeout } from '../../gpu/errors';
-import { checkAttention } from '../../kernels/attention/attention';
+import { checkAttention } from '../../kernels/attention/check';
 import { checkLinear } from '../../kernels/linear/check';
-import { mix32 } from '../../core/numeric';
-import { relativeL2 } from '../../kernels/matmul/matmul.ref';
-import { checkTransformerKernels } from '../../kernels/transformer/transformer';
+import { mix32, relativeL2 } from '../../core/numeric';
+import { checkTransformerKernels } from '../../kernels/transformer/check';
 import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, prefillFlops, weightBytes } from '../../model/accounting';
 import { validateArch } from '../../model/arch';
 import { rowsPerPart } from '../../core/tensor';

@@ -7,7 +7,8 @@ import { type Variant, feasible } from '../../core/variant';
 import { createMatmul } from '../../kernels/matmul/matmul';
 import { MATMUL_VARIANTS, type MatmulParams } from '../../kernels/matmul/variants';
 import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
-import { type DecodeTile, decodeAttentionFixture, decodeTileId, decodeTiles } from '../../kernels/attention/attention';
+import { decodeAttentionFixture } from '../../kernels/attention/check';
+import { type DecodeTile, decodeTileVariants } from '../../kernels/attention/tiles';
 import type { AttentionShape } from '../../kernels/attention/attention.ref';
 import { verify } from '../../core/verify';
 import { type LinearConfig, type TokenTile, TOKEN_TILES, tokenTile } from '../../kernels/linear/config';
@@ -54,8 +55,14 @@ export function attentionDecodeTask(
   return {
     family: 'attention_decode',
     key: `${shape.heads}/${shape.kvHeads} heads x ${shape.headDim}, ${rows} sequence(s) at position ${pos}`,
-    candidates: decodeTiles(device, shape.headDim).map((t) => ({ id: decodeTileId(t), value: t })),
-    open: (res: Resources) => decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs),
+    candidates: feasible(decodeTileVariants(shape.headDim), device).map((v) => ({ id: v.id, value: v.params })),
+    async open(res: Resources) {
+      const build = await decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs);
+      return async (tile: DecodeTile) => {
+        const work = await build(tile);
+        return { work, verify: () => work.check() };
+      };
+    },
   };
 }
 
