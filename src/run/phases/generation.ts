@@ -9,16 +9,17 @@ import { type CancelSignal, GpuScopeError, errorMessage, throwIfCancelled, withE
 import { checkAttention } from '../../kernels/attention/check';
 import { checkLinear } from '../../kernels/linear/check';
 import { mix32, relativeL2 } from '../../core/numeric';
+import { verdict } from '../../core/verify';
 import { checkTransformerKernels } from '../../kernels/transformer/check';
 import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, prefillFlops, weightBytes } from '../../model/accounting';
 import { validateArch } from '../../model/arch';
 import { rowsPerPart } from '../../core/tensor';
-import { type ForwardOps, GpuModel, countDispatches, encodeForward, forwardTraffic, modelLinearConfigs } from '../../model/model';
+import { type ForwardOps, GpuModel, encodeForward, forwardTraffic, modelLinearConfigs } from '../../model/model';
 import { PRESETS } from '../../model/presets';
 import { TRAFFIC_METHOD } from '../../model/traffic';
 import { ReferenceModel } from '../../model/reference';
 import type { Arch } from '../../model/types';
-import type { Op } from '../../core/work';
+import { type GpuWork, countDispatches } from '../../core/work';
 import type { WeightFormat } from '../../core/tensor';
 import type {
   GenerationConfig,
@@ -125,18 +126,18 @@ export async function checkForward(device: GPUDevice, arch: Arch, format: Weight
       if (!(err <= worst)) worst = err;
     }
     const log = new Uint32Array(await readBuffer(device, model.log, timeoutMs, 0, 4 * (CHECK_STEPS + 1)));
-    const tokensMatch = gpuTokens.every((t, i) => t === ref.tokens[i]) && [...log].every((t, i) => t === ref.tokens[i]);
-    const ok = tokensMatch && worst <= FORWARD_LOGIT_TOLERANCE;
-    return {
-      state: ok ? 'passed' : 'failed',
-      method:
-        `${arch.name} ${format}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
-        `dequantised weights; greedy tokens must match, logits relative L2 per step`,
-      error: Number.isFinite(worst) ? worst : -1,
-      threshold: FORWARD_LOGIT_TOLERANCE,
+    // Greedy tokens must match exactly: a step whose token (or logged token) differs fails the check.
+    const wrong = ref.tokens.filter((t, i) => gpuTokens[i] !== t || log[i] !== t).length;
+    const method =
+      `${arch.name} ${format}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
+      `dequantised weights; greedy tokens must match, logits relative L2 per step`;
+    return verdict(method, FORWARD_LOGIT_TOLERANCE, {
+      error: worst,
       checked: (CHECK_STEPS + 1) * V,
-      ...(tokensMatch ? {} : { detail: `tokens differ: GPU ${gpuTokens.join(',')} (log ${[...log].join(',')}) vs reference ${ref.tokens.join(',')}` }),
-    };
+      unwritten: 0,
+      wrong,
+      ...(wrong ? { detail: `tokens differ: GPU ${gpuTokens.join(',')} (log ${[...log].join(',')}) vs reference ${ref.tokens.join(',')}` } : {}),
+    });
   } finally {
     res.destroyAll();
   }
@@ -283,8 +284,8 @@ const GEMV_REPS = 7;
 async function measureGemv(env: GenEnv, timer: Timer, f: ForwardOps, pos: number): Promise<NonNullable<Workload['gemv']>> {
   const out: NonNullable<Workload['gemv']> = [];
   for (const [role, op] of Object.entries(f.linears)) {
-    const readBytes = op.traffic?.(pos).read;
-    if (readBytes === undefined) throw new Error(`${op.label}: no traffic to measure bandwidth against`);
+    const readBytes = op.cost?.(pos).read;
+    if (readBytes === undefined) throw new Error(`${op.label}: no cost to measure bandwidth against`);
     const timing = await timer.measure(op, {
       warmup: GEMV_WARMUP,
       reps: GEMV_REPS,
@@ -302,7 +303,7 @@ async function measureGemv(env: GenEnv, timer: Timer, f: ForwardOps, pos: number
 /** Per-kernel time: every op in its own timestamped pass (a separate run, never mixed into the timed ones). */
 async function profile(env: GenEnv, res: ResourcesT, f: ForwardOps): Promise<KernelTime[]> {
   const { device } = env;
-  const ops: Op[] = [...f.body, ...f.head];
+  const ops: GpuWork[] = [...f.body, ...f.head];
   const stamps = new Stamps(device, res, ops.length, true);
   const enc = device.createCommandEncoder({ label: 'profile' });
   ops.forEach((op, i) => {

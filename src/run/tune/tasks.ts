@@ -1,16 +1,16 @@
 /**
  * Tuning tasks of the kernel families: each builds its operands once at the real shape and checks every
- * candidate against the CPU reference before it can be timed (src/suite/tune.ts).
+ * candidate against the CPU reference before it can be timed (tuner.ts).
  */
 import { type Resources, Resources as ResourcesImpl } from '../../gpu/buffers';
 import { type Variant, feasible } from '../../core/variant';
+import { checked } from '../../core/verify';
 import { createMatmul } from '../../kernels/matmul/matmul';
-import { MATMUL_VARIANTS, type MatmulParams } from '../../kernels/matmul/variants';
 import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
+import { MATMUL_VARIANTS, type MatmulParams } from '../../kernels/matmul/variants';
 import { decodeAttentionFixture } from '../../kernels/attention/check';
 import { type DecodeTile, decodeTileVariants } from '../../kernels/attention/tiles';
 import type { AttentionShape } from '../../kernels/attention/attention.ref';
-import { verify } from '../../core/verify';
 import { type LinearConfig, type TokenTile, TOKEN_TILES, tokenTile } from '../../kernels/linear/config';
 import { createLinear } from '../../kernels/linear/linear';
 import { describeLinearCase, linearFixture, linearThreshold } from '../../kernels/linear/check';
@@ -37,8 +37,7 @@ export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, t
       const fixture = await linearFixture(device, res, c, timeoutMs, TUNE_CHECK_COLUMNS);
       return async (p: LinearParams) => {
         const layer = await createLinear(device, { ...cfg, variants: { [tt]: p }, tiles: [tt] });
-        const work = layer.bind(fixture.args, res);
-        return { work, verify: () => verify(device, work, fixture.check(linearThreshold(p))) };
+        return checked(device, layer.bind(fixture.args, res), fixture.check(linearThreshold(p)));
       };
     },
   };
@@ -56,13 +55,7 @@ export function attentionDecodeTask(
     family: 'attention_decode',
     key: `${shape.heads}/${shape.kvHeads} heads x ${shape.headDim}, ${rows} sequence(s) at position ${pos}`,
     candidates: feasible(decodeTileVariants(shape.headDim), device).map((v) => ({ id: v.id, value: v.params })),
-    async open(res: Resources) {
-      const build = await decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs);
-      return async (tile: DecodeTile) => {
-        const work = await build(tile);
-        return { work, verify: () => work.check() };
-      };
-    },
+    open: (res: Resources) => decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs),
   };
 }
 
@@ -94,7 +87,7 @@ export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, 
         const own = new ResourcesImpl();
         try {
           const k = await createMatmul(device, own, shape, { seed, timeoutMs, variant });
-          return { work: k, verify: () => k.check(), dispose: () => own.destroyAll() };
+          return Object.assign(k, { dispose: () => own.destroyAll() });
         } catch (e) {
           own.destroyAll();
           throw e;
