@@ -140,31 +140,3 @@ export function countDispatches(works: readonly GpuWork[]): number {
   for (const w of works) w.encode(pass);
   return n;
 }
-
-// ------------------------------------------------------------------------------------------------------
-// Transitional names of the first version, removed as each family moves onto GpuWork.
-
-/** @deprecated use GpuWork. */
-export interface Work {
-  label: string;
-  encode(pass: GPUComputePassEncoder): void;
-}
-
-/** @deprecated use GpuWork with cost(). */
-export interface Op extends Work {
-  traffic?: (pos: number) => Traffic;
-}
-
-/** @deprecated use MeasuredWork. */
-export interface BenchKernel {
-  label: string;
-  params: Record<string, number | string | boolean>;
-  work: Work;
-  amount: { bytes?: number; flops?: number };
-  verify(work?: Work): Promise<Verification>;
-}
-
-/** @deprecated use dispatchWork. */
-export function gridWork(device: GPUDevice, label: string, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[], gx: number, gy: number): Work {
-  return dispatchWork(label, pipeline, [{ group: bindBuffers(device, pipeline, label, buffers), grid: [gx, gy] }]);
-}
