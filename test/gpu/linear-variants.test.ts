@@ -78,12 +78,10 @@ describe('variant limits come from the device', () => {
     expect(problem(fake({}, ['subgroups']), {}, 1, sg)).toBeUndefined();
     expect(problem(fake({}), { swiglu: true }, 1, { wg: 64, rows: 1, vs: 1, reduce: 'tree' })).toMatch(/even/);
   });
-  test('the default variant runs everywhere WebGPU runs (default limits, no features)', () => {
-    for (const tt of TOKEN_TILES) {
-      const [first] = feasible(linearVariants({ norm: { eps: 0 }, swiglu: true }, tt), fake({}));
-      expect(first?.params).toEqual(DEFAULT_LINEAR_PARAMS);
-      expect(linearVariants({}, tt)[0]?.id).toBe(linearVariantId(DEFAULT_LINEAR_PARAMS));
-    }
+  test.each(TOKEN_TILES.map((tt) => ({ tt })))('the default variant runs everywhere WebGPU runs (default limits, no features), token tile $tt', ({ tt }) => {
+    const [first] = feasible(linearVariants({ norm: { eps: 0 }, swiglu: true }, tt), fake({}));
+    expect(first?.params).toEqual(DEFAULT_LINEAR_PARAMS);
+    expect(linearVariants({}, tt)[0]?.id).toBe(linearVariantId(DEFAULT_LINEAR_PARAMS));
   });
 });
 

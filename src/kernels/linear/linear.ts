@@ -11,7 +11,7 @@ import { colsMultiple } from '../../core/tensor';
 import { assertFeasible } from '../../core/variant';
 import { type GpuWork, type Kernel, dispatchWork } from '../../core/work';
 import { sgmatEnvOf } from '../matmul/sgmat-plan';
-import { LINEAR_MAX_ROWS, type LinearArgs, type LinearBuildOptions, type LinearConfig, TOKEN_TILES, linearLabel, tokenTile } from './config';
+import { LINEAR_MAX_ROWS, type LinearArgs, type LinearBuildOptions, type LinearConfig, TOKEN_TILES, type TokenTile, linearLabel, tokenTile } from './config';
 import { DEFAULT_LINEAR_PARAMS, type LinearParams, type SgmatLinearPlan, isSgmat, isTiled, linearVariant, linearVariantId, planSgmatLinear } from './variants';
 import { linearPipelineSpec } from './wgsl';
 
@@ -27,8 +27,8 @@ function assertConfig(label: string, cfg: LinearConfig): void {
 }
 
 /** The pipeline of token tile `tt`: the variant configured for it, refused (with the reason) where it cannot run. */
-async function tilePipeline(device: GPUDevice, cfg: LinearConfig, tt: number, opts: LinearBuildOptions): Promise<{ pipeline: GPUComputePipeline; params: LinearParams }> {
-  const params = cfg.variants?.[tt as keyof NonNullable<LinearConfig['variants']>] ?? DEFAULT_LINEAR_PARAMS;
+async function tilePipeline(device: GPUDevice, cfg: LinearConfig, tt: TokenTile, opts: LinearBuildOptions): Promise<{ pipeline: GPUComputePipeline; params: LinearParams }> {
+  const params = cfg.variants?.[tt] ?? DEFAULT_LINEAR_PARAMS;
   assertFeasible(`${linearLabel(cfg, true)} at token tile ${tt}`, linearVariant(cfg, tt, params, opts), device);
   const plan = isSgmat(params) ? (planSgmatLinear(opts.sgmatEnv ?? sgmatEnvOf(device), params) as SgmatLinearPlan) : undefined;
   return { pipeline: await getPipeline(device, linearPipelineSpec(cfg, tt, params, plan, opts)), params };
