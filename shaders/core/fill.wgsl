@@ -1,6 +1,6 @@
 // Deterministic fills used to create operands and to poison outputs.
 // fill_hash: out[i] = (hash-derived value in [-1, 1)) * scale, reproducible bit-for-bit on the CPU
-//            (src/kernels/fill.ts: hashValue) so references never need the operand uploaded.
+//            (src/core/numeric.ts: hashValue) so references never need the operand uploaded.
 // fill_const: out[i] = value (e.g. NaN to poison an output before a kernel writes it).
 
 override WG: u32 = 256u;

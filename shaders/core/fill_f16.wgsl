@@ -1,5 +1,5 @@
 // f16 operands generated on the GPU, reproducible bit-for-bit on the CPU
-// (src/kernels/matmul-sgmat.ref.ts: hashValueF16). Element i = (h >> 21) / 1024 - 1 with the same hash as
+// (src/kernels/matmul/sgmat.ref.ts: hashValueF16). Element i = (h >> 21) / 1024 - 1 with the same hash as
 // fill_hash in shaders/fill.wgsl: 11 random bits, a multiple of 2^-10 in [-1, 1), so exactly
 // representable in f16 and pack2x16float involves no rounding (and no f16 support is needed here).
 // Word w holds elements 2w (low half) and 2w + 1 (high half); past `count` the halves are 0.

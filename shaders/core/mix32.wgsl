@@ -1,4 +1,4 @@
-// lowbias32 integer hash: cheap, well mixed, and exact in both WGSL and JS (src/kernels/numeric.ts: mix32).
+// lowbias32 integer hash: cheap, well mixed, and exact in both WGSL and JS (src/core/numeric.ts: mix32).
 // Inserted as {{mix32}} into every shader that generates reproducible operands, so there is one copy.
 fn mix32(x: u32) -> u32 {
   var h = x;

@@ -1,4 +1,4 @@
-// Shared by the linear kernels (linear.wgsl, linear_tiled.wgsl, linear_sgmat.wgsl), inserted as {{common}}:
+// Shared by the linear kernels (linear.wgsl, tiled.wgsl, sgmat.wgsl), inserted as {{common}}:
 // their parameters, the 8-weight unit load_w returns, the activation bindings and the SwiGLU epilogue.
 
 struct Params {

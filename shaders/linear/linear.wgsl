@@ -18,20 +18,21 @@
 //   y[t, i] = silu(gate_i) * up_i with row stride N / 2. ROWS is even and parts start at even rows, so
 //   each workgroup holds whole (gate, up) pairs.
 //
-// Tuning (src/kernels/linear.ts lists the variants an autotuner times on the real shapes): WG threads,
-// ROWS rows per workgroup, VS consecutive 8-weight steps per thread per iteration (VS = 4 gives each
-// thread 16 contiguous bytes of a q4_0 row instead of 4), and how the WG partial sums meet: a tree in
+// Tuning (src/kernels/linear/variants.ts lists the variants an autotuner times on the real shapes): WG
+// threads, ROWS rows per workgroup, VS consecutive 8-weight steps per thread per iteration (VS = 4 gives
+// each thread 16 contiguous bytes of a q4_0 row instead of 4), and how the WG partial sums meet: a tree in
 // workgroup memory, or subgroupAdd within each subgroup and one slot per subgroup in workgroup memory
 // (subgroup size is read from nothing: each subgroup's elected lane claims its slot with an atomic).
 //
-// Template keys (what overrides cannot express), filled by src/kernels/linear.ts: `enable` (the
-// `enable subgroups;` directive or nothing); `reduce` declares the workgroup memory of the reduction and
-// `fn reduce_outputs(lid, vals)` / `fn reduced(j) -> f32` (call the first in uniform control flow; then
-// reduced(j) is output j summed over the workgroup); `weights` declares
-// bindings 1-2 and the format's `fn load_w(row: u32, s: u32) -> W8`; `bias` declares binding 4 (or
-// nothing) and `fn add_bias`; `norm` declares binding 6 (or nothing), `const NORM`, `const NORM_ROWS`
-// (1 or 0: sum-of-squares slots per token in workgroup memory) and `fn norm_w8(s: u32) -> W8` (a bound
-// binding must be statically used, so an override cannot drop it).
+// Template keys (what overrides cannot express), filled by src/kernels/linear/wgsl.ts with whole files:
+// `enable` (the `enable subgroups;` directive or nothing); `reduce` (shaders/linear/reduce_{tree,subgroup}.wgsl)
+// declares the workgroup memory of the reduction and `fn reduce_outputs(lid, vals)` / `fn reduced(j) -> f32`
+// (call the first in uniform control flow; then reduced(j) is output j summed over the workgroup); `weights`
+// (shaders/formats/<format>.wgsl) declares bindings 1-2 and the format's `fn load_w(row: u32, s: u32) -> W8`;
+// `bias` (shaders/linear/bias{,_none}.wgsl) declares binding 4 (or nothing) and `fn add_bias`; `norm`
+// (shaders/linear/norm{,_none}.wgsl) declares binding 6 (or nothing), `const NORM`, `const NORM_ROWS` (1 or
+// 0: sum-of-squares slots per token in workgroup memory) and `fn norm_w8(s: u32) -> W8` (a bound binding
+// must be statically used, so an override cannot drop it).
 
 override WG: u32 = 64u;
 override ROWS: u32 = 2u;

@@ -1,6 +1,6 @@
 // Linear layer over one row-part of a weight matrix on the matrix units (tensor cores), for many tokens
 // (prefill, large decode batches): y[t, n] (= or +=) sum_k x[t, k] * W[n, k] (+ bias[n]), with the same
-// fusions, template keys and bindings as shaders/linear_tiled.wgsl (src/kernels/linear.ts fills both),
+// fusions, template keys and bindings as shaders/linear/tiled.wgsl (src/kernels/linear/wgsl.ts fills both),
 // through Dawn's experimental chromium_experimental_subgroup_matrix with f16 operands and f32 accumulators.
 //
 // Template keys besides weights/bias/norm (subgroup-matrix shapes and the sizes of the fragment and
@@ -20,7 +20,7 @@
 //
 // Epilogue: fragments go one at a time to workgroup memory (a CM x CN slot per subgroup, so no big f32
 // tile is needed), and the subgroup's lanes apply 1/rms (RMSNorm: sums of squares over all of K from x in
-// f32, as linear_tiled does), the bias, the residual add or SwiGLU (rows 2i gate, 2i+1 up: CN is even and
+// f32, as tiled.wgsl does), the bias, the residual add or SwiGLU (rows 2i gate, 2i+1 up: CN is even and
 // every fragment starts at an even row) and write y.
 //
 // Uniformity: subgroup-matrix arguments derive from local_invocation_id.y, which WGSL's analysis treats

@@ -1,6 +1,6 @@
 // Linear layer over one row-part of a weight matrix, as a tiled GEMM for many tokens (prefill, large
 // decode batches): y[t, n] (= or +=) sum_k x[t, k] * W[n, k] (+ bias[n]), with the same fusions and the same
-// template keys and bindings as shaders/linear.wgsl (src/kernels/linear.ts fills both).
+// template keys and bindings as shaders/linear/linear.wgsl (src/kernels/linear/wgsl.ts fills both).
 //
 // A workgroup of WG_X x WG_Y threads computes a BM x BN tile of y (BM = WG_Y * TM tokens, BN = WG_X * TN
 // rows of W). It stages BK-deep slices of x (f32) and of W (dequantised to f32 by load_w, 8 weights at a

@@ -2,7 +2,7 @@
 // chromium_experimental_subgroup_matrix: C[M,N] = A[M,K] * B[K,N], A and B f16 row-major, C row-major in
 // the accumulator type {{acc_t}} (f32 where the adapter offers an f16 x f16 -> f32 configuration).
 //
-// Template keys (src/kernels/matmul-sgmat.ts fills them with fillTemplate): subgroup-matrix shapes must
+// Template keys (src/kernels/matmul/sgmat.ts fills them with fillTemplate): subgroup-matrix shapes must
 // be const-expressions in this extension, and so must the sizes of the private fragment arrays and of the
 // workgroup arrays handed to subgroupMatrixLoad, so these cannot be `override`s:
 //   {{acc_t}}            result and accumulator component type: f32 or f16

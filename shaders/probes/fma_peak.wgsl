@@ -2,7 +2,7 @@
 // FMA-peak probe. Operands come from buffers and a uniform (nothing for the compiler to fold), eight
 // independent chains keep the ALUs busy, and the stored result depends on every FMA. Each chain is
 // x <- fma(x, a, b) with `a` a runtime uniform equal to 1.0, so x = x0 + n*b: values stay bounded, the
-// product is exact whether or not the FMA is fused, and the CPU reference (src/kernels/probes.ref.ts)
+// product is exact whether or not the FMA is fused, and the CPU reference (src/kernels/probes/probes.ref.ts)
 // reproduces the output bit for bit in f32, so a skipped iteration is caught.
 // {{T}} is f32 or f16; the chain count (8) and lanes (4) are part of the FLOP accounting.
 

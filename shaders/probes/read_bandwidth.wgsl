@@ -1,6 +1,6 @@
 // Read-bandwidth probe: every thread sums a grid-strided slice of `src` and writes its partial sum,
 // so each loaded byte feeds a stored result (nothing can be optimised away) and the CPU can check
-// every partial (src/kernels/probes.ts).
+// every partial (src/kernels/probes/probes.ts).
 
 override WG: u32 = 256u;
 

@@ -1,5 +1,5 @@
 // Token embedding lookup: x[t, :] = dequantised row tokens[t] of the table W[vocab, cols].
-// The table is a QTensor part (layouts in src/model/types.ts); one dispatch per part, and each
+// The table is a QTensor part (layouts in src/core/tensor.ts); one dispatch per part, and each
 // dispatch writes only the rows whose token falls inside that part, so every row is written once.
 // One entry point per weight format (layout 'auto' then binds only what the format uses).
 // Grid: x over columns (WG per workgroup), y over token rows.

@@ -1,4 +1,4 @@
-// Synthetic weights generated on the GPU (no upload), bit-identical to src/kernels/weights.ref.ts.
+// Synthetic weights generated on the GPU (no upload), bit-identical to src/kernels/weights/weights.ref.ts.
 // Element idx = row * cols + col over the whole tensor, so a part's contents do not depend on how the
 // tensor was split. Each thread writes one whole u32 word of a part's data (gen_<format>) or scales
 // (gen_scales) buffer, so no two threads touch the same word. Every value is a small integer times a

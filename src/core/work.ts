@@ -5,6 +5,7 @@
  * CPU reference. Kernel families build GpuWork through a factory whose bind() takes buffers
  * (Kernel<A>); timers, tuners and the model only ever see GpuWork.
  */
+import type { Resources } from '../gpu/buffers';
 import type { Verification } from '../schema/result';
 
 /** Bytes one unit of work reads and writes. */
@@ -39,12 +40,17 @@ export interface GpuWork {
   readonly params?: Readonly<Record<string, number | string | boolean>>;
 }
 
-/** Work the suite measures on its own: it can check itself and says what it moves. */
+/**
+ * Work the suite measures on its own (roofline probes, matmuls): it checks itself, says what one unit
+ * moves and computes, and how the result describes it. cost(0) is what its figure counts: GB/s divide
+ * read + written bytes, GFLOP/s flops (a probe leaves out what it does not measure, e.g. an FMA probe's
+ * few operand bytes).
+ */
 export type MeasuredWork = GpuWork & Required<Pick<GpuWork, 'check' | 'cost' | 'params'>>;
 
 /** A kernel whose pipeline is built; bind() makes its bind groups and uniforms once and returns the work. */
 export interface Kernel<A> {
-  bind(args: A, res: import('../gpu/buffers').Resources): GpuWork;
+  bind(args: A, res: Resources): GpuWork;
 }
 
 /** Runs one unit of `work` in its own submit (checks; never timed). */
@@ -80,23 +86,33 @@ export function bindBuffers(device: GPUDevice, pipeline: GPUComputePipeline, lab
 
 /**
  * One dispatch of `pipeline` per bind group in `groups`, each over a (x, y, z) grid: the shape of every
- * kernel here (split tensors dispatch once per part).
+ * kernel here (split tensors dispatch once per part). `extra` (variant, cost, params) is kept on the work.
  */
-export function dispatchWork(
+export function dispatchWork<E extends Omit<GpuWork, 'label' | 'encode'> = Record<never, never>>(
   label: string,
   pipeline: GPUComputePipeline,
   groups: ReadonlyArray<{ group: GPUBindGroup; grid: readonly [number, number?, number?] }>,
-  extra: Omit<GpuWork, 'label' | 'encode'> = {},
-): GpuWork {
+  extra?: E,
+): GpuWork & E {
   return {
     label,
-    ...extra,
-    encode(pass) {
+    ...(extra as E),
+    encode(pass: GPUComputePassEncoder) {
       pass.setPipeline(pipeline);
       for (const { group, grid } of groups) {
         pass.setBindGroup(0, group);
         pass.dispatchWorkgroups(grid[0], grid[1] ?? 1, grid[2] ?? 1);
       }
+    },
+  };
+}
+
+/** `works` encoded one after another in the same pass, as one unit named `label` (a check that runs several binds). */
+export function sequence(label: string, works: readonly GpuWork[]): GpuWork {
+  return {
+    label,
+    encode(pass) {
+      for (const w of works) w.encode(pass);
     },
   };
 }
@@ -123,32 +139,4 @@ export function countDispatches(works: readonly GpuWork[]): number {
   } as unknown as GPUComputePassEncoder;
   for (const w of works) w.encode(pass);
   return n;
-}
-
-// ------------------------------------------------------------------------------------------------------
-// Transitional names of the first version, removed as each family moves onto GpuWork.
-
-/** @deprecated use GpuWork. */
-export interface Work {
-  label: string;
-  encode(pass: GPUComputePassEncoder): void;
-}
-
-/** @deprecated use GpuWork with cost(). */
-export interface Op extends Work {
-  traffic?: (pos: number) => Traffic;
-}
-
-/** @deprecated use MeasuredWork. */
-export interface BenchKernel {
-  label: string;
-  params: Record<string, number | string | boolean>;
-  work: Work;
-  amount: { bytes?: number; flops?: number };
-  verify(work?: Work): Promise<Verification>;
-}
-
-/** @deprecated use dispatchWork. */
-export function gridWork(device: GPUDevice, label: string, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[], gx: number, gy: number): Work {
-  return dispatchWork(label, pipeline, [{ group: bindBuffers(device, pipeline, label, buffers), grid: [gx, gy] }]);
 }

@@ -13,20 +13,31 @@
  *   6. down linear added into the residual stream
  */
 import { type Resources, createBuffer } from '../gpu/buffers';
-import { type DecodeTile, createAttentionDecode, createAttentionPrefill } from '../kernels/attention/attention';
 import { fillHash } from '../core/fill';
-import { type Linear, type LinearArgs, type LinearConfig, type LinearVariant, type TokenTile, createLinear } from '../kernels/linear/linear';
-import { createArgmax, createEmbed, createRmsNorm, createRopeKv, createStepAdvance } from '../kernels/transformer/transformer';
+import { allocTensor, rowsPerPart } from '../core/tensor';
+import type { QTensor, WeightFormat } from '../core/tensor';
+import { type GpuWork, type Kernel, type Traffic, type WorkCost, countDispatches, withCost } from '../core/work';
+import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention/attention';
+import type { DecodeTile } from '../kernels/attention/tiles';
+import type { LinearArgs, LinearConfig, TokenTile } from '../kernels/linear/config';
+import { createLinear } from '../kernels/linear/linear';
+import type { LinearParams } from '../kernels/linear/variants';
+import { createArgmax } from '../kernels/transformer/argmax';
+import { createEmbed } from '../kernels/transformer/embed';
+import { createRmsNorm } from '../kernels/transformer/rmsnorm';
+import { createRopeKv } from '../kernels/transformer/rope';
+import { createStepAdvance } from '../kernels/transformer/step';
 import { generateWeights } from '../kernels/weights/weights';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
-import { allocTensor, rowsPerPart } from '../core/tensor';
 import {
-  type Traffic,
   argmaxTraffic,
+  attentionDecodeFlops,
   attentionDecodeTraffic,
+  attentionPrefillFlops,
   attentionPrefillTraffic,
   copyTraffic,
   embedTraffic,
+  linearFlops,
   linearTraffic,
   ropeKvTraffic,
   rmsNormTraffic,
@@ -34,8 +45,6 @@ import {
   sumTraffic,
 } from './traffic';
 import type { Arch } from './types';
-import type { Op } from '../core/work';
-import type { QTensor, WeightFormat } from '../core/tensor';
 
 export interface ModelConfig {
   arch: Arch;
@@ -53,10 +62,10 @@ export interface ModelConfig {
    * capped at) the device's binding limit; tests lower it to exercise split tensors in the forward.
    */
   maxBindingBytes?: number;
-  /** Tuned decode-attention tile per decode batch (src/suite/tune-tasks.ts); the default elsewhere. */
+  /** Tuned decode-attention tile per decode batch (src/run/tune/tasks.ts); the default elsewhere. */
   decodeTiles?: Partial<Record<number, DecodeTile>>;
-  /** Tuned variants of each linear role per token tile (src/suite/tune-tasks.ts); defaults elsewhere. */
-  linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearVariant>>>>;
+  /** Tuned variants of each linear role per token tile (src/run/tune/tasks.ts); defaults elsewhere. */
+  linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearParams>>>>;
 }
 
 /** The linear layers of a model: four per layer and the output head. */
@@ -99,58 +108,39 @@ interface LayerTensors {
   vCache: GPUBuffer;
 }
 
-/** Encoded ops of one forward, split where a buffer copy must sit between passes (prefill). */
+/** The works of one forward, each with its cost, split where a buffer copy must sit between passes (prefill). */
 export interface ForwardOps {
   /** Embedding and every layer. */
-  body: Op[];
+  body: GpuWork[];
   /** Prefill only: copy the last row of the residual stream for the output head. */
   copyLastRow: { src: GPUBuffer; offset: number; dst: GPUBuffer; bytes: number } | null;
   /** Final norm, lm_head, argmax, position advance. */
-  head: Op[];
-  /** Dispatches the ops of one layer encode (the most over the layers), counted from the built ops. */
+  head: GpuWork[];
+  /** Dispatches the works of one layer encode (the most over the layers), counted from the built works. */
   dispatchesPerLayer: number;
-  /** The linear ops of the first layer and the output head, by role (kernel measurements at real shapes). */
-  linears: Record<LinearRole, Op>;
+  /** The linears of the first layer and the output head, by role (kernel measurements at real shapes). */
+  linears: Record<LinearRole, GpuWork>;
 }
 
 function fail(why: string): never {
   throw new Error(why);
 }
 
-/** Dispatches `ops` encode, counted on a stand-in pass that records nothing (no GPU work). */
-export function countDispatches(ops: readonly Op[]): number {
-  let n = 0;
-  const noop = () => {};
-  const pass = {
-    label: 'count_dispatches',
-    setPipeline: noop,
-    setBindGroup: noop,
-    pushDebugGroup: noop,
-    popDebugGroup: noop,
-    insertDebugMarker: noop,
-    end: noop,
-    dispatchWorkgroups: () => void n++,
-    dispatchWorkgroupsIndirect: () => void n++,
-  } as unknown as GPUComputePassEncoder;
-  for (const op of ops) op.encode(pass);
-  return n;
-}
-
-/** `op` with its traffic attached (the op objects are fresh from bind(), so they are extended in place). */
-function withTraffic(op: Op, traffic: (pos: number) => Traffic): Op {
-  return Object.assign(op, { traffic });
+/** `work` with its cost: `traffic` at state[0] = pos, and `flops` (0 for the O(hidden) kernels, as accounting.ts counts them). */
+function costed(work: GpuWork, traffic: (pos: number) => Traffic, flops: (pos: number) => number = () => 0): GpuWork {
+  return withCost(work, (pos): WorkCost => ({ ...traffic(pos), flops: flops(pos) }));
 }
 
 /**
- * Bytes one forward reads and writes with state[0] = `pos` at its start: every op of the body and the head,
- * plus prefill's last-row copy. Throws when an op carries no traffic, so an op added to build() without
- * its count cannot make the reported figure quietly low.
+ * Bytes one forward reads and writes with state[0] = `pos` at its start: every work of the body and the
+ * head, plus prefill's last-row copy. Throws when a work carries no cost, so a kernel added to build()
+ * without its count cannot make the reported figure quietly low.
  */
 export function forwardTraffic(f: ForwardOps, pos: number): Traffic {
-  const ops = [...f.body, ...f.head];
-  const missing = ops.filter((op) => !op.traffic).map((op) => op.label);
-  if (missing.length) throw new Error(`forwardTraffic: no traffic on op(s) ${missing.join(', ')}`);
-  const parts = ops.map((op) => op.traffic!(pos));
+  const works = [...f.body, ...f.head];
+  const missing = works.filter((w) => !w.cost).map((w) => w.label);
+  if (missing.length) throw new Error(`forwardTraffic: no cost on work(s) ${missing.join(', ')}`);
+  const parts: Traffic[] = works.map((w) => w.cost!(pos));
   if (f.copyLastRow) parts.push(copyTraffic(f.copyLastRow.bytes));
   return sumTraffic(parts);
 }
@@ -277,81 +267,85 @@ export class GpuModel {
     return f;
   }
 
-  private async build(kind: 'prefill' | 'decode', rows: number): Promise<ForwardOps> {
-    const { device, res, act } = this;
+  /** The kernels of a forward of `kind` over `rows` rows: the linears by role (tuned variants where given) and the rest. */
+  private async kernels(kind: 'prefill' | 'decode', rows: number) {
+    const { device } = this;
     const { arch, format, ctxCap } = this.cfg;
-    if (kind === 'prefill' && rows > this.cfg.maxRows) throw new Error(`prefill of ${rows} rows > maxRows`);
-    if (kind === 'decode' && rows > this.cfg.seqCap) throw new Error(`decode batch ${rows} > seqCap`);
-    const H = arch.hidden;
-    const nq = arch.heads * arch.headDim;
-    const nkv = arch.kvHeads * arch.headDim;
-    const posStep = kind === 'prefill' ? 1 : 0;
-    // Configs kept by name: the ops' traffic is counted from the same configs the kernels were built with.
     const cfgs = modelLinearConfigs(arch, format);
-    const tuned = (role: LinearRole): LinearConfig => {
+    const linearOf = async (role: LinearRole) => {
       const variants = this.cfg.linearVariants?.[role];
-      return variants ? { ...cfgs[role], variants } : cfgs[role];
+      const cfg = variants ? { ...cfgs[role], variants } : cfgs[role];
+      return [role, { cfg, kernel: await createLinear(device, cfg) }] as const;
     };
-    const [cfgQkv, cfgO, cfgGU, cfgDown, cfgHead] = LINEAR_ROLES.map(tuned) as [LinearConfig, LinearConfig, LinearConfig, LinearConfig, LinearConfig];
     const attnShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap };
     const decodeTile = kind === 'decode' ? this.cfg.decodeTiles?.[rows] : undefined;
-    const [normH, linQkv, linO, linGU, linDown, ropeKv, embed, argmax, adv, attn, linHead] = await Promise.all([
-      createRmsNorm(device, { dim: H, eps: arch.normEps }),
-      createLinear(device, cfgQkv),
-      createLinear(device, cfgO),
-      createLinear(device, cfgGU),
-      createLinear(device, cfgDown),
+    const [linears, normH, ropeKv, embed, argmax, adv, attn] = await Promise.all([
+      Promise.all(LINEAR_ROLES.map(linearOf)),
+      createRmsNorm(device, { dim: arch.hidden, eps: arch.normEps }),
       createRopeKv(device, { ...attnShape, theta: arch.ropeTheta }),
-      createEmbed(device, { hidden: H, vocab: arch.vocab }),
+      createEmbed(device, { hidden: arch.hidden, vocab: arch.vocab }),
       createArgmax(device, { vocab: arch.vocab }),
       createStepAdvance(device),
       kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, { ...attnShape, ...(decodeTile ? { tile: decodeTile } : {}) }),
-      createLinear(device, cfgHead),
     ]);
-    const linear = (l: Linear, cfg: LinearConfig, args: LinearArgs): Op => {
+    const linear = Object.fromEntries(linears) as Record<LinearRole, { cfg: LinearConfig; kernel: Kernel<LinearArgs> }>;
+    return { linear, normH, ropeKv, embed, argmax, adv, attn, attnShape };
+  }
+
+  private async build(kind: 'prefill' | 'decode', rows: number): Promise<ForwardOps> {
+    const { res, act, state } = this;
+    const { arch } = this.cfg;
+    if (kind === 'prefill' && rows > this.cfg.maxRows) throw new Error(`prefill of ${rows} rows > maxRows`);
+    if (kind === 'decode' && rows > this.cfg.seqCap) throw new Error(`decode batch ${rows} > seqCap`);
+    const H = arch.hidden;
+    const posStep = kind === 'prefill' ? 1 : 0;
+    const k = await this.kernels(kind, rows);
+    // A linear's cost is counted from the same config its kernel was built with.
+    const linear = (role: LinearRole, args: LinearArgs): GpuWork => {
+      const { cfg, kernel } = k.linear[role];
       const t = linearTraffic(cfg, args.w.parts.map((p) => p.rows), args.rows);
-      return withTraffic(l.bind(args, res), () => t);
+      return costed(kernel.bind(args, res), () => t, () => linearFlops(cfg.K, cfg.N, args.rows));
     };
-    const state = this.state;
     const embedArgs = { tokens: kind === 'prefill' ? this.prompt : this.cur, table: this.embedding, x: act.x, rows };
     const embedT = embedTraffic(embedArgs.table.format, H, embedArgs.table.parts.length, rows);
-    const body: Op[] = [withTraffic(embed.bind(embedArgs, res), () => embedT)];
+    const body: GpuWork[] = [costed(k.embed.bind(embedArgs, res), () => embedT)];
+    const attnCost = kind === 'prefill' ? ([attentionPrefillTraffic, attentionPrefillFlops] as const) : ([attentionDecodeTraffic, attentionDecodeFlops] as const);
     let dispatchesPerLayer = 0;
-    let first: Omit<Record<LinearRole, Op>, 'head'> | undefined;
+    let first: Omit<Record<LinearRole, GpuWork>, 'head'> | undefined;
     for (const L of this.layers) {
-      const layer: Op[] = [
-        linear(linQkv, cfgQkv, { x: act.x, w: L.qkv, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) }),
-        withTraffic(ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res), (pos) =>
-          ropeKvTraffic(attnShape, rows, posStep, pos),
+      const layer: GpuWork[] = [
+        linear('qkv', { x: act.x, w: L.qkv, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) }),
+        costed(k.ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res), (pos) =>
+          ropeKvTraffic(k.attnShape, rows, posStep, pos),
         ),
-        withTraffic(attn.bind({ q: act.q, kCache: L.kCache, vCache: L.vCache, out: act.attn, state, rows }, res), (pos) =>
-          kind === 'prefill' ? attentionPrefillTraffic(attnShape, rows, pos) : attentionDecodeTraffic(attnShape, rows, pos),
+        costed(
+          k.attn.bind({ q: act.q, kCache: L.kCache, vCache: L.vCache, out: act.attn, state, rows }, res),
+          (pos) => attnCost[0](k.attnShape, rows, pos),
+          (pos) => attnCost[1](k.attnShape, rows, pos),
         ),
-        linear(linO, cfgO, { x: act.attn, w: L.o, y: act.x, rows }),
-        linear(linGU, cfgGU, { x: act.x, w: L.gateUp, y: act.a, norm: L.ffnNorm, rows }),
-        linear(linDown, cfgDown, { x: act.a, w: L.down, y: act.x, rows }),
+        linear('o', { x: act.attn, w: L.o, y: act.x, rows }),
+        linear('gateUp', { x: act.x, w: L.gateUp, y: act.a, norm: L.ffnNorm, rows }),
+        linear('down', { x: act.a, w: L.down, y: act.x, rows }),
       ];
       dispatchesPerLayer = Math.max(dispatchesPerLayer, countDispatches(layer));
-      first ??= { qkv: layer[0] as Op, o: layer[3] as Op, gateUp: layer[4] as Op, down: layer[5] as Op };
+      first ??= { qkv: layer[0] as GpuWork, o: layer[3] as GpuWork, gateUp: layer[4] as GpuWork, down: layer[5] as GpuWork };
       body.push(...layer);
     }
     const headRows = kind === 'prefill' ? 1 : rows;
     const headIn = kind === 'prefill' ? act.xLast : act.x;
     const headNorm = kind === 'prefill' ? act.hLast : act.h;
-    const head: Op[] = [
-      withTraffic(normH.bind({ x: headIn, w: this.finalNorm, y: headNorm, rows: headRows }, res), () => rmsNormTraffic(H, headRows)),
-      linear(linHead, cfgHead, { x: headNorm, w: this.lmHead, y: this.logits, rows: headRows }),
-      withTraffic(argmax.bind({ logits: this.logits, cur: this.cur, log: this.log, state, rows: headRows }, res), () =>
-        argmaxTraffic(arch.vocab, headRows),
-      ),
-      withTraffic(adv.bind({ state, posDelta: kind === 'prefill' ? rows : 1 }, res), stepAdvanceTraffic),
+    const head: GpuWork[] = [
+      costed(k.normH.bind({ x: headIn, w: this.finalNorm, y: headNorm, rows: headRows }, res), () => rmsNormTraffic(H, headRows)),
+      linear('head', { x: headNorm, w: this.lmHead, y: this.logits, rows: headRows }),
+      costed(k.argmax.bind({ logits: this.logits, cur: this.cur, log: this.log, state, rows: headRows }, res), () => argmaxTraffic(arch.vocab, headRows)),
+      costed(k.adv.bind({ state, posDelta: kind === 'prefill' ? rows : 1 }, res), stepAdvanceTraffic),
     ];
     return {
       body,
       copyLastRow: kind === 'prefill' ? { src: act.x, offset: 4 * (rows - 1) * H, dst: act.xLast, bytes: 4 * H } : null,
       head,
       dispatchesPerLayer,
-      linears: { ...(first ?? fail('a model needs at least one layer')), head: head[1] as Op },
+      linears: { ...(first ?? fail('a model needs at least one layer')), head: head[1] as GpuWork },
     };
   }
 
@@ -389,16 +383,16 @@ export function encodeForward(
       : undefined;
   if (f.copyLastRow) {
     const a = enc.beginComputePass({ label: 'forward.body', timestampWrites: ts(true, false) });
-    for (const op of f.body) op.encode(a);
+    for (const w of f.body) w.encode(a);
     a.end();
     const c = f.copyLastRow;
     enc.copyBufferToBuffer(c.src, c.offset, c.dst, 0, c.bytes);
     const b = enc.beginComputePass({ label: 'forward.head', timestampWrites: ts(false, true) });
-    for (const op of f.head) op.encode(b);
+    for (const w of f.head) w.encode(b);
     b.end();
   } else {
     const p = enc.beginComputePass({ label: 'forward.step', timestampWrites: ts(true, true) });
-    for (const op of [...f.body, ...f.head]) op.encode(p);
+    for (const w of [...f.body, ...f.head]) w.encode(p);
     p.end();
   }
 }

@@ -17,7 +17,8 @@
  * sequence already holds in its cache. Per-token costs are linear in pos, so a fractional pos (the mean
  * over a generation) gives the exact mean.
  */
-import type { LinearConfig } from '../kernels/linear/linear';
+import type { Traffic } from '../core/work';
+import type { LinearConfig } from '../kernels/linear/config';
 import { decodeBytesPerToken } from './accounting';
 import { modelPlan } from './plan';
 import { dataBytes, rowsPerPart, scaleBytes, tensorBytes } from '../core/tensor';
@@ -27,12 +28,6 @@ import type { WeightFormat } from '../core/tensor';
 const F32 = 4;
 /** state[] words are u32. */
 const U32 = 4;
-
-/** Bytes one op (all its dispatches) reads and writes. */
-export interface Traffic {
-  read: number;
-  written: number;
-}
 
 /**
  * The target: a decode step reads at most this multiple of what it needs. The slack covers activations
@@ -63,7 +58,7 @@ function assertPos(pos: number): void {
   if (!Number.isFinite(pos) || pos < 0) throw new RangeError(`pos must be a finite number >= 0, got ${pos}`);
 }
 
-/** What a linear op's traffic depends on: the config it was created with. */
+/** What a linear's traffic depends on: the config it was created with. */
 export type LinearShape = Pick<LinearConfig, 'format' | 'K' | 'N' | 'bias' | 'residual' | 'norm' | 'swiglu'>;
 
 /**
@@ -162,6 +157,29 @@ export function stepAdvanceTraffic(): Traffic {
 /** A buffer-to-buffer copy (prefill's last residual row for the output head). */
 export function copyTraffic(bytes: number): Traffic {
   return { read: bytes, written: bytes };
+}
+
+/**
+ * Arithmetic of the same kernels, counted as accounting.ts counts a token (2 per multiply-add of a
+ * matmul, 4 * headDim per attended position and head; norms, RoPE, softmax and SiLU are O(hidden) and
+ * left out): what GpuWork.cost reports as flops next to the traffic above.
+ */
+export function linearFlops(K: number, N: number, rows: number): number {
+  return 2 * rows * N * K;
+}
+
+/** attention_decode.wgsl: each sequence's query heads over positions 0 ..= min(pos, ctxCap - 1). */
+export function attentionDecodeFlops(s: AttentionTrafficShape, rows: number, pos: number): number {
+  assertPos(pos);
+  return 4 * rows * s.heads * s.headDim * (Math.min(pos, s.ctxCap - 1) + 1);
+}
+
+/** attention_prefill.wgsl (sequence 0): query t attends to positions 0 ..= min(pos + t, ctxCap - 1). */
+export function attentionPrefillFlops(s: AttentionTrafficShape, rows: number, pos: number): number {
+  assertPos(pos);
+  let positions = 0;
+  for (let t = 0; t < rows; t++) positions += Math.min(pos + t, s.ctxCap - 1) + 1;
+  return 4 * s.heads * s.headDim * positions;
 }
 
 /** Rows of each part allocTensor splits a [rows, cols] matrix into under `maxBindingBytes` (one part without a limit). */

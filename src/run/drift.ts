@@ -20,8 +20,8 @@ export async function calibrate(gpu: GpuContext, timer: Timer, spec: SuiteSpec, 
   const res = new Resources();
   try {
     const k = await createFmaProbe(gpu.device, res, { precision: 'f32', ...spec.roofline.fma }, { seed: 77, timeoutMs: plan.timeoutMs });
-    const timing = await timer.measure(k.work, { ...plan, warmup: 1, reps: 5 });
-    return metricFrom(timing, k.amount.flops ?? 0, 'GFLOP/s').median;
+    const timing = await timer.measure(k, { ...plan, warmup: 1, reps: 5 });
+    return metricFrom(timing, k.cost(0).flops, 'GFLOP/s').median;
   } finally {
     res.destroyAll();
   }

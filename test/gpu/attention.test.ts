@@ -1,24 +1,20 @@
 import { describe, expect, test } from 'vitest';
+import { feasible } from '../../src/core/variant';
+import { createAttentionDecode, createAttentionPrefill } from '../../src/kernels/attention/attention';
+import { ATTENTION_REL_L2_THRESHOLD, attentionCaches, checkAttention, decodeAttentionFixture } from '../../src/kernels/attention/check';
 import {
-  ATTENTION_REL_L2_THRESHOLD,
   type DecodeTile,
   PORTABLE_WORKGROUP_BYTES,
   type PrefillTile,
-  attentionCaches,
-  checkAttention,
-  createAttentionDecode,
-  createAttentionPrefill,
-  decodeAttentionFixture,
-  decodeTileId,
-  decodeTileProblem,
-  decodeTiles,
+  decodeTileVariant,
+  decodeTileVariants,
   defaultDecodeTile,
   defaultPrefillTile,
-} from '../../src/kernels/attention/attention';
+  prefillTileVariant,
+} from '../../src/kernels/attention/tiles';
 import { attentionRef } from '../../src/kernels/attention/attention.ref';
-import { relativeL2 } from '../../src/kernels/matmul/matmul.ref';
-import { hashValue } from '../../src/core/numeric';
-import { createKvWrite } from '../../src/kernels/transformer/transformer';
+import { hashValue, relativeL2 } from '../../src/core/numeric';
+import { createKvWrite } from '../../src/kernels/transformer/rope';
 import { cacheIndex } from '../../src/kernels/transformer/transformer.ref';
 import { runOnce } from '../../src/core/work';
 import { TIMEOUT_MS, f32Buf, readF32, sharedDevice, u32Buf } from './helpers';
@@ -106,7 +102,9 @@ describe('attentionPrefill (causal flash attention) matches the float64 referenc
   test('a tile that cannot run the head dimension is refused', async () => {
     await expect(
       createAttentionPrefill(sharedGpu(), { heads: 2, kvHeads: 1, headDim: 128, ctxCap: 8, tile: { bq: 16, bk: 64, wg: 64 } }),
-    ).rejects.toThrow(/attention_prefill: tile 16x64\/64 cannot run headDim 128/);
+    ).rejects.toThrow(/attention_prefill \(headDim 128\): variant 16x64\/64 cannot run on this device: \d+ bytes of workgroup memory/);
+    expect(prefillTileVariant(128, { bq: 16, bk: 64, wg: 64 }).problem(sharedGpu())).toMatch(/bytes of workgroup memory >/);
+    expect(prefillTileVariant(64, { bq: 16, bk: 64, wg: 64 }).problem(sharedGpu())).toBeUndefined();
   });
 
   test('after kvWrite in the same pass, a second chunk attends to the first (chunked prefill)', async () => {
@@ -227,7 +225,7 @@ describe('checkAttention', () => {
 
   test.each(['attention_prefill', 'attention_decode'])('a skipped %s dispatch fails its check', async (label) => {
     const v = await checkAttention(sharedGpu(), TIMEOUT_MS, {
-      tamper: (op) => (op.label === label ? { label: 'skipped', encode: () => {} } : op),
+      tamper: (work) => (work.label === label ? { label: 'skipped', encode: () => {} } : work),
     });
     const failed = v.filter((x) => x.state === 'failed');
     expect(failed.length).toBe(1);
@@ -244,10 +242,12 @@ describe('decode attention tiles (autotuning candidates)', () => {
   ];
   test('the candidate list starts with the default tile and respects the device limits', () => {
     for (const g of geometries) {
-      const tiles = decodeTiles(sharedGpu(), g.headDim);
-      expect(tiles[0]).toEqual(defaultDecodeTile(g.headDim));
+      const all = decodeTileVariants(g.headDim);
+      const tiles = feasible(all, sharedGpu());
+      expect(tiles[0]?.params).toEqual(defaultDecodeTile(g.headDim));
       expect(tiles.length).toBeGreaterThan(2);
-      for (const t of tiles) expect(decodeTileProblem(sharedGpu(), g.headDim, t)).toBeNull();
+      expect(new Set(all.map((v) => v.id)).size).toBe(all.length);
+      for (const t of tiles) expect(t.problem(sharedGpu())).toBeUndefined();
     }
   });
 
@@ -259,17 +259,22 @@ describe('decode attention tiles (autotuning candidates)', () => {
   )('every tile passes the tuning check: $g.heads/$g.kvHeads x $g.headDim, $rows rows at $pos', async ({ g, rows, pos }) => {
     await withRes(async (device, res) => {
       const build = await decodeAttentionFixture(device, res, g, rows, pos, TIMEOUT_MS);
-      for (const tile of decodeTiles(device, g.headDim)) {
-        const v = await (await build(tile)).verify();
-        expect(v.state, `${decodeTileId(tile)}: ${v.method} ${v.error} ${v.detail ?? ''}`).toBe('passed');
+      for (const tile of feasible(decodeTileVariants(g.headDim), device)) {
+        const work = await build(tile.params);
+        const v = await work.check();
+        expect(v.state, `${tile.id}: ${v.method} ${v.error} ${v.detail ?? ''}`).toBe('passed');
         expect(v.checked).toBe(Math.min(rows, 2) * g.heads * g.headDim);
+        // The check runs the tile on its own operands: a skipped dispatch fails it.
+        const skipped = await work.check({ label: 'skipped', encode: () => {} });
+        expect(skipped.state).toBe('failed');
+        expect(skipped.detail).toMatch(/not written/);
       }
     });
   });
 
   test('a tile too large for the device is refused with the reason', async () => {
     const tile = { rowGroups: 64, keysPerGroup: 8 };
-    expect(decodeTileProblem(sharedGpu(), 128, tile)).toMatch(/threads exceed/);
+    expect(decodeTileVariant(128, tile).problem(sharedGpu())).toMatch(/threads exceed/);
     await expect(createAttentionDecode(sharedGpu(), { heads: 2, kvHeads: 1, headDim: 128, ctxCap: 8, tile })).rejects.toThrow(/r64\.k8 cannot run/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { readBuffer } from '../../src/gpu/buffers';
-import { relativeL2 } from '../../src/kernels/matmul/matmul.ref';
+import { relativeL2 } from '../../src/core/numeric';
 import { GpuModel, LAYER_KERNELS, encodeForward } from '../../src/model/model';
 import { PRESETS } from '../../src/model/presets';
 import { dataBytes } from '../../src/core/tensor';

@@ -1,26 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { create } from 'webgpu';
 import { Resources, createBuffer } from '../../src/gpu/buffers';
-import {
-  LINEAR_CANDIDATES,
-  LINEAR_F16_INPUT_THRESHOLD,
-  LINEAR_REL_L2_THRESHOLD,
-  type LinearBuildOptions,
-  type LinearCase,
-  type SgmatLinearVariant,
-  createLinear,
-  describeLinearCase,
-  linearSgmatWgsl,
-  linearThreshold,
-  linearVariantId,
-  linearVariantProblem,
-  linearVariants,
-  planSgmatLinear,
-  verifyLinear,
-} from '../../src/kernels/linear/linear';
-import { SGMAT_FEATURE, type SgmatEnv, type SubgroupMatrixConfig } from '../../src/kernels/matmul/sgmat';
-import { allocTensor } from '../../src/core/tensor';
-import { WEIGHT_FORMATS, type WeightFormat } from '../../src/core/tensor';
+import { feasible } from '../../src/core/variant';
+import { LINEAR_F16_INPUT_THRESHOLD, LINEAR_REL_L2_THRESHOLD, type LinearCase, describeLinearCase, linearThreshold, verifyLinear } from '../../src/kernels/linear/check';
+import type { LinearBuildOptions } from '../../src/kernels/linear/config';
+import { createLinear } from '../../src/kernels/linear/linear';
+import { LINEAR_CANDIDATES, type SgmatLinearParams, linearVariant, linearVariantId, linearVariants, planSgmatLinear } from '../../src/kernels/linear/variants';
+import { linearSgmatWgsl } from '../../src/kernels/linear/wgsl';
+import { SGMAT_FEATURE, type SgmatEnv, type SubgroupMatrixConfig } from '../../src/kernels/matmul/sgmat-plan';
+import { WEIGHT_FORMATS, type WeightFormat, allocTensor } from '../../src/core/tensor';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
 import { EMU_F16X4, emulateSubgroupMatrices } from './sgmat-emulation';
 
@@ -39,7 +27,7 @@ const { device } = sharedDevice();
 const cfg = (resultComponentType: string, M: number, N: number, K: number): SubgroupMatrixConfig => ({ componentType: 'f16', resultComponentType, M, N, K });
 /** NVIDIA's f16 configurations (../shared/device/README.md). */
 const NVIDIA = [cfg('f32', 16, 16, 16), cfg('f16', 16, 16, 16), cfg('f32', 16, 8, 16), cfg('f16', 16, 8, 16), cfg('f32', 16, 8, 8)];
-const SGMAT = LINEAR_CANDIDATES.filter((v): v is SgmatLinearVariant => v.kind === 'sgmat');
+const SGMAT = LINEAR_CANDIDATES.filter((v): v is SgmatLinearParams => v.kind === 'sgmat');
 
 /** linear_sgmat.wgsl's f16 arrays and conversions, as f32 with f16 rounding (SwiftShader has no f16). */
 function emulated(code: string): string {
@@ -58,7 +46,7 @@ function emulated(code: string): string {
  * A small tile for the emulation (every invocation does whole 8x8x8 products): 16 tokens x 32 rows,
  * 2 x 2 subgroups of 4 invocations, 1 x 2 fragments each, K slices of 48 (so K = 104 and 160 have tails).
  */
-const EMU_VARIANT: SgmatLinearVariant = { kind: 'sgmat', bm: 16, bn: 32, sgM: 2, sgN: 2, bk: 48 };
+const EMU_VARIANT: SgmatLinearParams = { kind: 'sgmat', bm: 16, bn: 32, sgM: 2, sgN: 2, bk: 48 };
 
 function emuBuild(config = cfg('f32', 8, 8, 8), mutate: (code: string) => string = (c) => c): LinearBuildOptions {
   const d = device();
@@ -91,7 +79,7 @@ const limits32k = (l: GPUSupportedLimits) => ({
   maxComputeWorkgroupStorageSize: 32768,
 });
 
-const withVariant = (c: Omit<LinearCase, 'variants' | 'tiles'>, v: SgmatLinearVariant): LinearCase => ({ ...c, variants: { 8: v }, tiles: [8] });
+const withVariant = (c: Omit<LinearCase, 'variants' | 'tiles'>, v: SgmatLinearParams): LinearCase => ({ ...c, variants: { 8: v }, tiles: [8] });
 
 describe('on SwiftShader, with subgroup matrices emulated: staging, fusions, edges and the f16 check', () => {
   const cases = WEIGHT_FORMATS.flatMap((format) =>
@@ -101,7 +89,7 @@ describe('on SwiftShader, with subgroup matrices emulated: staging, fusions, edg
     }),
   );
   test.each(cases)('$name', async ({ c }) => {
-    const v = await verifyLinear(device(), c, TIMEOUT_MS, undefined, emuBuild());
+    const v = await verifyLinear(device(), c, TIMEOUT_MS, { build: emuBuild() });
     expect(v.state, `${v.method}: error ${v.error} ${v.detail ?? ''}`).toBe('passed');
     expect(v.threshold).toBe(LINEAR_F16_INPUT_THRESHOLD);
     // The f16 rounding is really there (the f32 threshold would fail), and well inside its bound.
@@ -109,15 +97,14 @@ describe('on SwiftShader, with subgroup matrices emulated: staging, fusions, edg
     expect(v.error).toBeLessThan(LINEAR_F16_INPUT_THRESHOLD / 2);
   });
 
-  test('another fragment shape (16 x 8 x 16, f32 accumulate): plain and norm+swiglu', async () => {
-    const v16: SgmatLinearVariant = { kind: 'sgmat', bm: 32, bn: 16, sgM: 2, sgN: 1, bk: 32 };
-    for (const c of [
-      withVariant({ format: 'f16', K: 104, N: 37, rows: 33, bias: true, residual: false, parts: 1 }, v16),
-      withVariant({ format: 'q4_0', K: 96, N: 70, rows: 9, bias: false, residual: false, parts: 3, norm: { eps: 1e-5 }, swiglu: true }, v16),
-    ]) {
-      const v = await verifyLinear(device(), c, TIMEOUT_MS, undefined, emuBuild(cfg('f32', 16, 8, 16)));
-      expect(v.state, `${describeLinearCase(c)}: error ${v.error} ${v.detail ?? ''}`).toBe('passed');
-    }
+  const v16: SgmatLinearParams = { kind: 'sgmat', bm: 32, bn: 16, sgM: 2, sgN: 1, bk: 32 };
+  test.each([
+    withVariant({ format: 'f16', K: 104, N: 37, rows: 33, bias: true, residual: false, parts: 1 }, v16),
+    withVariant({ format: 'q4_0', K: 96, N: 70, rows: 9, bias: false, residual: false, parts: 3, norm: { eps: 1e-5 }, swiglu: true }, v16),
+  ].map((c) => ({ name: describeLinearCase(c), c })))('another fragment shape (16 x 8 x 16, f32 accumulate): $name', async ({ c }) => {
+    const v = await verifyLinear(device(), c, TIMEOUT_MS, { build: emuBuild(cfg('f32', 16, 8, 16)) });
+    expect(v.state, `${describeLinearCase(c)}: error ${v.error} ${v.detail ?? ''}`).toBe('passed');
+    expect(v.threshold).toBe(LINEAR_F16_INPUT_THRESHOLD);
   });
 
   const c = withVariant({ format: 'q8_0', ...MODES[3]!.shape('q8_0') }, EMU_VARIANT);
@@ -132,7 +119,7 @@ describe('on SwiftShader, with subgroup matrices emulated: staging, fusions, edg
       if (out === s) throw new Error('mutation did not apply');
       return out;
     };
-    const v = await verifyLinear(device(), c, TIMEOUT_MS, undefined, emuBuild(undefined, mutated));
+    const v = await verifyLinear(device(), c, TIMEOUT_MS, { build: emuBuild(undefined, mutated) });
     expect(v.state).toBe('failed');
     expect(v.error).toBeGreaterThan(20 * LINEAR_F16_INPUT_THRESHOLD);
   });
@@ -142,9 +129,10 @@ describe('on plain SwiftShader the variant is refused with a reason', () => {
   test.each(SGMAT.map((v) => ({ id: linearVariantId(v), v })))('$id', async ({ v }) => {
     const d = device();
     expect(d.features.has(SGMAT_FEATURE)).toBe(false);
-    expect(linearVariantProblem(d, {}, 8, v)).toMatch(/^chromium-experimental-subgroup-matrix not supported by this adapter/);
-    expect(linearVariantProblem(d, {}, 4, v)).toMatch(/token tile 8 only/);
-    expect(linearVariants(d, { norm: { eps: 0 } }, 8).some((x) => x.kind === 'sgmat')).toBe(false);
+    expect(linearVariant({}, 8, v).problem(d)).toMatch(/^chromium-experimental-subgroup-matrix not supported by this adapter/);
+    expect(linearVariant({}, 4, v).problem(d)).toMatch(/token tile 8 only/);
+    expect(linearVariants({ norm: { eps: 0 } }, 8).some((x) => x.params.kind === 'sgmat')).toBe(true);
+    expect(feasible(linearVariants({ norm: { eps: 0 } }, 8), d).some((x) => x.params.kind === 'sgmat')).toBe(false);
     const c = withVariant({ format: 'f16', K: 64, N: 32, rows: 16, bias: false, residual: false, parts: 1 }, v);
     await expect(createLinear(d, c)).rejects.toThrow(/not supported by this adapter/);
   });
@@ -213,7 +201,7 @@ describe("on Dawn's null backend (validation only: nothing executes)", () => {
     return { features: d.features, limits: d.limits, info: { subgroupMaxSize: sgMax, subgroupMatrixConfigs: [config] } };
   };
   /** Fits the null device's limits with 128-wide subgroups (256 invocations, < 16 KiB). */
-  const NULL_VARIANT: SgmatLinearVariant = { kind: 'sgmat', bm: 64, bn: 64, sgM: 2, sgN: 1, bk: 32 };
+  const NULL_VARIANT: SgmatLinearParams = { kind: 'sgmat', bm: 64, bn: 64, sgM: 2, sgN: 1, bk: 32 };
   const configs = NVIDIA.filter((c) => c.resultComponentType === 'f32');
   const combos = configs.flatMap((config) =>
     WEIGHT_FORMATS.map((format) => ({ name: `f16 ${config.M}x${config.N}x${config.K} -> f32, ${format}`, config, format })),

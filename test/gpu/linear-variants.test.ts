@@ -1,19 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import {
-  DEFAULT_LINEAR_VARIANT,
-  LINEAR_CANDIDATES,
-  type LinearCase,
-  type LinearVariant,
-  TOKEN_TILES,
-  createLinear,
-  describeLinearCase,
-  linearFixture,
-  linearVariantId,
-  linearVariantProblem,
-  linearVariants,
-  tokenTile,
-  verifyLinear,
-} from '../../src/kernels/linear/linear';
+import { feasible } from '../../src/core/variant';
+import { verify } from '../../src/core/verify';
+import { LINEAR_REL_L2_THRESHOLD, type LinearCase, describeLinearCase, linearFixture, verifyLinear } from '../../src/kernels/linear/check';
+import { TOKEN_TILES, tokenTile } from '../../src/kernels/linear/config';
+import { createLinear } from '../../src/kernels/linear/linear';
+import { DEFAULT_LINEAR_PARAMS, LINEAR_CANDIDATES, type LinearParams, linearVariant, linearVariantId, linearVariants } from '../../src/kernels/linear/variants';
 import type { WeightFormat } from '../../src/core/tensor';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
 
@@ -46,14 +37,14 @@ const cases = LINEAR_CANDIDATES.flatMap((variant) =>
 describe('every linear variant matches the float64 CPU reference', () => {
   test('this adapter can run the subgroup variants (so they are tested, not skipped)', () => {
     expect(device().features.has('subgroups')).toBe(true);
-    const all = new Set(TOKEN_TILES.flatMap((tt) => linearVariants(device(), { norm: { eps: 0 } }, tt).map(linearVariantId)));
+    const all = new Set(TOKEN_TILES.flatMap((tt) => feasible(linearVariants({ norm: { eps: 0 } }, tt), device()).map((v) => v.id)));
     // All but the subgroup-matrix ones (no matrix units here: test/gpu/linear-sgmat.test.ts).
     expect(all.size).toBe(LINEAR_CANDIDATES.filter((v) => v.kind !== 'sgmat').length);
   });
 
   test.each(cases)('$name', async ({ c, variant }) => {
     const tt = tokenTile(c.rows);
-    const problem = linearVariantProblem(device(), c, tt, variant);
+    const problem = linearVariant(c, tt, variant).problem(device());
     if (problem) {
       // An infeasible variant is refused when built, never run.
       await expect(createLinear(device(), c)).rejects.toThrow(problem);
@@ -70,26 +61,27 @@ describe('variant limits come from the device', () => {
       limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, ...limits },
       features: new Set(features),
     }) as unknown as GPUDevice;
-  const wide: LinearVariant = { wg: 256, rows: 2, vs: 1, reduce: 'tree' };
+  const wide: LinearParams = { wg: 256, rows: 2, vs: 1, reduce: 'tree' };
+  const problem = (device: GPUDevice, cfg: Parameters<typeof linearVariant>[0], tt: number, p: LinearParams) => linearVariant(cfg, tt, p).problem(device);
 
   test('a workgroup larger than the device allows is refused', () => {
-    expect(linearVariantProblem(fake({ maxComputeInvocationsPerWorkgroup: 128 }), {}, 1, wide)).toMatch(/exceeds/);
+    expect(problem(fake({ maxComputeInvocationsPerWorkgroup: 128 }), {}, 1, wide)).toMatch(/exceeds/);
   });
   test('tree workgroup memory is checked against maxComputeWorkgroupStorageSize', () => {
     // 256 threads x (2 rows + norm) x 8 tokens x 4 B = 24 KiB.
-    expect(linearVariantProblem(fake({}), { norm: { eps: 0 } }, 8, wide)).toMatch(/24576 B/);
-    expect(linearVariantProblem(fake({ maxComputeWorkgroupStorageSize: 32768 }), { norm: { eps: 0 } }, 8, wide)).toBeUndefined();
+    expect(problem(fake({}), { norm: { eps: 0 } }, 8, wide)).toMatch(/24576 B/);
+    expect(problem(fake({ maxComputeWorkgroupStorageSize: 32768 }), { norm: { eps: 0 } }, 8, wide)).toBeUndefined();
   });
   test('subgroup variants need the feature; SwiGLU needs even rows', () => {
-    const sg: LinearVariant = { wg: 64, rows: 2, vs: 1, reduce: 'subgroup' };
-    expect(linearVariantProblem(fake({}), {}, 1, sg)).toMatch(/subgroups feature/);
-    expect(linearVariantProblem(fake({}, ['subgroups']), {}, 1, sg)).toBeUndefined();
-    expect(linearVariantProblem(fake({}), { swiglu: true }, 1, { wg: 64, rows: 1, vs: 1, reduce: 'tree' })).toMatch(/even/);
+    const sg: LinearParams = { wg: 64, rows: 2, vs: 1, reduce: 'subgroup' };
+    expect(problem(fake({}), {}, 1, sg)).toMatch(/subgroups feature/);
+    expect(problem(fake({}, ['subgroups']), {}, 1, sg)).toBeUndefined();
+    expect(problem(fake({}), { swiglu: true }, 1, { wg: 64, rows: 1, vs: 1, reduce: 'tree' })).toMatch(/even/);
   });
-  test('the default variant runs everywhere WebGPU runs (default limits, no features)', () => {
-    for (const tt of TOKEN_TILES) {
-      expect(linearVariants(fake({}), { norm: { eps: 0 }, swiglu: true }, tt)[0]).toEqual(DEFAULT_LINEAR_VARIANT);
-    }
+  test.each(TOKEN_TILES.map((tt) => ({ tt })))('the default variant runs everywhere WebGPU runs (default limits, no features), token tile $tt', ({ tt }) => {
+    const [first] = feasible(linearVariants({ norm: { eps: 0 }, swiglu: true }, tt), fake({}));
+    expect(first?.params).toEqual(DEFAULT_LINEAR_PARAMS);
+    expect(linearVariants({}, tt)[0]?.id).toBe(linearVariantId(DEFAULT_LINEAR_PARAMS));
   });
 });
 
@@ -99,8 +91,8 @@ describe('real-shape check on sampled columns', () => {
   test('passes for a correct variant and names the sampling', async () => {
     await withRes(async (d, res) => {
       const f = await linearFixture(d, res, big, TIMEOUT_MS, 48);
-      const op = (await createLinear(d, { ...big, variants: { 1: LINEAR_CANDIDATES[3]! }, tiles: [1] })).bind(f.args, res);
-      const v = await f.check(op);
+      const work = (await createLinear(d, { ...big, variants: { 1: LINEAR_CANDIDATES[3]! }, tiles: [1] })).bind(f.args, res);
+      const v = await verify(d, work, f.check(LINEAR_REL_L2_THRESHOLD));
       expect(v.state, v.detail).toBe('passed');
       expect(v.checked).toBe(48);
       expect(v.method).toMatch(/48 sampled columns/);
@@ -113,7 +105,7 @@ describe('real-shape check on sampled columns', () => {
       const { norm: _norm, ...plainCase } = big;
       const { norm: _normBuffer, ...args } = f.args;
       const plain = await createLinear(d, { ...plainCase, tiles: [1] });
-      const v = await f.check(plain.bind(args, res));
+      const v = await verify(d, plain.bind(args, res), f.check(LINEAR_REL_L2_THRESHOLD));
       expect(v.state).toBe('failed');
       expect(v.error).toBeGreaterThan(1e-3);
     });
@@ -122,7 +114,7 @@ describe('real-shape check on sampled columns', () => {
   test('fails when a sampled-out output is left unwritten', async () => {
     await withRes(async (d, res) => {
       const f = await linearFixture(d, res, big, TIMEOUT_MS, 48);
-      const v = await f.check({ label: 'nothing', encode: () => {} });
+      const v = await verify(d, { label: 'nothing', encode: () => {} }, f.check(LINEAR_REL_L2_THRESHOLD));
       expect(v.state).toBe('failed');
       expect(v.detail).toMatch(/3000 outputs not written/);
     });
@@ -149,7 +141,7 @@ describe('the tiled GEMM variants (token tile 8) on edge shapes', () => {
   );
   test('there are tiled candidates, refused below token tile 8', () => {
     expect(tiled.length).toBeGreaterThan(0);
-    for (const v of tiled) expect(linearVariantProblem(device(), {}, 4, v)).toMatch(/token tile 8 only/);
+    for (const v of tiled) expect(linearVariant({}, 4, v).problem(device())).toMatch(/token tile 8 only/);
   });
   test.each(cases)('$name', async ({ c }) => {
     const v = await verifyLinear(device(), c, TIMEOUT_MS);

@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Resources, createBuffer } from '../../src/gpu/buffers';
 import { type GpuContext, acquireGpu } from '../../src/gpu/device';
-import {
-  LINEAR_CHECK_CASES,
-  type LinearCase,
-  checkLinear,
-  createLinear,
-  describeLinearCase,
-  linearOutputs,
-  verifyLinear,
-} from '../../src/kernels/linear/linear';
-import { allocTensor } from '../../src/core/tensor';
-import { WEIGHT_FORMATS } from '../../src/core/tensor';
+import { LINEAR_CHECK_CASES, type LinearCase, checkLinear, describeLinearCase, linearOutputs, verifyLinear } from '../../src/kernels/linear/check';
+import { createLinear } from '../../src/kernels/linear/linear';
+import { WEIGHT_FORMATS, allocTensor } from '../../src/core/tensor';
 import { testGpu, withDevice } from './helpers';
 
 const TIMEOUT_MS = 60_000;
@@ -76,7 +68,7 @@ describe('the check catches broken work', () => {
 
   test('a skipped dispatch leaves poison and fails', async () => {
     await withDevice(async ({ device }) => {
-      const v = await verifyLinear(device, { format: 'q8_0', K: 64, N: 33, rows: 3, bias: false, residual: false, parts: 1 }, TIMEOUT_MS, skip);
+      const v = await verifyLinear(device, { format: 'q8_0', K: 64, N: 33, rows: 3, bias: false, residual: false, parts: 1 }, TIMEOUT_MS, { tamper: skip });
       expect(v.state).toBe('failed');
       expect(v.detail).toMatch(/not written/);
     });
@@ -84,7 +76,7 @@ describe('the check catches broken work', () => {
 
   test('a skipped residual update fails on the error', async () => {
     await withDevice(async ({ device }) => {
-      const v = await verifyLinear(device, { format: 'f16', K: 64, N: 33, rows: 3, bias: false, residual: true, parts: 1 }, TIMEOUT_MS, skip);
+      const v = await verifyLinear(device, { format: 'f16', K: 64, N: 33, rows: 3, bias: false, residual: true, parts: 1 }, TIMEOUT_MS, { tamper: skip });
       expect(v.state).toBe('failed');
       expect(v.error).toBeGreaterThan(1e-2);
     });
@@ -93,7 +85,7 @@ describe('the check catches broken work', () => {
   test('a skipped SwiGLU dispatch leaves poison and fails', async () => {
     await withDevice(async ({ device }) => {
       const c: LinearCase = { format: 'q4_0', K: 64, N: 34, rows: 3, bias: false, residual: false, parts: 1, norm: { eps: 1e-5 }, swiglu: true };
-      const v = await verifyLinear(device, c, TIMEOUT_MS, skip);
+      const v = await verifyLinear(device, c, TIMEOUT_MS, { tamper: skip });
       expect(v.state).toBe('failed');
       expect(v.detail).toMatch(/not written/);
     });

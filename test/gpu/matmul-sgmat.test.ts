@@ -3,18 +3,10 @@ import { create } from 'webgpu';
 import { Resources, createBuffer, readBuffer } from '../../src/gpu/buffers';
 import { getPipeline } from '../../src/gpu/wgsl';
 import { fillHashF16 } from '../../src/core/fill';
-import {
-  SGMAT_FEATURE,
-  type SgmatChoice,
-  type SgmatTile,
-  type SubgroupMatrixConfig,
-  buildMatmulSgmat,
-  createMatmulSgmat,
-  planSgmat,
-  planSgmatTile,
-  sgmatWgsl,
-} from '../../src/kernels/matmul/sgmat';
-import { f16FromBits, hashValueF16 } from '../../src/kernels/matmul/sgmat.ref';
+import { SGMAT_FEATURE, type SgmatChoice, type SgmatTile, type SubgroupMatrixConfig, planSgmatTile, sgmatMatmulVariant } from '../../src/kernels/matmul/sgmat-plan';
+import { buildMatmulSgmat, createMatmulSgmat, sgmatWgsl } from '../../src/kernels/matmul/sgmat';
+import { hashValueF16 } from '../../src/kernels/matmul/sgmat.ref';
+import { f16FromBits } from '../../src/core/numeric';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
 import { emulateSubgroupMatrices } from './sgmat-emulation';
 
@@ -46,8 +38,7 @@ describe('on SwiftShader', () => {
   test('the GEMM reports why it cannot run (the suite records this as the skip reason)', async () => {
     const d = device();
     expect(d.features.has(SGMAT_FEATURE)).toBe(false);
-    const plan = planSgmat({ features: d.features, limits: d.limits, info: d.adapterInfo }, { M: 64, N: 64, K: 64 });
-    expect(plan.ok ? '' : plan.reason).toMatch(/^chromium-experimental-subgroup-matrix not supported by this adapter/);
+    expect(sgmatMatmulVariant({ M: 64, N: 64, K: 64 }).problem(d)).toMatch(/^chromium-experimental-subgroup-matrix not supported by this adapter/);
     await withRes(async (dev, res) => {
       await expect(createMatmulSgmat(dev, res, { M: 64, N: 64, K: 64 }, { seed: 1, timeoutMs: TIMEOUT_MS })).rejects.toThrow(/not supported by this adapter/);
     });
@@ -81,12 +72,12 @@ describe('on SwiftShader, with subgroup matrices emulated: tiling, staging, edge
       // N and K for the shapes above, and more than one subgroup row and column.
       const tile: SgmatTile = { sgSize: 4, sgM: 2, sgN: 2, fm: 2, fn: 2, bk: 2 * ck };
       const mm = await buildMatmulSgmat(dev, res, { M, N, K }, { choice, tile }, { seed: 11, timeoutMs: TIMEOUT_MS }, emulated(sgmatWgsl(choice, tile)));
-      const v = await mm.verify();
+      const v = await mm.check();
       expect(v.state, `${v.method} error=${v.error} ${v.detail ?? ''}`).toBe('passed');
       expect(v.checked).toBe(M * N);
       expect(v.error).toBeLessThan(1e-6);
       // The check catches what it must: poisoned (unwritten) outputs fail.
-      const skipped = await mm.verify({ label: 'nothing', encode: () => {} });
+      const skipped = await mm.check({ label: 'nothing', encode: () => {} });
       expect(skipped.state).toBe('failed');
       expect(skipped.detail).toMatch(/not written/);
     });
@@ -99,12 +90,12 @@ describe('on SwiftShader, with subgroup matrices emulated: tiling, staging, edge
       const shape = { M: 48, N: 40, K: 24 };
       const opts = { seed: 5, timeoutMs: TIMEOUT_MS, fullCheckMacs: 0 };
       const mm = await buildMatmulSgmat(dev, res, shape, { choice, tile }, opts, emulated(sgmatWgsl(choice, tile)));
-      const v = await mm.verify();
+      const v = await mm.check();
       expect(v.state, `${v.method} error=${v.error}`).toBe('passed');
       expect(v.method).toMatch(/sampled/);
       expect(v.checked).toBeGreaterThan(768);
       expect(v.checked).toBeLessThan(shape.M * shape.N);
-      const skipped = await mm.verify({ label: 'nothing', encode: () => {} });
+      const skipped = await mm.check({ label: 'nothing', encode: () => {} });
       expect(skipped.state).toBe('failed');
       expect(skipped.detail).toMatch(/1920 outputs not written/);
     });
@@ -158,10 +149,10 @@ describe("on Dawn's null backend (validation only: nothing executes)", () => {
       const adapterInfo = { subgroupMaxSize, subgroupMatrixConfigs: CONFIGS };
       const mm = await createMatmulSgmat(dev, res, { M: 80, N: 144, K: 112 }, { seed: 3, timeoutMs: TIMEOUT_MS, adapterInfo });
       expect(mm.params).toMatchObject({ config: '16x16x16', accumulate: 'f32', precision: 'f16' });
-      expect(mm.amount.flops).toBe(2 * 80 * 144 * 112);
+      expect(mm.cost(0).flops).toBe(2 * 80 * 144 * 112);
       const enc = dev.createCommandEncoder();
       const pass = enc.beginComputePass();
-      mm.work.encode(pass);
+      mm.encode(pass);
       pass.end();
       dev.queue.submit([enc.finish()]);
     } finally {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { MATMUL_VARIANTS, createMatmul, matmulVariants } from '../../src/kernels/matmul/matmul';
+import { feasible } from '../../src/core/variant';
+import { createMatmul } from '../../src/kernels/matmul/matmul';
+import { MATMUL_VARIANTS } from '../../src/kernels/matmul/variants';
 import { sharedDevice } from './helpers';
 
 const opts = { seed: 99, timeoutMs: 60_000 };
@@ -20,17 +22,18 @@ const CASES = MATMUL_VARIANTS.flatMap((variant) => SHAPES.map((shape) => ({ id: 
 
 describe('f32 matmul variants match the float64 CPU reference', () => {
   test('SwiftShader runs every variant (so every case below is exercised)', () => {
-    expect(matmulVariants(device()).map((v) => v.id)).toEqual(MATMUL_VARIANTS.map((v) => v.id));
+    expect(feasible(MATMUL_VARIANTS, device()).map((v) => v.id)).toEqual(MATMUL_VARIANTS.map((v) => v.id));
   });
 
   test.each(CASES)('$id $M x $N x $K', async ({ id, ...shape }) => {
     await withRes(async (dev, res) => {
       const mm = await createMatmul(dev, res, shape, { ...opts, variant: id });
-      const v = await mm.verify();
+      const v = await mm.check();
       expect(v.state, `${v.method} error=${v.error} ${v.detail ?? ''}`).toBe('passed');
       expect(v.checked).toBe(shape.M * shape.N);
       expect(mm.params.variant).toBe(id);
-      expect(mm.amount.flops).toBe(2 * shape.M * shape.N * shape.K);
+      expect(mm.cost(0)).toEqual({ read: 4 * (shape.M * shape.K + shape.K * shape.N), written: 4 * shape.M * shape.N, flops: 2 * shape.M * shape.N * shape.K });
+      expect(mm.variant).toBe(id);
     });
   });
 
@@ -38,7 +41,7 @@ describe('f32 matmul variants match the float64 CPU reference', () => {
     await withRes(async (dev, res) => {
       const shape = { M: 513, N: 511, K: 300 };
       const mm = await createMatmul(dev, res, shape, { ...opts, variant: id });
-      const v = await mm.verify();
+      const v = await mm.check();
       expect(v.state, v.detail).toBe('passed');
       expect(v.method).toMatch(/sampled/);
       expect(v.checked).toBeGreaterThan(700);
@@ -56,7 +59,7 @@ describe('f32 matmul variants match the float64 CPU reference', () => {
   test('skipped work is caught: poisoned outputs fail the check', async () => {
     await withRes(async (dev, res) => {
       const mm = await createMatmul(dev, res, { M: 70, N: 70, K: 70 }, opts);
-      const v = await mm.verify({ label: 'nothing', encode: () => {} });
+      const v = await mm.check({ label: 'nothing', encode: () => {} });
       expect(v.state).toBe('failed');
       expect(v.detail).toMatch(/not written/);
     });

@@ -1,34 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { hashValue } from '../../src/core/numeric';
-import { relativeL2 } from '../../src/kernels/matmul/matmul.ref';
-import {
-  EXACT_THRESHOLD,
-  ROPE_REL_L2_THRESHOLD,
-  TRANSFORMER_REL_L2_THRESHOLD,
-  checkTransformerKernels,
-  createArgmax,
-  createEmbed,
-  createKvWrite,
-  createRmsNorm,
-  createRope,
-  createRopeKv,
-  createStepAdvance,
-  uploadTable,
-} from '../../src/kernels/transformer/transformer';
-import {
-  argmaxRef,
-  embedRef,
-  f16Bits,
-  f16Value,
-  kvWriteRef,
-  maxAbsNormalised,
-  packWeights,
-  rmsnormRef,
-  ropeKvRef,
-  ropeRef,
-} from '../../src/kernels/transformer/transformer.ref';
-import { runOnce } from '../../src/core/work';
-import type { Op } from '../../src/core/work';
+import { f16Bits, f16FromBits, hashValue, maxAbsNormalised, relativeL2 } from '../../src/core/numeric';
+import { type GpuWork, runOnce } from '../../src/core/work';
+import { createArgmax } from '../../src/kernels/transformer/argmax';
+import { EXACT_THRESHOLD, ROPE_REL_L2_THRESHOLD, TRANSFORMER_REL_L2_THRESHOLD, checkTransformerKernels, uploadTable } from '../../src/kernels/transformer/check';
+import { createEmbed } from '../../src/kernels/transformer/embed';
+import { createRmsNorm } from '../../src/kernels/transformer/rmsnorm';
+import { createKvWrite, createRope, createRopeKv } from '../../src/kernels/transformer/rope';
+import { createStepAdvance } from '../../src/kernels/transformer/step';
+import { argmaxRef, embedRef, kvWriteRef, packWeights, rmsnormRef, ropeKvRef, ropeRef } from '../../src/kernels/transformer/transformer.ref';
 import type { WeightFormat } from '../../src/core/tensor';
 import { TIMEOUT_MS, f32Buf, readF32, readU32, sharedDevice, u32Buf } from './helpers';
 
@@ -36,7 +15,7 @@ const { device: sharedGpu, withRes } = sharedDevice();
 
 const rand = (seed: number, n: number, scale = 1) => Float32Array.from({ length: n }, (_, i) => hashValue(seed, i, scale));
 
-function runAll(device: GPUDevice, ...ops: Op[]): void {
+function runAll(device: GPUDevice, ...ops: GpuWork[]): void {
   // Several ops in one pass, as the forward pass encodes them.
   const enc = device.createCommandEncoder({ label: 'test' });
   const pass = enc.beginComputePass({ label: 'test.pass' });
@@ -189,16 +168,16 @@ describe('embed dequantises table rows in every format', () => {
   test('packWeights follows the documented layouts', () => {
     // f16: element 2i in the low half.
     const f16 = packWeights('f16', 1, 8, 3);
-    expect(f16Value((f16.data[0] as number) & 0xffff)).toBe(f16.values[0]);
-    expect(f16Value((f16.data[0] as number) >>> 16)).toBe(f16.values[1]);
+    expect(f16FromBits((f16.data[0] as number) & 0xffff)).toBe(f16.values[0]);
+    expect(f16FromBits((f16.data[0] as number) >>> 16)).toBe(f16.values[1]);
     // q8_0: element 4i+j in byte j (two's complement), block scales as f16 pairs, low half first.
     const q8 = packWeights('q8_0', 2, 32, 4);
-    const s1 = f16Value((q8.scales?.[0] as number) >>> 16);
+    const s1 = f16FromBits((q8.scales?.[0] as number) >>> 16);
     const byte = ((q8.data[8] as number) >>> 8) & 0xff; // element 33 = row 1, col 1: word 8, byte 1, block 1
     expect(q8.values[33]).toBe(s1 * ((byte << 24) >> 24));
     // q4_0: element 8i+j in bits 4j..4j+3, weight = scale * (nibble - 8).
     const q4 = packWeights('q4_0', 1, 64, 5);
-    const s0 = f16Value((q4.scales?.[0] as number) & 0xffff);
+    const s0 = f16FromBits((q4.scales?.[0] as number) & 0xffff);
     const nib = ((q4.data[1] as number) >>> 12) & 0xf; // element 11
     expect(q4.values[11]).toBe(s0 * (nib - 8));
     // Codes cover their range and values are never all zero.
@@ -206,7 +185,7 @@ describe('embed dequantises table rows in every format', () => {
     expect(f16Bits(1)).toBe(0x3c00);
     expect(f16Bits(-2)).toBe(0xc000);
     expect(f16Bits(2 ** -24)).toBe(1);
-    expect(f16Value(0x3555)).toBeCloseTo(1 / 3, 3);
+    expect(f16FromBits(0x3555)).toBeCloseTo(1 / 3, 3);
   });
 });
 
@@ -280,7 +259,7 @@ describe('stepAdvance', () => {
       const state = u32Buf(device, res, start);
       const k = await createStepAdvance(device);
       const op = k.bind({ state, posDelta }, res);
-      runAll(device, ...new Array<Op>(steps).fill(op));
+      runAll(device, ...new Array<GpuWork>(steps).fill(op));
       expect([...(await readU32(device, state, 2))]).toEqual([(start[0] as number) + steps * posDelta, (start[1] as number) + steps]);
     });
   });
@@ -299,7 +278,7 @@ describe('stepAdvance', () => {
       const rope = (await createRope(device, { heads: 1, headDim: 16, theta: 10000 })).bind({ x: xb, state, rows, posStep: 0 }, res);
       const am = (await createArgmax(device, { vocab })).bind({ logits, cur, log, state, rows }, res);
       const adv = (await createStepAdvance(device)).bind({ state, posDelta: 1 }, res);
-      const ops: Op[] = [];
+      const ops: GpuWork[] = [];
       for (let s = 0; s < steps; s++) ops.push(rope, am, adv);
       runAll(device, ...ops);
       expect([...(await readU32(device, state, 2))]).toEqual([13, 3]);
@@ -330,9 +309,10 @@ describe('checkTransformerKernels', () => {
     { label: 'rope_kv', method: 'ropeKv' },
   ])('a skipped $label dispatch fails its check', async ({ label, method }) => {
     const v = await checkTransformerKernels(sharedGpu(), TIMEOUT_MS, {
-      tamper: (op) => (op.label === label ? { label: 'skipped', encode: () => {} } : op),
+      tamper: (work) => (work.label === label ? { label: 'skipped', encode: () => {} } : work),
     });
     const failed = v.filter((x) => x.state === 'failed');
     expect(failed.map((x) => x.method.split(' ')[0])).toEqual([method]);
+    expect(failed[0]?.error).not.toBe(0);
   });
 });

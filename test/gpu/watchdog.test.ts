@@ -32,7 +32,7 @@ describe('watchdog: long work is split across submits', () => {
       const mm = await createMatmul(ctx.device, res, { M: 96, N: 96, K: 96 }, { seed: 5, timeoutMs: 60_000 });
       const counter = countSubmits(ctx.device);
       // A 0.01 ms budget: every dispatch of this matmul on SwiftShader is far longer.
-      const t = await timer.measure(mm.work, { warmup: 2, reps: 5, minSampleMs: 5, maxSubmitMs: 0.01, timeoutMs: 60_000 });
+      const t = await timer.measure(mm, { warmup: 2, reps: 5, minSampleMs: 5, maxSubmitMs: 0.01, timeoutMs: 60_000 });
       expect(t.unitsPerSample).toBe(1);
       expect(t.samplesNs).toHaveLength(5);
       // calibration (1) + warm-up (2) + samples (5), each in its own submit (plus read-backs).

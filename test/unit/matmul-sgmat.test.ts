@@ -6,12 +6,13 @@ import {
   planSgmat,
   planSgmatTile,
   selectSgmatConfig,
+  sgmatMatmulVariant,
   sgmatTileDims,
-  sgmatWgsl,
   subgroupMatrixConfigs,
-} from '../../src/kernels/matmul/sgmat';
-import { f16FromBits, hashValueF16, sgmatThreshold } from '../../src/kernels/matmul/sgmat.ref';
-import { f16round } from '../../src/core/numeric';
+} from '../../src/kernels/matmul/sgmat-plan';
+import { sgmatWgsl } from '../../src/kernels/matmul/sgmat';
+import { hashValueF16, sgmatThreshold } from '../../src/kernels/matmul/sgmat.ref';
+import { f16FromBits, f16round } from '../../src/core/numeric';
 
 const cfg = (componentType: string, resultComponentType: string, M: number, N: number, K: number): SubgroupMatrixConfig => ({
   componentType,
@@ -97,7 +98,7 @@ describe('why the f16 subgroup-matrix GEMM cannot run (the suite records these a
   const shape = { M: 4096, N: 4096, K: 4096 };
   const reason = (e: SgmatEnv, s = shape) => {
     const p = planSgmat(e, s);
-    return p.ok ? null : p.reason;
+    return typeof p === 'string' ? p : null;
   };
 
   test('no subgroup-matrix feature: names the feature and the toggles that expose it', () => {
@@ -135,8 +136,18 @@ describe('why the f16 subgroup-matrix GEMM cannot run (the suite records these a
 
   test('everything present: a plan, with the configuration it records', () => {
     const p = planSgmat(env(ALL, NVIDIA), shape);
-    expect(p.ok).toBe(true);
-    if (p.ok) expect(p.choice).toEqual({ config: cfg('f16', 'f32', 16, 16, 16), accumulate: 'f32' });
+    expect(typeof p).toBe('object');
+    if (typeof p !== 'string') expect(p.choice).toEqual({ config: cfg('f16', 'f32', 16, 16, 16), accumulate: 'f32' });
+  });
+
+  test('the variant asks the same question of a device (its adapter info, or the one given)', () => {
+    const e = env(ALL, NVIDIA);
+    const device = { features: e.features, limits: e.limits, adapterInfo: e.info } as unknown as GPUDevice;
+    const v = sgmatMatmulVariant(shape);
+    expect(v.params).toEqual(shape);
+    expect(v.problem(device)).toBeUndefined();
+    expect(sgmatMatmulVariant(shape, { subgroupMatrixConfigs: NVIDIA }).problem(device)).toMatch(/subgroupMaxSize/);
+    expect(v.problem({ ...device, features: new Set(['shader-f16']) } as unknown as GPUDevice)).toMatch(/^chromium-experimental-subgroup-matrix not supported/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { matmulOperands, matmulRef, relativeL2 } from '../../src/kernels/matmul/matmul.ref';
-import { hashValue } from '../../src/core/numeric';
+import { matmulOperands, matmulRef } from '../../src/kernels/matmul/matmul.ref';
+import { hashValue, relativeL2 } from '../../src/core/numeric';
 import { fmaCoeffs, fmaFlopsPerThread, fmaThreadRef, readPartialsRef } from '../../src/kernels/probes/probes.ref';
 
 describe('relativeL2', () => {

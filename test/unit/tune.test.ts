@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Timer } from '../../src/measure/timer';
-import type { Work } from '../../src/core/work';
+import type { GpuWork } from '../../src/core/work';
 import type { TuneCandidate, Verification } from '../../src/schema/result';
 import { type TuneCache, type TuneTask, TUNE_MARGIN, Tuner, cacheKey, cacheUpdates, mergeTuneCache, parseTuneCache, pickWinner } from '../../src/run/tune/tuner';
 import { linearUsage } from '../../src/run/tune/tasks';
@@ -13,7 +13,7 @@ function fakeTimer(ns: Record<string, number>) {
   const timed: string[] = [];
   const timer = {
     info: { source: 'gpu-timestamp' },
-    async measure(work: Work) {
+    async measure(work: GpuWork) {
       timed.push(work.label);
       const median = ns[work.label];
       if (median === undefined) throw new Error(`no time for ${work.label}`);
@@ -40,8 +40,9 @@ function task(spec: Spec, verified: string[] = []): TuneTask<string> {
         const id = v.slice('value-'.length);
         if (spec.broken?.includes(id)) throw new Error(`${id} does not compile`);
         return {
-          work: { label: id, encode: () => {} },
-          verify: async () => {
+          label: id,
+          encode: () => {},
+          check: async () => {
             verified.push(id);
             return spec.wrong?.includes(id) ? failed : passed;
           },

@@ -1,4 +1,4 @@
-/** CPU reference for shaders/matmul_tiled.wgsl: float64 dot products on the same f32 operands. */
+/** CPU reference for shaders/matmul/{tiled,vec4}.wgsl: float64 dot products on the same f32 operands. */
 import { hashValue, sampleIndices } from '../../core/numeric';
 
 export interface MatmulShape {
@@ -28,20 +28,6 @@ export function matmulRef(shape: MatmulShape, A: Float32Array, B: Float32Array):
     }
   }
   return C;
-}
-
-/** Relative L2 error sqrt(sum (got - ref)^2 / sum ref^2); Infinity when any got is non-finite. */
-export function relativeL2(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const g = got[i] as number;
-    const r = ref[i] as number;
-    if (!Number.isFinite(g)) return Infinity;
-    num += (g - r) ** 2;
-    den += r * r;
-  }
-  return den > 0 ? Math.sqrt(num / den) : Math.sqrt(num);
 }
 
 /**

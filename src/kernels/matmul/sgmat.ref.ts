@@ -1,5 +1,5 @@
 /**
- * CPU reference for shaders/matmul_subgroup_matrix.wgsl: float64 dot products on the f16 operands that
+ * CPU reference for shaders/matmul/subgroup_matrix.wgsl: float64 dot products on the f16 operands that
  * shaders/fill_f16.wgsl generates, and the tolerance the check allows.
  */
 import type { MatmulShape } from './matmul.ref';
@@ -16,29 +16,12 @@ export function hashValueF16(seed: number, i: number): number {
   return (h >>> 21) / 1024 - 1;
 }
 
-/** The number an IEEE binary16 bit pattern encodes (NaN and infinities included). */
-export function f16FromBits(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const m = bits & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1024 + m) * 2 ** (e - 25);
-}
-
 /** Operand generators: A[i,k] and B[k,j] as fill_hash_f16 writes them (row-major). */
 export function sgmatOperands(shape: MatmulShape, seedA: number, seedB: number) {
   return {
     a: (i: number, k: number) => hashValueF16(seedA, i * shape.K + k),
     b: (k: number, j: number) => hashValueF16(seedB, k * shape.N + j),
   };
-}
-
-/** C[i,j] in float64. */
-export function sgmatRefAt(shape: MatmulShape, op: ReturnType<typeof sgmatOperands>, i: number, j: number): number {
-  let s = 0;
-  for (let k = 0; k < shape.K; k++) s += op.a(i, k) * op.b(k, j);
-  return s;
 }
 
 /**

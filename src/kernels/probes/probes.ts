@@ -9,11 +9,11 @@ import readWgsl from '../../../shaders/probes/read_bandwidth.wgsl?raw';
 import { type Resources, createBuffer, createUniform, readBuffer, readBufferChunks } from '../../gpu/buffers';
 import { assertFeature } from '../../gpu/device';
 import { fillTemplate, getPipeline } from '../../gpu/wgsl';
-import type { Verification } from '../../schema/result';
 import { fillConst, fillHash } from '../../core/fill';
 import { hashValue, sampleIndices } from '../../core/numeric';
+import { type Check, checked, countNonFinite } from '../../core/verify';
+import { type MeasuredWork, bindBuffers, dispatchWork, groupsFor } from '../../core/work';
 import { FMA_B_SCALE, type Precision, fmaCoeffs, fmaFlopsPerThread, fmaThreadRef, readPartialsRef } from './probes.ref';
-import { type BenchKernel, groupsFor, runOnce } from '../../core/work';
 
 const WG = 256;
 
@@ -32,25 +32,6 @@ function params2(vecCount: number, threads: number): ArrayBuffer {
   return new Uint32Array([vecCount, threads, 0, 0]).buffer;
 }
 
-function bind(device: GPUDevice, pipeline: GPUComputePipeline, label: string, buffers: GPUBuffer[]): GPUBindGroup {
-  return device.createBindGroup({
-    label: `${label}.bind`,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-}
-
-function dispatchWork(label: string, pipeline: GPUComputePipeline, group: GPUBindGroup, groups: number) {
-  return {
-    label,
-    encode(pass: GPUComputePassEncoder) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(groups);
-    },
-  };
-}
-
 /** Threads for a grid-strided probe over `vecCount` vec4s, `perThread` elements each, within dispatch limits. */
 function stridedThreads(vecCount: number, perThread: number, maxGroups: number): number {
   const want = Math.max(1, Math.ceil(vecCount / perThread));
@@ -62,13 +43,11 @@ export interface ProbeOptions {
   timeoutMs: number;
 }
 
-/** Read bandwidth over `bytes` (a multiple of 16). Work per unit: `bytes` read. */
-export async function createReadProbe(
-  device: GPUDevice,
-  res: Resources,
-  bytes: number,
-  opts: ProbeOptions,
-): Promise<BenchKernel> {
+/**
+ * Read bandwidth over `bytes` (a multiple of 16). Cost per unit: `bytes` read (the per-thread partial
+ * sums it writes, 1/64 of that, are not what the figure measures).
+ */
+export async function createReadProbe(device: GPUDevice, res: Resources, bytes: number, opts: ProbeOptions): Promise<MeasuredWork> {
   const label = 'read_bandwidth';
   const vecCount = Math.floor(bytes / 16);
   const threads = stridedThreads(vecCount, 16, device.limits.maxComputeWorkgroupsPerDimension);
@@ -77,16 +56,16 @@ export async function createReadProbe(
   const partial = createBuffer(device, res, `${label}.partial`, threads * 4);
   const uniform = createUniform(device, res, `${label}.params`, params2(vecCount, threads));
   await fillHash(device, res, src, vecCount * 4, opts.seed);
-  const group = bind(device, pipeline, label, [src, partial, uniform]);
-  const work = dispatchWork(label, pipeline, group, groupsFor(threads, WG));
-  return {
-    label,
+  const group = bindBuffers(device, pipeline, label, [src, partial, uniform]);
+  const work = dispatchWork(label, pipeline, [{ group, grid: [groupsFor(threads, WG)] }], {
     params: { bytes: vecCount * 16, threads },
-    work,
-    amount: { bytes: vecCount * 16 },
-    async verify(w = work): Promise<Verification> {
-      await fillConst(device, res, partial, threads, NaN);
-      runOnce(device, w);
+    cost: () => ({ read: vecCount * 16, written: 0, flops: 0 }),
+  });
+  const check: Check = {
+    method: `every per-thread partial sum vs float64 CPU sum, error relative to the sum of |x|`,
+    threshold: READ_TOLERANCE,
+    poison: () => fillConst(device, res, partial, threads, NaN),
+    async compare() {
       const got = new Float32Array(await readBuffer(device, partial, opts.timeoutMs));
       const ref = readPartialsRef(opts.seed, vecCount, threads);
       let worst = 0;
@@ -95,25 +74,16 @@ export async function createReadProbe(
         const err = Number.isFinite(g) ? Math.abs(g - ref.sum[t]!) / (ref.abs[t]! + 1e-30) : Infinity;
         if (!(err <= worst)) worst = err;
       }
-      return {
-        state: worst <= READ_TOLERANCE ? 'passed' : 'failed',
-        method: `every per-thread partial sum vs float64 CPU sum, error relative to the sum of |x|`,
-        error: Number.isFinite(worst) ? worst : -1,
-        threshold: READ_TOLERANCE,
-        checked: threads,
-        ...(Number.isFinite(worst) ? {} : { detail: 'a partial sum was not written (poison NaN survived)' }),
-      };
+      // A NaN partial makes the error infinite (fails); the detail says why.
+      const detail = Number.isFinite(worst) ? {} : { detail: 'a partial sum was not written (poison NaN survived)' };
+      return { error: worst, checked: threads, unwritten: 0, ...detail };
     },
   };
+  return checked(device, work, check);
 }
 
-/** Copy bandwidth over `bytes`. Work per unit: `2 * bytes` (read + write). */
-export async function createCopyProbe(
-  device: GPUDevice,
-  res: Resources,
-  bytes: number,
-  opts: ProbeOptions,
-): Promise<BenchKernel> {
+/** Copy bandwidth over `bytes`. Cost per unit: `bytes` read and `bytes` written. */
+export async function createCopyProbe(device: GPUDevice, res: Resources, bytes: number, opts: ProbeOptions): Promise<MeasuredWork> {
   const label = 'copy_bandwidth';
   const vecCount = Math.floor(bytes / 16);
   const threads = stridedThreads(vecCount, 4, device.limits.maxComputeWorkgroupsPerDimension);
@@ -122,16 +92,16 @@ export async function createCopyProbe(
   const dst = createBuffer(device, res, `${label}.dst`, vecCount * 16);
   const uniform = createUniform(device, res, `${label}.params`, params2(vecCount, threads));
   await fillHash(device, res, src, vecCount * 4, opts.seed);
-  const group = bind(device, pipeline, label, [src, dst, uniform]);
-  const work = dispatchWork(label, pipeline, group, groupsFor(threads, WG));
-  return {
-    label,
+  const group = bindBuffers(device, pipeline, label, [src, dst, uniform]);
+  const work = dispatchWork(label, pipeline, [{ group, grid: [groupsFor(threads, WG)] }], {
     params: { bytes: vecCount * 16, threads },
-    work,
-    amount: { bytes: 2 * vecCount * 16 },
-    async verify(w = work): Promise<Verification> {
-      await fillConst(device, res, dst, vecCount * 4, NaN);
-      runOnce(device, w);
+    cost: () => ({ read: vecCount * 16, written: vecCount * 16, flops: 0 }),
+  });
+  const check: Check = {
+    method: 'every copied element compared bit-exactly with the source values',
+    threshold: 0,
+    poison: () => fillConst(device, res, dst, vecCount * 4, NaN),
+    async compare() {
       let mismatches = 0;
       let firstBad = -1;
       await readBufferChunks(device, dst, vecCount * 16, 16 << 20, opts.timeoutMs, (chunk, byteOffset) => {
@@ -144,16 +114,12 @@ export async function createCopyProbe(
           }
         }
       });
-      return {
-        state: mismatches === 0 ? 'passed' : 'failed',
-        method: 'every copied element compared bit-exactly with the source values',
-        error: mismatches,
-        threshold: 0,
-        checked: vecCount * 4,
-        ...(mismatches ? { detail: `${mismatches} elements differ, first at index ${firstBad}` } : {}),
-      };
+      // The error is the count of differing elements (the poison included): any fails.
+      const detail = mismatches ? { detail: `${mismatches} elements differ, first at index ${firstBad}` } : {};
+      return { error: mismatches, checked: vecCount * 4, unwritten: 0, ...detail };
     },
   };
+  return checked(device, work, check);
 }
 
 export interface FmaConfig {
@@ -162,13 +128,11 @@ export interface FmaConfig {
   iterations: number;
 }
 
-/** FMA peak: `threads` threads x `iterations` x 8 chains x vec4. Work per unit in FLOPs (FMA = 2). */
-export async function createFmaProbe(
-  device: GPUDevice,
-  res: Resources,
-  cfg: FmaConfig,
-  opts: ProbeOptions,
-): Promise<BenchKernel> {
+/**
+ * FMA peak: `threads` threads x `iterations` x 8 chains x vec4. Cost per unit in FLOPs (FMA = 2); its
+ * operands and outputs (48 bytes per thread) are not what the figure measures.
+ */
+export async function createFmaProbe(device: GPUDevice, res: Resources, cfg: FmaConfig, opts: ProbeOptions): Promise<MeasuredWork> {
   const label = `fma_peak_${cfg.precision}`;
   if (cfg.precision === 'f16') assertFeature(device, 'shader-f16', 'f16 FMA peak skipped');
   const code = fillTemplate(fmaWgsl, {
@@ -185,42 +149,31 @@ export async function createFmaProbe(
   new Float32Array(words, 8, 2).set([1.0, FMA_B_SCALE]);
   const uniform = createUniform(device, res, `${label}.params`, words);
   await fillHash(device, res, coeffs, threads * 8, opts.seed);
-  const group = bind(device, pipeline, label, [coeffs, out, uniform]);
-  const work = dispatchWork(label, pipeline, group, groupsFor(threads, WG));
-  const tolerance = FMA_TOLERANCE[cfg.precision];
-  return {
-    label,
+  const group = bindBuffers(device, pipeline, label, [coeffs, out, uniform]);
+  const work = dispatchWork(label, pipeline, [{ group, grid: [groupsFor(threads, WG)] }], {
     params: { precision: cfg.precision, threads, iterations: cfg.iterations },
-    work,
-    amount: { flops: threads * fmaFlopsPerThread(cfg.iterations) },
-    async verify(w = work): Promise<Verification> {
-      await fillConst(device, res, out, threads * 4, NaN);
-      runOnce(device, w);
+    cost: () => ({ read: 0, written: 0, flops: threads * fmaFlopsPerThread(cfg.iterations) }),
+  });
+  const sampled = sampleIndices(threads, FMA_CHECKED_THREADS, opts.seed);
+  const check: Check = {
+    method:
+      `all ${threads * 4} outputs checked for poison; ${sampled.length} threads recomputed on the CPU ` +
+      `with ${cfg.precision} rounding, error relative to the sum of |chain| per lane`,
+    threshold: FMA_TOLERANCE[cfg.precision],
+    poison: () => fillConst(device, res, out, threads * 4, NaN),
+    async compare() {
       const got = new Float32Array(await readBuffer(device, out, opts.timeoutMs));
-      let unwritten = 0;
-      for (const v of got) if (!Number.isFinite(v)) unwritten++;
-      const checked = sampleIndices(threads, FMA_CHECKED_THREADS, opts.seed);
       let worst = 0;
-      for (const t of checked) {
+      for (const t of sampled) {
         const { s, b32 } = fmaCoeffs(opts.seed, t);
         const ref = fmaThreadRef(s, b32, cfg.iterations, cfg.precision);
         for (let c = 0; c < 4; c++) {
-          const g = got[4 * t + c] as number;
-          const err = Math.abs(g - ref.value[c]!) / (ref.scale[c]! + 1e-30);
+          const err = Math.abs((got[4 * t + c] as number) - ref.value[c]!) / (ref.scale[c]! + 1e-30);
           if (!(err <= worst)) worst = err;
         }
       }
-      const ok = unwritten === 0 && worst <= tolerance;
-      return {
-        state: ok ? 'passed' : 'failed',
-        method:
-          `all ${threads * 4} outputs checked for poison; ${checked.length} threads recomputed on the CPU ` +
-          `with ${cfg.precision} rounding, error relative to the sum of |chain| per lane`,
-        error: Number.isFinite(worst) ? worst : -1,
-        threshold: tolerance,
-        checked: checked.length * 4,
-        ...(unwritten ? { detail: `${unwritten} outputs not written (poison survived)` } : {}),
-      };
+      return { error: worst, checked: sampled.length * 4, unwritten: countNonFinite(got) };
     },
   };
+  return checked(device, work, check);
 }

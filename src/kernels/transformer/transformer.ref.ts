@@ -1,9 +1,9 @@
 /**
- * CPU references (float64) for the transformer building blocks in transformer.ts, plus the packing of
- * CPU values into the QTensor layouts (src/model/types.ts) that the embedding tests and checks need.
+ * CPU references (float64) for the transformer building blocks (rmsnorm.ts, rope.ts, embed.ts, argmax.ts), plus the packing of
+ * CPU values into the QTensor layouts (src/core/tensor.ts) that the embedding tests and checks need.
  */
 import { QBLOCK, type WeightFormat } from '../../core/tensor';
-import { mix32 } from '../../core/numeric';
+import { f16Bits, f16FromBits, mix32 } from '../../core/numeric';
 
 /** rmsnorm: y[t,:] = x[t,:] * w / sqrt(mean(x[t,:]^2) + eps). */
 export function rmsnormRef(x: ArrayLike<number>, w: ArrayLike<number>, rows: number, dim: number, eps: number): Float64Array {
@@ -158,44 +158,6 @@ export function argmaxRef(logits: ArrayLike<number>, rows: number, vocab: number
   return out;
 }
 
-/** IEEE binary16 bits of x (round to nearest even; x must be finite and within f16 range). */
-export function f16Bits(x: number): number {
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a === 0) return sign;
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  if (e < -14) {
-    // Subnormal: units of 2^-24.
-    const m = roundEven(a / 2 ** -24);
-    return sign | m; // m == 1024 rounds up into the smallest normal, which the bits express directly
-  }
-  let m = roundEven((a / 2 ** e - 1) * 1024);
-  if (m === 1024) {
-    m = 0;
-    e++;
-  }
-  if (e > 15) throw new Error(`f16Bits: ${x} overflows binary16`);
-  return sign | ((e + 15) << 10) | m;
-}
-
-/** Value of binary16 bits. */
-export function f16Value(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const m = bits & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-function roundEven(q: number): number {
-  const f = Math.floor(q);
-  const d = q - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-}
-
 /** A weight matrix packed into one QTensor part's GPU layout, with the exact values it encodes. */
 export interface PackedWeights {
   data: Uint32Array<ArrayBuffer>;
@@ -207,7 +169,7 @@ export interface PackedWeights {
 
 /**
  * Random weights for a rows x cols matrix in `format`, generated as format codes (f16 bits, int8 / int4
- * codes, f16 scales) from `seed` and packed per the layout in src/model/types.ts, with the values they
+ * codes, f16 scales) from `seed` and packed per the layout in src/core/tensor.ts, with the values they
  * decode to. Codes span their whole range (int8 -128..127, nibbles 0..15). Never zero-filled.
  */
 export function packWeights(format: WeightFormat, rows: number, cols: number, seed: number): PackedWeights {
@@ -226,7 +188,7 @@ export function packWeights(format: WeightFormat, rows: number, cols: number, se
       const data = new Uint32Array(Math.ceil(n / 2));
       for (let i = 0; i < n; i++) {
         const bits = f16Bits(unit());
-        values[i] = f16Value(bits);
+        values[i] = f16FromBits(bits);
         data[i >> 1]! |= bits << (16 * (i & 1));
       }
       return { data, scales: null, values };
@@ -240,7 +202,7 @@ export function packWeights(format: WeightFormat, rows: number, cols: number, se
       for (let b = 0; b < blocks; b++) {
         // Scales in [2^-8, 2^-5): normal f16 values, mixed signs as real quantisers can produce.
         const bits = f16Bits((next() & 1 ? -1 : 1) * 2 ** -8 * (1 + (next() % 1024) / 146.3));
-        scale[b] = f16Value(bits);
+        scale[b] = f16FromBits(bits);
         scales[b >> 1]! |= bits << (16 * (b & 1));
       }
       const q8 = format === 'q8_0';
@@ -255,18 +217,4 @@ export function packWeights(format: WeightFormat, rows: number, cols: number, se
       return { data, scales, values };
     }
   }
-}
-
-/** Largest |got - ref| divided by the largest |ref| (Infinity when any got is non-finite). */
-export function maxAbsNormalised(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const g = got[i] as number;
-    const r = ref[i] as number;
-    if (!Number.isFinite(g)) return Infinity;
-    num = Math.max(num, Math.abs(g - r));
-    den = Math.max(den, Math.abs(r));
-  }
-  return den > 0 ? num / den : num;
 }

@@ -1,6 +1,7 @@
 /** The matmul phase: f32 GEMM at each suite size (tuned first), and f16 GEMM on the matrix units where they exist. */
 import { createMatmul } from '../../kernels/matmul/matmul';
-import { type SgmatAdapterInfo, createMatmulSgmat, planSgmat } from '../../kernels/matmul/sgmat';
+import { createMatmulSgmat } from '../../kernels/matmul/sgmat';
+import { type SgmatAdapterInfo, planSgmat } from '../../kernels/matmul/sgmat-plan';
 import type { GpuContext } from '../../gpu/device';
 import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
 import { PLAUSIBILITY } from '../suites';
@@ -36,7 +37,7 @@ function f16Step(shape: MatmulShape): KernelStep {
     params: { ...shape, precision: 'f16' },
     skip: (gpu) => {
       const plan = planSgmat(sgmatEnv(gpu), shape);
-      if (!plan.ok) return plan.reason;
+      if (typeof plan === 'string') return plan;
       const out = plan.choice.accumulate === 'f32' ? 4 : 2;
       return operandProblem(gpu, Math.max(2 * shape.M * shape.K, 2 * shape.K * shape.N, out * shape.M * shape.N));
     },

@@ -5,7 +5,7 @@
 import { Resources } from '../../gpu/buffers';
 import type { GpuContext } from '../../gpu/device';
 import { CancelledError, errorMessage } from '../../gpu/errors';
-import type { BenchKernel } from '../../core/work';
+import type { MeasuredWork } from '../../core/work';
 import { type MeasureMeta, measureKernel } from '../../measure/measure';
 import type { RunConfig } from '../../schema/result';
 import { type PhaseContext, type PhaseDef, type PhaseUnit, unitSeed } from '../phase';
@@ -19,7 +19,7 @@ export interface KernelStep extends PhaseUnit {
   /** Why the step cannot run on this device, or null. */
   skip(gpu: GpuContext): string | null;
   /** Builds the kernel on its operands (in `res`, freed after the step). */
-  build(ctx: PhaseContext, res: Resources, seed: number): Promise<BenchKernel>;
+  build(ctx: PhaseContext, res: Resources, seed: number): Promise<MeasuredWork>;
 }
 
 function stepBase(step: KernelStep) {

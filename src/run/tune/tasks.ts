@@ -1,25 +1,20 @@
 /**
  * Tuning tasks of the kernel families: each builds its operands once at the real shape and checks every
- * candidate against the CPU reference before it can be timed (src/suite/tune.ts).
+ * candidate against the CPU reference before it can be timed (tuner.ts).
  */
 import { type Resources, Resources as ResourcesImpl } from '../../gpu/buffers';
-import { type MatmulVariant, createMatmul, matmulVariants } from '../../kernels/matmul/matmul';
+import { type Variant, feasible } from '../../core/variant';
+import { checked } from '../../core/verify';
+import { createMatmul } from '../../kernels/matmul/matmul';
 import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
-import { type DecodeTile, decodeAttentionFixture, decodeTileId, decodeTiles } from '../../kernels/attention/attention';
+import { MATMUL_VARIANTS, type MatmulParams } from '../../kernels/matmul/variants';
+import { decodeAttentionFixture } from '../../kernels/attention/check';
+import { type DecodeTile, decodeTileVariants } from '../../kernels/attention/tiles';
 import type { AttentionShape } from '../../kernels/attention/attention.ref';
-import {
-  type LinearConfig,
-  type LinearVariant,
-  type TokenTile,
-  TOKEN_TILES,
-  createLinear,
-  describeLinearCase,
-  linearFixture,
-  linearThreshold,
-  linearVariantId,
-  linearVariants,
-  tokenTile,
-} from '../../kernels/linear/linear';
+import { type LinearConfig, type TokenTile, TOKEN_TILES, tokenTile } from '../../kernels/linear/config';
+import { createLinear } from '../../kernels/linear/linear';
+import { describeLinearCase, linearFixture, linearThreshold } from '../../kernels/linear/check';
+import { type LinearParams, linearVariants } from '../../kernels/linear/variants';
 import type { GenerationConfig } from '../../schema/result';
 import type { Tuner, TuneTask } from './tuner';
 
@@ -31,19 +26,18 @@ import type { Tuner, TuneTask } from './tuner';
 export const TUNE_CHECK_COLUMNS = 64;
 
 /** The linear layer `cfg` run on `rows` tokens: every variant that can run it at that token tile. */
-export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, timeoutMs: number): TuneTask<LinearVariant> {
+export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, timeoutMs: number): TuneTask<LinearParams> {
   const tt = tokenTile(rows);
   const c = { ...cfg, rows, parts: 1 };
   return {
     family: 'linear',
     key: `${describeLinearCase(c)}${cfg.tag ? ` (${cfg.tag})` : ''}`,
-    candidates: linearVariants(device, cfg, tt).map((v) => ({ id: linearVariantId(v), value: v })),
+    candidates: feasible(linearVariants(cfg, tt), device).map((v) => ({ id: v.id, value: v.params })),
     async open(res: Resources) {
       const fixture = await linearFixture(device, res, c, timeoutMs, TUNE_CHECK_COLUMNS);
-      return async (v: LinearVariant) => {
-        const layer = await createLinear(device, { ...cfg, variants: { [tt]: v }, tiles: [tt] });
-        const op = layer.bind(fixture.args, res);
-        return { work: op, verify: () => fixture.check(op, linearThreshold(v)) };
+      return async (p: LinearParams) => {
+        const layer = await createLinear(device, { ...cfg, variants: { [tt]: p }, tiles: [tt] });
+        return checked(device, layer.bind(fixture.args, res), fixture.check(linearThreshold(p)));
       };
     },
   };
@@ -60,7 +54,7 @@ export function attentionDecodeTask(
   return {
     family: 'attention_decode',
     key: `${shape.heads}/${shape.kvHeads} heads x ${shape.headDim}, ${rows} sequence(s) at position ${pos}`,
-    candidates: decodeTiles(device, shape.headDim).map((t) => ({ id: decodeTileId(t), value: t })),
+    candidates: feasible(decodeTileVariants(shape.headDim), device).map((v) => ({ id: v.id, value: v.params })),
     open: (res: Resources) => decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs),
   };
 }
@@ -83,17 +77,17 @@ export async function tuneDecodeAttention(
 }
 
 /** The f32 matmul at `shape`: every variant that fits this device, each on its own operands (freed after). */
-export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, timeoutMs: number): TuneTask<MatmulVariant> {
+export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, timeoutMs: number): TuneTask<Variant<MatmulParams>> {
   return {
     family: 'matmul_f32',
     key: `${shape.M}x${shape.N}x${shape.K}`,
-    candidates: matmulVariants(device).map((v) => ({ id: v.id, value: v })),
+    candidates: feasible(MATMUL_VARIANTS, device).map((v) => ({ id: v.id, value: v })),
     async open() {
-      return async (variant: MatmulVariant) => {
+      return async (variant: Variant<MatmulParams>) => {
         const own = new ResourcesImpl();
         try {
           const k = await createMatmul(device, own, shape, { seed, timeoutMs, variant });
-          return { work: k.work, verify: () => k.verify(), dispose: () => own.destroyAll() };
+          return Object.assign(k, { dispose: () => own.destroyAll() });
         } catch (e) {
           own.destroyAll();
           throw e;
@@ -128,8 +122,8 @@ export function linearUsage(gen: Pick<GenerationConfig, 'promptLens' | 'batches'
   return { layers: sorted(layers), head: sorted(head) };
 }
 
-/** A variant per token tile for each linear of a model, as LinearConfig.variants takes them. */
-export type LinearChoices<R extends string> = Record<R, Partial<Record<TokenTile, LinearVariant>>>;
+/** The variant (its params) per token tile for each linear of a model, as LinearConfig.variants takes them. */
+export type LinearChoices<R extends string> = Record<R, Partial<Record<TokenTile, LinearParams>>>;
 
 /**
  * Tunes every linear of a model for the token tiles it will run at: `configs` maps a role (qkv, o, ...)
@@ -146,7 +140,7 @@ export async function tuneLinears<R extends string>(
   const out = {} as LinearChoices<R>;
   for (const role of Object.keys(configs) as R[]) {
     const cfg = configs[role];
-    const choices: Partial<Record<TokenTile, LinearVariant>> = {};
+    const choices: Partial<Record<TokenTile, LinearParams>> = {};
     for (const [tt, rows] of isHead(role) ? usage.head : usage.layers) {
       choices[tt] = await tuner.choose(linearTask(device, cfg, rows, timeoutMs));
     }

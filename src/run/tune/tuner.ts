@@ -11,8 +11,8 @@
 import { type Resources, Resources as ResourcesImpl } from '../../gpu/buffers';
 import { CancelledError } from '../../gpu/errors';
 import type { MeasurePlan, Timer } from '../../measure/timer';
-import type { Work } from '../../core/work';
-import type { Environment, Runtime, TuneCandidate as CandidateRecord, TuneEntry, Tuning, Verification } from '../../schema/result';
+import type { GpuWork } from '../../core/work';
+import type { Environment, Runtime, TuneCandidate as CandidateRecord, TuneEntry, Tuning } from '../../schema/result';
 import { TOOL } from '../../version';
 
 /** Untimed samples per candidate (first use of a pipeline, caches). */
@@ -38,13 +38,11 @@ export interface CachedChoice {
 /** Choices by cache key (JSON-serialisable: localStorage in the page, a file in Node). */
 export type TuneCache = Record<string, CachedChoice>;
 
-/** A candidate built on the task's fixture: its unit of work and its check against the CPU reference. */
-export interface BuiltCandidate {
-  work: Work;
-  verify(): Promise<Verification>;
-  /** Frees what this candidate allocated for itself, once it is checked and timed (large operands). */
-  dispose?(): void;
-}
+/**
+ * A candidate built on the task's fixture: its unit of work with its check against the CPU reference,
+ * and what frees the operands it allocated for itself (large operands), once it is checked and timed.
+ */
+export type BuiltCandidate = GpuWork & Required<Pick<GpuWork, 'check'>> & { dispose?(): void };
 
 /** One tuning decision: a kernel family at one real shape, with its candidates (default first). */
 export interface TuneTask<V> {
@@ -195,12 +193,12 @@ export class Tuner {
     try {
       built = await opts.guard(`${what}.build`, () => build(c.value));
       const b = built;
-      const v = await opts.guard(`${what}.verify`, () => b.verify());
+      const v = await opts.guard(`${what}.verify`, () => b.check());
       if (v.state !== 'passed') {
         return { id: c.id, state: 'failed', detail: `${v.method}: error ${v.error} > ${v.threshold}${v.detail ? ` (${v.detail})` : ''}` };
       }
       if (!timed) return { id: c.id, state: 'ok' };
-      const timing = await opts.guard(`${what}.timed`, () => this.timer.measure(b.work, { ...opts.plan, warmup: TUNE_WARMUP, reps: TUNE_REPS }));
+      const timing = await opts.guard(`${what}.timed`, () => this.timer.measure(b, { ...opts.plan, warmup: TUNE_WARMUP, reps: TUNE_REPS }));
       return { id: c.id, state: 'ok', medianNs: timing.perUnitNs.median };
     } catch (e) {
       if (e instanceof CancelledError || opts.fatal(e)) throw e;

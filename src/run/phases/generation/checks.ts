@@ -3,10 +3,11 @@
  * architecture's full prefill + decode against the float64 CPU forward in each weight format.
  */
 import { Resources, readBuffer } from '../../../gpu/buffers';
-import { relativeL2 } from '../../../kernels/matmul/matmul.ref';
-import { checkAttention } from '../../../kernels/attention/attention';
-import { checkLinear } from '../../../kernels/linear/linear';
-import { checkTransformerKernels } from '../../../kernels/transformer/transformer';
+import { relativeL2 } from '../../../core/numeric';
+import { verdict } from '../../../core/verify';
+import { checkAttention } from '../../../kernels/attention/check';
+import { checkLinear } from '../../../kernels/linear/check';
+import { checkTransformerKernels } from '../../../kernels/transformer/check';
 import { GpuModel, encodeForward } from '../../../model/model';
 import { ReferenceModel } from '../../../model/reference';
 import type { Arch } from '../../../model/types';
@@ -66,18 +67,18 @@ export async function checkForward(device: GPUDevice, arch: Arch, format: Weight
       const err = relativeL2(l, ref.logits[s] as Float64Array);
       if (!(err <= worst)) worst = err;
     });
-    const tokensMatch = gpu.tokens.every((t, i) => t === ref.tokens[i]) && gpu.log.every((t, i) => t === ref.tokens[i]);
-    const ok = tokensMatch && worst <= FORWARD_LOGIT_TOLERANCE;
-    return {
-      state: ok ? 'passed' : 'failed',
-      method:
-        `${arch.name} ${format}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
-        `dequantised weights; greedy tokens must match, logits relative L2 per step`,
-      error: Number.isFinite(worst) ? worst : -1,
-      threshold: FORWARD_LOGIT_TOLERANCE,
+    // Greedy tokens must match exactly: a step whose token (or logged token) differs fails the check.
+    const wrong = ref.tokens.filter((t, i) => gpu.tokens[i] !== t || gpu.log[i] !== t).length;
+    const method =
+      `${arch.name} ${format}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
+      `dequantised weights; greedy tokens must match, logits relative L2 per step`;
+    return verdict(method, FORWARD_LOGIT_TOLERANCE, {
+      error: worst,
       checked: (CHECK_STEPS + 1) * model.cfg.arch.vocab,
-      ...(tokensMatch ? {} : { detail: `tokens differ: GPU ${gpu.tokens.join(',')} (log ${gpu.log.join(',')}) vs reference ${ref.tokens.join(',')}` }),
-    };
+      unwritten: 0,
+      wrong,
+      ...(wrong ? { detail: `tokens differ: GPU ${gpu.tokens.join(',')} (log ${gpu.log.join(',')}) vs reference ${ref.tokens.join(',')}` } : {}),
+    });
   } finally {
     res.destroyAll();
   }

@@ -6,7 +6,7 @@ import type { Resources } from '../../../gpu/buffers';
 import type { Timer } from '../../../measure/timer';
 import { Timestamps } from '../../../measure/timestamps';
 import type { ForwardOps } from '../../../model/model';
-import type { Op } from '../../../core/work';
+import type { GpuWork } from '../../../core/work';
 import type { KernelTime, Workload } from '../../../schema/result';
 import type { GenEnv } from './env';
 
@@ -18,8 +18,8 @@ const GEMV_REPS = 7;
 export async function measureGemv(env: GenEnv, timer: Timer, f: ForwardOps, pos: number): Promise<NonNullable<Workload['gemv']>> {
   const out: NonNullable<Workload['gemv']> = [];
   for (const [role, op] of Object.entries(f.linears)) {
-    const readBytes = op.traffic?.(pos).read;
-    if (readBytes === undefined) throw new Error(`${op.label}: no traffic to measure bandwidth against`);
+    const readBytes = op.cost?.(pos).read;
+    if (readBytes === undefined) throw new Error(`${op.label}: no cost to measure bandwidth against`);
     const timing = await timer.measure(op, { warmup: GEMV_WARMUP, reps: GEMV_REPS, minSampleMs: 1, maxSubmitMs: env.maxSubmitMs, timeoutMs: env.timeoutMs, signal: env.signal });
     const gbps = readBytes / timing.perUnitNs.median;
     out.push({ role, kernel: op.label, readBytes, timing, gbps, ofReadCeiling: env.ceilings.readGBs ? gbps / env.ceilings.readGBs : null });
@@ -28,7 +28,7 @@ export async function measureGemv(env: GenEnv, timer: Timer, f: ForwardOps, pos:
 }
 
 /** Encodes every op of `f` in its own timestamped pass (the prefill's last-row copy between body and head). */
-function encodeProfile(device: GPUDevice, f: ForwardOps, ops: readonly Op[], stamps: Timestamps): GPUCommandBuffer {
+function encodeProfile(device: GPUDevice, f: ForwardOps, ops: readonly GpuWork[], stamps: Timestamps): GPUCommandBuffer {
   const enc = device.createCommandEncoder({ label: 'profile' });
   ops.forEach((op, i) => {
     if (i === f.body.length && f.copyLastRow) {
@@ -45,7 +45,7 @@ function encodeProfile(device: GPUDevice, f: ForwardOps, ops: readonly Op[], sta
 
 /** Per-kernel time: every op in its own timestamped pass (a separate run, never mixed into the timed ones). */
 export async function profile(env: GenEnv, res: Resources, f: ForwardOps): Promise<KernelTime[]> {
-  const ops: Op[] = [...f.body, ...f.head];
+  const ops: GpuWork[] = [...f.body, ...f.head];
   const stamps = new Timestamps(env.device, ops.length, 'profile', res);
   env.device.queue.submit([encodeProfile(env.device, f, ops, stamps)]);
   const spans = await stamps.spansNs(ops.length, env.timeoutMs, 'profile');

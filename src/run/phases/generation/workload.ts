@@ -7,7 +7,8 @@ import { GpuScopeError, errorMessage, withErrorScopes } from '../../../gpu/error
 import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, weightBytes, type MemoryPlan } from '../../../model/accounting';
 import { validateArch } from '../../../model/arch';
 import { rowsPerPart, type WeightFormat } from '../../../core/tensor';
-import { GpuModel, countDispatches, modelLinearConfigs } from '../../../model/model';
+import { countDispatches } from '../../../core/work';
+import { GpuModel, modelLinearConfigs } from '../../../model/model';
 import type { Arch } from '../../../model/types';
 import type { GenerationConfig, TokenTest, Workload } from '../../../schema/result';
 import { linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';

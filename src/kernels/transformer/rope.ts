@@ -1,0 +1,138 @@
+/**
+ * RoPE and the KV-cache append: ropeKv (shaders/transformer/rope_kv.wgsl) does both over a fused QKV
+ * projection in one dispatch, as the model runs it; rope and kvWrite are its halves, kept as building
+ * blocks for tests (chunked prefill, chained decode steps).
+ */
+import kvWriteWgsl from '../../../shaders/transformer/kv_write.wgsl?raw';
+import ropeWgsl from '../../../shaders/transformer/rope.wgsl?raw';
+import ropeKvWgsl from '../../../shaders/transformer/rope_kv.wgsl?raw';
+import { createUniform } from '../../gpu/buffers';
+import { getPipeline } from '../../gpu/wgsl';
+import { type BufferArg, type Kernel, bindBuffers, dispatchWork } from '../../core/work';
+import { ELEMENTWISE_WG, type PosStep, assertRows, grid, u32Words } from './shared';
+import { ropeInvFreq } from './transformer.ref';
+
+/** Largest rotated head: the rope uniform holds headDim / 2 <= 256 frequencies. */
+const MAX_ROPE_HEAD_DIM = 512;
+
+function assertHeadDim(label: string, headDim: number): void {
+  if (headDim % 2 !== 0 || headDim > MAX_ROPE_HEAD_DIM) {
+    throw new Error(`${label}: headDim ${headDim} must be even and <= ${MAX_ROPE_HEAD_DIM}`);
+  }
+}
+
+export interface RopeConfig {
+  heads: number;
+  headDim: number;
+  theta: number;
+}
+
+export interface RopeArgs {
+  /** f32 [rows, heads * headDim], rotated in place. */
+  x: BufferArg;
+  state: BufferArg;
+  rows: number;
+  posStep: PosStep;
+}
+
+/** Rotate-half RoPE in place at position state[0] + t * posStep; one thread per rotated pair. */
+export async function createRope(device: GPUDevice, cfg: RopeConfig): Promise<Kernel<RopeArgs>> {
+  const label = 'rope';
+  const { heads, headDim, theta } = cfg;
+  assertHeadDim(label, headDim);
+  const pipeline = await getPipeline(device, { label, code: ropeWgsl, constants: { WG: ELEMENTWISE_WG } });
+  const invFreq = ropeInvFreq(headDim, theta);
+  return {
+    bind(args, res) {
+      assertRows(device, label, args.rows, false);
+      const words = new ArrayBuffer(16 + (MAX_ROPE_HEAD_DIM / 2) * 4);
+      new Uint32Array(words, 0, 4).set([args.rows, heads, headDim, args.posStep]);
+      new Float32Array(words, 16, invFreq.length).set(invFreq);
+      const params = createUniform(device, res, `${label}.params`, words);
+      const group = bindBuffers(device, pipeline, label, [args.x, args.state, params]);
+      return dispatchWork(label, pipeline, [{ group, grid: grid(device, (args.rows * heads * headDim) / 2, ELEMENTWISE_WG) }]);
+    },
+  };
+}
+
+export interface KvWriteConfig {
+  kvHeads: number;
+  headDim: number;
+  /** Positions per sequence in the cache. */
+  ctxCap: number;
+}
+
+export interface KvWriteArgs {
+  /** f32 [rows, kvHeads * headDim] (after RoPE for k). */
+  k: BufferArg;
+  v: BufferArg;
+  /** f32 [seqCap][kvHeads][ctxCap][headDim], one pair per layer. */
+  kCache: BufferArg;
+  vCache: BufferArg;
+  state: BufferArg;
+  rows: number;
+  posStep: PosStep;
+}
+
+/** cache[seq(t)][h][pos(t)][:] = row t of head h, for K and V; rows past ctxCap are dropped. */
+export async function createKvWrite(device: GPUDevice, cfg: KvWriteConfig): Promise<Kernel<KvWriteArgs>> {
+  const label = 'kv_write';
+  const pipeline = await getPipeline(device, { label, code: kvWriteWgsl, constants: { WG: ELEMENTWISE_WG } });
+  return {
+    bind(args, res) {
+      assertRows(device, label, args.rows, false);
+      const params = createUniform(device, res, `${label}.params`, u32Words(args.rows, cfg.kvHeads, cfg.headDim, cfg.ctxCap, args.posStep, 0, 0, 0));
+      const group = bindBuffers(device, pipeline, label, [args.k, args.v, args.kCache, args.vCache, args.state, params]);
+      return dispatchWork(label, pipeline, [{ group, grid: grid(device, args.rows * cfg.kvHeads * cfg.headDim, ELEMENTWISE_WG) }]);
+    },
+  };
+}
+
+export interface RopeKvConfig {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  theta: number;
+  /** Positions per sequence in the cache. */
+  ctxCap: number;
+}
+
+export interface RopeKvArgs {
+  /** f32 [rows, (heads + 2 * kvHeads) * headDim]: q, k, v heads of each row (the fused QKV projection). */
+  qkv: BufferArg;
+  /** f32 [rows, heads * headDim], written: rotated q. */
+  q: BufferArg;
+  /** f32 [seqCap][kvHeads][ctxCap][headDim], one pair per layer: rotated k and v appended. */
+  kCache: BufferArg;
+  vCache: BufferArg;
+  state: BufferArg;
+  rows: number;
+  posStep: PosStep;
+}
+
+/**
+ * rope + kvWrite in one dispatch: q heads of qkv are rotated into q; k heads rotated and v heads copied
+ * into cache[seq(t)][h][pos(t)][:] (rows past ctxCap dropped). One thread per rotated q/k pair.
+ */
+export async function createRopeKv(device: GPUDevice, cfg: RopeKvConfig): Promise<Kernel<RopeKvArgs>> {
+  const label = 'rope_kv';
+  const { heads, kvHeads, headDim, theta, ctxCap } = cfg;
+  assertHeadDim(label, headDim);
+  if (!(Number.isInteger(heads) && heads > 0 && Number.isInteger(kvHeads) && kvHeads > 0)) {
+    throw new Error(`${label}: heads ${heads} and kvHeads ${kvHeads} must be positive integers`);
+  }
+  if (!(Number.isInteger(ctxCap) && ctxCap > 0)) throw new Error(`${label}: ctxCap ${ctxCap} must be a positive integer`);
+  const pipeline = await getPipeline(device, { label, code: ropeKvWgsl, constants: { WG: ELEMENTWISE_WG } });
+  const invFreq = ropeInvFreq(headDim, theta);
+  return {
+    bind(args, res) {
+      assertRows(device, label, args.rows, false);
+      const words = new ArrayBuffer(32 + (MAX_ROPE_HEAD_DIM / 2) * 4);
+      new Uint32Array(words, 0, 8).set([args.rows, heads, kvHeads, headDim, ctxCap, args.posStep, 0, 0]);
+      new Float32Array(words, 32, invFreq.length).set(invFreq);
+      const params = createUniform(device, res, `${label}.params`, words);
+      const group = bindBuffers(device, pipeline, label, [args.qkv, args.q, args.kCache, args.vCache, args.state, params]);
+      return dispatchWork(label, pipeline, [{ group, grid: grid(device, (args.rows * (heads + kvHeads) * headDim) / 2, ELEMENTWISE_WG) }]);
+    },
+  };
+}
