@@ -190,7 +190,7 @@ const FLEET = 'Fleet (remote browsers, run in parallel; each result is tagged wi
 const NODE = 'Node runtime (no browser, npm webgpu = Dawn)';
 
 /** The command line's own options of `run`, other than those shared with other commands. */
-const RUN_OWN: Record<string, CliOption<Reading>> = {
+const RUN_OWN = {
   out: {
     name: 'out', type: 'string', value: 'FILE', section: SECTIONS.run, help: 'result JSON path (default: ./tokenbench-<suite>-<time>.json)',
     set: (s, v) => (v ? ((s.out = v as string), null) : '--out needs a file path'),
@@ -269,7 +269,7 @@ const RUN_OWN: Record<string, CliOption<Reading>> = {
     name: 'list-adapters', type: 'boolean', section: NODE, help: 'print the adapters Dawn sees and exit',
     set: (s) => ((s.listAdapters = true), null),
   },
-};
+} satisfies Record<string, CliOption<Reading>>;
 
 /** A run option of the table: its text is kept for requestFromTexts (booleans as 1/0). */
 const textOption = (o: OptionSpec): CliOption<Reading> => ({
@@ -282,12 +282,12 @@ const request = (name: string) => textOption(REQUEST_OPTIONS.find((o) => o.name 
 /** Every option of `run`, in --help order: each run option of the table once, the command line's own after. */
 export const RUN_OPTIONS: ReadonlyArray<CliOption<Reading>> = [
   request('suite'),
-  RUN_OWN.out as CliOption<Reading>,
+  RUN_OWN.out,
   ...BROWSER_OPTIONS,
-  RUN_OWN.timeout as CliOption<Reading>,
-  RUN_OWN.quiet as CliOption<Reading>,
+  RUN_OWN.timeout,
+  RUN_OWN.quiet,
   request('tune'),
-  RUN_OWN['tune-cache'] as CliOption<Reading>,
+  RUN_OWN['tune-cache'],
   ...REQUEST_OPTIONS.filter((o) => o.section !== SECTIONS.run).map(textOption),
   ...GATE_OPTIONS,
   ...Object.values(RUN_OWN).filter((o) => !['out', 'timeout', 'quiet', 'tune-cache'].includes(o.name)),

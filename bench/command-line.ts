@@ -70,13 +70,13 @@ export function commandHelp(h: CommandHelp, options: readonly OptionSpec[]): str
 }
 
 /** Prints help (exit 0) or a usage error (exit 2); null when the command should go on. */
-export function helpOrError(command: string, outcome: { kind: 'help' } | { kind: 'error'; message: string } | { kind: string }, help: string): number | null {
+export function helpOrError(command: string, outcome: { kind: string; message?: string }, help: string): number | null {
   if (outcome.kind === 'help') {
     process.stdout.write(`${help}\n`);
     return 0;
   }
   if (outcome.kind === 'error') {
-    process.stderr.write(`${command}: ${(outcome as { message: string }).message}\n\n${help}\n`);
+    process.stderr.write(`${command}: ${outcome.message}\n\n${help}\n`);
     return 2;
   }
   return null;

@@ -2,7 +2,7 @@
  * The merged comparison of a fleet run: every headline metric (src/result/figures.ts) of every endpoint,
  * as the report file, plain text and Markdown (GitHub step summary). Pure.
  */
-import { type compareResults } from '../src/result/compare';
+import type { compareResults } from '../src/result/compare';
 import { type Headline, headlineMetrics, headlineValue } from '../src/result/figures';
 import { adapterLabel, fmtOptional as fmt, mdTable, metricLabel, statusLine } from '../src/result/formats';
 import { resultOk } from '../src/result/verdict';
