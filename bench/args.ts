@@ -1,71 +1,33 @@
-/** CLI argument parsing (pure, unit-tested). Usage errors exit 2. */
-import { ARCH_FLAG_NAMES, archFromFlags } from '../src/model/arch';
-import type { Arch } from '../src/model/types';
-import type { GenerationConfig, SuiteName } from '../src/schema/result';
-import { GENERATION_KEYS, type GenerationKey, generationToParams, parseGenerationOverrides, parseModel } from '../src/run/options';
-import { isSuiteName } from '../src/run/suites';
-import type { CostInputs } from '../src/schema/result';
-import { COST_OPTIONS, COST_USAGE, costToParams, parseCostFlags } from './cost-args';
+/**
+ * The `run` command's arguments (pure, unit-tested). The run options (suite, workloads, architecture,
+ * cost, tuning) are the table of src/runtime/options.ts, the same the page reads from its address, and
+ * become one RunRequest; the options below are the command line's own (where the result goes, which
+ * browsers, the gate, the Node runtime), declared the same way, so that --help is generated from one table.
+ * Usage errors exit 2.
+ */
 import { DEFAULT_ALPHA } from '../src/measure/stats';
+import { formats } from '../src/result/formats';
 import { DEFAULT_MAX_REGRESSION } from '../src/result/gate';
-
-/** Chromium flag presets. Combine with commas: `--preset gpu,unquantized`. */
-export const PRESETS = {
-  /** WebGPU on whatever adapter Chrome picks (SwiftShader when there is no GPU). */
-  default: [],
-  /** Real GPU on Linux through Vulkan, ignoring the GPU blocklist. */
-  gpu: ['--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist'],
-  /**
-   * Linux + NVIDIA, headless server: Vulkan without a display surface, and Dawn's f16 on NVIDIA
-   * (Dawn hides shader-f16 on NVIDIA's Vulkan driver unless vulkan_enable_f16_on_nvidia is on).
-   */
-  nvidia: [
-    '--enable-features=Vulkan',
-    '--use-angle=vulkan',
-    '--ignore-gpu-blocklist',
-    '--disable-vulkan-surface',
-    '--enable-dawn-features=vulkan_enable_f16_on_nvidia',
-  ],
-  /** Linux + AMD (RADV or AMDVLK), headless server: Vulkan without a display surface. */
-  amd: ['--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist', '--disable-vulkan-surface'],
-  /** Linux + Intel (ANV), headless server: Vulkan without a display surface. */
-  intel: ['--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist', '--disable-vulkan-surface'],
-  /** Force the SwiftShader software adapter (CI; results are labelled software). */
-  swiftshader: ['--use-webgpu-adapter=swiftshader'],
-  /** Unquantised GPU timestamps (Chrome rounds them to 100 µs otherwise). */
-  unquantized: ['--enable-webgpu-developer-features', '--disable-dawn-features=timestamp_quantization'],
-  /**
-   * Keep a background, occluded or headed-but-covered page at full speed: no timer throttling (intensive
-   * wake-up throttling included), no renderer backgrounding, no occlusion backgrounding, no hang monitor,
-   * no IPC flood protection. (No --disable-features here: Chromium keeps only the last occurrence, which
-   * would drop the features Playwright itself disables.)
-   */
-  'no-throttle': [
-    '--disable-background-timer-throttling',
-    '--disable-renderer-backgrounding',
-    '--disable-backgrounding-occluded-windows',
-    '--disable-hang-monitor',
-    '--disable-ipc-flooding-protection',
-  ],
-} as const satisfies Record<string, readonly string[]>;
-
-export type PresetName = keyof typeof PRESETS;
+import type { RunRequest } from '../src/run/request';
+import { type OptionSpec, REQUEST_OPTIONS, SECTIONS } from '../src/runtime/options';
+import { requestFromTexts } from '../src/runtime/request-text';
+import { type CliOption, commandHelp, helpOrError, readCommandLine } from './command-line';
+import { PROFILES, type ProfileName, parseProfileList } from './profiles';
 
 export interface CliOptions {
-  suite: SuiteName;
+  /** What to run: the request the page and the Node runner take (its tuning cache is read from `tuneCache`). */
+  request: RunRequest;
   out: string | null;
   browser: string | null;
-  presets: PresetName[];
+  profiles: ProfileName[];
   flags: string[];
   headed: boolean;
   /** Whole-run timeout, seconds. */
   timeoutS: number;
   quiet: boolean;
-  /** Token-workload settings that differ from the suite's defaults. */
-  generation: Partial<GenerationConfig>;
-  /** Cost/energy inputs (bench/cost-args.ts), handed to the page as URL parameters; null when none given. */
-  cost: CostInputs | null;
-  /** Baseline gate (bench/baseline.ts): compare with this result file; null for none. */
+  /** Tuning cache file; null: the default path (bench/tune-cache.ts). */
+  tuneCache: string | null;
+  /** Baseline gate (src/result/gate.ts): compare with this result file; null for none. */
   baseline: string | null;
   /** Largest tolerated significant worsening of a headline metric, as a fraction. */
   maxRegression: number;
@@ -92,10 +54,6 @@ export interface CliOptions {
   dawnDisable: string[];
   /** Node runtime: print the adapters Dawn sees and exit. */
   listAdapters: boolean;
-  /** Autotune kernels (false: --no-tune, every kernel runs its default variant). */
-  tune: boolean;
-  /** Tuning cache file; null: the default path (bench/tune-cache.ts). */
-  tuneCache: string | null;
 }
 
 /** A remote browser of a fleet run. */
@@ -104,266 +62,62 @@ export interface Endpoint {
   url: string;
 }
 
-export type ParsedArgs = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; message: string };
+export type ParsedArgs = { kind: 'run'; options: CliOptions; warnings: string[] } | { kind: 'help' } | { kind: 'error'; message: string };
 
-export const USAGE = `Usage: npm run bench -- [run] [options]
-       npm run bench -- serve-browser [--port N] [--host ADDR] [--preset LIST] [--flags "..."]
-       npm run bench -- gate RESULT.json --baseline OLD.json [--max-regression 5%]
-
-Runs the tokenbench suite in the system Chrome/Chromium (headless) and writes the result JSON.
-
-Options:
-  --suite smoke|standard   suite to run (default: standard; smoke is tiny, for CI and software adapters)
-  --out FILE               result JSON path (default: ./tokenbench-<suite>-<time>.json)
-  --browser PATH           Chrome/Chromium executable (default: $CHROME_PATH, then the usual install paths)
-  --preset LIST            Chromium flag presets, comma-separated: ${Object.keys(PRESETS).join(', ')}
-                           (default: default). gpu = Vulkan on Linux; nvidia/amd/intel = headless Linux
-                           GPU servers; unquantized = exact GPU timestamps; no-throttle = full speed when
-                           hidden or occluded. With --runtime node they map to Dawn options
-  --flags "..."            extra Chromium flags, space-separated
-  --headed                 show the browser window
-  --timeout SECONDS        give up on the whole run after this long (default: 3600)
-  --quiet                  no progress line
-  --no-tune                run every kernel's default variant instead of autotuning for this adapter
-  --tune-cache FILE        where tuning choices are kept between runs (default:
-                           $XDG_CACHE_HOME/tokenbench/tune-cache.json or ~/.cache/...); each cached choice
-                           is re-checked against the CPU reference before use
-
-Token workloads (defaults come from the suite):
-  --models LIST            preset names, comma-separated, or a JSON architecture / JSON array
-  --model NAME|JSON        one model (repeatable); a JSON object is a custom architecture. Models from
-                           --models, --model and the architecture flags together replace the suite's list
-  --formats LIST           weight formats: f32, f16, q8_0, q4_0
-  --prompt LIST            prompt lengths for prefill tests (pp512 = --prompt 512)
-  --gen N                  tokens generated per decode test (tg128 = --gen 128)
-  --depths LIST            KV-cache depths for decode tests (tg128@d4096 = --depths 4096)
-  --batches LIST           decode batch sizes (sequences decoded at once)
-  --gen-reps N             repetitions of each prefill / generation
-  Custom architecture from flags (one model): --hidden --ffn --layers --heads --kv-heads --head-dim
-  --vocab [--tied-embeddings true|false] [--qkv-bias true|false] [--rope-theta X] [--norm-eps X] [--name S]
-
-${COST_USAGE}
-
-CI:
-  --baseline FILE          compare every headline metric with this earlier result (samples + rank-sum test)
-  --max-regression PCT     fail (exit 1) when a metric got worse by more than PCT, significantly (default 5%)
-  --alpha P                significance level of that test (default 0.05)
-  --format LIST            also write these formats beside the result (e.g. github-bigger, github-smaller)
-  (with $GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it)
-
-Fleet (remote browsers, run in parallel; each result is tagged with its endpoint):
-  --connect WS_URL         a Playwright browser server (from serve-browser); repeatable. The page travels
-                           over the connection: the remote machine needs no access to this one
-  --webdriver URL          a W3C WebDriver endpoint (chromedriver, Selenium Grid 4, device farm); repeatable.
-                           The remote browser loads the page from this machine's page server:
-  --host ADDR              page server bind address (default 127.0.0.1; 0.0.0.0 for remote WebDriver)
-  --serve-host NAME        host name the remote browser uses to reach this machine (default: --host)
-  --serve-port N           page server port (default: a free one)
-  With several endpoints, --out names the merged report; results go to <out>.<n>.json.
-
-Node runtime (no browser, npm webgpu = Dawn):
-  --runtime browser|node   where the suite runs (default: browser)
-  --adapter NAME           Dawn adapter by name (see --list-adapters)
-  --backend NAME           Dawn backend: vulkan, metal, d3d12, ...
-  --dawn-enable LIST       Dawn toggles to enable, e.g. vulkan_enable_f16_on_nvidia
-  --dawn-disable LIST      Dawn toggles to disable, e.g. timestamp_quantization
-  --list-adapters          print the adapters Dawn sees and exit
-
-  -h, --help               this help
-
-Exit codes: 0 ok · 1 the run failed, a result failed verification, an endpoint failed or a metric
-regressed · 2 usage error or no browser found.`;
-
-/** CI, fleet and Node-runtime options that take a value. */
-const FLEET_VALUE_OPTIONS = [
-  '--baseline',
-  '--max-regression',
-  '--alpha',
-  '--format',
-  '--connect',
-  '--webdriver',
-  '--host',
-  '--serve-host',
-  '--serve-port',
-  '--runtime',
-  '--adapter',
-  '--backend',
-  '--dawn-enable',
-  '--dawn-disable',
-];
-const GEN_OPTIONS = new Set(GENERATION_KEYS.map((k) => `--${k}`));
-const ARCH_OPTIONS = new Set(ARCH_FLAG_NAMES.map((k) => `--${k}`));
-const VALUE_OPTIONS = new Set([
-  '--suite',
-  '--out',
-  '--browser',
-  '--preset',
-  '--flags',
-  '--timeout',
-  '--model',
-  '--tune-cache',
-  ...FLEET_VALUE_OPTIONS,
-  ...GEN_OPTIONS,
-  ...ARCH_OPTIONS,
-  ...COST_OPTIONS,
-]);
-
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const o: CliOptions = {
-    suite: 'standard',
-    out: null,
-    browser: null,
-    presets: ['default'],
-    flags: [],
-    headed: false,
-    timeoutS: 3600,
-    quiet: false,
-    tune: true,
-    tuneCache: null,
-    generation: {},
-    cost: null,
-    ...FLEET_DEFAULTS,
-    endpoints: [],
-    outputFormats: [],
-    dawnEnable: [],
-    dawnDisable: [],
-  };
-  const seen = new Set<string>();
-  const gen = new Map<GenerationKey, string>();
-  const archFlags: Record<string, string> = {};
-  const costFlags = new Map<string, string>();
-  const extraModels: Array<string | Arch> = [];
-  const args = [...argv];
-  if (args[0] === 'run') args.shift();
-  for (let i = 0; i < args.length; i++) {
-    const raw = args[i] as string;
-    let name = raw;
-    let value: string | undefined;
-    const eq = raw.indexOf('=');
-    if (raw.startsWith('--') && eq > 0) {
-      name = raw.slice(0, eq);
-      value = raw.slice(eq + 1);
-    }
-    if (VALUE_OPTIONS.has(name) && value === undefined) {
-      value = args[++i];
-      if (value === undefined) return { kind: 'error', message: `${name} needs a value` };
-    }
-    switch (name) {
-      case '-h':
-      case '--help':
-        return { kind: 'help' };
-      case '--suite':
-        if (!isSuiteName(value as string)) return { kind: 'error', message: `unknown suite "${value}" (use smoke or standard)` };
-        o.suite = value as SuiteName;
-        break;
-      case '--out':
-        if (!value) return { kind: 'error', message: '--out needs a file path' };
-        o.out = value;
-        break;
-      case '--browser':
-        if (!value) return { kind: 'error', message: '--browser needs an executable path' };
-        o.browser = value;
-        break;
-      case '--preset': {
-        const names = (value as string).split(',').map((s) => s.trim()).filter(Boolean);
-        if (names.length === 0) return { kind: 'error', message: '--preset needs at least one name' };
-        for (const n of names) {
-          if (!Object.prototype.hasOwnProperty.call(PRESETS, n)) {
-            return { kind: 'error', message: `unknown preset "${n}" (known: ${Object.keys(PRESETS).join(', ')})` };
-          }
-        }
-        o.presets = names as PresetName[];
-        break;
-      }
-      case '--flags':
-        o.flags.push(...(value as string).split(/\s+/).filter(Boolean));
-        break;
-      case '--headed':
-        o.headed = true;
-        break;
-      case '--quiet':
-        o.quiet = true;
-        break;
-      case '--no-tune':
-        o.tune = false;
-        break;
-      case '--tune-cache':
-        if (!value) return { kind: 'error', message: '--tune-cache needs a file path' };
-        o.tuneCache = value;
-        break;
-      case '--timeout': {
-        const t = Number(value);
-        if (!Number.isFinite(t) || t <= 0) return { kind: 'error', message: `--timeout must be a positive number of seconds, got "${value}"` };
-        o.timeoutS = t;
-        break;
-      }
-      case '--model': {
-        const m = parseModel(value as string);
-        if (!m.ok) return { kind: 'error', message: `--${m.error}` };
-        extraModels.push(m.value);
-        break;
-      }
-      default:
-        if (FLEET_OPTIONS.has(name)) {
-          const error = applyFleetOption(o, name, value);
-          if (error) return { kind: 'error', message: error };
-          seen.add(name);
-          break;
-        }
-        if (GEN_OPTIONS.has(name)) {
-          gen.set(name.slice(2) as GenerationKey, value as string);
-          break;
-        }
-        if (COST_OPTIONS.has(name)) {
-          costFlags.set(name.slice(2), value as string);
-          break;
-        }
-        if (ARCH_OPTIONS.has(name)) {
-          archFlags[name.slice(2)] = value as string;
-          break;
-        }
-        return {
-          kind: 'error',
-          message: raw.startsWith('-') ? `unknown option "${raw}"` : `unexpected argument "${raw}"`,
-        };
-    }
-  }
-  const parsed = parseGenerationOverrides((k) => gen.get(k));
-  if (!parsed.ok) return { kind: 'error', message: parsed.error.replace(/^(\S+):/, '--$1:') };
-  o.generation = parsed.value;
-  const cost = parseCostFlags(costFlags);
-  if (!cost.ok) return { kind: 'error', message: cost.error };
-  o.cost = cost.value;
-  if (Object.keys(archFlags).length) {
-    const a = archFromFlags(archFlags);
-    if (!a.ok) return { kind: 'error', message: `custom architecture: ${a.errors.join('; ')}` };
-    extraModels.push(a.arch);
-  }
-  if (extraModels.length) o.generation.models = [...(o.generation.models ?? []), ...extraModels];
-  const conflict = fleetConflicts(o, seen);
-  if (conflict) return { kind: 'error', message: conflict };
-  return { kind: 'run', options: o };
+/** What the options of the command line write to while the arguments are read. */
+interface Reading extends Omit<CliOptions, 'request'> {
+  /** Texts of the run options, by name, for requestFromTexts. */
+  texts: Map<string, string[]>;
+  /** Names of the options given (for the checks of options that only make sense together). */
+  seen: Set<string>;
+  warnings: string[];
+  help: boolean;
 }
 
-/** Defaults of the CI, fleet and Node-runtime options. */
-const FLEET_DEFAULTS = {
-  baseline: null,
-  maxRegression: DEFAULT_MAX_REGRESSION,
-  alpha: DEFAULT_ALPHA,
-  serveBind: '127.0.0.1',
-  serveHost: null,
-  servePort: 0,
-  runtime: 'browser',
-  adapter: null,
-  backend: null,
-  listAdapters: false,
-} as const satisfies Partial<CliOptions>;
+/** The options shared with `serve-browser`: which browser, with which flags. */
+export type BrowserChoice = Pick<Reading, 'browser' | 'profiles' | 'flags' | 'headed' | 'warnings'>;
 
-const FLEET_OPTIONS = new Set([...FLEET_VALUE_OPTIONS, '--list-adapters']);
-const NODE_ONLY = ['--adapter', '--backend', '--dawn-enable', '--dawn-disable', '--list-adapters'];
+/** -h, --help: every command. */
+export const HELP_OPTION: CliOption<{ help: boolean }> = {
+  name: 'help', short: 'h', type: 'boolean', section: SECTIONS.run, help: 'this help', set: (s) => ((s.help = true), null),
+};
 
-/** Dawn toggle names: lower-case words joined by underscores. */
-const TOGGLE = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
+export const PRESET_DEPRECATION = '--preset is deprecated: use --profile (a "preset" is now a model architecture)';
+
+const setProfiles = (s: BrowserChoice, v: string | boolean, flag: string) => {
+  const r = parseProfileList(v as string);
+  if (!r.ok) return `${flag}: ${r.error}`;
+  s.profiles = r.value;
+  return null;
+};
+
+/** --browser, --profile (and its old name --preset), --flags and --headed: `run` and `serve-browser`. */
+export const BROWSER_OPTIONS: ReadonlyArray<CliOption<BrowserChoice>> = [
+  {
+    name: 'browser', type: 'string', value: 'PATH', section: SECTIONS.run,
+    help: 'Chrome/Chromium executable (default: $CHROME_PATH, then the usual install paths)',
+    set: (s, v) => (v ? ((s.browser = v as string), null) : '--browser needs an executable path'),
+  },
+  {
+    name: 'profile', type: 'string', value: 'LIST', section: SECTIONS.run,
+    help: `Chrome flag profiles, comma-separated: ${Object.keys(PROFILES).join(', ')} (default: default). gpu = Vulkan on Linux; ` +
+      'nvidia/amd/intel = headless Linux GPU servers; unquantized = exact GPU timestamps; no-throttle = full speed when hidden or ' +
+      'occluded. With --runtime node they map to Dawn options',
+    set: setProfiles,
+  },
+  {
+    name: 'preset', type: 'string', value: 'LIST', section: SECTIONS.run, help: 'deprecated name of --profile',
+    set: (s, v, flag) => {
+      if (!s.warnings.includes(PRESET_DEPRECATION)) s.warnings.push(PRESET_DEPRECATION);
+      return setProfiles(s, v, flag);
+    },
+  },
+  {
+    name: 'flags', type: 'string', multiple: true, value: '"..."', section: SECTIONS.run, help: 'extra Chromium flags, space-separated',
+    set: (s, v) => (s.flags.push(...(v as string).split(/\s+/).filter(Boolean)), null),
+  },
+  { name: 'headed', type: 'boolean', section: SECTIONS.run, help: 'show the browser window', set: (s) => ((s.headed = true), null) },
+];
 
 /** A percentage such as `5%`, `5` or `0.5%` as a fraction; null when malformed. */
 export function parsePercentOption(text: string): number | null {
@@ -372,175 +126,253 @@ export function parsePercentOption(text: string): number | null {
   return Number.isFinite(v) && v < 1000 ? v / 100 : null;
 }
 
-function applyFleetOption(o: CliOptions, name: string, value: string | undefined): string | null {
-  const v = value ?? '';
-  const list = () => v.split(',').map((s) => s.trim()).filter(Boolean);
-  switch (name) {
-    case '--baseline':
-      if (!v) return '--baseline needs a result file';
-      o.baseline = v;
-      return null;
-    case '--max-regression': {
-      const f = parsePercentOption(v);
+type GateChoice = Pick<Reading, 'baseline' | 'maxRegression' | 'alpha'>;
+
+/** --baseline, --max-regression and --alpha: `run` and `gate`. */
+export const GATE_OPTIONS: ReadonlyArray<CliOption<GateChoice>> = [
+  {
+    name: 'baseline', type: 'string', value: 'FILE', section: 'CI',
+    help: 'compare every headline metric with this earlier result (samples + rank-sum test)',
+    set: (s, v) => (v ? ((s.baseline = v as string), null) : '--baseline needs a result file'),
+  },
+  {
+    name: 'max-regression', type: 'string', value: 'PCT', section: 'CI',
+    help: 'fail (exit 1) when a metric got worse by more than PCT, significantly (default 5%)',
+    set: (s, v) => {
+      const f = parsePercentOption(v as string);
       if (f === null) return `--max-regression: expected a percentage such as 5%, got "${v}"`;
-      o.maxRegression = f;
+      s.maxRegression = f;
       return null;
-    }
-    case '--alpha': {
+    },
+  },
+  {
+    name: 'alpha', type: 'string', value: 'P', section: 'CI', help: 'significance level of that test (default 0.05)',
+    set: (s, v) => {
       const a = Number(v);
       if (!(a > 0 && a < 1)) return `--alpha: expected a significance level between 0 and 1 (e.g. 0.05), got "${v}"`;
-      o.alpha = a;
+      s.alpha = a;
       return null;
+    },
+  },
+];
+
+const list = (v: string | boolean) => (v as string).split(',').map((s) => s.trim()).filter(Boolean);
+
+function endpoint(driver: Endpoint['driver']): CliOption<Reading>['set'] {
+  const want = driver === 'playwright' ? ['ws:', 'wss:'] : ['http:', 'https:'];
+  return (s, v, flag) => {
+    let url: URL;
+    try {
+      url = new URL(v as string);
+    } catch {
+      return `${flag}: not a URL: "${v}"`;
     }
-    case '--format':
-      if (!list().length) return '--format needs at least one format name';
-      o.outputFormats.push(...list().filter((f) => !o.outputFormats.includes(f)));
+    if (!want.includes(url.protocol)) return `${flag}: expected a ${want.join(' or ')} URL, got "${v}"`;
+    s.endpoints.push({ driver, url: v as string });
+    return null;
+  };
+}
+
+/** Dawn toggle names: lower-case words joined by underscores. */
+const TOGGLE = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
+
+function toggles(into: 'dawnEnable' | 'dawnDisable'): CliOption<Reading>['set'] {
+  return (s, v, flag) => {
+    const names = list(v);
+    const bad = names.find((t) => !TOGGLE.test(t));
+    if (!names.length || bad !== undefined) return `${flag}: expected Dawn toggle names such as timestamp_quantization, got "${bad ?? v}"`;
+    s[into].push(...names);
+    return null;
+  };
+}
+
+const FLEET = 'Fleet (remote browsers, run in parallel; each result is tagged with its endpoint)';
+const NODE = 'Node runtime (no browser, npm webgpu = Dawn)';
+
+/** The command line's own options of `run`, other than those shared with other commands. */
+const RUN_OWN = {
+  out: {
+    name: 'out', type: 'string', value: 'FILE', section: SECTIONS.run, help: 'result JSON path (default: ./tokenbench-<suite>-<time>.json)',
+    set: (s, v) => (v ? ((s.out = v as string), null) : '--out needs a file path'),
+  },
+  timeout: {
+    name: 'timeout', type: 'string', value: 'SECONDS', section: SECTIONS.run, help: 'give up on the whole run after this long (default: 3600)',
+    set: (s, v) => {
+      const t = Number(v);
+      if (!Number.isFinite(t) || t <= 0) return `--timeout must be a positive number of seconds, got "${v}"`;
+      s.timeoutS = t;
       return null;
-    case '--connect':
-    case '--webdriver': {
-      const driver = name === '--connect' ? 'playwright' : 'webdriver';
-      const want = driver === 'playwright' ? ['ws:', 'wss:'] : ['http:', 'https:'];
-      let url: URL;
-      try {
-        url = new URL(v);
-      } catch {
-        return `${name}: not a URL: "${v}"`;
-      }
-      if (!want.includes(url.protocol)) return `${name}: expected a ${want.join(' or ')} URL, got "${v}"`;
-      o.endpoints.push({ driver, url: v });
+    },
+  },
+  quiet: { name: 'quiet', type: 'boolean', section: SECTIONS.run, help: 'no progress line', set: (s) => ((s.quiet = true), null) },
+  'tune-cache': {
+    name: 'tune-cache', type: 'string', value: 'FILE', section: SECTIONS.run,
+    help: 'where tuning choices are kept between runs (default: $XDG_CACHE_HOME/tokenbench/tune-cache.json or ~/.cache/...); ' +
+      'each cached choice is re-checked against the CPU reference before use',
+    set: (s, v) => (v ? ((s.tuneCache = v as string), null) : '--tune-cache needs a file path'),
+  },
+  format: {
+    name: 'format', type: 'string', multiple: true, value: 'LIST', section: 'CI',
+    help: `also write these formats beside the result: ${Object.keys(formats).filter((f) => f !== 'json').join(', ')}`,
+    set: (s, v) => {
+      if (!list(v).length) return '--format needs at least one format name';
+      s.outputFormats.push(...list(v).filter((f) => !s.outputFormats.includes(f)));
       return null;
-    }
-    case '--host':
-      if (!v) return '--host needs an address';
-      o.serveBind = v;
-      return null;
-    case '--serve-host':
-      if (!v || /[/\s]/.test(v)) return `--serve-host: expected a host name or address, got "${v}"`;
-      o.serveHost = v;
-      return null;
-    case '--serve-port': {
+    },
+  },
+  connect: {
+    name: 'connect', type: 'string', multiple: true, value: 'WS_URL', section: FLEET, set: endpoint('playwright'),
+    help: 'a Playwright browser server (from serve-browser); repeatable. The page travels over the connection: the remote machine needs no access to this one',
+  },
+  webdriver: {
+    name: 'webdriver', type: 'string', multiple: true, value: 'URL', section: FLEET, set: endpoint('webdriver'),
+    help: "a W3C WebDriver endpoint (chromedriver, Selenium Grid 4, device farm); repeatable. The remote browser loads the page from this machine's page server",
+  },
+  host: {
+    name: 'host', type: 'string', value: 'ADDR', section: FLEET, help: 'page server bind address (default 127.0.0.1; 0.0.0.0 for remote WebDriver)',
+    set: (s, v) => (v ? ((s.serveBind = v as string), null) : '--host needs an address'),
+  },
+  'serve-host': {
+    name: 'serve-host', type: 'string', value: 'NAME', section: FLEET, help: 'host name the remote browser uses to reach this machine (default: --host)',
+    set: (s, v) => (!v || /[/\s]/.test(v as string) ? `--serve-host: expected a host name or address, got "${v}"` : ((s.serveHost = v as string), null)),
+  },
+  'serve-port': {
+    name: 'serve-port', type: 'string', value: 'N', section: FLEET, help: 'page server port (default: a free one)',
+    set: (s, v) => {
       const p = Number(v);
       if (!Number.isInteger(p) || p < 0 || p > 65535) return `--serve-port: expected a port number, got "${v}"`;
-      o.servePort = p;
+      s.servePort = p;
       return null;
-    }
-    case '--runtime':
-      if (v !== 'browser' && v !== 'node') return `--runtime: expected browser or node, got "${v}"`;
-      o.runtime = v;
-      return null;
-    case '--adapter':
-      if (!v) return '--adapter needs a name (see --list-adapters)';
-      o.adapter = v;
-      return null;
-    case '--backend':
-      if (!/^[a-z0-9]+$/.test(v)) return `--backend: expected a Dawn backend name such as vulkan, got "${v}"`;
-      o.backend = v;
-      return null;
-    case '--dawn-enable':
-    case '--dawn-disable': {
-      const toggles = list();
-      const bad = toggles.find((t) => !TOGGLE.test(t));
-      if (!toggles.length || bad !== undefined) return `${name}: expected Dawn toggle names such as timestamp_quantization, got "${bad ?? v}"`;
-      (name === '--dawn-enable' ? o.dawnEnable : o.dawnDisable).push(...toggles);
-      return null;
-    }
-    case '--list-adapters':
-      if (value !== undefined) return '--list-adapters takes no value';
-      o.listAdapters = true;
-      return null;
-    default:
-      return `unknown option "${name}"`;
-  }
+    },
+  },
+  runtime: {
+    name: 'runtime', type: 'string', value: 'browser|node', section: NODE, help: 'where the suite runs (default: browser)',
+    set: (s, v) => (v === 'browser' || v === 'node' ? ((s.runtime = v), null) : `--runtime: expected browser or node, got "${v}"`),
+  },
+  adapter: {
+    name: 'adapter', type: 'string', value: 'NAME', section: NODE, help: 'Dawn adapter by name (see --list-adapters)',
+    set: (s, v) => (v ? ((s.adapter = v as string), null) : '--adapter needs a name (see --list-adapters)'),
+  },
+  backend: {
+    name: 'backend', type: 'string', value: 'NAME', section: NODE, help: 'Dawn backend: vulkan, metal, d3d12, ...',
+    set: (s, v) => (/^[a-z0-9]+$/.test(v as string) ? ((s.backend = v as string), null) : `--backend: expected a Dawn backend name such as vulkan, got "${v}"`),
+  },
+  'dawn-enable': {
+    name: 'dawn-enable', type: 'string', multiple: true, value: 'LIST', section: NODE, set: toggles('dawnEnable'),
+    help: 'Dawn toggles to enable, e.g. vulkan_enable_f16_on_nvidia',
+  },
+  'dawn-disable': {
+    name: 'dawn-disable', type: 'string', multiple: true, value: 'LIST', section: NODE, set: toggles('dawnDisable'),
+    help: 'Dawn toggles to disable, e.g. timestamp_quantization',
+  },
+  'list-adapters': {
+    name: 'list-adapters', type: 'boolean', section: NODE, help: 'print the adapters Dawn sees and exit',
+    set: (s) => ((s.listAdapters = true), null),
+  },
+} satisfies Record<string, CliOption<Reading>>;
+
+/** A run option of the table: its text is kept for requestFromTexts (booleans as 1/0). */
+const textOption = (o: OptionSpec): CliOption<Reading> => ({
+  ...o,
+  set: (s, v) => (s.texts.set(o.name, [...(s.texts.get(o.name) ?? []), typeof v === 'boolean' ? (v ? '1' : '0') : v]), null),
+});
+
+const request = (name: string) => textOption(REQUEST_OPTIONS.find((o) => o.name === name) as OptionSpec);
+
+/** Every option of `run`, in --help order: each run option of the table once, the command line's own after. */
+export const RUN_OPTIONS: ReadonlyArray<CliOption<Reading>> = [
+  request('suite'),
+  RUN_OWN.out,
+  ...BROWSER_OPTIONS,
+  RUN_OWN.timeout,
+  RUN_OWN.quiet,
+  request('tune'),
+  RUN_OWN['tune-cache'],
+  ...REQUEST_OPTIONS.filter((o) => o.section !== SECTIONS.run).map(textOption),
+  ...GATE_OPTIONS,
+  ...Object.values(RUN_OWN).filter((o) => !['out', 'timeout', 'quiet', 'tune-cache'].includes(o.name)),
+  HELP_OPTION,
+];
+
+export const USAGE = commandHelp(
+  {
+    usage: [
+      'Usage: npm run bench -- [run] [options]',
+      '       npm run bench -- serve-browser [options]',
+      '       npm run bench -- gate RESULT.json --baseline OLD.json [options]',
+      '       npm run bench -- compare A.json B.json ... [options]',
+    ].join('\n'),
+    about:
+      'Runs the tokenbench suite in the system Chrome/Chromium (headless), in remote browsers or in Node\n' +
+      'through Dawn, and writes the result JSON. The run options are also the URL parameters of the page\n' +
+      '(?suite=smoke&gen=32).\n' +
+      '`npm run bench -- COMMAND --help` describes the other commands.',
+    sections: [
+      { title: SECTIONS.run },
+      { title: SECTIONS.workload },
+      { title: SECTIONS.architecture },
+      { title: SECTIONS.cost },
+      { title: 'CI', notes: ['(with $GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it)'] },
+      { title: FLEET, notes: ['With several endpoints, --out names the merged report; results go to <out>.<n>.json.'] },
+      { title: NODE },
+    ],
+    footer:
+      'Exit codes: 0 ok · 1 the run failed, a result failed verification, an endpoint failed or a metric\n' +
+      'regressed · 2 usage error or no browser.',
+  },
+  RUN_OPTIONS,
+);
+
+function defaults(): Reading {
+  return {
+    out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
+    baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, alpha: DEFAULT_ALPHA, outputFormats: [], endpoints: [],
+    serveBind: '127.0.0.1', serveHost: null, servePort: 0,
+    runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false,
+    texts: new Map(), seen: new Set(), warnings: [], help: false,
+  };
+}
+
+/** Parses the arguments of `run` (`run` itself may come first). */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const r = defaults();
+  const seen = RUN_OPTIONS.map((o): CliOption<Reading> => ({ ...o, set: (s, v, flag) => (s.seen.add(o.name), o.set(s, v, flag)) }));
+  const error = readCommandLine(argv[0] === 'run' ? argv.slice(1) : argv, seen, r);
+  if (r.help) return { kind: 'help' };
+  if (error) return { kind: 'error', message: error };
+  const req = requestFromTexts(r.texts, 'cli');
+  if (!req.ok) return { kind: 'error', message: req.error };
+  const conflict = conflicts(r);
+  if (conflict) return { kind: 'error', message: conflict };
+  const { texts: _texts, seen: _seen, warnings, help: _help, ...options } = r;
+  return { kind: 'run', options: { request: req.value, ...options }, warnings };
 }
 
 /** Options that make no sense together. */
-function fleetConflicts(o: CliOptions, seen: Set<string>): string | null {
-  if (o.runtime !== 'node') {
-    const nodeOnly = NODE_ONLY.find((n) => seen.has(n));
-    if (nodeOnly) return `${nodeOnly} needs --runtime node`;
+function conflicts(r: Reading): string | null {
+  const given = (...names: string[]) => names.find((n) => r.seen.has(n));
+  if (r.runtime !== 'node') {
+    const nodeOnly = given('adapter', 'backend', 'dawn-enable', 'dawn-disable', 'list-adapters');
+    if (nodeOnly) return `--${nodeOnly} needs --runtime node`;
   } else {
-    if (o.endpoints.length) return '--connect/--webdriver run in browsers: drop --runtime node';
-    if (o.flags.length || o.headed) return '--flags and --headed are browser options: with --runtime node use --preset, --dawn-enable, --dawn-disable';
+    if (r.endpoints.length) return '--connect/--webdriver run in browsers: drop --runtime node';
+    if (r.flags.length || r.headed) return '--flags and --headed are browser options: with --runtime node use --profile, --dawn-enable, --dawn-disable';
   }
-  if ((seen.has('--max-regression') || seen.has('--alpha')) && !o.baseline) return '--max-regression and --alpha need --baseline';
-  if (!o.endpoints.some((e) => e.driver === 'webdriver') && ['--host', '--serve-host', '--serve-port'].some((n) => seen.has(n))) {
+  if (given('max-regression', 'alpha') && !r.baseline) return '--max-regression and --alpha need --baseline';
+  if (!r.endpoints.some((e) => e.driver === 'webdriver') && given('host', 'serve-host', 'serve-port')) {
     return '--host, --serve-host and --serve-port set up the page server for --webdriver endpoints';
   }
   return null;
 }
 
-/** Flags every launch gets: WebGPU on, no background work, no throttling of a hidden page. */
-export const BASE_FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--no-first-run',
-  '--no-default-browser-check',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
-
-/** The Chromium command-line flags for a run. `isRoot` adds --no-sandbox (Chrome refuses to run as root otherwise). */
-export function chromeFlags(o: Pick<CliOptions, 'presets' | 'flags'>, isRoot: boolean): string[] {
-  const flags = [...BASE_FLAGS, ...o.presets.flatMap((p) => PRESETS[p]), ...o.flags];
-  if (isRoot && !flags.includes('--no-sandbox')) flags.push('--no-sandbox');
-  return mergeListFlags([...new Set(flags)]);
-}
-
-/** Chromium switches whose value is a comma-separated list; Chromium keeps only the last occurrence. */
-export const LIST_FLAGS = ['--enable-features', '--disable-features', '--enable-dawn-features', '--disable-dawn-features'];
-
 /**
- * Merges repeated list switches (from several presets and --flags) into one occurrence each, at the
- * place of the first, so that `--preset nvidia,unquantized,no-throttle` keeps every feature.
+ * Parses argv for a run; prints help (exit 0) or a usage error (exit 2) and returns that code instead.
+ * Warnings (deprecated names) go to stderr when `warn` says so.
  */
-export function mergeListFlags(flags: readonly string[]): string[] {
-  const values = new Map<string, string[]>();
-  for (const f of flags) {
-    const eq = f.indexOf('=');
-    const name = eq > 0 ? f.slice(0, eq) : f;
-    if (!LIST_FLAGS.includes(name)) continue;
-    const list = values.get(name) ?? [];
-    for (const v of f.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean)) if (!list.includes(v)) list.push(v);
-    values.set(name, list);
-  }
-  const out: string[] = [];
-  for (const f of flags) {
-    const eq = f.indexOf('=');
-    const name = eq > 0 ? f.slice(0, eq) : f;
-    if (!LIST_FLAGS.includes(name)) out.push(f);
-    else if (values.has(name)) {
-      out.push(`${name}=${(values.get(name) as string[]).join(',')}`);
-      values.delete(name);
-    }
-  }
-  return out;
-}
-
-/** Parses argv for a run; prints help (exit 0) or a usage error (exit 2) and returns that code instead. */
-export function parseRunArgs(argv: readonly string[]): CliOptions | number {
+export function parseRunArgs(argv: readonly string[], warn: (o: CliOptions) => boolean = () => true): CliOptions | number {
   const parsed = parseArgs(argv);
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (parsed.kind === 'error') {
-    process.stderr.write(`tokenbench: ${parsed.message}\n\n${USAGE}\n`);
-    return 2;
-  }
+  const code = helpOrError('tokenbench', parsed, USAGE);
+  if (code !== null || parsed.kind !== 'run') return code ?? 2;
+  if (warn(parsed.options)) for (const w of parsed.warnings) process.stderr.write(`tokenbench: ${w}\n`);
   return parsed.options;
-}
-
-/** The page's URL parameters for a CLI run: suite, autorun, tune=0 with --no-tune, workloads, cost inputs. */
-export function pageQuery(o: Pick<CliOptions, 'suite' | 'tune' | 'generation' | 'cost'>): URLSearchParams {
-  return new URLSearchParams([
-    ['suite', o.suite],
-    ['autorun', '1'],
-    ...(o.tune ? [] : [['tune', '0']]),
-    ...generationToParams(o.generation),
-    ...costToParams(o.cost),
-  ]);
 }

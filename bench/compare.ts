@@ -7,38 +7,42 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { COMPARE_FORMATS, type CompareFormat, type LabelledResult, compareFormats, isCompareFormat, uniqueLabels } from '../src/result/compare';
 import { MAX_IMPORT_BYTES, parseResultText } from '../src/schema/result';
+import { HELP_OPTION } from './args';
+import { type CliOption, commandHelp, readCommandLine } from './command-line';
 
-export const COMPARE_USAGE = `Usage: npm run bench -- compare A.json B.json ... [--format ${COMPARE_FORMATS.join('|')}]
+type Reading = { files: string[]; format: CompareFormat; help: boolean };
 
-Compares tokenbench results: a table of every token test (device, runtime, tok/s, % of bound, $/1M tokens,
-J/token, verification, software-adapter label) and the diff of each result against the first, with the
-% change and a Mann–Whitney rank test on the raw samples. Printed to stdout.
+const COMPARE_OPTIONS: ReadonlyArray<CliOption<Reading>> = [
+  {
+    name: 'format', type: 'string', value: 'F', section: 'Options',
+    help: 'md (default, llama-bench-like Markdown), csv, json, github-bigger, github-smaller (github-action-benchmark customBiggerIsBetter / customSmallerIsBetter)',
+    set: (s, v) => (isCompareFormat(v as string) ? ((s.format = v as CompareFormat), null) : `--format must be one of ${COMPARE_FORMATS.join(', ')}, got "${v}"`),
+  },
+  HELP_OPTION,
+];
 
-  --format F     md (default, llama-bench-like Markdown), csv, json, github-bigger, github-smaller
-                 (github-action-benchmark customBiggerIsBetter / customSmallerIsBetter)
-  -h, --help     this help
-
-Exit codes: 0 ok · 2 usage error, or a file that is missing or not a valid tokenbench result.`;
+export const COMPARE_USAGE = commandHelp(
+  {
+    usage: `Usage: npm run bench -- compare A.json B.json ... [--format ${COMPARE_FORMATS.join('|')}]`,
+    about:
+      'Compares tokenbench results: a table of every token test (device, runtime, tok/s, % of bound, $/1M tokens,\n' +
+      'J/token, verification, software-adapter label) and the diff of each result against the first, with the\n' +
+      '% change and a Mann–Whitney rank test on the raw samples. Printed to stdout.',
+    sections: [{ title: 'Options' }],
+    footer: 'Exit codes: 0 ok · 2 usage error, or a file that is missing or not a valid tokenbench result.',
+  },
+  COMPARE_OPTIONS,
+);
 
 export type CompareArgs = { kind: 'compare'; files: string[]; format: CompareFormat } | { kind: 'help' } | { kind: 'error'; message: string };
 
 export function parseCompareArgs(argv: readonly string[]): CompareArgs {
-  const files: string[] = [];
-  let format: CompareFormat = 'md';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '-h' || a === '--help') return { kind: 'help' };
-    if (a === '--format' || a.startsWith('--format=')) {
-      const v = a === '--format' ? argv[++i] : a.slice('--format='.length);
-      if (v === undefined || !isCompareFormat(v)) return { kind: 'error', message: `--format must be one of ${COMPARE_FORMATS.join(', ')}, got "${v ?? ''}"` };
-      format = v;
-      continue;
-    }
-    if (a.startsWith('-') && a !== '-') return { kind: 'error', message: `unknown option "${a}"` };
-    files.push(a);
-  }
-  if (files.length === 0) return { kind: 'error', message: 'compare needs at least one result file' };
-  return { kind: 'compare', files, format };
+  const r: Reading = { files: [], format: 'md', help: false };
+  const error = readCommandLine(argv, COMPARE_OPTIONS, r, (s, file) => (s.files.push(file), null));
+  if (r.help) return { kind: 'help' };
+  if (error) return { kind: 'error', message: error };
+  if (r.files.length === 0) return { kind: 'error', message: 'compare needs at least one result file' };
+  return { kind: 'compare', files: r.files, format: r.format };
 }
 
 /** Reads and validates one result file; the error names the file. */

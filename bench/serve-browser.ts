@@ -8,118 +8,97 @@
  */
 import { hostname } from 'node:os';
 import { chromium } from 'playwright-core';
-import { PRESETS, type PresetName, chromeFlags } from './args';
+import { BROWSER_OPTIONS, type BrowserChoice, HELP_OPTION } from './args';
 import { BrowserNotFoundError, findBrowser } from './browser';
-
-export const SERVE_BROWSER_USAGE = `Usage: npm run bench -- serve-browser [options]
-
-Starts the system Chrome/Chromium as a Playwright browser server with WebGPU flags and prints its
-endpoint (ws://HOST:PORT/PATH) on stdout. Run the suite on it from another machine with
-  npm run bench -- run --connect ws://HOST:PORT/PATH
-
-Options:
-  --port N             port to listen on (default: a free one)
-  --host ADDR          address to listen on (default: 127.0.0.1; 0.0.0.0 to accept other machines)
-  --ws-path PATH       endpoint path (default: random, which keeps strangers out; treat it as a secret)
-  --preset LIST        Chromium flag presets: ${Object.keys(PRESETS).join(', ')}
-  --flags "..."        extra Chromium flags
-  --browser PATH       Chrome/Chromium executable (default: $CHROME_PATH, then the usual install paths)
-  --headed             show the browser window
-  -h, --help           this help
-
-Stop with Ctrl-C. Exit codes: 0 stopped · 1 the browser exited · 2 usage error or no browser.`;
+import { type CliOption, commandHelp, helpOrError, readCommandLine } from './command-line';
+import { type ProfileName, chromeFlags } from './profiles';
 
 export interface ServeBrowserOptions {
   port: number;
   host: string;
   wsPath: string | null;
-  presets: PresetName[];
+  profiles: ProfileName[];
   flags: string[];
   browser: string | null;
   headed: boolean;
 }
 
 export type ParsedServeBrowserArgs =
-  | { kind: 'serve'; options: ServeBrowserOptions }
+  | { kind: 'serve'; options: ServeBrowserOptions; warnings: string[] }
   | { kind: 'help' }
   | { kind: 'error'; message: string };
 
+type Reading = ServeBrowserOptions & BrowserChoice & { help: boolean };
+
+const SECTION = 'Options';
+
+/** serve-browser's options: where it listens, then the browser options it shares with `run`. */
+export const SERVE_BROWSER_OPTIONS: ReadonlyArray<CliOption<Reading>> = [
+  {
+    name: 'port', type: 'string', value: 'N', section: SECTION, help: 'port to listen on (default: a free one)',
+    set: (s, v) => {
+      const p = Number(v);
+      if (!Number.isInteger(p) || p < 0 || p > 65535) return `--port: expected a port number, got "${v}"`;
+      s.port = p;
+      return null;
+    },
+  },
+  {
+    name: 'host', type: 'string', value: 'ADDR', section: SECTION,
+    help: 'address to listen on (default: 127.0.0.1; 0.0.0.0 to accept other machines)',
+    set: (s, v) => (v ? ((s.host = v as string), null) : '--host needs an address'),
+  },
+  {
+    name: 'ws-path', type: 'string', value: 'PATH', section: SECTION,
+    help: 'endpoint path (default: random, which keeps strangers out; treat it as a secret)',
+    set: (s, v) => {
+      const path = v as string;
+      if (!/^\/?[\w.~-]+(?:\/[\w.~-]+)*$/.test(path)) return `--ws-path: expected a URL path such as /tokenbench, got "${path}"`;
+      s.wsPath = path.startsWith('/') ? path : `/${path}`;
+      return null;
+    },
+  },
+  ...BROWSER_OPTIONS,
+  HELP_OPTION,
+];
+
+export const SERVE_BROWSER_USAGE = commandHelp(
+  {
+    usage: 'Usage: npm run bench -- serve-browser [options]',
+    about:
+      'Starts the system Chrome/Chromium as a Playwright browser server with WebGPU flags and prints its\n' +
+      'endpoint (ws://HOST:PORT/PATH) on stdout. Run the suite on it from another machine with\n' +
+      '  npm run bench -- run --connect ws://HOST:PORT/PATH',
+    sections: [{ title: SECTION }],
+    footer: 'Stop with Ctrl-C. Exit codes: 0 stopped · 1 the browser exited · 2 usage error or no browser.',
+  },
+  SERVE_BROWSER_OPTIONS,
+);
+
 /** Parses serve-browser's arguments (after `serve-browser`). Pure. */
 export function parseServeBrowserArgs(argv: readonly string[]): ParsedServeBrowserArgs {
-  const o: ServeBrowserOptions = { port: 0, host: '127.0.0.1', wsPath: null, presets: ['default'], flags: [], browser: null, headed: false };
-  const takesValue = new Set(['--port', '--host', '--ws-path', '--preset', '--flags', '--browser']);
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i] as string;
-    const eq = raw.indexOf('=');
-    const name = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
-    let value: string | undefined = raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : undefined;
-    if (takesValue.has(name) && value === undefined) {
-      value = argv[++i];
-      if (value === undefined) return { kind: 'error', message: `${name} needs a value` };
-    }
-    const v = value ?? '';
-    switch (name) {
-      case '-h':
-      case '--help':
-        return { kind: 'help' };
-      case '--port': {
-        const p = Number(v);
-        if (!Number.isInteger(p) || p < 0 || p > 65535) return { kind: 'error', message: `--port: expected a port number, got "${v}"` };
-        o.port = p;
-        break;
-      }
-      case '--host':
-        if (!v) return { kind: 'error', message: '--host needs an address' };
-        o.host = v;
-        break;
-      case '--ws-path':
-        if (!/^\/?[\w.~-]+(?:\/[\w.~-]+)*$/.test(v)) return { kind: 'error', message: `--ws-path: expected a URL path such as /tokenbench, got "${v}"` };
-        o.wsPath = v.startsWith('/') ? v : `/${v}`;
-        break;
-      case '--preset': {
-        const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-        if (!names.length) return { kind: 'error', message: '--preset needs at least one name' };
-        const bad = names.find((n) => !Object.prototype.hasOwnProperty.call(PRESETS, n));
-        if (bad !== undefined) return { kind: 'error', message: `unknown preset "${bad}" (known: ${Object.keys(PRESETS).join(', ')})` };
-        o.presets = names as PresetName[];
-        break;
-      }
-      case '--flags':
-        o.flags.push(...v.split(/\s+/).filter(Boolean));
-        break;
-      case '--browser':
-        if (!v) return { kind: 'error', message: '--browser needs an executable path' };
-        o.browser = v;
-        break;
-      case '--headed':
-        o.headed = true;
-        break;
-      default:
-        return { kind: 'error', message: raw.startsWith('-') ? `unknown option "${raw}"` : `unexpected argument "${raw}"` };
-    }
-  }
-  return { kind: 'serve', options: o };
+  const r: Reading = { port: 0, host: '127.0.0.1', wsPath: null, profiles: ['default'], flags: [], browser: null, headed: false, warnings: [], help: false };
+  const error = readCommandLine(argv, SERVE_BROWSER_OPTIONS, r);
+  if (r.help) return { kind: 'help' };
+  if (error) return { kind: 'error', message: error };
+  const { warnings, help: _help, ...options } = r;
+  return { kind: 'serve', options, warnings };
 }
 
 /**
  * The browser server's flags: the run flags plus --enable-automation, which lets a connecting client
  * read the browser's command line (CDP Browser.getBrowserCommandLine) into its result.
  */
-export function serveBrowserFlags(o: Pick<ServeBrowserOptions, 'presets' | 'flags'>, isRoot: boolean): string[] {
+export function serveBrowserFlags(o: Pick<ServeBrowserOptions, 'profiles' | 'flags'>, isRoot: boolean): string[] {
   const flags = chromeFlags(o, isRoot);
   return flags.includes('--enable-automation') ? flags : [...flags, '--enable-automation'];
 }
 
 export async function serveBrowserMain(argv: readonly string[]): Promise<number> {
   const parsed = parseServeBrowserArgs(argv);
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${SERVE_BROWSER_USAGE}\n`);
-    return 0;
-  }
-  if (parsed.kind === 'error') {
-    process.stderr.write(`tokenbench serve-browser: ${parsed.message}\n\n${SERVE_BROWSER_USAGE}\n`);
-    return 2;
-  }
+  const code = helpOrError('tokenbench serve-browser', parsed, SERVE_BROWSER_USAGE);
+  if (code !== null || parsed.kind !== 'serve') return code ?? 2;
+  for (const w of parsed.warnings) process.stderr.write(`tokenbench serve-browser: ${w}\n`);
   const o = parsed.options;
   let executablePath: string;
   try {

@@ -2,8 +2,12 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CSP_HEADER } from '../src/csp';
+
+/** The built page (`vite build`): what every browser run loads. */
+export const PAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

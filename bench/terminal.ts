@@ -21,16 +21,28 @@ export function progressReporter(quiet: boolean) {
       else if (p.step !== lastStep) process.stderr.write(`${line}\n`);
       lastStep = p.step;
     },
-    /** Progress events may trail the result (separate channel), so the final line comes from the result. */
-    done(result?: BenchResult) {
-      if (quiet) return;
-      if (tty) process.stderr.write('\r\x1b[2K');
-      if (result) {
-        const pct = result.status === 'completed' ? 100 : Math.round((lastFraction ?? 0) * 100);
-        const took = fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt));
-        process.stderr.write(`[${String(pct).padStart(3)}%] ${result.status} in ${took}\n`);
-      }
+    /** Clears the progress line (a terminal rewrites it in place). */
+    done() {
+      if (!quiet && tty) process.stderr.write('\r\x1b[2K');
     },
+    /** Progress events may trail the result (separate channel), so the final line comes from the result. */
+    finished(result: BenchResult) {
+      if (quiet) return;
+      const pct = result.status === 'completed' ? 100 : Math.round((lastFraction ?? 0) * 100);
+      const took = fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt));
+      process.stderr.write(`[${String(pct).padStart(3)}%] ${result.status} in ${took}\n`);
+    },
+  };
+}
+
+/** A progress printer for one of several runs (fleet): one line per step, prefixed with its label. */
+export function labelledProgress(label: string, quiet: boolean): (p: Progress) => void {
+  let last = '';
+  return (p) => {
+    if (quiet || p.step === last) return;
+    last = p.step;
+    const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
+    process.stderr.write(`[${label} ${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}\n`);
   };
 }
 
@@ -38,7 +50,7 @@ export function progressReporter(quiet: boolean) {
  * Ctrl-C is ours: the first cancels the run (`cancel`), so the phases that finished are still written; a
  * second exits at once without a result. Returns the function that removes the handler.
  */
-export function handleInterrupt(cancel: () => void): () => void {
+export function handleInterrupt(cancel: () => void, what = 'cancelling'): () => void {
   let interrupted = 0;
   const onSigint = () => {
     interrupted++;
@@ -46,7 +58,7 @@ export function handleInterrupt(cancel: () => void): () => void {
       process.stderr.write('\ntokenbench: interrupted twice, exiting without a result\n');
       process.exit(130);
     }
-    process.stderr.write('\ntokenbench: cancelling; completed phases will be written (Ctrl-C again to abort)\n');
+    process.stderr.write(`\ntokenbench: ${what}; completed phases will be written (Ctrl-C again to abort)\n`);
     cancel();
   };
   process.on('SIGINT', onSigint);

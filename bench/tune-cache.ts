@@ -1,9 +1,12 @@
-/** The CLI's tuning cache: a JSON file of choices per adapter, read before a run and merged after it. */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+/**
+ * The CLI's tuning cache: a JSON file of choices per adapter, read into the run request before a run
+ * (every transport carries it in `request.tune.cache`); bench/ending.ts merges the new choices after it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { BenchResult, Tuning } from '../src/schema/result';
-import { type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../src/run/tune/tuner';
+import { join } from 'node:path';
+import type { RunRequest } from '../src/run/request';
+import { type TuneCache, parseTuneCache } from '../src/run/tune/tuner';
 
 /** $XDG_CACHE_HOME/tokenbench/tune-cache.json, else ~/.cache/tokenbench/tune-cache.json. */
 export function defaultTuneCachePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,32 +29,15 @@ export function readTuneCacheFile(path: string): { cache: TuneCache; warning: st
   return { cache, warning: malformed ? `tuning cache ${path} is not a tokenbench tuning cache: ignored (it will be rewritten)` : null };
 }
 
-/** Merges the result's newly measured choices into the file (atomically); returns how many were added. */
-export function mergeTuneCacheFile(path: string, tuning: Tuning | undefined): number {
-  const updates = cacheUpdates(tuning);
-  const n = Object.keys(updates).length;
-  if (!n) return 0;
-  const merged = mergeTuneCache(readTuneCacheFile(path).cache, updates);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(merged, null, 1)}\n`);
-  renameSync(tmp, path);
-  return n;
-}
-
-/** Merges a result's new tuning choices into the cache file; a failure to write is a warning, not a failed run. */
-export function keepTuning(path: string, result: BenchResult): void {
-  try {
-    const n = mergeTuneCacheFile(path, result.tuning);
-    if (n) process.stderr.write(`tokenbench: ${n} tuning choice(s) kept in ${path}\n`);
-  } catch (e) {
-    process.stderr.write(`tokenbench: could not write the tuning cache ${path}: ${(e as Error).message}\n`);
-  }
-}
-
 /** The cache to hand to a run; an unreadable or malformed file is reported and treated as empty. */
 export function loadTuneCacheFile(path: string): TuneCache {
   const { cache, warning } = readTuneCacheFile(path);
   if (warning) process.stderr.write(`tokenbench: ${warning}\n`);
   return cache;
+}
+
+/** The request with the file's choices in `tune.cache` (the request carries them to the page or to Dawn). */
+export function withTuneCache(request: RunRequest, path: string | null): RunRequest {
+  if (!request.tune.enabled || path === null) return { ...request, tune: { enabled: request.tune.enabled } };
+  return { ...request, tune: { enabled: true, cache: loadTuneCacheFile(path) } };
 }

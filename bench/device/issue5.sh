@@ -15,7 +15,7 @@ source .devrun/env.sh
 nvidia-smi --query-gpu=name,clocks.sm,clocks.mem,power.draw,temperature.gpu --format=csv >"$OUT/nvidia-smi.csv" 2>&1
 # The targets' workloads only (the whole standard suite is longer than one call): roofline, matmul
 # (f32 4096^3 and f16 subgroup-matrix 8192^3 are in the standard suite), decode tg128 and pp512.
-timeout 420 node dist-node/tokenbench-node.mjs run --suite standard --preset nvidia,unquantized \
+timeout 420 node dist-node/tokenbench-node.mjs run --suite standard --profile nvidia,unquantized \
   --models llama-3.1-8b,llama-3.2-1b --formats f16,q4_0 --prompt 512 --gen 128 --batches 1 --gen-reps 3 \
   --tune-cache "$OUT/tune-cache.json" --out "$OUT/tokenbench.json" --quiet >"$OUT/tokenbench.txt" 2>"$OUT/tokenbench.err"
 echo "tokenbench exit $?"

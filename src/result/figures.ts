@@ -1,8 +1,10 @@
 /**
  * Flat figures of a result, the common input of the export formats (csv, md, github-*) and of comparisons:
- * one per `ok` token test and one per `ok` kernel measurement, each with the raw samples behind it. Pure.
+ * one per `ok` token test and one per `ok` kernel measurement, each with the raw samples behind it; and the
+ * result's headline metrics, the one selection the baseline gate, the step summary and fleet tables use.
+ * Pure.
  */
-import { meanSd, tokensPerSecond } from '../measure/stats';
+import { meanSd, median, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, CostTest, Measurement, TimerInfo, TokenTest, Workload } from '../schema/result';
 
 export interface TokenFigure {
@@ -55,6 +57,8 @@ export interface KernelFigure {
   source: TimerInfo['source'];
   /** ns per unit of work, one per sample (smaller is faster). */
   samplesNs: number[];
+  /** Bytes (GB/s) or FLOPs (GFLOP/s) per unit of work; 0 when not recorded. */
+  workPerUnit: number;
   verification: 'passed' | 'failed';
 }
 
@@ -99,7 +103,12 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
 
 /** One figure per token test of every `ok` workload. */
 export function tokenFigures(r: BenchResult): TokenFigure[] {
-  return r.phases.flatMap((p) => (p.workloads ?? []).filter((w) => w.state === 'ok').flatMap((w) => w.tests.map((t) => tokenFigure(r, w, t))));
+  return okTests(r).map(([w, t]) => tokenFigure(r, w, t));
+}
+
+/** Every token test of every `ok` workload, in result order. */
+function okTests(r: BenchResult): Array<[Workload, TokenTest]> {
+  return r.phases.flatMap((p) => (p.workloads ?? []).filter((w) => w.state === 'ok').flatMap((w) => w.tests.map((t): [Workload, TokenTest] => [w, t])));
 }
 
 /** One figure per `ok` kernel measurement (probes, matmul). */
@@ -118,6 +127,7 @@ export function kernelFigures(r: BenchResult): KernelFigure[] {
         p90: m.metric.p90,
         source: m.timing.source,
         samplesNs: m.timing.samplesNs.map((ns) => ns / m.timing.unitsPerSample),
+        workPerUnit: (m.metric.unit === 'GB/s' ? m.work.bytes : m.work.flops) ?? 0,
         verification: m.verification.state,
       });
     }
@@ -147,4 +157,70 @@ export function runtimeName(r: BenchResult): string {
   if (browser) name = browser[1] === 'Edg' ? `Edge ${browser[2]}` : /^\d+$/.test(browser[1] ?? '') ? `Safari ${browser[1]}` : `${browser[1]} ${browser[2]}`;
   const os = /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Android/.test(ua) ? 'Android' : /Linux/.test(ua) ? 'Linux' : /CrOS/.test(ua) ? 'ChromeOS' : '';
   return os ? `${name} (${os})` : name;
+}
+
+// ---- Headline metrics ------------------------------------------------------------------------------------
+
+export type TimerSource = 'gpu-timestamp' | 'wall-clock';
+
+/** One headline figure of a result with the samples behind it, per timer source. */
+export interface Headline {
+  /** Stable across runs of the same configuration: `read-bandwidth`, `tiny-q4_0 tg128 tok/s`, ... */
+  id: string;
+  unit: 'GB/s' | 'GFLOP/s' | 'tok/s' | 'ms';
+  better: 'higher' | 'lower';
+  /** Samples in `unit`, by timer source; the preferred source comes first. */
+  samples: Partial<Record<TimerSource, number[]>>;
+}
+
+/** Timer sources, preferred first. */
+export const TIMER_SOURCES: readonly TimerSource[] = ['gpu-timestamp', 'wall-clock'];
+
+/** The value a headline shows: the median of its preferred source's samples. */
+export function headlineValue(h: Headline): { value: number; source: TimerSource } | null {
+  for (const source of TIMER_SOURCES) {
+    const s = h.samples[source];
+    if (s?.length) return { value: median(s), source };
+  }
+  return null;
+}
+
+/**
+ * Wall-clock step times are chunk averages repeated once per step of the chunk: collapse each run of
+ * equal values to one sample so the test does not count one measurement many times.
+ */
+function dedupeChunks(stepNs: readonly number[]): number[] {
+  return stepNs.filter((v, i) => i === 0 || v !== stepNs[i - 1]);
+}
+
+function tokenHeadlines(w: Workload, t: TokenTest): Headline[] {
+  const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
+  const key = `${w.id} ${t.name}`;
+  const bySource = (f: (ns: number) => number): Partial<Record<TimerSource, number[]>> => ({
+    ...(t.gpu ? { 'gpu-timestamp': t.gpu.samplesNs.map(f) } : {}),
+    'wall-clock': t.wall.samplesNs.map(f),
+  });
+  if (t.kind === 'prefill') {
+    return [
+      { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples: bySource((ns) => total / (ns / 1e9)) },
+      { id: `${key} TTFT`, unit: 'ms', better: 'lower', samples: bySource((ns) => ns / 1e6) },
+    ];
+  }
+  // Decode: per-step times are the many samples the test needs (a run has only a few repetitions).
+  const steps = t.stepNs?.length ? (t.itlSource === 'wall-clock' ? dedupeChunks(t.stepNs) : t.stepNs) : null;
+  const source: TimerSource = t.itlSource ?? 'wall-clock';
+  const stepSamples = (f: (ns: number) => number) => (steps ? { [source]: steps.map(f) } : bySource((ns) => f(ns / t.tokens)));
+  return [
+    { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples: stepSamples((ns) => t.batch / (ns / 1e9)) },
+    { id: `${key} TPOT`, unit: 'ms', better: 'lower', samples: stepSamples((ns) => ns / 1e6) },
+  ];
+}
+
+/** Every headline metric of a result: kernel GB/s and GFLOP/s, token tok/s, TTFT and TPOT. Only `ok` figures. */
+export function headlineMetrics(r: BenchResult): Headline[] {
+  // GB/s = bytes/ns and GFLOP/s = flops/ns, per unit of work.
+  const kernels = kernelFigures(r)
+    .filter((k) => k.workPerUnit > 0)
+    .map((k): Headline => ({ id: k.key, unit: k.unit, better: 'higher', samples: { [k.source]: k.samplesNs.filter((ns) => ns > 0).map((ns) => k.workPerUnit / ns) } }));
+  return [...kernels, ...okTests(r).flatMap(([w, t]) => tokenHeadlines(w, t))];
 }

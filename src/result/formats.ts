@@ -1,7 +1,8 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
 import { meanSd, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, Measurement, Phase, TokenTest, Workload } from '../schema/result';
-import { deviceName, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
+import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
+import { resultOk } from './verdict';
 
 /** Three significant digits, with thousands separators for large values. */
 export function fmtNumber(v: number): string {
@@ -12,6 +13,11 @@ export function fmtNumber(v: number): string {
   if (a >= 10) return v.toFixed(1);
   if (a >= 1) return v.toFixed(2);
   return v.toPrecision(3);
+}
+
+/** fmtNumber, or a dash for a figure that is missing. */
+export function fmtOptional(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '—' : fmtNumber(v);
 }
 
 export function fmtDuration(ms: number): string {
@@ -418,7 +424,32 @@ export function costText(r: BenchResult): string {
   return lines.join('\n') + '\n';
 }
 
-/** Markdown in llama-bench's layout (model | size | params | backend | test | t/s), plus cost and kernels. */
+/** One line naming the run's outcome. */
+export function statusLine(r: BenchResult): string {
+  const v = r.verification;
+  return `${r.status}${resultOk(r) ? ', every figure verified' : ', NOT every figure is valid'} · verification ${v.state} (${v.passed} passed, ${v.failed} failed)` +
+    (r.errors.length ? ` · ${r.errors.length} error(s)` : '');
+}
+
+/** A metric's name with its unit, unless the name already ends with it (`tiny-q4_0 tg128 tok/s`). */
+export function metricLabel(h: { id: string; unit: string }): string {
+  return h.id.endsWith(h.unit) ? h.id : `${h.id} (${h.unit})`;
+}
+
+/** Every headline metric (src/result/figures.ts) with its median, sample count and timer: what the gate compares. */
+function headlineTable(r: BenchResult): string | null {
+  const rows = headlineMetrics(r).map((h) => {
+    const v = headlineValue(h);
+    return [metricLabel(h), `${fmtOptional(v?.value)} ${h.unit}`, `${h.samples[v?.source ?? 'wall-clock']?.length ?? 0}`, v?.source === 'gpu-timestamp' ? 'GPU ts' : 'wall'];
+  });
+  return rows.length ? mdTable(['metric', 'median', 'samples', 'timer'], rows, new Set([1, 2])) : null;
+}
+
+/**
+ * A result as Markdown, for the `md` format and GitHub's step summary: outcome, device and runtime; the
+ * token tests in llama-bench's layout (model | size | params | backend | test | t/s) with cost, the kernels,
+ * then every headline metric.
+ */
 export function resultMarkdown(r: BenchResult): string {
   const figs = tokenFigures(r);
   const hasCost = !!r.cost;
@@ -432,9 +463,13 @@ export function resultMarkdown(r: BenchResult): string {
   ]);
   const kernels = kernelFigures(r).map((k) => [k.label, `${fmtNumber(k.value)} ${k.unit}`, `${fmtNumber(k.p10)}–${fmtNumber(k.p90)}`, k.verification]);
   const out = [
-    `**tokenbench ${mdCell(r.tool.version)}** (${mdCell(r.tool.commit.slice(0, 12))}) · suite ${r.config.suite} · ${r.status} · verification ${r.verification.state}`,
+    `### tokenbench ${mdCell(r.config.suite)}`,
     '',
-    `device: ${mdCell(adapterLabel(r))} · runtime: ${mdCell(runtimeName(r))} · timer: ${r.timer ? r.timer.source : 'none'}`,
+    `- **status:** ${mdCell(statusLine(r))}`,
+    `- **device:** ${mdCell(adapterLabel(r))}`,
+    `- **runtime:** ${mdCell(runtimeName(r))}${r.runtime.endpoint ? ` · ${mdCell(r.runtime.endpoint)}` : ''} · timer: ${r.timer ? r.timer.source : 'none'}`,
+    `- **tool:** tokenbench ${mdCell(r.tool.version)} (${mdCell(r.tool.commit.slice(0, 12))})`,
+    ...r.errors.map((e) => `- **error** [${e.source}${e.phase ? ` in ${mdCell(e.phase)}` : ''}]: ${mdCell(e.message)}`),
     '',
   ];
   if (rows.length) out.push(mdTable(header, rows, new Set([6])), '');
@@ -444,6 +479,8 @@ export function resultMarkdown(r: BenchResult): string {
     if (cr.length) out.push(mdTable(COST_HEADER, cr), '');
   }
   if (kernels.length) out.push(mdTable(['kernel', 'median', 'p10–p90', 'verification'], kernels, new Set([1])), '');
+  const headlines = headlineTable(r);
+  out.push(headlines ? `Headline metrics (what \`--baseline\` compares):\n\n${headlines}` : 'No headline figures.', '');
   return out.join('\n');
 }
 

@@ -1,93 +1,16 @@
 /**
- * The baseline gate: compares every headline metric of a result with a baseline result using the raw
- * samples (Mann–Whitney rank-sum test, src/result/significance.ts), not just the medians. A metric
+ * The baseline gate: compares every headline metric of a result (src/result/figures.ts) with a baseline
+ * result using the raw samples (Mann–Whitney rank-sum test, src/measure/stats.ts), not just the medians. A metric
  * fails the gate only when it got worse by more than the threshold *and* the change is significant.
  * Pure: no Node, no DOM.
  */
-import type { BenchResult, TokenTest, Workload } from '../schema/result';
+import type { BenchResult } from '../schema/result';
 import { DEFAULT_ALPHA, compareSamples, median } from '../measure/stats';
-
-export type TimerSource = 'gpu-timestamp' | 'wall-clock';
-
-/** One headline figure of a result with the samples behind it, per timer source. */
-export interface Headline {
-  /** Stable across runs of the same configuration: `read-bandwidth`, `tiny-q4_0 tg128 tok/s`, ... */
-  id: string;
-  unit: 'GB/s' | 'GFLOP/s' | 'tok/s' | 'ms';
-  better: 'higher' | 'lower';
-  /** Samples in `unit`, by timer source; the preferred source comes first. */
-  samples: Partial<Record<TimerSource, number[]>>;
-}
+import { type Headline, TIMER_SOURCES, type TimerSource, headlineMetrics, headlineValue } from './figures';
+import { fmtOptional as fmt, mdCell } from './formats';
 
 /** Default threshold of `--max-regression`. */
 export const DEFAULT_MAX_REGRESSION = 0.05;
-
-const SOURCES: TimerSource[] = ['gpu-timestamp', 'wall-clock'];
-
-/** The value a headline shows: the median of its preferred source's samples. */
-export function headlineValue(h: Headline): { value: number; source: TimerSource } | null {
-  for (const source of SOURCES) {
-    const s = h.samples[source];
-    if (s?.length) return { value: median(s), source };
-  }
-  return null;
-}
-
-/**
- * Wall-clock step times are chunk averages repeated once per step of the chunk: collapse each run of
- * equal values to one sample so the test does not count one measurement many times.
- */
-function dedupeChunks(stepNs: readonly number[]): number[] {
-  return stepNs.filter((v, i) => i === 0 || v !== stepNs[i - 1]);
-}
-
-function tokenHeadlines(w: Workload, t: TokenTest): Headline[] {
-  const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
-  const key = `${w.id} ${t.name}`;
-  const bySource = (f: (ns: number) => number): Partial<Record<TimerSource, number[]>> => ({
-    ...(t.gpu ? { 'gpu-timestamp': t.gpu.samplesNs.map(f) } : {}),
-    'wall-clock': t.wall.samplesNs.map(f),
-  });
-  if (t.kind === 'prefill') {
-    return [
-      { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples: bySource((ns) => total / (ns / 1e9)) },
-      { id: `${key} TTFT`, unit: 'ms', better: 'lower', samples: bySource((ns) => ns / 1e6) },
-    ];
-  }
-  // Decode: per-step times are the many samples the test needs (a run has only a few repetitions).
-  const steps = t.stepNs?.length ? (t.itlSource === 'wall-clock' ? dedupeChunks(t.stepNs) : t.stepNs) : null;
-  const source: TimerSource = t.itlSource ?? 'wall-clock';
-  const stepSamples = (f: (ns: number) => number) => (steps ? { [source]: steps.map(f) } : bySource((ns) => f(ns / t.tokens)));
-  return [
-    { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples: stepSamples((ns) => t.batch / (ns / 1e9)) },
-    { id: `${key} TPOT`, unit: 'ms', better: 'lower', samples: stepSamples((ns) => ns / 1e6) },
-  ];
-}
-
-/** Every headline metric of a result: kernel GB/s and GFLOP/s, token tok/s, TTFT and TPOT. Only `ok` figures. */
-export function headlineMetrics(r: BenchResult): Headline[] {
-  const out: Headline[] = [];
-  for (const p of r.phases) {
-    for (const m of p.measurements) {
-      if (m.state !== 'ok') continue;
-      const amount = m.metric.unit === 'GB/s' ? m.work.bytes : m.work.flops;
-      if (!amount) continue;
-      const per = m.timing.unitsPerSample;
-      // GB/s = bytes/ns and GFLOP/s = flops/ns, per unit of work.
-      out.push({
-        id: m.id,
-        unit: m.metric.unit,
-        better: 'higher',
-        samples: { [m.timing.source]: m.timing.samplesNs.filter((ns) => ns > 0).map((ns) => amount / (ns / per)) },
-      });
-    }
-    for (const w of p.workloads ?? []) {
-      if (w.state !== 'ok') continue;
-      for (const t of w.tests) out.push(...tokenHeadlines(w, t));
-    }
-  }
-  return out;
-}
 
 export type Verdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive' | 'missing' | 'new' | 'incomparable';
 
@@ -143,7 +66,7 @@ function compareOne(id: string, b: Headline | undefined, c: Headline | undefined
       note: c ? 'not in the baseline' : 'in the baseline but not in this run (not run, skipped or failed)',
     };
   }
-  const source = SOURCES.find((s) => b.samples[s]?.length && c.samples[s]?.length) ?? null;
+  const source = TIMER_SOURCES.find((s) => b.samples[s]?.length && c.samples[s]?.length) ?? null;
   if (!source) {
     return {
       ...base,
@@ -214,16 +137,6 @@ export function gate(baseline: BenchResult, current: BenchResult, opts: Partial<
   return { options, changes, regressions, warnings: comparabilityWarnings(baseline, current), ok: regressions.length === 0 };
 }
 
-function fmt(v: number | null): string {
-  if (v === null || !Number.isFinite(v)) return '—';
-  const a = Math.abs(v);
-  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(3);
-}
-
 export function fmtChange(c: number | null): string {
   if (c === null || !Number.isFinite(c)) return '—';
   return `${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)}%`;
@@ -285,10 +198,6 @@ export function gateText(report: GateReport, baselineLabel: string): string {
     ...body.map(line),
     verdictLine(report),
   ].join('\n') + '\n';
-}
-
-function mdCell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 /** Markdown report (GitHub step summary). */

@@ -3,8 +3,10 @@
 import * as Comlink from 'comlink';
 import { NoAdapterError, acquireGpu } from '../gpu/device';
 import { errorMessage } from '../gpu/errors';
-import type { BenchResult, Environment, Runtime, SuiteName } from '../schema/result';
-import { type RunHooks, type RunRequest, runSuite } from '../run/runner';
+import type { RunRequest } from '../run/request';
+import type { RunHooks } from '../run/runner';
+import type { BenchResult, Environment, Runtime } from '../schema/result';
+import { execute } from './execute';
 
 export type DescribeOutcome = { ok: true; environment: Environment } | { ok: false; error: string };
 
@@ -33,16 +35,17 @@ const api = {
     }
   },
 
-  /** Runs a suite; hooks arrive as Comlink proxies. Never rejects for GPU trouble. */
-  async run(suite: SuiteName, overrides: RunRequest['overrides'], hooks: RunHooks, tune?: RunRequest['tune']): Promise<BenchResult> {
+  /** Runs a request (checked by the page); hooks arrive as Comlink proxies. Never rejects for GPU trouble. */
+  async run(request: RunRequest, hooks: RunHooks): Promise<BenchResult> {
     signal = { cancelled: false };
     const call = <A>(fn: ((a: A) => void) | undefined, a: A) => {
       // Hooks are remote: don't let a closed page or a UI bug stop the run.
       if (fn) void Promise.resolve(fn(a)).catch(() => undefined);
     };
-    return runSuite(
+    return execute(
       navigator.gpu,
-      { suite, runtime: browserRuntime(), conditions, ...(overrides ? { overrides } : {}), ...(tune ? { tune } : {}) },
+      request,
+      { runtime: browserRuntime(), conditions },
       {
         onProgress: (p) => call(hooks.onProgress, p),
         onPhase: (p) => call(hooks.onPhase, p),

@@ -554,13 +554,17 @@ export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 
 export type ParseOutcome = { ok: true; result: BenchResult } | { ok: false; error: string };
 
+/** The first problem zod found, with its JSON path: `invalid result at $.phases[2].state: ...`. */
+export function firstIssue(error: z.ZodError, what: string): string {
+  const issue = error.issues[0];
+  const path = issue ? '$' + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '$';
+  return `invalid ${what} at ${path}: ${issue?.message ?? 'unknown error'}`;
+}
+
 /** Validates untrusted data; the error names the JSON path of the first invalid field. */
 export function parseResult(data: unknown): ParseOutcome {
   const parsed = ResultSchema.safeParse(data);
-  if (parsed.success) return { ok: true, result: parsed.data };
-  const issue = parsed.error.issues[0];
-  const path = issue ? '$' + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '$';
-  return { ok: false, error: `invalid result at ${path}: ${issue?.message ?? 'unknown error'}` };
+  return parsed.success ? { ok: true, result: parsed.data } : { ok: false, error: firstIssue(parsed.error, 'result') };
 }
 
 /** UTF-8 length of a string without allocating the encoded bytes. */

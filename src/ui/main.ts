@@ -1,35 +1,24 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
 import { adapterLabel, fmtDuration, fmtNs, formats, gemvLines, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, tuningSummary, workloadRows } from '../result/formats';
-import { type BenchResult, type Environment, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../schema/result';
-import type { Progress } from '../run/runner';
+import { type BenchResult, type Environment, type GenerationConfig, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../schema/result';
 import { resultOk } from '../result/verdict';
-import { SUITES } from '../run/suites';
-import type { BenchWorkerApi } from '../runtime/worker';
+import {
+  type BenchWorkerApi,
+  type GenerationKey,
+  type Progress,
+  type RunRequest,
+  SUITES,
+  defaultRunRequest,
+  generationToParams,
+  parsePageQuery,
+  requestFromTexts,
+} from '../runtime';
+import { installAutomation } from './automation';
 import { append, clear, el } from './dom';
-import { parseParams } from './params';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
 import { createCostPanel } from './cost-form';
-import { type GenerationKey, generationToParams, parseGenerationOverrides } from '../run/options';
 import { loadTuneCache, renderTuning, saveTuneCache } from './tuning';
-import type { GenerationConfig } from '../schema/result';
-
-declare global {
-  interface Window {
-    /**
-     * Resolves with the result of the first run that finishes on this page (autorun or Run button),
-     * whatever its status. The documented hook for automation (the CLI awaits it).
-     */
-    tokenbenchResult: Promise<BenchResult>;
-    /** Set by automation to receive progress events. */
-    __tokenbenchProgress?: (p: Progress) => void;
-    /** Cancels the current run (used by the CLI on Ctrl-C). */
-    tokenbenchCancel: () => void;
-  }
-}
-
-let resolveResult: (r: BenchResult) => void = () => undefined;
-window.tokenbenchResult = new Promise<BenchResult>((r) => (resolveResult = r));
 
 const app = document.getElementById('app') as HTMLElement;
 clear(app);
@@ -47,7 +36,7 @@ const cancelBtn = el('button', { id: 'cancel', disabled: true }, 'Cancel');
 const exportBtn = el('button', { id: 'export-json', disabled: true }, 'Export JSON');
 const tuneBox = el('input', { id: 'tune', type: 'checkbox', checked: true });
 const copyBtn = el('button', { id: 'copy-json', disabled: true }, 'Copy JSON');
-/** Generation settings, one text field each (same syntax as the CLI flags and URL parameters). */
+/** Generation settings, one text field each (the options of src/runtime/options.ts: same syntax as the CLI and the URL). */
 const GEN_FIELDS: Array<[GenerationKey, string]> = [
   ['models', 'Models (preset names, or a JSON architecture / array)'],
   ['formats', 'Weight formats'],
@@ -270,35 +259,63 @@ function setRunning(on: boolean): void {
 }
 
 const worker = new Worker(new URL('../runtime/worker.ts', import.meta.url), { type: 'module', name: 'tokenbench' });
-const api = Comlink.wrap<BenchWorkerApi>(worker);
+const bench = Comlink.wrap<BenchWorkerApi>(worker);
 
-async function run(): Promise<void> {
-  if (running) return;
-  const suite = suiteSelect.value as keyof typeof SUITES;
+/** Shows a request in the controls, so a run started by the URL or by automation reads like a Run click. */
+function showRequest(r: RunRequest): void {
+  suiteSelect.value = r.suite;
+  tuneBox.checked = r.tune.enabled;
+  fillGenInputs(SUITES[r.suite].config.generation);
+  fillGenInputs(r.generation);
+}
+
+/** The request of the controls: suite, tuning, workload fields (parsed like URL parameters) and the cost panel. */
+function formRequest(): RunRequest | null {
   document.getElementById('gen-error')?.remove();
-  const gen = parseGenerationOverrides((k) => genInputs.get(k)?.value.trim() || null);
-  if (!gen.ok) {
-    notice('error', `Token workload settings: ${gen.error}`, 'gen-error');
-    return;
+  const texts = new Map<string, string[]>([
+    ['suite', [suiteSelect.value]],
+    ['tune', [tuneBox.checked ? '1' : '0']],
+  ]);
+  for (const [key, input] of genInputs) if (input.value.trim()) texts.set(key, [input.value.trim()]);
+  const r = requestFromTexts(texts, 'url');
+  if (!r.ok) {
+    notice('error', `Token workload settings: ${r.error}`, 'gen-error');
+    return null;
   }
+  return { ...r.value, cost: costPanel.inputs() };
+}
+
+/**
+ * Every run of this page goes through here: the Run button, `?autorun=1` and `window.tokenbench.run`.
+ * Rejects while another run is in progress, or when the worker itself fails.
+ */
+function startRun(request: RunRequest): Promise<BenchResult> {
+  if (running) return Promise.reject(new Error('a run is already in progress on this page'));
+  showRequest(request);
+  const run = runInWorker(request);
+  trackRun(run);
+  return run;
+}
+
+async function runInWorker(request: RunRequest): Promise<BenchResult> {
   clear(resultsBody);
   clear(tokensBody);
   resultsSummary.textContent = '';
   progressBar.value = 0;
-  progressText.textContent = `Starting the ${suite} suite…`;
+  progressText.textContent = `Starting the ${request.suite} suite…`;
   setRunning(true);
   // Progress arrives on its own channel and may trail the result: ignore it once the run has returned.
   let returned = false;
   try {
-    const tune = { enabled: tuneBox.checked, cache: loadTuneCache() };
-    const raw = await api.run(
-      suite,
-      { generation: gen.value },
+    // Without a cache in the request, the choices kept in this browser.
+    const tune = request.tune.enabled ? { enabled: true, cache: request.tune.cache ?? loadTuneCache() } : { enabled: false };
+    const result = await bench.run(
+      { ...request, tune },
       Comlink.proxy({
         onProgress: (p: Progress) => {
           if (returned) return;
           renderProgress(p);
-          window.__tokenbenchProgress?.(p);
+          window.tokenbench.onProgress?.(p);
         },
         onPhase: (phase: Phase) => {
           appendRows(phaseRows(phase));
@@ -310,24 +327,28 @@ async function run(): Promise<void> {
           saveCheckpoint(partial).catch((e: unknown) => storageWarning(e));
         },
       }),
-      tune,
     );
     returned = true;
-    const tuneError = saveTuneCache(raw.tuning);
-    if (tuneError) notice('warn', tuneError);
-    const result = costPanel.attach(raw);
-    lastResult = result;
-    await clearCheckpoint().catch((e: unknown) => storageWarning(e));
-    showResult(result, 'this run');
-    progressText.textContent = `${result.status === 'completed' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : 'Failed'} in ${fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt))}.`;
-    if (result.status === 'completed') progressBar.value = 1;
-    if (result.status === 'failed') notice('error', result.errors.map((e) => e.message).join('\n'));
-    resolveResult(result);
+    await finishRun(result);
+    return result;
   } catch (e) {
     notice('error', `The benchmark worker failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
   } finally {
     setRunning(false);
   }
+}
+
+/** A run returned: keep its tuning choices, drop the checkpoint, show it. */
+async function finishRun(result: BenchResult): Promise<void> {
+  const tuneError = saveTuneCache(result.tuning);
+  if (tuneError) notice('warn', tuneError);
+  lastResult = result;
+  await clearCheckpoint().catch((e: unknown) => storageWarning(e));
+  showResult(result, 'this run');
+  progressText.textContent = `${result.status === 'completed' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : 'Failed'} in ${fmtDuration(Date.parse(result.finishedAt) - Date.parse(result.startedAt))}.`;
+  if (result.status === 'completed') progressBar.value = 1;
+  if (result.status === 'failed') notice('error', result.errors.map((e) => e.message).join('\n'));
 }
 
 /** Renders a whole result (a finished run or an imported file) into the table, from the result alone. */
@@ -436,7 +457,7 @@ async function copy(): Promise<void> {
 
 document.addEventListener('visibilitychange', () => {
   const hidden = document.visibilityState === 'hidden';
-  void api.setHidden(hidden);
+  void bench.setHidden(hidden);
   if (hidden && running && !document.getElementById('hidden-warning')) {
     notice(
       'warn',
@@ -446,12 +467,16 @@ document.addEventListener('visibilitychange', () => {
     );
   }
 });
-runBtn.addEventListener('click', () => void run());
-cancelBtn.addEventListener('click', () => {
-  progressText.textContent = 'Cancelling after the current batch…';
-  void api.cancel();
+runBtn.addEventListener('click', () => {
+  const request = formRequest();
+  // A failure is already on the page as a notice.
+  if (request) startRun(request).catch(() => undefined);
 });
-window.tokenbenchCancel = () => void api.cancel();
+function cancel(): void {
+  if (running) progressText.textContent = 'Cancelling after the current batch…';
+  void bench.cancel();
+}
+cancelBtn.addEventListener('click', cancel);
 exportBtn.addEventListener('click', download);
 importInput.addEventListener('change', () => {
   const file = importInput.files?.[0];
@@ -461,17 +486,16 @@ importInput.addEventListener('change', () => {
 copyBtn.addEventListener('click', () => void copy());
 worker.addEventListener('error', (ev) => notice('error', `Worker error: ${ev.message}`));
 
+let markReady: () => void = () => undefined;
+const trackRun = installAutomation({ ready: new Promise<void>((r) => (markReady = r)), start: startRun, cancel });
+
 async function start(): Promise<void> {
   await offerRecovered();
-  const params = parseParams(location.search);
-  if (!params.ok) {
-    notice('error', `${params.error}. Example: ?suite=smoke&autorun=1`, 'params-error');
-  } else {
-    suiteSelect.value = params.suite;
-    tuneBox.checked = params.tune;
-  }
-  fillGenInputs(SUITES[suiteSelect.value as keyof typeof SUITES].config.generation);
-  if (params.ok) fillGenInputs(params.generation);
+  const query = parsePageQuery(location.search);
+  if (!query.ok) notice('error', `${query.error}. Example: ?suite=smoke&autorun=1`, 'params-error');
+  // The controls show what the address asks for (else the defaults) while the device is looked for.
+  let request = query.ok ? query.value.request : defaultRunRequest();
+  showRequest(request);
   suiteSelect.addEventListener('change', () => fillGenInputs(SUITES[suiteSelect.value as keyof typeof SUITES].config.generation));
   if (!('gpu' in navigator)) {
     notice(
@@ -481,22 +505,23 @@ async function start(): Promise<void> {
       'no-webgpu',
     );
   }
-  const described = await api.describe();
+  const described = await bench.describe();
   if (described.ok) {
     renderDevice(described.environment);
-    if (described.environment.software.isSoftware && !new URLSearchParams(location.search).has('suite')) {
-      suiteSelect.value = 'smoke';
-      fillGenInputs(SUITES.smoke.config.generation);
+    if (described.environment.software.isSoftware && !(query.ok && query.value.given.has('suite'))) {
+      request = { ...request, suite: 'smoke' };
+      showRequest(request);
     }
-    runBtn.disabled = false;
   } else {
     clear(deviceBody);
     append(deviceBody, 'No WebGPU device.');
     notice('error', described.error, 'no-adapter');
-    // Running still produces a (failed) result, so automation gets an answer.
-    runBtn.disabled = false;
   }
-  if (params.ok && params.autorun) await run();
+  // Without a device a run still produces a (failed) result, so automation gets an answer.
+  runBtn.disabled = false;
+  markReady();
+  // The cost panel holds the URL's cost inputs (else this browser's), as for the Run button.
+  if (query.ok && query.value.autorun) await startRun({ ...request, cost: costPanel.inputs() }).catch(() => undefined);
 }
 
 void start();

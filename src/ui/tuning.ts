@@ -1,7 +1,7 @@
 /** The page's side of autotuning: the per-adapter cache in localStorage and the result's tuning table. */
 import { fmtNs } from '../result/formats';
 import type { Tuning } from '../schema/result';
-import { TUNE_CACHE_KEY, type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../run/tune/tuner';
+import { TUNE_CACHE_KEY, type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../runtime';
 import { clear, el } from './dom';
 
 /** The cached choices, or none when storage is unavailable or holds something malformed. */

@@ -16,7 +16,7 @@ describe('baseline gate (--baseline, gate, GITHUB_STEP_SUMMARY, --format)', () =
     // submitted chunk, too few for the significance test when the steps are fast.
     dir = tempDir();
     measured = join(dir, 'measured.json');
-    const run = await runCli(['run', '--runtime', 'node', ...SMALL, '--preset', 'swiftshader,unquantized', '--quiet', '--out', measured]);
+    const run = await runCli(['run', '--runtime', 'node', ...SMALL, '--profile', 'swiftshader,unquantized', '--quiet', '--out', measured]);
     if (run.code !== 0) throw new Error(`baseline run failed: ${run.stderr}`);
     result = readResult(measured);
   });
@@ -46,7 +46,7 @@ describe('baseline gate (--baseline, gate, GITHUB_STEP_SUMMARY, --format)', () =
     const out = join(dir, 'browser.json');
     const summary = join(dir, 'run-summary.md');
     const run = await runCli(
-      ['run', ...SMALL, '--preset', 'swiftshader', '--quiet', '--out', out, '--baseline', fast, '--format', 'github-bigger,github-smaller'],
+      ['run', ...SMALL, '--profile', 'swiftshader', '--quiet', '--out', out, '--baseline', fast, '--format', 'github-bigger,github-smaller'],
       { ...process.env, GITHUB_STEP_SUMMARY: summary },
     );
     expect(run.code, run.stderr).toBe(1);

@@ -8,7 +8,7 @@ import { runCli, tempDir } from './helpers';
 describe('headless CLI', () => {
   test('runs the smoke suite in headless Chromium and writes a valid, verified result', async () => {
     const out = join(tempDir(), 'r.json');
-    const run = await runCli(['--suite', 'smoke', '--out', out, '--preset', 'swiftshader']);
+    const run = await runCli(['--suite', 'smoke', '--out', out, '--profile', 'swiftshader']);
     expect(run.code, run.stderr).toBe(0);
     const parsed = parseResultText(readFileSync(out, 'utf8'));
     expect(parsed.ok, parsed.ok ? '' : parsed.error).toBe(true);
@@ -27,6 +27,8 @@ describe('headless CLI', () => {
     expect(run.stdout).toMatch(/matmul f32 127x129x131/);
     expect(run.stderr).toMatch(/\[\s*\d+%\] Roofline probes · read bandwidth/);
     expect(run.stderr).toMatch(/\[100%\] completed in/);
+    // The CLI opens the page without parameters and hands it the request through its automation API.
+    expect(run.stderr).toMatch(/tokenbench: page http:\/\/127\.0\.0\.1:\d+\/ \(tokenbench [^)]+\): window\.tokenbench\.run\(\{"suite":"smoke","generation":\{\},"tune":\{"enabled":true,"cache":"0 cached choice\(s\)"\},"cost":null\}\)/);
     // Tuning ran in the page and its choices reached the CLI's cache file (XDG_CACHE_HOME of the test).
     expect(r.tuning?.mode).toBe('tuned');
     expect(r.tuning?.entries.length).toBeGreaterThan(0);
@@ -53,8 +55,21 @@ describe('headless CLI', () => {
     expect(w[0]?.verification?.state).toBe('passed');
     expect(w[0]?.tests.map((t) => t.name)).toEqual(['pp9', 'tg3']);
     expect(run.stdout).toMatch(/flag-arch\s+q8_0\s+tg3/);
-    // --no-tune reaches the page as tune=0.
+    // --no-tune reaches the page in the request.
     expect(parsed.result.tuning).toMatchObject({ mode: 'disabled', entries: [] });
+    // --preset is the old name of --profile: it still works, with one warning.
+    expect(run.stderr.match(/--preset is deprecated: use --profile/g)).toHaveLength(1);
+  });
+
+  test('the tuning cache file reaches the page in the request (no browser storage involved)', async () => {
+    // The first test kept its choices in this test file's cache home; this run starts a fresh browser.
+    const out = join(tempDir(), 'cached.json');
+    const run = await runCli(['--suite', 'smoke', '--out', out, '--profile', 'swiftshader', '--quiet', '--formats', 'q4_0', '--gen', '3', '--batches', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/"tune":\{"enabled":true,"cache":"[1-9]\d* cached choice\(s\)"\}/);
+    const parsed = parseResultText(readFileSync(out, 'utf8'));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(parsed.result.tuning?.entries.some((e) => e.source === 'cache')).toBe(true);
   });
 
   test.each([
@@ -63,7 +78,8 @@ describe('headless CLI', () => {
     [['--suite', 'huge'], /unknown suite "huge"/],
     [['--bogus'], /unknown option "--bogus"/],
     [['--out'], /--out needs a value/],
-    [['--preset', 'gpu,nope'], /unknown preset "nope"/],
+    [['--profile', 'gpu,nope'], /--profile: unknown profile "nope"/],
+    [['--preset', 'gpu,nope'], /--preset: unknown profile "nope"/],
     [['--timeout', '-1'], /--timeout must be a positive number/],
   ])('usage error %j exits 2 with a clear message', async (args, message) => {
     const run = await runCli(args);
@@ -78,9 +94,10 @@ describe('headless CLI', () => {
     expect(run.stderr).toMatch(/not an executable file/);
   });
 
-  test('--help exits 0', async () => {
-    const run = await runCli(['--help']);
+  test.each([[['--help']], [['gate', '--help']], [['compare', '-h']], [['serve-browser', '--help']]])('%j prints its own help and exits 0', async (args) => {
+    const run = await runCli(args);
     expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: npm run bench -- ${args[0] === '--help' ? '\\[run\\]' : args[0]}`));
     expect(run.stdout).toMatch(/Exit codes/);
   });
 });

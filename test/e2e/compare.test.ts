@@ -8,7 +8,7 @@ import { type BenchResult, parseResultText } from '../../src/schema/result';
 import { launch, runCli, servePage, tempDir } from './helpers';
 
 /** Short runs: smoke suite, one format, 3 generated tokens, batches 1 and 2. */
-const SHORT = ['--suite', 'smoke', '--preset', 'swiftshader', '--formats', 'q4_0', '--gen', '3', '--batches', '1,2', '--quiet'];
+const SHORT = ['--suite', 'smoke', '--profile', 'swiftshader', '--formats', 'q4_0', '--gen', '3', '--batches', '1,2', '--quiet'];
 const RENTAL = ['--hourly-price', '2.5', '--accelerator', 'h100-sxm', '--api-input-price', '0.5', '--api-output-price', '1.5'];
 const PURCHASE = ['--purchase-price', '30000', '--lifetime-years', '5', '--utilisation', '50', '--board-power', '450', '--electricity-price', '0.2', '--token-mix', '1:1'];
 

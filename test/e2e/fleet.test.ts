@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type FleetReport, redactEndpoint } from '../../bench/fleet';
+import { redactEndpoint } from '../../bench/fleet';
+import type { FleetReport } from '../../bench/fleet-report';
 import { resultOk } from '../../src/result/verdict';
 import { SMALL, type Served, freePort, readResult, startServeBrowser } from './fleet-helpers';
 import { runCli, tempDir } from './helpers';
@@ -12,9 +13,9 @@ describe('fleet run over Playwright browser servers (loopback)', () => {
   let doomed: Served;
   beforeAll(async () => {
     [plain, tuned, doomed] = await Promise.all([
-      startServeBrowser(['--preset', 'swiftshader']),
-      startServeBrowser(['--preset', 'swiftshader,unquantized,no-throttle']),
-      startServeBrowser(['--preset', 'swiftshader']),
+      startServeBrowser(['--profile', 'swiftshader']),
+      startServeBrowser(['--profile', 'swiftshader,unquantized,no-throttle']),
+      startServeBrowser(['--profile', 'swiftshader']),
     ]);
   });
   afterAll(async () => {
@@ -57,7 +58,7 @@ describe('fleet run over Playwright browser servers (loopback)', () => {
       expect(r.runtime.flags).toContain('--use-webgpu-adapter=swiftshader');
       expect(r.environment?.software.isSoftware).toBe(true);
     }
-    // Presets take effect on the server side: developer features give exact timestamps.
+    // Profiles take effect on the server side: developer features give exact timestamps.
     expect(b.runtime.flags).toEqual(expect.arrayContaining(['--enable-webgpu-developer-features', '--disable-dawn-features=timestamp_quantization', '--disable-hang-monitor']));
     expect(b.timer?.quantized).toBe(false);
 
@@ -75,5 +76,7 @@ describe('fleet run over Playwright browser servers (loopback)', () => {
     expect(run.stdout).toMatch(/#3 ws:\/\/127\.0\.0\.1:\d+\/… \[playwright\]: FAILED: /);
     expect(run.stdout).toMatch(/read-bandwidth \(GB\/s\)/);
     expect(readFileSync(summary, 'utf8')).toMatch(/### tokenbench fleet/);
+    // Every endpoint got the same request through the page's automation API, the page over the connection.
+    expect(run.stderr.match(/\] page http:\/\/tokenbench\.localhost\/ \(tokenbench [^)]+\): window\.tokenbench\.run\(\{"suite":"smoke"/g)?.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { chromeFlags } from '../../bench/args';
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { findBrowser } from '../../bench/browser';
+import { chromeFlags } from '../../bench/profiles';
 import { type StaticServer, serveStatic } from '../../bench/serve';
+import type { Progress } from '../../src/run/runner';
+import type {} from '../../src/runtime/automation';
+import type { BenchResult } from '../../src/schema/result';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -22,18 +25,36 @@ export function servePage(): Promise<StaticServer> {
  * Launches the system Chromium like the CLI does. Fails (never skips) when none is installed: the
  * e2e layer is part of the suite, and .ci/run installs Debian's chromium.
  */
-export function launch(presets: Array<'default' | 'swiftshader'> = ['swiftshader'], extra: string[] = []): Promise<Browser> {
+export function launch(profiles: Array<'default' | 'swiftshader'> = ['swiftshader'], extra: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: findBrowser(null),
     headless: true,
-    args: chromeFlags({ presets, flags: extra }, process.getuid?.() === 0),
+    args: chromeFlags({ profiles, flags: extra }, process.getuid?.() === 0),
   });
 }
 
 /** Launches without --enable-unsafe-webgpu: on Linux the page then sees navigator.gpu but no adapter. */
 export function launchWithoutWebGpu(): Promise<Browser> {
-  const args = chromeFlags({ presets: ['default'], flags: [] }, process.getuid?.() === 0).filter((f) => f !== '--enable-unsafe-webgpu');
+  const args = chromeFlags({ profiles: ['default'], flags: [] }, process.getuid?.() === 0).filter((f) => f !== '--enable-unsafe-webgpu');
   return chromium.launch({ executablePath: findBrowser(null), headless: true, args });
+}
+
+/**
+ * Sends the page's progress events to `listen` (through window.tokenbench.onProgress). Call once the page
+ * is loaded; the binding survives reloads, the listener has to be set again on a new page load.
+ */
+export async function onProgress(page: Page, listen: (p: Progress) => unknown, bind = true): Promise<void> {
+  if (bind) await page.exposeFunction('__testProgress', listen);
+  await page.waitForFunction(() => window.tokenbench !== undefined);
+  await page.evaluate(() => {
+    const send = (window as unknown as { __testProgress: (p: Progress) => Promise<void> }).__testProgress;
+    window.tokenbench.onProgress = (p) => void send(p);
+  });
+}
+
+/** The result of the page's current (or next) run. */
+export function pageResult(page: Page): Promise<BenchResult> {
+  return page.evaluate(() => window.tokenbench.result());
 }
 
 export interface CliRun {

@@ -8,7 +8,7 @@ describe('CLI interrupted with Ctrl-C', () => {
   test('SIGINT cancels the run and still writes a valid partial result, atomically', async () => {
     const out = join(tempDir(), 'partial.json');
     let sent = false;
-    const run = await runCli(['--suite', 'smoke', '--preset', 'swiftshader', '--out', out], process.env, (soFar, child) => {
+    const run = await runCli(['--suite', 'smoke', '--profile', 'swiftshader', '--out', out], process.env, (soFar, child) => {
       // Interrupt once the second roofline step has started: the first one is complete by then.
       if (!sent && /copy bandwidth/.test(soFar)) {
         sent = true;

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StaticServer } from '../../bench/serve';
 import { parseResultText } from '../../src/schema/result';
-import type { BenchResult } from '../../src/schema/result';
-import { launch, launchWithoutWebGpu, servePage } from './helpers';
+import { launch, launchWithoutWebGpu, onProgress, pageResult, servePage } from './helpers';
 
 let server: StaticServer;
 beforeAll(async () => {
@@ -26,7 +25,7 @@ describe('bench page in headless Chromium', () => {
       await expect(page.locator('#software-warning').textContent()).resolves.toMatch(/Software adapter/);
       await page.locator('#suite').selectOption('smoke');
       await page.locator('#run').click();
-      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      const result = await pageResult(page);
       expect(result.status).toBe('completed');
       expect(result.verification.state).toBe('passed');
       await expect(page.locator('#results-body tr').count()).resolves.toBeGreaterThanOrEqual(6);
@@ -76,14 +75,14 @@ describe('bench page in headless Chromium', () => {
       await page.locator('#suite').selectOption('smoke');
       // Cancel as soon as the first step is done (once: progress reports can arrive late or coalesced).
       let clicked = false;
-      await page.exposeFunction('__tokenbenchProgress', async (p: { stepsDone: number }) => {
+      await onProgress(page, async (p) => {
         if (p.stepsDone >= 1 && !clicked) {
           clicked = true;
           await page.locator('#cancel').click();
         }
       });
       await page.locator('#run').click();
-      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      const result = await pageResult(page);
       expect(result.status).toBe('cancelled');
       expect(result.phases[0]?.state).toBe('cancelled');
       expect(result.phases[0]?.measurements.length).toBeGreaterThanOrEqual(1);
@@ -102,7 +101,7 @@ describe('bench page in headless Chromium', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       await page.goto(`${server.url}?suite=smoke&autorun=1`);
-      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      const result = await pageResult(page);
       expect(result.status).toBe('failed');
       await expect(page.locator('#no-adapter').textContent()).resolves.toMatch(/requestAdapter\(\) returned null/);
       expect(errors).toEqual([]);
@@ -118,11 +117,51 @@ describe('bench page in headless Chromium', () => {
       const arch = { name: 'url-arch', hidden: 64, ffn: 64, layers: 1, heads: 2, kvHeads: 1, headDim: 32, vocab: 97, tiedEmbeddings: true };
       const q = new URLSearchParams({ suite: 'smoke', autorun: '1', models: JSON.stringify([arch]), formats: 'q4_0', batches: '1', gen: '3' });
       await page.goto(`${server.url}?${q.toString()}`);
-      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      const result = await pageResult(page);
       const workloads = result.phases.flatMap((p) => p.workloads ?? []);
       expect(workloads.map((w) => `${w.id}:${w.state}`)).toEqual(['url-arch-q4_0:ok']);
       expect(workloads[0]?.tests.map((t) => t.name)).toEqual(['pp16', 'tg3']);
       await expect(page.locator('#gen-models').inputValue()).resolves.toMatch(/url-arch/);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('window.tokenbench.run: a request runs and shows in the page like a Run click; bad requests are refused', async () => {
+    const browser = await launch(['swiftshader']);
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await expect(page.evaluate(() => window.tokenbench.version)).resolves.toMatch(/^\d+\.\d+\.\d+/);
+      await expect(page.evaluate(() => window.tokenbench.run({ suite: 'huge' } as never))).rejects.toThrow(/invalid request at \$\.suite/);
+      await expect(page.evaluate(() => window.tokenbench.run({ generation: { gen: 3 } } as never))).rejects.toThrow(/invalid request at \$\.generation/);
+      const steps: string[] = [];
+      await onProgress(page, (p) => steps.push(p.step));
+      const request = { suite: 'smoke', generation: { formats: ['q4_0'], genTokens: 3, batches: [1] }, tune: { enabled: false }, cost: { hourlyPrice: 3.6 } };
+      const running = page.evaluate((r) => window.tokenbench.run(r as never), request);
+      // One run at a time, whoever started it.
+      await page.locator('#run[disabled]').waitFor();
+      await expect(page.evaluate(() => window.tokenbench.run({ suite: 'smoke' }))).rejects.toThrow(/already in progress/);
+      const result = await running;
+      expect(result.status).toBe('completed');
+      expect(result.config.generation).toMatchObject({ formats: ['q4_0'], genTokens: 3, batches: [1] });
+      expect(result.tuning?.mode).toBe('disabled');
+      // The cost block is attached where every run is executed (src/runtime/execute.ts).
+      expect(result.cost?.inputs.hourlyPrice).toBe(3.6);
+      expect(steps.length).toBeGreaterThan(3);
+      // The page shows the run: controls, progress, tables, and result() follows it.
+      await expect(page.locator('#suite').inputValue()).resolves.toBe('smoke');
+      await expect(page.locator('#gen-formats').inputValue()).resolves.toBe('q4_0');
+      await expect(page.locator('#tune').isChecked()).resolves.toBe(false);
+      await expect(page.locator('#progress-text').textContent()).resolves.toMatch(/Finished/);
+      await expect(page.locator('#tokens-body').textContent()).resolves.toMatch(/tiny.*q4_0.*tg3/s);
+      await expect(page.locator('#results-summary').textContent()).resolves.toMatch(/this run: completed/);
+      await expect(page.locator('#cost-body tr').count()).resolves.toBeGreaterThan(0);
+      await expect(pageResult(page).then((r) => r.startedAt)).resolves.toBe(result.startedAt);
+      await expect(page.locator('#run').isEnabled()).resolves.toBe(true);
+      expect(errors).toEqual([]);
     } finally {
       await browser.close();
     }
@@ -154,7 +193,7 @@ describe('measurement conditions', () => {
       await page.locator('#gen-formats').fill('q4_0');
       await page.locator('#gen-batches').fill('1');
       // Headless pages are never really hidden: fake the visibility change the browser would send.
-      await page.exposeFunction('__tokenbenchProgress', async (p: { phaseId: string; stepsDone: number }) => {
+      await onProgress(page, async (p) => {
         if (p.phaseId === 'matmul') {
           await page.evaluate(() => {
             Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
@@ -163,7 +202,7 @@ describe('measurement conditions', () => {
         }
       });
       await page.locator('#run').click();
-      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      const result = await pageResult(page);
       expect(result.phases.map((p) => (p.warnings ?? []).length > 0)).toEqual([false, true, true]);
       await expect(page.locator('#hidden-warning').textContent()).resolves.toMatch(/page was hidden/);
     } finally {
@@ -180,10 +219,10 @@ describe('nothing lost', () => {
       const page = await context.newPage();
       let reachedMatmul!: () => void;
       const matmul = new Promise<void>((r) => (reachedMatmul = r));
-      await page.exposeFunction('__tokenbenchProgress', (p: { phaseId: string }) => {
+      await page.goto(`${server.url}?suite=smoke&autorun=1`);
+      await onProgress(page, (p) => {
         if (p.phaseId === 'matmul') reachedMatmul();
       });
-      await page.goto(`${server.url}?suite=smoke&autorun=1`);
       await matmul;
       // Give the checkpoint write to IndexedDB a moment, then "crash" the run by reloading.
       await page.waitForTimeout(500);

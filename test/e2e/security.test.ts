@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StaticServer } from '../../bench/serve';
-import type { BenchResult } from '../../src/schema/result';
-import { launch, servePage } from './helpers';
+import { launch, pageResult, servePage } from './helpers';
 
 let server: StaticServer;
 beforeAll(async () => {
@@ -50,7 +49,7 @@ describe('page security', () => {
       const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
       expect(csp).toMatch(/script-src 'self'/);
       expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
-      const result = (await page.evaluate(() => window.tokenbenchResult)) as BenchResult;
+      const result = await pageResult(page);
       expect(result.status).toBe('completed');
       // An inline script must be refused under the policy.
       const inlineRan = await page.evaluate(() => {

@@ -15,7 +15,7 @@ describe('W3C WebDriver (selenium-webdriver → local chromedriver)', () => {
 
   test('runs the smoke suite with the WebGPU flags as goog:chromeOptions args; the result is tagged', async () => {
     const out = join(tempDir(), 'wd.json');
-    const run = await runCli(['run', '--webdriver', driver.url, '--preset', 'swiftshader', ...SMALL, '--out', out]);
+    const run = await runCli(['run', '--webdriver', driver.url, '--profile', 'swiftshader', ...SMALL, '--out', out]);
     expect(run.code, run.stderr).toBe(0);
     const r = readResult(out);
     expect(resultOk(r)).toBe(true);
@@ -26,6 +26,8 @@ describe('W3C WebDriver (selenium-webdriver → local chromedriver)', () => {
     expect(r.runtime.flags).toContain('--enable-unsafe-webgpu');
     expect(r.environment?.adapter.architecture).toBe('swiftshader');
     expect(run.stderr).toMatch(/WebDriver session: chrome/);
+    // The same request as every other transport, started through the page's automation API.
+    expect(run.stderr).toMatch(/\] page http:\/\/127\.0\.0\.1:\d+\/ \(tokenbench [^)]+\): window\.tokenbench\.run\(\{"suite":"smoke","generation":\{"formats":\["q4_0"\],"genTokens":3,"batches":\[1\]\}/);
     expect(run.stdout).toMatch(/result written to/);
   });
 

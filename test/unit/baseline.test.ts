@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { comparabilityWarnings, gate, gateMarkdown, gateText, headlineMetrics, headlineValue } from '../../src/result/gate';
+import { headlineMetrics, headlineValue } from '../../src/result/figures';
+import { comparabilityWarnings, gate, gateMarkdown, gateText } from '../../src/result/gate';
 import type { BenchResult, Measurement } from '../../src/schema/result';
 import { validResultWithWorkload } from './fixtures';
 

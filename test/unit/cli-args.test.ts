@@ -1,16 +1,18 @@
 import { describe, expect, test } from 'vitest';
-import { BASE_FLAGS, PRESETS, chromeFlags, parseArgs } from '../../bench/args';
+import { PRESET_DEPRECATION, parseArgs } from '../../bench/args';
 import { BrowserNotFoundError, candidatePaths, findBrowser } from '../../bench/browser';
+import { BASE_FLAGS, PROFILES, chromeFlags } from '../../bench/profiles';
 
 describe('CLI argument parsing', () => {
   test('defaults', () => {
     const p = parseArgs([]);
     expect(p).toEqual({
       kind: 'run',
+      warnings: [],
       options: {
-        suite: 'standard', out: null, browser: null, presets: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, generation: {},
-        tune: true, tuneCache: null,
-        cost: null,
+        // The request: the same object the page and the Node runner take.
+        request: { suite: 'standard', generation: {}, tune: { enabled: true }, cost: null },
+        out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
         // CI, fleet and Node-runtime options (issue 7).
         baseline: null, maxRegression: 0.05, alpha: 0.05, outputFormats: [], endpoints: [],
         serveBind: '127.0.0.1', serveHost: null, servePort: 0,
@@ -24,17 +26,18 @@ describe('CLI argument parsing', () => {
   });
 
   test.each([
-    [['--suite', 'smoke'], { suite: 'smoke' }],
-    [['--suite=smoke'], { suite: 'smoke' }],
+    [['--suite', 'smoke'], { request: { suite: 'smoke' } }],
+    [['--suite=smoke'], { request: { suite: 'smoke' } }],
     [['--out', 'r.json'], { out: 'r.json' }],
     [['--browser', '/x/chrome'], { browser: '/x/chrome' }],
-    [['--preset', 'gpu,unquantized'], { presets: ['gpu', 'unquantized'] }],
+    [['--profile', 'gpu,unquantized'], { profiles: ['gpu', 'unquantized'] }],
     [['--flags', '--a --b=1', '--flags', '--c'], { flags: ['--a', '--b=1', '--c'] }],
     [['--headed', '--quiet'], { headed: true, quiet: true }],
     [['--timeout', '90'], { timeoutS: 90 }],
-    [['--models', 'llama-3.2-1b,tiny', '--formats', 'q4_0'], { generation: { models: ['llama-3.2-1b', 'tiny'], formats: ['q4_0'] } }],
-    [['--prompt', '512,1024', '--gen', '128', '--depths', '0,4096', '--batches', '1,4'], { generation: { promptLens: [512, 1024], genTokens: 128, depths: [0, 4096], batches: [1, 4] } }],
-    [['--model', 'tiny', '--model', 'tiny-tied'], { generation: { models: ['tiny', 'tiny-tied'] } }],
+    [['--models', 'llama-3.2-1b,tiny', '--formats', 'q4_0'], { request: { generation: { models: ['llama-3.2-1b', 'tiny'], formats: ['q4_0'] } } }],
+    [['--prompt', '512,1024', '--gen', '128', '--depths', '0,4096', '--batches', '1,4'], { request: { generation: { promptLens: [512, 1024], genTokens: 128, depths: [0, 4096], batches: [1, 4] } } }],
+    [['--model', 'tiny', '--model', 'tiny-tied'], { request: { generation: { models: ['tiny', 'tiny-tied'] } } }],
+    [['--models', 'tiny', '--model', 'tiny-tied'], { request: { generation: { models: ['tiny', 'tiny-tied'] } } }],
   ])('%j', (argv, expected) => {
     const p = parseArgs(argv);
     expect(p.kind).toBe('run');
@@ -44,8 +47,11 @@ describe('CLI argument parsing', () => {
   test.each([
     [['--suite', 'nope'], /unknown suite "nope"/],
     [['--suite'], /--suite needs a value/],
-    [['--preset', 'warp9'], /unknown preset "warp9"/],
-    [['--preset', ','], /at least one name/],
+    [['--profile', 'warp9'], /--profile: unknown profile "warp9" \(known: default, gpu, nvidia/],
+    [['--preset', 'warp9'], /--preset: unknown profile "warp9"/],
+    [['--profile', ','], /--profile: needs at least one name/],
+    [['--profile'], /^--profile needs a value$/],
+    [['--headed=yes'], /^--headed takes no value$/],
     [['--timeout', 'soon'], /positive number/],
     [['--timeout', '0'], /positive number/],
     [['--what'], /unknown option "--what"/],
@@ -53,7 +59,8 @@ describe('CLI argument parsing', () => {
     [['--out='], /--out needs a file path/],
     [['--formats', 'q2'], /unknown format "q2"/],
     [['--gen', '1,2'], /--gen: expected one integer/],
-    [['--model', 'gpt-5'], /unknown preset "gpt-5"/],
+    [['--model', 'gpt-5'], /^--model: unknown preset "gpt-5"/],
+    [['--models', 'tiny,gpt-5'], /^--models: unknown preset "gpt-5"/],
     [['--hidden', '64', '--ffn', '96', '--layers', '1', '--heads', '4', '--kv-heads', '3', '--head-dim', '16', '--vocab', '10'], /divisible/],
     [['--hidden', '12abc'], /--hidden/],
   ])('rejects %j', (argv, message) => {
@@ -62,28 +69,34 @@ describe('CLI argument parsing', () => {
     if (p.kind === 'error') expect(p.message).toMatch(message);
   });
 
-  test.each([['-h'], ['--help']])('%s asks for help', (flag) => {
-    expect(parseArgs([flag]).kind).toBe('help');
+  test.each([['-h'], ['--help'], ['--suite', 'smoke', '-h']])('%s asks for help', (...flags) => {
+    expect(parseArgs(flags).kind).toBe('help');
+  });
+
+  test('--preset still works, with a deprecation warning', () => {
+    expect(parseArgs(['--preset', 'gpu', '--preset', 'nvidia'])).toMatchObject({ kind: 'run', options: { profiles: ['nvidia'] }, warnings: [PRESET_DEPRECATION] });
+    expect(parseArgs(['--profile', 'gpu'])).toMatchObject({ kind: 'run', warnings: [] });
+    expect(PRESET_DEPRECATION).toMatch(/--preset is deprecated: use --profile/);
   });
 });
 
 test('a custom architecture from flags is added as a model', () => {
   const p = parseArgs(['--hidden', '64', '--ffn', '96', '--layers', '2', '--heads', '4', '--kv-heads', '2', '--head-dim', '16', '--vocab', '100', '--name', 'mini']);
   expect(p.kind).toBe('run');
-  if (p.kind === 'run') expect(p.options.generation.models).toEqual([expect.objectContaining({ name: 'mini', hidden: 64, kvHeads: 2 })]);
+  if (p.kind === 'run') expect(p.options.request.generation.models).toEqual([expect.objectContaining({ name: 'mini', hidden: 64, kvHeads: 2 })]);
 });
 
 describe('Chromium flags', () => {
   test('base flags enable WebGPU and stop background throttling', () => {
-    const f = chromeFlags({ presets: ['default'], flags: [] }, false);
+    const f = chromeFlags({ profiles: ['default'], flags: [] }, false);
     expect(f).toEqual(BASE_FLAGS);
     expect(f).toContain('--enable-unsafe-webgpu');
     expect(f).toContain('--disable-renderer-backgrounding');
   });
 
-  test('presets combine, root adds --no-sandbox, duplicates collapse', () => {
-    const f = chromeFlags({ presets: ['gpu', 'unquantized'], flags: ['--enable-unsafe-webgpu', '--x'] }, true);
-    for (const flag of [...PRESETS.gpu, ...PRESETS.unquantized, '--x', '--no-sandbox']) expect(f).toContain(flag);
+  test('profiles combine, root adds --no-sandbox, duplicates collapse', () => {
+    const f = chromeFlags({ profiles: ['gpu', 'unquantized'], flags: ['--enable-unsafe-webgpu', '--x'] }, true);
+    for (const flag of [...PROFILES.gpu, ...PROFILES.unquantized, '--x', '--no-sandbox']) expect(f).toContain(flag);
     expect(f.filter((x) => x === '--enable-unsafe-webgpu')).toHaveLength(1);
   });
 });

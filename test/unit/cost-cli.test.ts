@@ -4,29 +4,30 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseArgs } from '../../bench/args';
 import { parseCompareArgs, runCompare } from '../../bench/compare';
-import { costToParams } from '../../bench/cost-args';
 import { withCost } from '../../src/cost/model';
-import { parseParams } from '../../src/ui/params';
+import { parsePageQuery, requestToQuery } from '../../src/runtime/request-text';
 import { tokenResult } from './token-fixture';
 
 describe('run flags for cost inputs', () => {
-  test('flags of the same names as the URL parameters reach the options, and travel to the page', () => {
+  test('flags of the same names as the URL parameters reach the request, and read the same from the page address', () => {
     const r = parseArgs(['--suite', 'smoke', '--hourly-price', '2.5', '--accelerator', 'l4', '--electricity-price=0.2', '--api-input-price', '0.1', '--api-output-price', '0.4', '--token-mix', '2:1']);
     expect(r.kind).toBe('run');
     if (r.kind !== 'run') return;
-    expect(r.options.cost).toEqual({ hourlyPrice: 2.5, boardPowerW: 72, accelerator: 'l4', electricityPrice: 0.2, apiInputPrice: 0.1, apiOutputPrice: 0.4, mix: { input: 2, output: 1 } });
-    const q = new URLSearchParams([['suite', 'smoke'], ...costToParams(r.options.cost)]);
+    expect(r.options.request.cost).toEqual({ hourlyPrice: 2.5, boardPowerW: 72, accelerator: 'l4', electricityPrice: 0.2, apiInputPrice: 0.1, apiOutputPrice: 0.4, mix: { input: 2, output: 1 } });
+    const q = requestToQuery(r.options.request);
     expect(q.toString()).toBe('suite=smoke&hourly-price=2.5&electricity-price=0.2&api-input-price=0.1&api-output-price=0.4&token-mix=2%3A1&accelerator=l4');
-    expect(parseParams(`?${q.toString()}`).ok).toBe(true);
+    const page = parsePageQuery(`?${q.toString()}`);
+    expect(page.ok && page.value.request).toEqual(r.options.request);
   });
 
   test('no cost flag: no cost inputs', () => {
     const r = parseArgs(['--suite', 'smoke']);
-    expect(r.kind === 'run' && r.options.cost).toBeNull();
+    expect(r.kind === 'run' && r.options.request.cost).toBeNull();
   });
 
   test.each([
-    [['--hourly-price', 'lots'], /--hourly-price: "lots" is not a non-negative number/],
+    [['--hourly-price', 'lots'], /^--hourly-price: "lots" is not a non-negative number/],
+    [['--hourly-price', 'lots', '--gen', 'x'], /^--gen: "x" is not a non-negative integer; --hourly-price: "lots"/],
     [['--purchase-price', '1000'], /needs lifetime-years and utilisation/],
     [['--accelerator', 'tpu9'], /--accelerator: unknown id "tpu9"/],
     [['--board-power'], /--board-power needs a value/],
@@ -39,8 +40,8 @@ describe('run flags for cost inputs', () => {
 
 describe('page URL parameters for cost inputs', () => {
   test('known and validated', () => {
-    expect(parseParams('?hourly-price=2&board-power=300&token-mix=1:1').ok).toBe(true);
-    const bad = parseParams('?hourly-price=2&purchase-price=9');
+    expect(parsePageQuery('?hourly-price=2&board-power=300&token-mix=1:1').ok).toBe(true);
+    const bad = parsePageQuery('?hourly-price=2&purchase-price=9');
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error).toMatch(/either hourly-price/);
   });

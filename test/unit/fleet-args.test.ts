@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BASE_FLAGS, PRESETS, type PresetName, USAGE, chromeFlags, mergeListFlags, parseArgs, parsePercentOption } from '../../bench/args';
-import { parseGateArgs } from '../../bench/gate';
+import { PRESET_DEPRECATION, USAGE, parseArgs, parsePercentOption } from '../../bench/args';
+import { parseAdapterList } from '../../bench/drivers/node';
+import { GATE_USAGE, parseGateArgs } from '../../bench/gate';
 import { withNodeRuntime } from '../../bench/node-runner';
-import { BASE_DAWN_ENABLE, DAWN_PRESETS, dawnSetup, parseAdapterList } from '../../bench/node-options';
-import { parseServeBrowserArgs, serveBrowserFlags } from '../../bench/serve-browser';
+import { BASE_DAWN_ENABLE, BASE_FLAGS, DAWN_PROFILES, PROFILES, type ProfileName, chromeFlags, dawnSetup, mergeListFlags } from '../../bench/profiles';
+import { SERVE_BROWSER_USAGE, parseServeBrowserArgs, serveBrowserFlags } from '../../bench/serve-browser';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -56,6 +57,7 @@ describe('CI, fleet and Node-runtime options of `run`', () => {
     [['--host', '0.0.0.0'], /page server for --webdriver/],
     [['--webdriver', 'http://a:1', '--serve-port', '70000'], /port number/],
     [['--format'], /--format needs a value/],
+    [['--list-adapters=yes', '--runtime', 'node'], /--list-adapters takes no value/],
   ])('rejects %j', (argv, message) => {
     const p = parseArgs(argv);
     expect(p.kind).toBe('error');
@@ -75,17 +77,31 @@ describe('CI, fleet and Node-runtime options of `run`', () => {
   });
 
   test('the usage names every subcommand and option', () => {
-    for (const word of ['serve-browser', 'gate', '--baseline', '--max-regression', '--format', '--connect', '--webdriver', '--serve-host', '--runtime', '--adapter', '--dawn-enable', '--dawn-disable', '--list-adapters']) {
+    for (const word of ['serve-browser', 'gate', 'compare', '--baseline', '--max-regression', '--format', '--connect', '--webdriver', '--serve-host', '--runtime', '--adapter', '--dawn-enable', '--dawn-disable', '--list-adapters']) {
       expect(USAGE).toContain(word);
     }
   });
+
+  test('each subcommand has its own generated help', () => {
+    expect(GATE_USAGE).toMatch(/^Usage: npm run bench -- gate/);
+    expect(GATE_USAGE).toMatch(/^ {2}--max-regression PCT {4}/m);
+    expect(GATE_USAGE).not.toMatch(/--suite/);
+    expect(SERVE_BROWSER_USAGE).toMatch(/^ {2}--ws-path PATH {9}/m);
+    expect(SERVE_BROWSER_USAGE).toMatch(/^ {2}--profile LIST/m);
+  });
 });
 
-describe('flag presets', () => {
-  test.each(Object.keys(PRESETS) as PresetName[])('preset %s starts from the base flags and is documented in the README', (name) => {
-    const f = chromeFlags({ presets: [name], flags: [] }, false);
+describe('browser profiles', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  test.each(Object.keys(PROFILES) as ProfileName[])('profile %s starts from the base flags and is documented in the README', (name) => {
+    const f = chromeFlags({ profiles: [name], flags: [] }, false);
     for (const flag of BASE_FLAGS) expect(f).toContain(flag);
-    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`\`${name}\``);
+    expect(readme).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+  });
+
+  test('the README names them profiles and --profile', () => {
+    expect(readme).toMatch(/^### Browser profiles$/m);
+    expect(readme).toMatch(/\| `--profile LIST` \|/);
   });
 
   test.each([
@@ -96,12 +112,12 @@ describe('flag presets', () => {
     ['unquantized', ['--enable-webgpu-developer-features', '--disable-dawn-features=timestamp_quantization']],
     ['no-throttle', ['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows', '--disable-hang-monitor']],
   ] as const)('%s sets %j', (name, want) => {
-    const f = chromeFlags({ presets: [name], flags: [] }, false);
+    const f = chromeFlags({ profiles: [name], flags: [] }, false);
     for (const flag of want) expect(f).toContain(flag);
   });
 
-  test('list switches from several presets and --flags merge into one (Chromium keeps only the last)', () => {
-    const f = chromeFlags({ presets: ['nvidia', 'unquantized'], flags: ['--enable-dawn-features=dump_shaders', '--enable-features=Foo'] }, false);
+  test('list switches from several profiles and --flags merge into one (Chromium keeps only the last)', () => {
+    const f = chromeFlags({ profiles: ['nvidia', 'unquantized'], flags: ['--enable-dawn-features=dump_shaders', '--enable-features=Foo'] }, false);
     expect(f.filter((x) => x.startsWith('--enable-dawn-features='))).toEqual(['--enable-dawn-features=vulkan_enable_f16_on_nvidia,dump_shaders']);
     expect(f.filter((x) => x.startsWith('--enable-features='))).toEqual(['--enable-features=Vulkan,Foo']);
     expect(f).toContain('--disable-dawn-features=timestamp_quantization');
@@ -111,9 +127,9 @@ describe('flag presets', () => {
     expect(mergeListFlags(['--a', '--enable-features=X,Y', '--b', '--enable-features=Y,Z'])).toEqual(['--a', '--enable-features=X,Y,Z', '--b']);
   });
 
-  test('no preset passes --disable-features or --enable-features of its own besides Vulkan', () => {
+  test('no profile passes --disable-features or --enable-features of its own besides Vulkan', () => {
     // Playwright passes its own lists: ours would replace them (Chromium keeps the last occurrence).
-    for (const [name, flags] of Object.entries(PRESETS)) {
+    for (const [name, flags] of Object.entries(PROFILES)) {
       for (const f of flags) if (f.startsWith('--disable-features')) throw new Error(`${name}: ${f}`);
     }
   });
@@ -121,14 +137,14 @@ describe('flag presets', () => {
 
 describe('Dawn options of the Node runtime', () => {
   test('defaults: unsafe APIs on, like --enable-unsafe-webgpu in the browser', () => {
-    expect(dawnSetup({ presets: ['default'], adapter: null, backend: null, dawnEnable: [], dawnDisable: [] })).toEqual({
+    expect(dawnSetup({ profiles: ['default'], adapter: null, backend: null, dawnEnable: [], dawnDisable: [] })).toEqual({
       options: [`enable-dawn-features=${BASE_DAWN_ENABLE.join(',')}`],
       software: false,
     });
   });
 
-  test('presets map to Dawn: nvidia + unquantized = the toggles of ../shared/device/README.md', () => {
-    const s = dawnSetup({ presets: ['nvidia', 'unquantized'], adapter: null, backend: null, dawnEnable: [], dawnDisable: [] });
+  test('profiles map to Dawn: nvidia + unquantized = the toggles of ../shared/device/README.md', () => {
+    const s = dawnSetup({ profiles: ['nvidia', 'unquantized'], adapter: null, backend: null, dawnEnable: [], dawnDisable: [] });
     expect(s.options).toEqual([
       'backend=vulkan',
       'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia',
@@ -137,15 +153,15 @@ describe('Dawn options of the Node runtime', () => {
   });
 
   test('explicit adapter, backend and toggles; a disabled toggle is never also enabled', () => {
-    const s = dawnSetup({ presets: ['swiftshader'], adapter: 'SwiftShader', backend: 'vulkan', dawnEnable: ['dump_shaders'], dawnDisable: ['allow_unsafe_apis'] });
+    const s = dawnSetup({ profiles: ['swiftshader'], adapter: 'SwiftShader', backend: 'vulkan', dawnEnable: ['dump_shaders'], dawnDisable: ['allow_unsafe_apis'] });
     expect(s).toEqual({
       options: ['backend=vulkan', 'adapter=SwiftShader', 'enable-dawn-features=dump_shaders', 'disable-dawn-features=allow_unsafe_apis'],
       software: true,
     });
   });
 
-  test('every preset has a Dawn meaning (possibly none)', () => {
-    expect(Object.keys(DAWN_PRESETS).sort()).toEqual(Object.keys(PRESETS).sort());
+  test('every profile has a Dawn meaning (possibly none)', () => {
+    expect(Object.keys(DAWN_PROFILES).sort()).toEqual(Object.keys(PROFILES).sort());
   });
 
   test('adapters are read from Dawn\'s "no suitable backends" message', () => {
@@ -169,19 +185,25 @@ describe('serve-browser arguments', () => {
   test('defaults: loopback, free port, random path', () => {
     expect(parseServeBrowserArgs([])).toEqual({
       kind: 'serve',
-      options: { port: 0, host: '127.0.0.1', wsPath: null, presets: ['default'], flags: [], browser: null, headed: false },
+      options: { port: 0, host: '127.0.0.1', wsPath: null, profiles: ['default'], flags: [], browser: null, headed: false },
+      warnings: [],
     });
   });
 
   test('options', () => {
-    const p = parseServeBrowserArgs(['--port', '3000', '--host=0.0.0.0', '--ws-path', 'tb', '--preset', 'nvidia,unquantized', '--flags', '--x --y', '--headed']);
-    expect(p).toMatchObject({ kind: 'serve', options: { port: 3000, host: '0.0.0.0', wsPath: '/tb', presets: ['nvidia', 'unquantized'], flags: ['--x', '--y'], headed: true } });
+    const p = parseServeBrowserArgs(['--port', '3000', '--host=0.0.0.0', '--ws-path', 'tb', '--profile', 'nvidia,unquantized', '--flags', '--x --y', '--headed']);
+    expect(p).toMatchObject({ kind: 'serve', options: { port: 3000, host: '0.0.0.0', wsPath: '/tb', profiles: ['nvidia', 'unquantized'], flags: ['--x', '--y'], headed: true }, warnings: [] });
+  });
+
+  test('--preset is the deprecated name of --profile here too', () => {
+    expect(parseServeBrowserArgs(['--preset', 'swiftshader'])).toMatchObject({ kind: 'serve', options: { profiles: ['swiftshader'] }, warnings: [PRESET_DEPRECATION] });
   });
 
   test.each([
     [['--port', 'x'], /--port/],
     [['--port'], /needs a value/],
-    [['--preset', 'warp'], /unknown preset/],
+    [['--profile', 'warp'], /--profile: unknown profile "warp"/],
+    [['--preset', 'warp'], /--preset: unknown profile "warp"/],
     [['--ws-path', 'a b'], /--ws-path/],
     [['--nope'], /unknown option/],
   ])('rejects %j', (argv, message) => {
@@ -191,7 +213,7 @@ describe('serve-browser arguments', () => {
   });
 
   test('the server lets clients read its command line (--enable-automation) into their results', () => {
-    expect(serveBrowserFlags({ presets: ['swiftshader'], flags: [] }, false)).toContain('--enable-automation');
+    expect(serveBrowserFlags({ profiles: ['swiftshader'], flags: [] }, false)).toContain('--enable-automation');
   });
 });
 
@@ -208,6 +230,7 @@ describe('gate arguments', () => {
     [['r.json'], /needs --baseline/],
     [['a.json', 'b.json', '--baseline', 'c.json'], /one result file/],
     [['r.json', '--baseline', 'o.json', '--max-regression', 'x'], /percentage/],
+    [['r.json', '--baseline', 'o.json', '--suite', 'smoke'], /unknown option "--suite"/],
   ])('rejects %j', (argv, message) => {
     const p = parseGateArgs(argv);
     expect(p.kind).toBe('error');

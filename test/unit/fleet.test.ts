@@ -2,9 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { endpointLabel, errorText, recordedSwitches, redactEndpoint, webDriverFlags, webDriverPageBase } from '../../bench/fleet';
-import { extraFormatNames, formatSuffix, outStem, prepareReport } from '../../bench/report';
-import { type FleetEntry, appendStepSummary, fleetMarkdown, fleetRows, fleetText, resultMarkdown } from '../../bench/summary';
+import { recordedSwitches } from '../../bench/drivers/playwright';
+import { webDriverFlags, webDriverPageBase } from '../../bench/drivers/webdriver';
+import { appendStepSummary, extraFormatNames, formatSuffix, outStem, prepareEnding } from '../../bench/ending';
+import { endpointLabel, errorText, redactEndpoint } from '../../bench/fleet';
+import { type FleetEntry, fleetMarkdown, fleetRows, fleetText } from '../../bench/fleet-report';
+import { resultMarkdown } from '../../src/result/formats';
 import { validResultWithWorkload } from './fixtures';
 
 describe('endpoints in results and reports', () => {
@@ -46,14 +49,14 @@ describe('WebDriver page server and flags', () => {
   });
 
   test('a loopback page needs no insecure-origin exception; --no-sandbox only for a local endpoint as root', () => {
-    const f = webDriverFlags({ presets: ['swiftshader'], flags: [] }, 'http://127.0.0.1:9515', 'http://127.0.0.1:8123/', true);
+    const f = webDriverFlags({ profiles: ['swiftshader'], flags: [] }, 'http://127.0.0.1:9515', 'http://127.0.0.1:8123/', true);
     expect(f).toContain('--use-webgpu-adapter=swiftshader');
     expect(f).toContain('--no-sandbox');
     expect(f.some((x) => x.startsWith('--unsafely-treat-insecure-origin-as-secure'))).toBe(false);
   });
 
   test('a remote page origin is marked secure for WebGPU; no --no-sandbox for a remote endpoint', () => {
-    const f = webDriverFlags({ presets: ['nvidia'], flags: [] }, 'http://grid:4444/wd/hub', 'http://bench.lan:8123/', true);
+    const f = webDriverFlags({ profiles: ['nvidia'], flags: [] }, 'http://grid:4444/wd/hub', 'http://bench.lan:8123/', true);
     expect(f).toContain('--unsafely-treat-insecure-origin-as-secure=http://bench.lan:8123');
     expect(f).not.toContain('--no-sandbox');
   });
@@ -97,11 +100,13 @@ describe('merged comparison of a fleet run', () => {
 });
 
 describe('CI outputs', () => {
-  test('result Markdown names status, adapter and every headline metric', () => {
+  test('result Markdown (the md format is the step summary) names status, adapter and every headline metric', () => {
     const md = resultMarkdown(validResultWithWorkload());
     expect(md).toMatch(/^### tokenbench smoke/);
+    expect(md).toMatch(/- \*\*status:\*\* completed/);
     expect(md).toMatch(/NVIDIA H100/);
     expect(md).toMatch(/\| tiny-q4_0 tg8 b4 TPOT \(ms\) \| 40\.0 ms \| 3 \| wall \|/);
+    expect(md).toMatch(/\| read-bw-64MiB \(GB\/s\) \|/);
   });
 
   test('the step summary is appended only when GITHUB_STEP_SUMMARY is set', () => {
@@ -124,8 +129,14 @@ describe('CI outputs', () => {
   });
 
   test('unknown formats and unreadable baselines are usage errors before anything runs', () => {
-    expect(prepareReport({ baseline: null, outputFormats: ['nope'] })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown format "nope"/) });
-    expect(prepareReport({ baseline: '/nonexistent/b.json', outputFormats: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/no such file/) });
-    expect(prepareReport({ baseline: null, outputFormats: ['github-bigger'] })).toEqual({ ok: true, baseline: null });
+    const o = { out: null, baseline: null, maxRegression: 0.05, alpha: 0.05, tuneCache: '/t.json', request: { tune: { enabled: true } } };
+    expect(prepareEnding({ ...o, outputFormats: ['nope'] })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown format "nope"/) });
+    expect(prepareEnding({ ...o, baseline: '/nonexistent/b.json', outputFormats: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/no such file/) });
+    expect(prepareEnding({ ...o, outputFormats: ['github-bigger'] })).toEqual({
+      ok: true,
+      ending: { out: null, outputFormats: ['github-bigger'], baseline: null, maxRegression: 0.05, alpha: 0.05, tuneCache: '/t.json' },
+    });
+    // No tuning, no cache file to keep choices in.
+    expect(prepareEnding({ ...o, outputFormats: [], request: { tune: { enabled: false } } })).toMatchObject({ ok: true, ending: { tuneCache: null } });
   });
 });

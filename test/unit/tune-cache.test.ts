@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseArgs } from '../../bench/args';
-import { defaultTuneCachePath, mergeTuneCacheFile, readTuneCacheFile } from '../../bench/tune-cache';
+import { mergeTuneCacheFile } from '../../bench/ending';
+import { defaultTuneCachePath, readTuneCacheFile, withTuneCache } from '../../bench/tune-cache';
 import { tuningSummary } from '../../src/result/formats';
+import { defaultRunRequest } from '../../src/run/request';
 import type { Tuning } from '../../src/schema/result';
 import { cacheKey } from '../../src/run/tune/tuner';
-import { parseParams } from '../../src/ui/params';
+import { parsePageQuery } from '../../src/runtime/request-text';
 
 const tuning = (entries: Tuning['entries']): Tuning => ({
   mode: 'tuned',
@@ -68,19 +70,29 @@ describe('the CLI tuning cache file', () => {
 describe('tuning options', () => {
   test('--no-tune and --tune-cache', () => {
     const a = parseArgs(['--no-tune', '--tune-cache', '/tmp/t.json']);
-    expect(a.kind === 'run' && a.options.tune).toBe(false);
+    expect(a.kind === 'run' && a.options.request.tune).toEqual({ enabled: false });
     expect(a.kind === 'run' && a.options.tuneCache).toBe('/tmp/t.json');
     const d = parseArgs([]);
-    expect(d.kind === 'run' && d.options.tune).toBe(true);
+    expect(d.kind === 'run' && d.options.request.tune).toEqual({ enabled: true });
     expect(parseArgs(['--tune-cache'])).toEqual({ kind: 'error', message: '--tune-cache needs a value' });
+    expect(parseArgs(['--tune'])).toEqual({ kind: 'error', message: 'unknown option "--tune"' });
+  });
+
+  test('the cache file travels in the request (tune.cache); none when tuning is off', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tb-tune-')), 'tune.json');
+    const k1 = cacheKey('adapter', 'linear', 'a', ['x']);
+    mergeTuneCacheFile(path, tuning([entry(k1, 'fast')]));
+    expect(withTuneCache(defaultRunRequest('smoke'), path).tune.cache?.[k1]).toMatchObject({ chosen: 'fast' });
+    expect(withTuneCache({ ...defaultRunRequest('smoke'), tune: { enabled: false } }, path).tune).toEqual({ enabled: false });
+    expect(withTuneCache(defaultRunRequest('smoke'), null).tune).toEqual({ enabled: true });
   });
 
   test('the page takes tune=0 / tune=1 and rejects anything else', () => {
-    const off = parseParams('?tune=0');
-    expect(off.ok && off.tune).toBe(false);
-    const on = parseParams('?suite=smoke');
-    expect(on.ok && on.tune).toBe(true);
-    const bad = parseParams('?tune=maybe');
+    const off = parsePageQuery('?tune=0');
+    expect(off.ok && off.value.request.tune.enabled).toBe(false);
+    const on = parsePageQuery('?suite=smoke');
+    expect(on.ok && on.value.request.tune.enabled).toBe(true);
+    const bad = parsePageQuery('?tune=maybe');
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.error).toMatch(/tune= must be 1 or 0/);
   });

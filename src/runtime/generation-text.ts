@@ -1,6 +1,7 @@
 /**
- * Parsing of generation settings from text (CLI flags and URL parameters share it), with errors that
- * name the setting. Pure: no DOM, no Node.
+ * Token-workload (generation) settings as text: the values of `--models`, `--gen`, ... on the command line
+ * and of `?models=`, `?gen=`, ... in the page address, parsed with errors that name the setting, and
+ * written back. The option table (src/runtime/options.ts) hands these texts here. Pure: no DOM, no Node.
  */
 import { validateArch } from '../model/arch';
 import { PRESETS } from '../model/presets';
@@ -89,7 +90,7 @@ export function parseModels(text: string): Parsed<Array<string | Arch>> {
   const out: Array<string | Arch> = [];
   for (const n of names) {
     const r = parseModel(n);
-    if (!r.ok) return r;
+    if (!r.ok) return { ok: false, error: r.error.replace(/^model:/, 'models:') };
     out.push(r.value);
   }
   return { ok: true, value: out };

@@ -1,0 +1,102 @@
+/**
+ * What every driver (Playwright, WebDriver, Node/Dawn) shares: the request it carries, how it reports
+ * progress and takes a cancel, what it hands back, and how that result is checked before it is kept.
+ */
+import type { RunRequest } from '../../src/run/request';
+import type { Progress } from '../../src/run/runner';
+import { type BenchResult, parseResult } from '../../src/schema/result';
+import type { CliOptions } from '../args';
+import { type Ending, finishResult } from '../ending';
+import { handleInterrupt, progressReporter } from '../terminal';
+import { withTuneCache } from '../tune-cache';
+
+export interface DriveContext {
+  /** What to run: the same request for every transport. */
+  request: RunRequest;
+  /** Give up after this long. */
+  timeoutMs: number;
+  progress: (p: Progress) => void;
+  log: (line: string) => void;
+  /** The driver registers how to cancel its run (Ctrl-C); the run then resolves with what finished. */
+  onCancel: (cancel: () => Promise<void>) => void;
+}
+
+export interface DriveOutcome {
+  /** The result as it crossed the transport (validated by checkOutcome). */
+  raw: unknown;
+  /** Browser flags the run used, when known (recorded in `runtime.flags`). */
+  flags: string[] | null;
+}
+
+/** The outcome as a schema-valid result, with the flags and endpoint recorded in its runtime. */
+export function checkOutcome(o: DriveOutcome, endpoint?: string): { ok: true; result: BenchResult } | { ok: false; error: string } {
+  const raw = o.raw as BenchResult;
+  const runtime = { ...raw?.runtime, ...(o.flags ? { flags: o.flags } : {}), ...(endpoint ? { endpoint } : {}) };
+  const checked = parseResult({ ...raw, runtime });
+  return checked.ok ? checked : { ok: false, error: `the run produced a result that fails the schema: ${checked.error}` };
+}
+
+/** A promise that rejects after `ms` with the --timeout message (for Promise.race); `clear` stops it. */
+export function deadline(ms: number): { expired: Promise<never>; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`no result within ${Math.round(ms / 1000)} s (--timeout)`)), ms);
+  });
+  expired.catch(() => undefined); // raced; never an unhandled rejection after the race settles
+  return { expired, clear: () => clearTimeout(timer) };
+}
+
+/** Cancels of the runs under way, for Ctrl-C: a run registered after the request is cancelled at once. */
+export function cancellations(): { register: (cancel: () => Promise<void>) => void; cancelAll: () => void } {
+  const cancels: Array<() => Promise<void>> = [];
+  let requested = false;
+  const run = (c: () => Promise<void>) => void c().catch(() => undefined);
+  return {
+    register: (c) => {
+      cancels.push(c);
+      if (requested) run(c);
+    },
+    cancelAll: () => {
+      requested = true;
+      cancels.forEach(run);
+    },
+  };
+}
+
+/** How a driver log line shows the request (the tuning cache by its size, not its entries). */
+export function describeRequest(r: RunRequest): string {
+  const cache = r.tune.cache ? `${Object.keys(r.tune.cache).length} cached choice(s)` : 'none';
+  return JSON.stringify({ ...r, tune: { ...r.tune, cache } });
+}
+
+/**
+ * A run of one driver from the command line (the local browser, the Node runner): the progress line,
+ * Ctrl-C, the tuning cache into the request, the schema check, then the common ending. Exit code as
+ * finishResult, 1 when the run itself failed.
+ */
+export async function driveOne(o: CliOptions, ending: Ending, drive: (ctx: DriveContext) => Promise<DriveOutcome>): Promise<number> {
+  const progress = progressReporter(o.quiet);
+  const cancels = cancellations();
+  const stopHandling = handleInterrupt(cancels.cancelAll);
+  try {
+    const outcome = await drive({
+      request: withTuneCache(o.request, ending.tuneCache),
+      timeoutMs: o.timeoutS * 1000,
+      progress: (p) => progress.update(p),
+      log: (line) => process.stderr.write(`tokenbench: ${line}\n`),
+      onCancel: cancels.register,
+    }).finally(() => progress.done());
+    const checked = checkOutcome(outcome);
+    if (!checked.ok) {
+      process.stderr.write(`tokenbench: ${checked.error}\n`);
+      return 1;
+    }
+    progress.finished(checked.result);
+    return finishResult(checked.result, ending);
+  } catch (e) {
+    process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    stopHandling();
+  }
+}

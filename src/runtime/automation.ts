@@ -1,0 +1,34 @@
+/**
+ * `window.tokenbench`: the bench page's automation API. The CLI's drivers (bench/drivers: Playwright,
+ * WebDriver) and people's scripts start runs through it; a run started here shows in the page exactly like
+ * one started with the Run button (progress, results, checkpoints). Types only: the page implements it
+ * (src/ui/automation.ts).
+ */
+import type { Progress } from '../run/runner';
+import type { BenchResult } from '../schema/result';
+import type { RunRequestInput } from './request-text';
+
+export interface TokenbenchApi {
+  /** Version of the page (package.json), so a driver can tell which page it talks to. */
+  readonly version: string;
+  /** Resolves once the page has looked for its WebGPU device and takes runs (a run waits for it anyway). */
+  readonly ready: Promise<void>;
+  /**
+   * Runs a request (src/run/request.ts; parts left out take their defaults). Resolves with the result
+   * whatever its status (completed, cancelled, failed); rejects for a malformed request or while another
+   * run is in progress. Without `tune.cache` the page uses the choices kept in this browser.
+   */
+  run(request: RunRequestInput): Promise<BenchResult>;
+  /** Cancels the run in progress; it resolves with the phases that finished. */
+  cancel(): void;
+  /** The result of the run in progress, else of the last one that finished, else of the next one to start. */
+  result(): Promise<BenchResult>;
+  /** Receives the progress of every run on this page (Run button, autorun or `run`); null for none. */
+  onProgress: ((p: Progress) => void) | null;
+}
+
+declare global {
+  interface Window {
+    tokenbench: TokenbenchApi;
+  }
+}
