@@ -114,7 +114,21 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Error log to record into (a run keeps one log across device re-acquisitions). */
   errors?: ErrorLog;
+  /** What to suggest when there is no adapter: the browser's settings, or Dawn's in Node. */
+  host?: 'browser' | 'node';
 }
+
+/** What a user can do when requestAdapter() finds nothing, in the browser or in Node (Dawn). */
+const NO_ADAPTER_HINT = {
+  browser:
+    'requestAdapter() returned null: the browser exposes WebGPU but found no usable GPU. ' +
+    'Try: enable hardware acceleration; update the GPU driver; in Chrome/Chromium on Linux start with ' +
+    '--enable-unsafe-webgpu --enable-features=Vulkan; check chrome://gpu for "WebGPU: Hardware accelerated".',
+  node:
+    'requestAdapter() returned null: Dawn found no GPU driver it can use (Vulkan, Metal or D3D12). ' +
+    'List what it sees with --list-adapters; check the GPU driver (Linux: its Vulkan ICD and libvulkan1); ' +
+    'on a machine without a GPU, --profile swiftshader runs on a software adapter (results labelled software).',
+} as const;
 
 /**
  * Requests the high-performance adapter and a device with every wanted feature the adapter has and the
@@ -133,11 +147,7 @@ export async function acquireGpu(gpu: GPU | undefined, opts: AcquireOptions = {}
     'requestAdapter()',
   );
   if (!adapter) {
-    throw new NoAdapterError(
-      'requestAdapter() returned null: the browser exposes WebGPU but found no usable GPU. ' +
-        'Try: enable hardware acceleration; update the GPU driver; in Chrome/Chromium on Linux start with ' +
-        '--enable-unsafe-webgpu --enable-features=Vulkan; check chrome://gpu for "WebGPU: Hardware accelerated".',
-    );
+    throw new NoAdapterError(NO_ADAPTER_HINT[opts.host ?? 'browser']);
   }
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const requiredLimits: Record<string, number> = {};

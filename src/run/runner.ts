@@ -66,7 +66,11 @@ export interface RunConditions {
   hiddenEvents: number;
 }
 
-export interface RunRequest {
+/**
+ * A suite run as the runner takes it: the user's RunRequest (./request.ts) resolved by
+ * src/runtime/execute.ts, plus where it runs and config overrides (tests shorten timeouts with them).
+ */
+export interface SuiteRun {
   suite: SuiteName;
   runtime: Runtime;
   conditions?: RunConditions;
@@ -94,7 +98,7 @@ export const MAX_DEVICE_RECOVERIES = 2;
 type Acquire = (gpu: GPU | undefined, errors: ErrorLog) => Promise<GpuContext>;
 
 /** The suite's defaults with the request's overrides. */
-function resolveConfig(req: RunRequest): RunConfig {
+function resolveConfig(req: SuiteRun): RunConfig {
   const spec = SUITES[req.suite];
   const { generation, ...rest } = req.overrides ?? {};
   return { suite: req.suite, ...spec.config, ...rest, generation: { ...spec.config.generation, ...(generation ?? {}) } };
@@ -142,7 +146,7 @@ class Run {
     readonly base: RunBase,
     readonly spec: SuiteSpec,
     readonly config: RunConfig,
-    readonly req: RunRequest,
+    readonly req: SuiteRun,
     readonly hooks: RunHooks,
     readonly signal: CancelSignal,
     readonly errors: ErrorLog,
@@ -307,7 +311,7 @@ async function driftCalibration(run: Run, end: 'start' | 'end'): Promise<number 
 }
 
 /** The device, a calibrated timer and the tuner; a failed setup is the result itself. */
-async function setup(gpuApi: GPU | undefined, req: RunRequest, base: RunBase, errors: ErrorLog, acquire: Acquire, signal: CancelSignal) {
+async function setup(gpuApi: GPU | undefined, req: SuiteRun, base: RunBase, errors: ErrorLog, acquire: Acquire, signal: CancelSignal) {
   let gpu: GpuContext;
   try {
     gpu = await acquire(gpuApi, errors);
@@ -341,10 +345,10 @@ async function setup(gpuApi: GPU | undefined, req: RunRequest, base: RunBase, er
 /** Runs a suite. Never throws for GPU trouble: failures are recorded in the returned result. */
 export async function runSuite(
   gpuApi: GPU | undefined,
-  req: RunRequest,
+  req: SuiteRun,
   hooks: RunHooks = {},
   signal: CancelSignal = { cancelled: false },
-  acquire: Acquire = (g, errors) => acquireGpu(g, { errors }),
+  acquire: Acquire = (g, errors) => acquireGpu(g, { errors, host: req.runtime.kind === 'node' ? 'node' : 'browser' }),
 ): Promise<BenchResult> {
   const config = resolveConfig(req);
   const base: RunBase = { schema: SCHEMA_ID, schemaVersion: SCHEMA_VERSION, tool: { ...TOOL }, startedAt: new Date().toISOString(), config, runtime: req.runtime };
