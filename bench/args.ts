@@ -7,7 +7,7 @@
  */
 import { DEFAULT_ALPHA } from '../src/measure/stats';
 import { formats } from '../src/result/formats';
-import { DEFAULT_MAX_REGRESSION } from '../src/result/gate';
+import { DEFAULT_MAX_REGRESSION, UNJUDGED, type Unjudged } from '../src/result/gate';
 import type { RunRequest } from '../src/run/request';
 import { type OptionSpec, REQUEST_OPTIONS, SECTIONS } from '../src/runtime/options';
 import { requestFromTexts } from '../src/runtime/request-text';
@@ -33,6 +33,8 @@ export interface CliOptions {
   maxRegression: number;
   /** Significance level of the baseline gate. */
   alpha: number;
+  /** Gate verdicts that do not fail it (`--allow`); by default every unjudged metric fails. */
+  allow: Unjudged[];
   /** Extra output formats written beside the result (names from src/result/formats.ts). */
   outputFormats: string[];
   /** Remote browsers, in command-line order: Playwright browser servers and WebDriver endpoints. */
@@ -126,7 +128,7 @@ export function parsePercentOption(text: string): number | null {
   return Number.isFinite(v) && v < 1000 ? v / 100 : null;
 }
 
-type GateChoice = Pick<Reading, 'baseline' | 'maxRegression' | 'alpha'>;
+type GateChoice = Pick<Reading, 'baseline' | 'maxRegression' | 'alpha' | 'allow'>;
 
 /** --baseline, --max-regression and --alpha: `run` and `gate`. */
 export const GATE_OPTIONS: ReadonlyArray<CliOption<GateChoice>> = [
@@ -151,6 +153,17 @@ export const GATE_OPTIONS: ReadonlyArray<CliOption<GateChoice>> = [
       const a = Number(v);
       if (!(a > 0 && a < 1)) return `--alpha: expected a significance level between 0 and 1 (e.g. 0.05), got "${v}"`;
       s.alpha = a;
+      return null;
+    },
+  },
+  {
+    name: 'allow', type: 'string', value: 'LIST', section: 'CI',
+    help: `gate verdicts that do not fail it: ${UNJUDGED.join(', ')} (default: none; a metric the gate cannot judge fails it)`,
+    set: (s, v) => {
+      const names = (v as string).split(',').map((x) => x.trim()).filter(Boolean);
+      const bad = names.find((n) => !(UNJUDGED as readonly string[]).includes(n));
+      if (bad !== undefined || !names.length) return `--allow: expected a list of ${UNJUDGED.join(', ')}, got "${v}"`;
+      s.allow = [...new Set(names)] as Unjudged[];
       return null;
     },
   },
@@ -326,7 +339,7 @@ export const USAGE = commandHelp(
 function defaults(): Reading {
   return {
     out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
-    baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, alpha: DEFAULT_ALPHA, outputFormats: [], endpoints: [],
+    baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, alpha: DEFAULT_ALPHA, allow: [], outputFormats: [], endpoints: [],
     serveBind: '127.0.0.1', serveHost: null, servePort: 0,
     runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false,
     texts: new Map(), seen: new Set(), warnings: [], help: false,
@@ -358,7 +371,7 @@ function conflicts(r: Reading): string | null {
     if (r.endpoints.length) return '--connect/--webdriver run in browsers: drop --runtime node';
     if (r.flags.length || r.headed) return '--flags and --headed are browser options: with --runtime node use --profile, --dawn-enable, --dawn-disable';
   }
-  if (given('max-regression', 'alpha') && !r.baseline) return '--max-regression and --alpha need --baseline';
+  if (given('max-regression', 'alpha', 'allow') && !r.baseline) return '--max-regression, --alpha and --allow need --baseline';
   if (!r.endpoints.some((e) => e.driver === 'webdriver') && given('host', 'serve-host', 'serve-port')) {
     return '--host, --serve-host and --serve-port set up the page server for --webdriver endpoints';
   }

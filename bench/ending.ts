@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { dirname, resolve } from 'node:path';
 import { compareResults } from '../src/result/compare';
 import { adapterLabel, formats, resultFileName, resultMarkdown } from '../src/result/formats';
-import { type GateReport, describeResult, gate, gateMarkdown, gateText } from '../src/result/gate';
+import { type GateReport, type Unjudged, describeResult, gate, gateMarkdown, gateText } from '../src/result/gate';
 import { resultOk } from '../src/result/verdict';
 import { cacheUpdates, mergeTuneCache } from '../src/run/tune/tuner';
 import { type BenchResult, type Tuning, parseResultText } from '../src/schema/result';
@@ -31,6 +31,7 @@ export interface Ending {
   baseline: LoadedBaseline | null;
   maxRegression: number;
   alpha: number;
+  allow: readonly Unjudged[];
   /** Tuning cache file that receives the new choices; null when tuning is off. */
   tuneCache: string | null;
 }
@@ -68,7 +69,7 @@ export function loadBaseline(path: string): { ok: true; baseline: LoadedBaseline
   return { ok: true, baseline: { path: full, result: parsed.result, label: describeResult(parsed.result, path) } };
 }
 
-type EndingChoices = Pick<CliOptions, 'out' | 'outputFormats' | 'baseline' | 'maxRegression' | 'alpha' | 'tuneCache'> & {
+type EndingChoices = Pick<CliOptions, 'out' | 'outputFormats' | 'baseline' | 'maxRegression' | 'alpha' | 'allow' | 'tuneCache'> & {
   request: Pick<CliOptions['request'], 'tune'>;
 };
 
@@ -80,7 +81,7 @@ export function prepareEnding(o: EndingChoices): { ok: true; ending: Ending } | 
   const b = o.baseline ? loadBaseline(o.baseline) : null;
   if (b && !b.ok) return b;
   const tuneCache = o.request.tune.enabled ? (o.tuneCache ?? defaultTuneCachePath()) : null;
-  return { ok: true, ending: { out: o.out, outputFormats: o.outputFormats, baseline: b?.baseline ?? null, maxRegression: o.maxRegression, alpha: o.alpha, tuneCache } };
+  return { ok: true, ending: { out: o.out, outputFormats: o.outputFormats, baseline: b?.baseline ?? null, maxRegression: o.maxRegression, alpha: o.alpha, allow: o.allow, tuneCache } };
 }
 
 /** Writes via a temporary file and rename, so a crash never leaves a half-written file. */
@@ -151,7 +152,7 @@ function endResult(result: BenchResult, file: string, e: Ending, title?: string)
     process.stdout.write(`${name} written to ${path}\n`);
   }
   if (!e.baseline) return { ok: verified, gate: null, gateMarkdown: null };
-  const report = gate(e.baseline.result, result, { maxRegression: e.maxRegression, alpha: e.alpha });
+  const report = gate(e.baseline.result, result, { maxRegression: e.maxRegression, alpha: e.alpha, allow: e.allow });
   process.stdout.write(`\n${who}${gateText(report, e.baseline.label)}`);
   if (!report.ok) process.stderr.write(`tokenbench: ${who}a metric regressed beyond the threshold (exit 1)\n`);
   return { ok: verified && report.ok, gate: report, gateMarkdown: gateMarkdown(report, e.baseline.label) };

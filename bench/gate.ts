@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_ALPHA } from '../src/measure/stats';
-import { DEFAULT_MAX_REGRESSION, describeResult, gate, gateMarkdown, gateText } from '../src/result/gate';
+import { DEFAULT_MAX_REGRESSION, type Unjudged, describeResult, gate, gateMarkdown, gateText } from '../src/result/gate';
 import { parseResultText } from '../src/schema/result';
 import { GATE_OPTIONS, HELP_OPTION } from './args';
 import { type CliOption, commandHelp, helpOrError, readCommandLine } from './command-line';
@@ -17,6 +17,7 @@ export interface GateArgs {
   baseline: string;
   maxRegression: number;
   alpha: number;
+  allow: Unjudged[];
 }
 
 export type ParsedGateArgs = { kind: 'gate'; options: GateArgs } | { kind: 'help' } | { kind: 'error'; message: string };
@@ -27,20 +28,22 @@ const GATE_COMMAND_OPTIONS: ReadonlyArray<CliOption<Reading>> = [...GATE_OPTIONS
 
 export const GATE_USAGE = commandHelp(
   {
-    usage: 'Usage: npm run bench -- gate RESULT.json --baseline OLD.json [--max-regression 5%] [--alpha 0.05]',
+    usage: 'Usage: npm run bench -- gate RESULT.json --baseline OLD.json [--max-regression 5%] [--alpha 0.05] [--allow LIST]',
     about:
       'Compares every headline metric of RESULT.json (kernel GB/s and GFLOP/s, tok/s, TTFT, TPOT) with OLD.json\n' +
-      'on the raw samples (Mann–Whitney rank-sum test) and fails when one got worse by more than the threshold\n' +
-      'and the change is significant. With $GITHUB_STEP_SUMMARY set, appends the table as Markdown.',
+      'on the raw samples (rank-sum test, one sample per repetition) and fails when one got worse by more than\n' +
+      'the threshold and the change is significant, when RESULT.json is not valid itself, or when a metric\n' +
+      'cannot be judged (missing, invalid, incomparable, inconclusive) unless --allow names that verdict.\n' +
+      'With $GITHUB_STEP_SUMMARY set, appends the table as Markdown.',
     sections: [{ title: 'CI' }],
-    footer: 'Exit codes: 0 no significant regression · 1 a metric regressed · 2 usage error or unreadable file.',
+    footer: 'Exit codes: 0 the gate passed · 1 it failed (regression, invalid result, unjudged metric) · 2 usage error or unreadable file.',
   },
   GATE_COMMAND_OPTIONS,
 );
 
 /** Parses the gate subcommand's arguments (after `gate`). Pure. */
 export function parseGateArgs(argv: readonly string[]): ParsedGateArgs {
-  const r: Reading = { result: null, baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, alpha: DEFAULT_ALPHA, help: false };
+  const r: Reading = { result: null, baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, alpha: DEFAULT_ALPHA, allow: [], help: false };
   const error = readCommandLine(argv, GATE_COMMAND_OPTIONS, r, (s, arg) => {
     if (s.result !== null) return `unexpected argument "${arg}" (one result file)`;
     s.result = arg;
@@ -50,7 +53,7 @@ export function parseGateArgs(argv: readonly string[]): ParsedGateArgs {
   if (error) return { kind: 'error', message: error };
   if (!r.result) return { kind: 'error', message: 'gate needs a result file' };
   if (!r.baseline) return { kind: 'error', message: 'gate needs --baseline FILE' };
-  return { kind: 'gate', options: { result: r.result, baseline: r.baseline, maxRegression: r.maxRegression, alpha: r.alpha } };
+  return { kind: 'gate', options: { result: r.result, baseline: r.baseline, maxRegression: r.maxRegression, alpha: r.alpha, allow: r.allow } };
 }
 
 export function gateMain(argv: readonly string[]): number {
@@ -75,7 +78,7 @@ export function gateMain(argv: readonly string[]): number {
     process.stderr.write(`tokenbench gate: ${o.result}: ${current.error}\n`);
     return 2;
   }
-  const report = gate(base.baseline.result, current.result, { maxRegression: o.maxRegression, alpha: o.alpha });
+  const report = gate(base.baseline.result, current.result, { maxRegression: o.maxRegression, alpha: o.alpha, allow: o.allow });
   process.stdout.write(`result: ${describeResult(current.result, o.result)}\n`);
   process.stdout.write(gateText(report, base.baseline.label));
   appendStepSummary(gateMarkdown(report, base.baseline.label));

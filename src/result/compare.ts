@@ -15,9 +15,9 @@ import {
   mdCell,
   mdTable,
 } from './formats';
-import { deviceName, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
+import { type Samples, deviceName, isSoftware, kernelFigures, runtimeName, testSamples, tokenFigures } from './figures';
 import type { BenchResult } from '../schema/result';
-import { DEFAULT_ALPHA, compareSamples } from '../measure/stats';
+import { DEFAULT_ALPHA } from '../measure/stats';
 
 export const COMPARE_SCHEMA_ID = 'tokenbench/comparison';
 export const COMPARE_SCHEMA_VERSION = 1;
@@ -74,7 +74,7 @@ export interface DiffRow {
   /** Two-sided p of the rank test on the raw samples; null when the figure has no samples (derived). */
   p: number | null;
   significant: boolean;
-  verdict: 'better' | 'worse' | 'no significant change' | 'not tested';
+  verdict: 'better' | 'worse' | 'no significant change' | 'not tested' | 'incomparable';
   note?: string;
 }
 
@@ -139,6 +139,15 @@ function verdictOf(change: number, biggerIsBetter: boolean, significant: boolean
   return change > 0 === biggerIsBetter ? 'better' : 'worse';
 }
 
+/** The test part of a diff row: the shared sample definition under one timer source, or "incomparable". */
+function tested(a: Samples, b: Samples, change: number, kind: string, alpha: number): Pick<DiffRow, 'p' | 'significant' | 'verdict' | 'note'> {
+  const t = testSamples(a, b, alpha);
+  if (!t.ok) return { p: null, significant: false, verdict: 'incomparable', note: t.why };
+  const c = t.cmp;
+  if (c.note) return { p: null, significant: false, verdict: 'not tested', note: c.note };
+  return { p: c.p, significant: c.significant, verdict: verdictOf(change, true, c.significant, true), note: `rank test on ${t.a.length} vs ${t.b.length} ${kind} times (${t.source})` };
+}
+
 /**
  * Candidate vs baseline, on every figure both have: tok/s per token test and kernel rates, tested on their
  * samples (ns: the rank test is the same on times and on rates); $/1M tokens and J/token as derived
@@ -151,14 +160,8 @@ export function diffResults(a: LabelledResult, b: LabelledResult, alpha = DEFAUL
     const fb = tb.get(fa.key);
     if (!fb) continue;
     const name = `${fa.model} ${fa.format} ${fa.test}`;
-    const c = compareSamples(fa.samplesNs, fb.samplesNs, alpha);
     const change = fa.tokPerSec > 0 ? (fb.tokPerSec - fa.tokPerSec) / fa.tokPerSec : NaN;
-    const tested = !c.note;
-    rows.push({
-      key: fa.key, name, unit: 'tok/s', biggerIsBetter: true, a: fa.tokPerSec, b: fb.tokPerSec, change,
-      p: tested ? c.p : null, significant: c.significant, verdict: verdictOf(change, true, c.significant, tested),
-      note: c.note ?? `rank test on ${fa.samplesNs.length} vs ${fb.samplesNs.length} ${fa.sampleKind === 'step' && fb.sampleKind === 'step' ? 'decode-step' : 'repetition'} times`,
-    });
+    rows.push({ key: fa.key, name, unit: 'tok/s', biggerIsBetter: true, a: fa.tokPerSec, b: fb.tokPerSec, change, ...tested(fa.samples, fb.samples, change, 'repetition', alpha) });
     const derived = (unit: string, va: number | null | undefined, vb: number | null | undefined) => {
       if (va == null || vb == null || !(va > 0)) return;
       const ch = (vb - va) / va;
@@ -171,14 +174,8 @@ export function diffResults(a: LabelledResult, b: LabelledResult, alpha = DEFAUL
   for (const ka of kernelFigures(a.result)) {
     const k2 = kb.get(ka.key);
     if (!k2 || k2.unit !== ka.unit) continue;
-    const c = compareSamples(ka.samplesNs, k2.samplesNs, alpha);
     const change = ka.value > 0 ? (k2.value - ka.value) / ka.value : NaN;
-    const tested = !c.note;
-    rows.push({
-      key: ka.key, name: ka.label, unit: ka.unit, biggerIsBetter: true, a: ka.value, b: k2.value, change,
-      p: tested ? c.p : null, significant: c.significant, verdict: verdictOf(change, true, c.significant, tested),
-      note: c.note ?? `rank test on ${ka.samplesNs.length} vs ${k2.samplesNs.length} sample times`,
-    });
+    rows.push({ key: ka.key, name: ka.label, unit: ka.unit, biggerIsBetter: true, a: ka.value, b: k2.value, change, ...tested(ka.samples, k2.samples, change, 'sample', alpha) });
   }
   return { baseline: a.label, candidate: b.label, rows };
 }

@@ -4,7 +4,7 @@
  * result's headline metrics, the one selection the baseline gate, the step summary and fleet tables use.
  * Pure.
  */
-import { meanSd, median, tokensPerSecond } from '../measure/stats';
+import { type SampleComparison, compareSamples, meanSd, median, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, CostTest, Measurement, TimerInfo, TokenTest, Workload } from '../schema/result';
 
 export interface TokenFigure {
@@ -38,12 +38,8 @@ export interface TokenFigure {
   bound: 'bandwidth' | 'compute' | null;
   cost: CostTest | null;
   verification: 'passed' | 'failed' | 'none';
-  /**
-   * Samples for significance tests, ns (smaller is faster): per decode step when recorded (many), else
-   * per repetition.
-   */
-  samplesNs: number[];
-  sampleKind: 'step' | 'repetition';
+  /** Samples for significance tests: ns per repetition by timer source (tokenSamples). */
+  samples: Samples;
 }
 
 export interface KernelFigure {
@@ -55,8 +51,9 @@ export interface KernelFigure {
   p10: number;
   p90: number;
   source: TimerInfo['source'];
-  /** ns per unit of work, one per sample (smaller is faster). */
+  /** ns per unit of work, one per sample (smaller is faster), under the measurement's timer source. */
   samplesNs: number[];
+  samples: Samples;
   /** Bytes (GB/s) or FLOPs (GFLOP/s) per unit of work; 0 when not recorded. */
   workPerUnit: number;
   verification: 'passed' | 'failed';
@@ -69,7 +66,6 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
   const b = t.bounds;
   let bound: TokenFigure['bound'] = null;
   if (b && b.efficiency !== null) bound = b.bandwidth !== null && (b.compute === null || b.bandwidth <= b.compute) ? 'bandwidth' : 'compute';
-  const steps = t.kind === 'decode' && t.stepNs && t.stepNs.length ? t.stepNs : null;
   const ns = meanSd(main.samplesNs);
   return {
     key: `${w.id}/${t.name}`,
@@ -96,8 +92,7 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
     bound,
     cost: r.cost?.workloads.find((c) => c.workload === w.id)?.tests.find((c) => c.test === t.name) ?? null,
     verification: w.verification?.state ?? r.verification.state,
-    samplesNs: steps ?? main.samplesNs,
-    sampleKind: steps ? 'step' : 'repetition',
+    samples: tokenSamples(t),
   };
 }
 
@@ -127,6 +122,7 @@ export function kernelFigures(r: BenchResult): KernelFigure[] {
         p90: m.metric.p90,
         source: m.timing.source,
         samplesNs: m.timing.samplesNs.map((ns) => ns / m.timing.unitsPerSample),
+        samples: { [m.timing.source]: m.timing.samplesNs.map((ns) => ns / m.timing.unitsPerSample) },
         workPerUnit: (m.metric.unit === 'GB/s' ? m.work.bytes : m.work.flops) ?? 0,
         verification: m.verification.state,
       });
@@ -159,9 +155,39 @@ export function runtimeName(r: BenchResult): string {
   return os ? `${name} (${os})` : name;
 }
 
-// ---- Headline metrics ------------------------------------------------------------------------------------
+// ---- Samples and headline metrics -------------------------------------------------------------------------
 
 export type TimerSource = 'gpu-timestamp' | 'wall-clock';
+
+/** Samples of one figure by timer source, ns (smaller is faster). */
+export type Samples = Partial<Record<TimerSource, number[]>>;
+
+/** Timer sources, preferred first. */
+export const TIMER_SOURCES: readonly TimerSource[] = ['gpu-timestamp', 'wall-clock'];
+
+/**
+ * The one sample definition of a token test, for the gate and compare alike: one sample per repetition
+ * (each run's own time), by timer source. Never per-step times pooled across runs: steps of one run are
+ * correlated, and wall-clock "steps" were chunk averages copied once per step.
+ */
+export function tokenSamples(t: TokenTest): Samples {
+  return { ...(t.gpu ? { 'gpu-timestamp': t.gpu.samplesNs } : {}), 'wall-clock': t.wall.samplesNs };
+}
+
+/** A test of two sample sets under the same timer source, or why they cannot be compared. */
+export type SampleTest = { ok: true; source: TimerSource; a: number[]; b: number[]; cmp: SampleComparison } | { ok: false; why: string };
+
+/**
+ * Compares two figures on the first timer source both have (GPU timestamps before the wall clock). Samples
+ * from different sources are never tested against each other: that is "incomparable".
+ */
+export function testSamples(a: Samples, b: Samples, alpha: number): SampleTest {
+  const source = TIMER_SOURCES.find((s) => a[s]?.length && b[s]?.length);
+  if (!source) return { ok: false, why: `timer sources differ (${Object.keys(a).join('/') || 'none'} vs ${Object.keys(b).join('/') || 'none'})` };
+  const sa = a[source] as number[];
+  const sb = b[source] as number[];
+  return { ok: true, source, a: sa, b: sb, cmp: compareSamples(sa, sb, alpha) };
+}
 
 /** One headline figure of a result with the samples behind it, per timer source. */
 export interface Headline {
@@ -169,51 +195,31 @@ export interface Headline {
   id: string;
   unit: 'GB/s' | 'GFLOP/s' | 'tok/s' | 'ms';
   better: 'higher' | 'lower';
-  /** Samples in `unit`, by timer source; the preferred source comes first. */
-  samples: Partial<Record<TimerSource, number[]>>;
+  /** Samples in ns (one per repetition, or ns per unit for kernels), by timer source; preferred first. */
+  samples: Samples;
+  /**
+   * The figure in `unit` of a time in ns. A headline's value is toUnit(median of its samples): exactly the
+   * figure the result itself reports (tok/s from the median time, not the median of per-sample rates).
+   */
+  toUnit(ns: number): number;
 }
 
-/** Timer sources, preferred first. */
-export const TIMER_SOURCES: readonly TimerSource[] = ['gpu-timestamp', 'wall-clock'];
-
-/** The value a headline shows: the median of its preferred source's samples. */
+/** The value a headline shows: toUnit of the median of its preferred source's samples. */
 export function headlineValue(h: Headline): { value: number; source: TimerSource } | null {
   for (const source of TIMER_SOURCES) {
     const s = h.samples[source];
-    if (s?.length) return { value: median(s), source };
+    if (s?.length) return { value: h.toUnit(median(s)), source };
   }
   return null;
-}
-
-/**
- * Wall-clock step times are chunk averages repeated once per step of the chunk: collapse each run of
- * equal values to one sample so the test does not count one measurement many times.
- */
-function dedupeChunks(stepNs: readonly number[]): number[] {
-  return stepNs.filter((v, i) => i === 0 || v !== stepNs[i - 1]);
 }
 
 function tokenHeadlines(w: Workload, t: TokenTest): Headline[] {
   const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
   const key = `${w.id} ${t.name}`;
-  const bySource = (f: (ns: number) => number): Partial<Record<TimerSource, number[]>> => ({
-    ...(t.gpu ? { 'gpu-timestamp': t.gpu.samplesNs.map(f) } : {}),
-    'wall-clock': t.wall.samplesNs.map(f),
-  });
-  if (t.kind === 'prefill') {
-    return [
-      { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples: bySource((ns) => total / (ns / 1e9)) },
-      { id: `${key} TTFT`, unit: 'ms', better: 'lower', samples: bySource((ns) => ns / 1e6) },
-    ];
-  }
-  // Decode: per-step times are the many samples the test needs (a run has only a few repetitions).
-  const steps = t.stepNs?.length ? (t.itlSource === 'wall-clock' ? dedupeChunks(t.stepNs) : t.stepNs) : null;
-  const source: TimerSource = t.itlSource ?? 'wall-clock';
-  const stepSamples = (f: (ns: number) => number) => (steps ? { [source]: steps.map(f) } : bySource((ns) => f(ns / t.tokens)));
-  return [
-    { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples: stepSamples((ns) => t.batch / (ns / 1e9)) },
-    { id: `${key} TPOT`, unit: 'ms', better: 'lower', samples: stepSamples((ns) => ns / 1e6) },
-  ];
+  const samples = tokenSamples(t);
+  const rate: Headline = { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples, toUnit: (ns) => tokensPerSecond(total, ns) };
+  if (t.kind === 'prefill') return [rate, { id: `${key} TTFT`, unit: 'ms', better: 'lower', samples, toUnit: (ns) => ns / 1e6 }];
+  return [rate, { id: `${key} TPOT`, unit: 'ms', better: 'lower', samples, toUnit: (ns) => ns / t.tokens / 1e6 }];
 }
 
 /** Every headline metric of a result: kernel GB/s and GFLOP/s, token tok/s, TTFT and TPOT. Only `ok` figures. */
@@ -221,6 +227,6 @@ export function headlineMetrics(r: BenchResult): Headline[] {
   // GB/s = bytes/ns and GFLOP/s = flops/ns, per unit of work.
   const kernels = kernelFigures(r)
     .filter((k) => k.workPerUnit > 0)
-    .map((k): Headline => ({ id: k.key, unit: k.unit, better: 'higher', samples: { [k.source]: k.samplesNs.filter((ns) => ns > 0).map((ns) => k.workPerUnit / ns) } }));
+    .map((k): Headline => ({ id: k.key, unit: k.unit, better: 'higher', samples: k.samples, toUnit: (ns) => (ns > 0 ? k.workPerUnit / ns : 0) }));
   return [...kernels, ...okTests(r).flatMap(([w, t]) => tokenHeadlines(w, t))];
 }

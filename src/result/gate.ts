@@ -1,18 +1,25 @@
 /**
  * The baseline gate: compares every headline metric of a result (src/result/figures.ts) with a baseline
- * result using the raw samples (Mann–Whitney rank-sum test, src/measure/stats.ts), not just the medians. A metric
- * fails the gate only when it got worse by more than the threshold *and* the change is significant.
+ * result using the raw samples (rank-sum test, src/measure/stats.ts), not just the medians. A metric
+ * regresses when it got worse by more than the threshold *and* the change is significant. The gate fails
+ * on a regression, on a new result that is not valid itself, and on any headline metric it cannot judge
+ * (missing, invalid, incomparable, inconclusive) unless the user allows that verdict (`--allow`).
  * Pure: no Node, no DOM.
  */
 import type { BenchResult } from '../schema/result';
-import { DEFAULT_ALPHA, compareSamples, median } from '../measure/stats';
-import { type Headline, TIMER_SOURCES, type TimerSource, headlineMetrics, headlineValue } from './figures';
+import { DEFAULT_ALPHA, median } from '../measure/stats';
+import { type Headline, type TimerSource, headlineMetrics, headlineValue, testSamples } from './figures';
 import { fmtOptional as fmt, mdCell } from './formats';
+import { resultOk } from './verdict';
 
 /** Default threshold of `--max-regression`. */
 export const DEFAULT_MAX_REGRESSION = 0.05;
 
-export type Verdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive' | 'missing' | 'new' | 'incomparable';
+export type Verdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive' | 'missing' | 'invalid' | 'new' | 'incomparable';
+
+/** Verdicts that say the gate could not judge a metric: each fails the gate unless allowed. */
+export const UNJUDGED = ['missing', 'invalid', 'incomparable', 'inconclusive'] as const;
+export type Unjudged = (typeof UNJUDGED)[number];
 
 export interface MetricChange {
   id: string;
@@ -39,35 +46,60 @@ export interface GateOptions {
   maxRegression: number;
   /** Significance level of the test. */
   alpha: number;
+  /** Unjudged verdicts that do not fail the gate (`--allow missing,inconclusive`); none by default. */
+  allow: readonly Unjudged[];
 }
 
 export interface GateReport {
   options: GateOptions;
   changes: MetricChange[];
   regressions: MetricChange[];
+  /** Metrics the gate could not judge and that fail it (their verdict is not allowed). */
+  unjudged: MetricChange[];
+  /** Why the new result is not valid itself (it then fails the gate whatever the metrics say); null when valid. */
+  resultProblem: string | null;
   /** Differences between the two runs that make the comparison less meaningful. */
   warnings: string[];
-  /** True when no metric regressed significantly beyond the threshold. */
+  /** True when the new result is valid, nothing regressed and every metric was judged (or its verdict allowed). */
   ok: boolean;
 }
 
-function compareOne(id: string, b: Headline | undefined, c: Headline | undefined, o: GateOptions): MetricChange {
-  const h = (c ?? b) as Headline;
-  const base = { id, unit: h.unit, better: h.better, change: null, worse: null, p: null, significant: false };
-  if (!b || !c) {
-    const v = c ? headlineValue(c) : b ? headlineValue(b) : null;
-    return {
-      ...base,
-      baseline: b ? (v?.value ?? null) : null,
-      current: c ? (v?.value ?? null) : null,
-      source: v?.source ?? null,
-      samples: { baseline: 0, current: 0 },
-      verdict: c ? 'new' : 'missing',
-      note: c ? 'not in the baseline' : 'in the baseline but not in this run (not run, skipped or failed)',
-    };
+/**
+ * Why figures of `r` are not ok, by the id prefix their headlines would have (kernel measurement id, or
+ * workload id for its token tests): a baseline metric absent from `r` for one of these reasons is invalid,
+ * not merely missing.
+ */
+function notOkFigures(r: BenchResult): Array<{ prefix: string; skipped: boolean; why: string }> {
+  const out: Array<{ prefix: string; skipped: boolean; why: string }> = [];
+  for (const p of r.phases) {
+    for (const m of p.measurements) {
+      if (m.state !== 'ok') out.push({ prefix: m.id, skipped: m.state === 'skipped', why: `${m.state}${'reason' in m && m.reason ? `: ${m.reason}` : 'error' in m ? `: ${m.error}` : ''}` });
+    }
+    for (const w of p.workloads ?? []) if (w.state !== 'ok') out.push({ prefix: `${w.id} `, skipped: w.state === 'skipped', why: `${w.state}${w.reason ? `: ${w.reason}` : ''}` });
   }
-  const source = TIMER_SOURCES.find((s) => b.samples[s]?.length && c.samples[s]?.length) ?? null;
-  if (!source) {
+  return out;
+}
+
+function absentOne(id: string, b: Headline | undefined, c: Headline | undefined, current: BenchResult): MetricChange {
+  const h = (c ?? b) as Headline;
+  const v = headlineValue(h);
+  const bad = !c ? notOkFigures(current).find((f) => id === f.prefix || id.startsWith(f.prefix)) : undefined;
+  return {
+    id, unit: h.unit, better: h.better, change: null, worse: null, p: null, significant: false,
+    baseline: b ? (v?.value ?? null) : null,
+    current: c ? (v?.value ?? null) : null,
+    source: v?.source ?? null,
+    samples: { baseline: 0, current: 0 },
+    verdict: c ? 'new' : bad && !bad.skipped ? 'invalid' : 'missing',
+    note: c ? 'not in the baseline' : bad ? `this run's figure is ${bad.why}` : 'in the baseline but not in this run',
+  };
+}
+
+function compareOne(id: string, b: Headline | undefined, c: Headline | undefined, o: GateOptions, current: BenchResult): MetricChange {
+  if (!b || !c) return absentOne(id, b, c, current);
+  const base = { id, unit: c.unit, better: c.better, change: null, worse: null, p: null, significant: false };
+  const t = testSamples(b.samples, c.samples, o.alpha);
+  if (!t.ok) {
     return {
       ...base,
       baseline: headlineValue(b)?.value ?? null,
@@ -75,13 +107,14 @@ function compareOne(id: string, b: Headline | undefined, c: Headline | undefined
       source: null,
       samples: { baseline: 0, current: 0 },
       verdict: 'incomparable',
-      note: `timer sources differ (baseline ${Object.keys(b.samples).join('/')}, this run ${Object.keys(c.samples).join('/')})`,
+      note: t.why,
     };
   }
-  const bs = b.samples[source] as number[];
-  const cs = c.samples[source] as number[];
-  const cmp = compareSamples(bs, cs, o.alpha);
-  const worse = Number.isFinite(cmp.change) ? (h.better === 'higher' ? -cmp.change : cmp.change) : null;
+  const { source, a: bs, b: cs, cmp } = t;
+  const bv = c.toUnit(median(bs));
+  const cv = c.toUnit(median(cs));
+  const change = bv !== 0 ? (cv - bv) / bv : NaN;
+  const worse = Number.isFinite(change) ? (c.better === 'higher' ? -change : change) : null;
   let verdict: Verdict;
   let note = cmp.note;
   if (cmp.note || worse === null) verdict = 'inconclusive';
@@ -93,9 +126,9 @@ function compareOne(id: string, b: Headline | undefined, c: Headline | undefined
   }
   return {
     ...base,
-    baseline: median(bs),
-    current: median(cs),
-    change: Number.isFinite(cmp.change) ? cmp.change : null,
+    baseline: bv,
+    current: cv,
+    change: Number.isFinite(change) ? change : null,
     worse,
     p: cmp.p,
     significant: cmp.significant,
@@ -126,15 +159,38 @@ export function comparabilityWarnings(baseline: BenchResult, current: BenchResul
   return w;
 }
 
+/** Why `r` fails the gate on its own (not completed, a failed check, a withheld figure, errors), or null. */
+export function resultProblem(r: BenchResult): string | null {
+  if (resultOk(r)) return null;
+  const bad = notOkFigures(r).filter((f) => !f.skipped).map((f) => `${f.prefix.trim()} ${f.why}`);
+  const parts = [
+    r.status !== 'completed' ? `status ${r.status}` : '',
+    r.verification.state === 'failed' ? `${r.verification.failed} check(s) failed` : '',
+    r.errors.length ? `${r.errors.length} error(s)` : '',
+    bad.length ? `${bad.length} figure(s) not ok (${bad.slice(0, 3).join('; ')}${bad.length > 3 ? '; …' : ''})` : '',
+  ].filter(Boolean);
+  return `the new result is not valid: ${parts.join(', ') || 'a phase did not complete'}`;
+}
+
 /** Compares every headline metric of `current` with `baseline`. */
 export function gate(baseline: BenchResult, current: BenchResult, opts: Partial<GateOptions> = {}): GateReport {
-  const options: GateOptions = { maxRegression: opts.maxRegression ?? DEFAULT_MAX_REGRESSION, alpha: opts.alpha ?? DEFAULT_ALPHA };
+  const options: GateOptions = { maxRegression: opts.maxRegression ?? DEFAULT_MAX_REGRESSION, alpha: opts.alpha ?? DEFAULT_ALPHA, allow: opts.allow ?? [] };
   const b = new Map(headlineMetrics(baseline).map((h) => [h.id, h]));
   const c = new Map(headlineMetrics(current).map((h) => [h.id, h]));
   const ids = [...c.keys(), ...[...b.keys()].filter((id) => !c.has(id))];
-  const changes = ids.map((id) => compareOne(id, b.get(id), c.get(id), options));
+  const changes = ids.map((id) => compareOne(id, b.get(id), c.get(id), options, current));
   const regressions = changes.filter((x) => x.verdict === 'regressed');
-  return { options, changes, regressions, warnings: comparabilityWarnings(baseline, current), ok: regressions.length === 0 };
+  const unjudged = changes.filter((x) => (UNJUDGED as readonly string[]).includes(x.verdict) && !options.allow.includes(x.verdict as Unjudged));
+  const problem = resultProblem(current);
+  return {
+    options,
+    changes,
+    regressions,
+    unjudged,
+    resultProblem: problem,
+    warnings: comparabilityWarnings(baseline, current),
+    ok: regressions.length === 0 && unjudged.length === 0 && problem === null,
+  };
 }
 
 export function fmtChange(c: number | null): string {
@@ -151,10 +207,11 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   regressed: 'REGRESSED',
   improved: 'improved',
   unchanged: 'unchanged',
-  inconclusive: 'inconclusive',
-  missing: 'missing',
+  inconclusive: 'INCONCLUSIVE',
+  missing: 'MISSING',
+  invalid: 'INVALID',
   new: 'new',
-  incomparable: 'incomparable',
+  incomparable: 'INCOMPARABLE',
 };
 
 function rows(report: GateReport): string[][] {
@@ -173,12 +230,22 @@ const HEADER = ['metric', 'baseline', 'this run', 'change', 'p', 'verdict'];
 function verdictLine(report: GateReport): string {
   const o = report.options;
   const moved = report.changes.filter((x) => x.verdict === 'improved').length;
+  const allowed = o.allow.length ? ` (allowed: ${o.allow.join(', ')})` : '';
   if (report.ok) {
     return `baseline gate passed: no metric got worse by more than ${fmtPct(o.maxRegression)} with significance (alpha ${o.alpha})` +
-      (moved ? `; ${moved} improved` : '');
+      (moved ? `; ${moved} improved` : '') + allowed;
   }
-  return `baseline gate FAILED: ${report.regressions.length} metric(s) got worse by more than ${fmtPct(o.maxRegression)} (significant at alpha ${o.alpha}): ` +
-    report.regressions.map((x) => `${x.id} ${fmtChange(x.change)}`).join(', ');
+  const why: string[] = [];
+  if (report.resultProblem) why.push(report.resultProblem);
+  if (report.regressions.length) {
+    why.push(`${report.regressions.length} metric(s) got worse by more than ${fmtPct(o.maxRegression)} (significant at alpha ${o.alpha}): ` +
+      report.regressions.map((x) => `${x.id} ${fmtChange(x.change)}`).join(', '));
+  }
+  if (report.unjudged.length) {
+    const counts = UNJUDGED.map((v) => [v, report.unjudged.filter((x) => x.verdict === v).length] as const).filter(([, n]) => n > 0);
+    why.push(`${report.unjudged.length} metric(s) could not be judged (${counts.map(([v, n]) => `${n} ${v}`).join(', ')}; --allow ${counts.map(([v]) => v).join(',')} accepts them)`);
+  }
+  return `baseline gate FAILED: ${why.join('; ')}${allowed}`;
 }
 
 function fmtPct(f: number): string {

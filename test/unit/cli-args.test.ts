@@ -14,7 +14,7 @@ describe('CLI argument parsing', () => {
         request: { suite: 'standard', generation: {}, tune: { enabled: true }, cost: null },
         out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
         // CI, fleet and Node-runtime options (issue 7).
-        baseline: null, maxRegression: 0.05, alpha: 0.05, outputFormats: [], endpoints: [],
+        baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], outputFormats: [], endpoints: [],
         serveBind: '127.0.0.1', serveHost: null, servePort: 0,
         runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false,
       },

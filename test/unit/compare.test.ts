@@ -56,9 +56,10 @@ describe('two-result diff', () => {
     expect(row('read-bandwidth')).toMatchObject({ unit: 'GB/s', a: 100, b: 120 });
   });
 
-  test('decode (16 step samples a side) is significantly better; 3 repetitions a side cannot be', () => {
+  test('decode (6 repetitions a side) is significantly better; 3 repetitions a side cannot be', () => {
     expect(row('tiny-q4_0/tg8')).toMatchObject({ significant: true, verdict: 'better' });
-    expect(row('tiny-q4_0/tg8')!.p).toBeLessThan(0.001);
+    expect(row('tiny-q4_0/tg8')!.p).toBeLessThan(0.01);
+    expect(row('tiny-q4_0/tg8')!.note).toMatch(/rank test on 6 vs 6 repetition times \(gpu-timestamp\)/);
     // 3 vs 3 samples: the exact rank-sum test cannot go below p = 0.1, so the change is not tested at all.
     expect(row('tiny-q4_0/pp16')).toMatchObject({ significant: false, verdict: 'not tested' });
     expect(row('read-bandwidth')).toMatchObject({ significant: true, verdict: 'better' });
@@ -68,6 +69,16 @@ describe('two-result diff', () => {
     expect(diffResults(b, a).rows.find((r) => r.key === 'tiny-q4_0/tg8')).toMatchObject({ verdict: 'worse' });
     const same = diffResults(a, { ...a, label: 'a again' });
     expect(same.rows.filter((r) => r.p !== null).every((r) => !r.significant && r.change === 0)).toBe(true);
+  });
+
+  test('GPU-timestamp samples are never tested against wall-clock ones: incomparable', () => {
+    const gpuOnly = structuredClone(b);
+    const wallOnly = structuredClone(a);
+    for (const t of wallOnly.result.phases.flatMap((p) => p.workloads ?? []).flatMap((w) => w.tests)) t.gpu = null;
+    for (const t of gpuOnly.result.phases.flatMap((p) => p.workloads ?? []).flatMap((w) => w.tests)) t.wall = { ...t.wall, samplesNs: [] as unknown as [number] };
+    const r = diffResults(wallOnly, gpuOnly).rows.find((x) => x.key === 'tiny-q4_0/tg8');
+    expect(r).toMatchObject({ verdict: 'incomparable', p: null, significant: false });
+    expect(r?.note).toMatch(/timer sources differ/);
   });
 
   test('derived cost figures get a change but no test', () => {
@@ -95,7 +106,7 @@ describe('comparison export formats', () => {
     expect(md).toMatch(/\| b\.json \| nvidia .* \| SOFTWARE ADAPTER \|/);
     expect(md).toMatch(/\| a\.json \| .* \| tg8 \| 100 \| 20\.0% \| \$10\.0 \| 5\.00 \| passed \|/);
     expect(md).toMatch(/\*\*b\.json\*\* vs \*\*a\.json\*\*/);
-    expect(md).toMatch(/\| tiny q4_0 tg8 \| tok\/s \| 100 \| 120 \| \+20\.0% \| \d\.\de-\d+ \| better \|/);
+    expect(md).toMatch(/\| tiny q4_0 tg8 \| tok\/s \| 100 \| 120 \| \+20\.0% \| 0\.00\d \| better \|/);
   });
 
   test('csv: a result column before the single-result columns', () => {

@@ -221,7 +221,11 @@ describe('gate arguments', () => {
   test('result, baseline and threshold', () => {
     expect(parseGateArgs(['r.json', '--baseline', 'old.json', '--max-regression', '3%'])).toEqual({
       kind: 'gate',
-      options: { result: 'r.json', baseline: 'old.json', maxRegression: 0.03, alpha: 0.05 },
+      options: { result: 'r.json', baseline: 'old.json', maxRegression: 0.03, alpha: 0.05, allow: [] },
+    });
+    expect(parseGateArgs(['r.json', '--baseline', 'old.json', '--allow', 'inconclusive,missing'])).toMatchObject({
+      kind: 'gate',
+      options: { allow: ['inconclusive', 'missing'] },
     });
   });
 
@@ -231,6 +235,7 @@ describe('gate arguments', () => {
     [['a.json', 'b.json', '--baseline', 'c.json'], /one result file/],
     [['r.json', '--baseline', 'o.json', '--max-regression', 'x'], /percentage/],
     [['r.json', '--baseline', 'o.json', '--suite', 'smoke'], /unknown option "--suite"/],
+    [['r.json', '--baseline', 'o.json', '--allow', 'regressed'], /--allow: expected a list of missing, invalid, incomparable, inconclusive/],
   ])('rejects %j', (argv, message) => {
     const p = parseGateArgs(argv);
     expect(p.kind).toBe('error');

@@ -105,7 +105,8 @@ describe('CI outputs', () => {
     expect(md).toMatch(/^### tokenbench smoke/);
     expect(md).toMatch(/- \*\*status:\*\* completed/);
     expect(md).toMatch(/NVIDIA H100/);
-    expect(md).toMatch(/\| tiny-q4_0 tg8 b4 TPOT \(ms\) \| 40\.0 ms \| 3 \| wall \|/);
+    // TPOT from the run's own median time over its 8 tokens (one sample per repetition).
+    expect(md).toMatch(/\| tiny-q4_0 tg8 b4 TPOT \(ms\) \| 12\.5 ms \| 3 \| wall \|/);
     expect(md).toMatch(/\| read-bw-64MiB \(GB\/s\) \|/);
   });
 
@@ -129,12 +130,12 @@ describe('CI outputs', () => {
   });
 
   test('unknown formats and unreadable baselines are usage errors before anything runs', () => {
-    const o = { out: null, baseline: null, maxRegression: 0.05, alpha: 0.05, tuneCache: '/t.json', request: { tune: { enabled: true } } };
+    const o = { out: null, baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], tuneCache: '/t.json', request: { tune: { enabled: true } } };
     expect(prepareEnding({ ...o, outputFormats: ['nope'] })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown format "nope"/) });
     expect(prepareEnding({ ...o, baseline: '/nonexistent/b.json', outputFormats: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/no such file/) });
     expect(prepareEnding({ ...o, outputFormats: ['github-bigger'] })).toEqual({
       ok: true,
-      ending: { out: null, outputFormats: ['github-bigger'], baseline: null, maxRegression: 0.05, alpha: 0.05, tuneCache: '/t.json' },
+      ending: { out: null, outputFormats: ['github-bigger'], baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], tuneCache: '/t.json' },
     });
     // No tuning, no cache file to keep choices in.
     expect(prepareEnding({ ...o, outputFormats: [], request: { tune: { enabled: false } } })).toMatchObject({ ok: true, ending: { tuneCache: null } });

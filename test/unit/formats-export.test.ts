@@ -141,12 +141,12 @@ describe('text (CLI)', () => {
 });
 
 describe('figures and efficiency views', () => {
-  test('decode figures carry per-step samples for significance tests', () => {
+  test('every token figure is tested on one sample per repetition, never on pooled decode steps', () => {
     const f = tokenFigures(tokenResult());
-    expect(f.map((x) => [x.key, x.sampleKind, x.samplesNs.length])).toEqual([
-      ['tiny-q4_0/pp16', 'repetition', 3],
-      ['tiny-q4_0/tg8', 'step', 16],
-      ['tiny-q4_0/tg8 b4', 'step', 16],
+    expect(f.map((x) => [x.key, x.samples['gpu-timestamp']?.length, x.samples['wall-clock']?.length])).toEqual([
+      ['tiny-q4_0/pp16', 3, 3],
+      ['tiny-q4_0/tg8', 6, 6],
+      ['tiny-q4_0/tg8 b4', 6, 6],
     ]);
   });
 
