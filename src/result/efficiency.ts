@@ -3,7 +3,8 @@
  * interactivity curves from batched decode. Pure: no DOM.
  *
  * Roofline: arithmetic intensity (FLOP per byte moved) vs achieved GFLOP/s. Ceilings are this run's
- * read-bandwidth probe (GB/s × FLOP/B = GFLOP/s) and f32 FMA peak. Points: every `ok` kernel measurement
+ * read-bandwidth probe (GB/s × FLOP/B = GFLOP/s), its f32 FMA peak, and (where the matmul phase measured
+ * it) the matrix units' f16 GEMM: work on the matrix units is drawn under that roof, never the f32 one. Points: every `ok` kernel measurement
  * that states both its FLOPs and bytes (matmul), and every token test, with FLOPs and bytes from the
  * model accounting that the bounds in the result use (decode: mean context over the run; prefill: the
  * weights read once plus the prompt's KV-cache writes, activations ignored).
@@ -18,6 +19,8 @@ export interface RooflinePoint {
   intensity: number;
   /** Achieved GFLOP/s. */
   gflops: number;
+  /** The roof it belongs under: the vector units (f32 FMA) or the matrix units (f16 subgroup-matrix GEMM). */
+  units: 'vector' | 'matrix';
 }
 
 export interface Roofline {
@@ -25,6 +28,8 @@ export interface Roofline {
   bandwidthGBs: number | null;
   /** f32 FMA peak, GFLOP/s. */
   peakGflops: number | null;
+  /** Best f16 GEMM on the matrix units, GFLOP/s (null when not measured). */
+  matrixPeakGflops: number | null;
   /** Intensity where the two ceilings meet, FLOP/B. */
   ridge: number | null;
   points: RooflinePoint[];
@@ -50,15 +55,21 @@ export function testWork(w: Workload, t: TokenTest): { flops: number; bytes: num
   }
 }
 
+/** Measurements on the matrix units (the subgroup-matrix GEMM). */
+function onMatrixUnits(id: string): boolean {
+  return id.startsWith('matmul-f16-sgmat-');
+}
+
 export function rooflineOf(r: BenchResult): Roofline {
   const bandwidthGBs = metric(r, 'read-bandwidth');
   const peakGflops = metric(r, 'fma-f32');
+  const matrix = r.phases.flatMap((p) => p.measurements).flatMap((m) => (m.state === 'ok' && onMatrixUnits(m.id) ? [m.metric.median] : []));
   const points: RooflinePoint[] = [];
   for (const p of r.phases) {
     for (const m of p.measurements) {
       if (m.state !== 'ok' || !m.work.flops || !m.work.bytes) continue;
       const gflops = m.metric.unit === 'GFLOP/s' ? m.metric.median : (m.metric.median * m.work.flops) / m.work.bytes;
-      points.push({ label: m.label, kind: 'kernel', intensity: m.work.flops / m.work.bytes, gflops });
+      points.push({ label: m.label, kind: 'kernel', intensity: m.work.flops / m.work.bytes, gflops, units: onMatrixUnits(m.id) ? 'matrix' : 'vector' });
     }
     for (const w of p.workloads ?? []) {
       if (w.state !== 'ok') continue;
@@ -66,12 +77,14 @@ export function rooflineOf(r: BenchResult): Roofline {
         const work = testWork(w, t);
         if (!work || !(work.bytes > 0)) continue;
         const tokPerSec = (t.gpu ?? t.wall).median;
-        points.push({ label: `${w.arch.name} ${w.format} ${t.name}`, kind: t.kind, intensity: work.flops / work.bytes, gflops: (work.flops * tokPerSec) / 1e9 });
+        const units = t.arithmetic === 'f16-inputs' ? 'matrix' : 'vector';
+        points.push({ label: `${w.arch.name} ${w.format} ${t.name}`, kind: t.kind, intensity: work.flops / work.bytes, gflops: (work.flops * tokPerSec) / 1e9, units });
       }
     }
   }
   const ridge = bandwidthGBs && peakGflops ? peakGflops / bandwidthGBs : null;
-  return { bandwidthGBs, peakGflops, ridge, points: points.filter((p) => p.intensity > 0 && p.gflops > 0) };
+  const matrixPeakGflops = matrix.length ? Math.max(...matrix) : null;
+  return { bandwidthGBs, peakGflops, matrixPeakGflops, ridge, points: points.filter((p) => p.intensity > 0 && p.gflops > 0) };
 }
 
 export interface ThroughputPoint {

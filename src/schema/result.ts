@@ -207,8 +207,20 @@ export const TokenTestSchema = z.object({
       compute: nonNeg.nullable(),
       /** Measured / the tighter bound. */
       efficiency: nonNeg.nullable(),
+      /**
+       * The compute ceiling of the units this test ran on: the f32 FMA peak, or the matrix units' f16
+       * GEMM measured by the matmul phase (null compute bound when that was not measured).
+       */
+      computeCeiling: z.enum(['f32-fma', 'matrix-f16']).optional(),
     })
     .optional(),
+  /** The linear variant each role ran in this test (absent in results before this field). */
+  variants: z.record(z.string(), z.string()).optional(),
+  /**
+   * Arithmetic of the linear layers: f32, or f16 inputs with f32 accumulation (the subgroup-matrix GEMM;
+   * never used for f32 weights).
+   */
+  arithmetic: z.enum(['f32', 'f16-inputs']).optional(),
 });
 
 export const KernelTimeSchema = z.object({ kernel: z.string(), dispatches: count, ns: nonNeg, share: nonNeg });

@@ -72,17 +72,22 @@ export function drawRoofline(canvas: HTMLCanvasElement, roof: Roofline): Chart<'
   if (peak !== null) {
     datasets.push({ label: `compute ceiling: f32 FMA ${fmtNumber(peak)} GFLOP/s`, data: [{ x: ridge ?? lo, y: peak }, { x: hi, y: peak }], showLine: true, pointRadius: 0, borderColor: '#999', borderDash: [6, 4], borderWidth: 2 });
   }
+  const mx = roof.matrixPeakGflops;
+  if (mx !== null) {
+    const knee = bw ? mx / bw : lo;
+    datasets.push({ label: `matrix units: f16 GEMM ${fmtNumber(mx)} GFLOP/s`, data: [{ x: knee, y: mx }, { x: hi, y: mx }], showLine: true, pointRadius: 0, borderColor: '#b36b00', borderDash: [2, 3], borderWidth: 2 });
+  }
   const kinds: Array<['kernel' | 'prefill' | 'decode', string]> = [['kernel', 'kernels (matmul)'], ['prefill', 'prefill tests'], ['decode', 'decode tests']];
   kinds.forEach(([kind, label], i) => {
     const pts = roof.points.filter((p) => p.kind === kind);
     if (!pts.length) return;
     datasets.push({
-      label,
+      label: pts.some((p) => p.units === 'matrix') ? `${label} (◆ on the matrix units)` : label,
       data: pts.map((p) => ({ x: p.intensity, y: p.gflops, name: p.label })),
       backgroundColor: colour(i),
       borderColor: colour(i),
       pointRadius: 5,
-      pointStyle: kind === 'kernel' ? 'rect' : kind === 'prefill' ? 'triangle' : 'circle',
+      pointStyle: pts.map((p) => (p.units === 'matrix' ? 'rectRot' : kind === 'kernel' ? 'rect' : kind === 'prefill' ? 'triangle' : 'circle')),
     });
   });
   canvas.dataset.points = String(roof.points.length);

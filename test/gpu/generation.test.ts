@@ -16,7 +16,7 @@ function env(device: GPUDevice, over: Partial<GenEnv['gen']> = {}, timerInfo: Ti
     maxSubmitMs: 1000,
     timeoutMs: 60_000,
     signal: { cancelled: false },
-    ceilings: { readGBs: 10, fmaGflops: 100 },
+    ceilings: { readGBs: 10, fmaGflops: 100, matrixGflops: null },
     onStep: () => {},
   };
 }

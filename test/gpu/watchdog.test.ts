@@ -51,7 +51,7 @@ describe('watchdog: long work is split across submits', () => {
         maxSubmitMs,
         timeoutMs: 60_000,
         signal: { cancelled: false },
-        ceilings: { readGBs: null, fmaGflops: null },
+        ceilings: { readGBs: null, fmaGflops: null, matrixGflops: null },
         onStep: () => {},
       });
       const tight = countSubmits(ctx.device);

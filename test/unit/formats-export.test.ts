@@ -158,6 +158,24 @@ describe('figures and efficiency views', () => {
     expect(roof.points[0]).toMatchObject({ intensity: expect.closeTo(64 / 6, 9), gflops: 400 });
     // Decode at batch 4 reads the weights once for four tokens: higher intensity than batch 1.
     expect(roof.points[3]!.intensity).toBeGreaterThan(roof.points[2]!.intensity * 2);
+    expect(roof.matrixPeakGflops).toBeNull();
+    expect(roof.points.every((p) => p.units === 'vector')).toBe(true);
+  });
+
+  test('roofline: f16 subgroup-matrix GEMMs and f16-input token tests sit under the matrix-unit roof, not the f32 one', () => {
+    const r = tokenResult();
+    const m = r.phases.flatMap((p) => p.measurements).find((x) => x.state === 'ok' && x.kind === 'matmul');
+    if (!m || m.state !== 'ok') throw new Error('fixture changed');
+    const sg = structuredClone(m);
+    Object.assign(sg, { id: 'matmul-f16-sgmat-64x64x64', label: 'matmul f16 subgroup-matrix 64x64x64' });
+    sg.metric = { ...sg.metric, median: 5000 };
+    r.phases[1]!.measurements.push(sg);
+    const pp = r.phases.flatMap((p) => p.workloads ?? [])[0]!.tests[0]!;
+    pp.arithmetic = 'f16-inputs';
+    const roof = rooflineOf(r);
+    expect(roof.matrixPeakGflops).toBe(5000);
+    expect(roof.peakGflops).toBe(1000);
+    expect(roof.points.filter((p) => p.units === 'matrix').map((p) => p.label)).toEqual(['matmul f16 subgroup-matrix 64x64x64', 'tiny q4_0 pp16']);
   });
 
   test('throughput vs interactivity from batched decode', () => {

@@ -14,7 +14,7 @@ import type { AttentionShape } from '../../kernels/attention/attention.ref';
 import { type LinearConfig, type TokenTile, TOKEN_TILES, tokenTile } from '../../kernels/linear/config';
 import { createLinear } from '../../kernels/linear/linear';
 import { describeLinearCase, linearFixture, linearThreshold } from '../../kernels/linear/check';
-import { type LinearParams, linearVariants } from '../../kernels/linear/variants';
+import { type LinearParams, isSgmat, linearVariants } from '../../kernels/linear/variants';
 import type { GenerationConfig } from '../../schema/result';
 import type { Tuner, TuneTask } from './tuner';
 
@@ -25,6 +25,15 @@ import type { Tuner, TuneTask } from './tuner';
  */
 export const TUNE_CHECK_COLUMNS = 64;
 
+/**
+ * The variants a layer of `cfg` may run at token tile `tt` on `device`. f32 weights never go to the f16
+ * subgroup-matrix GEMM: it rounds x and W to f16, and an f32 workload must not silently run f16
+ * arithmetic.
+ */
+export function linearCandidates(device: GPUDevice, cfg: LinearConfig, tt: TokenTile): Variant<LinearParams>[] {
+  return feasible(linearVariants(cfg, tt), device).filter((v) => cfg.format !== 'f32' || !isSgmat(v.params));
+}
+
 /** The linear layer `cfg` run on `rows` tokens: every variant that can run it at that token tile. */
 export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, timeoutMs: number): TuneTask<LinearParams> {
   const tt = tokenTile(rows);
@@ -32,7 +41,7 @@ export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, t
   return {
     family: 'linear',
     key: `${describeLinearCase(c)}${cfg.tag ? ` (${cfg.tag})` : ''}`,
-    candidates: feasible(linearVariants(cfg, tt), device).map((v) => ({ id: v.id, value: v.params })),
+    candidates: linearCandidates(device, cfg, tt).map((v) => ({ id: v.id, value: v.params })),
     async open(res: Resources) {
       const fixture = await linearFixture(device, res, c, timeoutMs, TUNE_CHECK_COLUMNS);
       return async (p: LinearParams) => {

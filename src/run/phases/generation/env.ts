@@ -8,6 +8,8 @@ import type { Tuner } from '../../tune/tuner';
 export interface Ceilings {
   readGBs: number | null;
   fmaGflops: number | null;
+  /** The best f16 GEMM on the matrix units measured by the matmul phase (the ceiling of f16-input linears). */
+  matrixGflops: number | null;
 }
 
 export interface GenEnv {

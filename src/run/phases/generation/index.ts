@@ -30,11 +30,10 @@ export type GenUnit =
 
 /** Read bandwidth and f32 FMA peak from the roofline phase, when it produced valid figures. */
 export function ceilingsFrom(phases: readonly Phase[]): Ceilings {
-  const find = (id: string) => {
-    for (const p of phases) for (const m of p.measurements) if (m.id === id && m.state === 'ok') return m.metric.median;
-    return null;
-  };
-  return { readGBs: find('read-bandwidth'), fmaGflops: find('fma-f32') };
+  const ok = phases.flatMap((p) => p.measurements).flatMap((m) => (m.state === 'ok' ? [m] : []));
+  const find = (id: string) => ok.find((m) => m.id === id)?.metric.median ?? null;
+  const matrix = ok.filter((m) => m.id.startsWith('matmul-f16-sgmat-')).map((m) => m.metric.median);
+  return { readGBs: find('read-bandwidth'), fmaGflops: find('fma-f32'), matrixGflops: matrix.length ? Math.max(...matrix) : null };
 }
 
 function genEnv(ctx: PhaseContext): GenEnv {

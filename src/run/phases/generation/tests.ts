@@ -8,6 +8,9 @@ import { TRAFFIC_METHOD } from '../../../model/traffic';
 import type { WeightFormat } from '../../../core/tensor';
 import type { Arch } from '../../../model/types';
 import type { TokenTest } from '../../../schema/result';
+import { type TokenTile, tokenTile } from '../../../kernels/linear/config';
+import { DEFAULT_LINEAR_PARAMS, type LinearParams, isSgmat, linearVariantId } from '../../../kernels/linear/variants';
+import { LINEAR_ROLES, type LinearRole } from '../../../model/model';
 import type { GenEnv } from './env';
 import { nonFiniteLogits } from './logits';
 import { type DecodeRun, spanProblem, timeDecode, timePrefill } from './timing';
@@ -20,10 +23,22 @@ function rate(tokens: number, samplesNs: number[]) {
 }
 
 /** Measured tok/s against the tighter of the bandwidth- and compute-bound rates. */
-function bounds(measured: number, bw: number | null, compute: number | null) {
+function bounds(measured: number, bw: number | null, compute: number | null, computeCeiling: 'f32-fma' | 'matrix-f16') {
   const tight = [bw, compute].filter((b): b is number => b !== null && b > 0);
   const lim = tight.length ? Math.min(...tight) : null;
-  return { bandwidth: bw, compute, efficiency: lim ? measured / lim : null };
+  return { bandwidth: bw, compute, efficiency: lim ? measured / lim : null, computeCeiling };
+}
+
+/** The linear variants a test of `rows` rows runs (the head runs `headRows`), and its arithmetic. */
+function linearsAt(t: TestContext, rows: number, headRows: number): Pick<TokenTest, 'variants' | 'arithmetic'> {
+  const variants: Record<string, string> = {};
+  let f16 = false;
+  for (const role of LINEAR_ROLES) {
+    const p = t.linearChoices?.[role]?.[tokenTile(role === 'head' ? headRows : rows)] ?? DEFAULT_LINEAR_PARAMS;
+    variants[role] = linearVariantId(p);
+    f16 ||= isSgmat(p);
+  }
+  return { variants, arithmetic: f16 ? 'f16-inputs' : 'f32' };
 }
 
 /** What every test of a workload shares. */
@@ -36,10 +51,19 @@ export interface TestContext {
   format: WeightFormat;
   /** Bytes of all weights (prefill reads them once per prompt). */
   weightBytes: number;
+  /** The tuned linear variants per role and token tile (absent: every default). */
+  linearChoices?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearParams>>>>;
 }
 
-function ceilings(env: GenEnv) {
-  return { bw: env.ceilings.readGBs ? env.ceilings.readGBs * 1e9 : null, peak: env.ceilings.fmaGflops ? env.ceilings.fmaGflops * 1e9 : null };
+/**
+ * Bandwidth ceiling (B/s) and the compute ceiling (FLOP/s) of the units a test ran on: the matrix units'
+ * measured f16 GEMM for f16-input linears (none when the matmul phase did not measure it), else the f32
+ * FMA peak. A test on the matrix units is never judged against the vector peak (efficiency above 100%).
+ */
+export function ceilings(c: GenEnv['ceilings'], arithmetic: TokenTest['arithmetic']) {
+  const matrix = arithmetic === 'f16-inputs';
+  const gflops = matrix ? c.matrixGflops : c.fmaGflops;
+  return { bw: c.readGBs ? c.readGBs * 1e9 : null, peak: gflops ? gflops * 1e9 : null, ceiling: matrix ? ('matrix-f16' as const) : ('f32-fma' as const) };
 }
 
 async function assertFiniteLogits(t: TestContext, rows: number, name: string): Promise<void> {
@@ -68,7 +92,8 @@ export async function prefillTest(t: TestContext, P: number): Promise<TokenTest>
   await assertFiniteLogits(t, 1, `pp${P}`);
   const { gpu, gpuNote } = gpuRate(env, P, runs.map((r) => r.gpuNs));
   const wall = rate(P, runs.map((r) => r.wallNs));
-  const { bw, peak } = ceilings(env);
+  const linears = linearsAt(t, P, 1);
+  const { bw, peak, ceiling } = ceilings(env.ceilings, linears.arithmetic);
   return {
     name: `pp${P}`,
     kind: 'prefill',
@@ -80,7 +105,8 @@ export async function prefillTest(t: TestContext, P: number): Promise<TokenTest>
     ...(gpuNote ? { gpuNote } : {}),
     wall,
     ttftMs: { gpu: gpu ? summarize(gpu.samplesNs).median / 1e6 : null, wall: summarize(wall.samplesNs).median / 1e6 },
-    bounds: bounds((gpu ?? wall).median, bw ? bw / (t.weightBytes / P) : null, peak ? peak / (prefillFlops(t.arch, P) / P) : null),
+    bounds: bounds((gpu ?? wall).median, bw ? bw / (t.weightBytes / P) : null, peak ? peak / (prefillFlops(t.arch, P) / P) : null, ceiling),
+    ...linears,
   };
 }
 
@@ -116,7 +142,8 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
   const meanPos = depth + (N - 1) / 2;
   const read = forwardTraffic(await t.model.forward('decode', batch), meanPos).read / batch;
   const needed = decodeBytesPerToken(arch, format, meanPos, batch).perToken;
-  const { bw, peak } = ceilings(env);
+  const linears = linearsAt(t, batch, batch);
+  const { bw, peak, ceiling } = ceilings(env.ceilings, linears.arithmetic);
   return {
     name,
     kind: 'decode',
@@ -132,6 +159,7 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
     tpotMs: { gpu: gpu ? summarize(gpu.samplesNs).median / N / 1e6 : null, wall: summarize(wall.samplesNs).median / N / 1e6 },
     ...interTokenLatency(env, runs),
     traffic: { readPerToken: read, neededPerToken: needed, ratio: read / needed, pos: meanPos, method: TRAFFIC_METHOD },
-    bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null),
+    bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null, ceiling),
+    ...linears,
   };
 }

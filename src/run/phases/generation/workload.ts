@@ -8,10 +8,10 @@ import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, weightBytes
 import { validateArch } from '../../../model/arch';
 import { rowsPerPart, type WeightFormat } from '../../../core/tensor';
 import { countDispatches } from '../../../core/work';
-import { GpuModel, modelLinearConfigs } from '../../../model/model';
+import { GpuModel, type LinearRole, modelLinearConfigs } from '../../../model/model';
 import type { Arch } from '../../../model/types';
 import type { GenerationConfig, TokenTest, Workload } from '../../../schema/result';
-import { linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';
+import { type LinearChoices, linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';
 import type { GenEnv } from './env';
 import { measureGemv, profile } from './kernels';
 import { NonFiniteError, type TestContext, decodeTest, prefillTest } from './tests';
@@ -47,14 +47,14 @@ function plan(device: GPUDevice, arch: Arch, format: WeightFormat, gen: Generati
 }
 
 /** Tunes the workload's kernels (before the model exists: tuning operands and the model never share memory), then builds it. */
-async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat): Promise<GpuModel> {
+async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat): Promise<{ model: GpuModel; linearVariants: LinearChoices<LinearRole> | undefined }> {
   const { device, gen, tuner } = env;
   const linearVariants = tuner ? await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs) : undefined;
   const headShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim };
   const decodeTiles = tuner ? await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs) : undefined;
   const { maxPrompt, maxBatch, ctxCap } = capacities(gen);
   env.onStep(`generating ${(weightBytes(arch, format).total / 2 ** 30).toFixed(2)} GiB of weights`);
-  return withErrorScopes(device, `${id}.allocate`, () =>
+  const model = await withErrorScopes(device, `${id}.allocate`, () =>
     GpuModel.create(device, res, {
       arch,
       format,
@@ -66,6 +66,7 @@ async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, f
       ...(decodeTiles ? { decodeTiles } : {}),
     }),
   );
+  return { model, linearVariants };
 }
 
 /** Prefill tests, then decode tests at each depth (batch 1) and each batch (first depth). */
@@ -126,10 +127,10 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
   if (invalidReason) return { ...base, state: 'invalid', reason: invalidReason, accounting };
   const res = new Resources();
   try {
-    const model = await buildModel(env, res, base.id, arch, format);
+    const { model, linearVariants } = await buildModel(env, res, base.id, arch, format);
     const decodeOps = await model.forward('decode', 1);
     accounting.dispatchesPerDecodeStep = countDispatches([...decodeOps.body, ...decodeOps.head]);
-    const tests = await tokenTests({ env, model, res, id: base.id, arch, format, weightBytes: accounting.weightBytes });
+    const tests = await tokenTests({ env, model, res, id: base.id, arch, format, weightBytes: accounting.weightBytes, ...(linearVariants ? { linearChoices: linearVariants } : {}) });
     return { ...base, state: 'ok', accounting, tests, ...(await kernelFigures(env, res, model)) };
   } catch (e) {
     if (e instanceof Error && e.name === 'CancelledError') throw e;
