@@ -136,8 +136,8 @@ describe('hand-built blocks decode to known values', () => {
     for (let i = 0; i < 256; i++) {
       const j = i >> 5;
       const l = i & 31;
-      qs[32 * (j >> 1) + l] |= (q[i]! & 15) << (j & 1 ? 4 : 0);
-      if (q[i]! > 15) qh[l] |= 1 << j;
+      qs[32 * (j >> 1) + l]! |= (q[i]! & 15) << (j & 1 ? 4 : 0);
+      if (q[i]! > 15) qh[l]! |= 1 << j;
     }
     const block = new Uint8Array([...half(d), ...half(dmin), ...packKScales(sc, mn), ...(f === 'q5_k' ? qh : []), ...qs]);
     expect(block.length).toBe(FORMATS[f].blockBytes);
@@ -156,8 +156,8 @@ describe('hand-built blocks decode to known values', () => {
       const h = i >> 7;
       const k = (i >> 5) & 3;
       const l = i & 31;
-      ql[64 * h + l + (k & 1) * 32] |= (q[i]! & 15) << (k >> 1 ? 4 : 0);
-      qh[32 * h + l] |= (q[i]! >> 4) << (2 * k);
+      ql[64 * h + l + (k & 1) * 32]! |= (q[i]! & 15) << (k >> 1 ? 4 : 0);
+      qh[32 * h + l]! |= (q[i]! >> 4) << (2 * k);
     }
     const block = new Uint8Array([...ql, ...qh, ...sc.map((s) => s & 0xff), ...half(d)]);
     const out = new Float64Array(256);

@@ -16,30 +16,33 @@ export function halfToFloat(h: number): number {
   return sign * (1024 + frac) * 2 ** (exp - 25);
 }
 
-/** Bits of the half nearest to `x` (ties to even); overflow gives infinity, NaN a quiet NaN. */
+/**
+ * Bits of the half nearest to `x` rounded to f32 first (GGML converts from f32), ties to even; overflow
+ * gives infinity, NaN a quiet NaN.
+ */
 export function floatToHalf(x: number): number {
-  if (Number.isNaN(x)) return 0x7e00;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a >= 65520) return sign | 0x7c00; // 65520 is halfway between the largest half (65504) and 2^16
-  if (a < 2 ** -14) {
-    // Subnormal (or zero): units of 2^-24, rounded half to even.
-    return sign | roundHalfEven(a * 2 ** 24);
+  f32[0] = x;
+  const bits = u32[0] as number;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | (mant ? 0x7e00 : 0x7c00);
+  const e = exp - 112; // rebias 127 -> 15
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    let h = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rem > halfway || (rem === halfway && h & 1)) h++;
+    return sign | h;
   }
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e -= 1; // log2 can be off by one near powers of two
-  if (2 ** (e + 1) <= a) e += 1;
-  const m = roundHalfEven((a / 2 ** e - 1) * 1024);
-  // m === 1024: the mantissa rounded up into the next binade.
-  return m === 1024 ? sign | ((e + 16) << 10) : sign | ((e + 15) << 10) | m;
-}
-
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry rounds into the exponent, up to infinity
+  return sign | h;
 }
 
 /** The value of the bfloat16 with bits `b`. */
