@@ -48,21 +48,35 @@ export function syntheticValues(seed: number, name: string, n: number, amp: numb
   return out;
 }
 
-/** The float values of one planned tensor: scaled so activations stay near unit size through the layers. */
+/**
+ * Amplitude of a tied embedding. Small, so the input token's own row does not dominate the final state:
+ * at amplitude 1 a tied random model predicts its input token at every position (self-similarity), and
+ * greedy and teacher-forced comparisons would test nothing.
+ */
+export const TIED_EMBEDDING_AMP = 0.25;
+
+/**
+ * The float values of one planned tensor, scaled so activations stay near unit size through the layers
+ * and the logits spread by about `logitScale` (through the output head, or for a tied head through the
+ * final norm's weights, since the embedding rows must stay unit-sized as inputs).
+ */
 export function syntheticTensorValues(spec: ModelSpec, t: PlannedTensor, seed: number, logitScale = 6): Float32Array {
   const n = t.dims.reduce((a, b) => a * b, 1);
   const cols = t.dims[0] as number;
+  const head = (logitScale * Math.sqrt(3)) / Math.sqrt(spec.hidden) / (spec.tiedEmbeddings ? TIED_EMBEDDING_AMP : 1);
   switch (t.role) {
-    case 'attn_norm': case 'ffn_norm': case 'output_norm': case 'attn_q_norm': case 'attn_k_norm':
+    case 'output_norm':
+      return spec.tiedEmbeddings ? syntheticValues(seed, t.name, n, 0.25 * head, head) : syntheticValues(seed, t.name, n, 0.25, 1);
+    case 'attn_norm': case 'ffn_norm': case 'attn_q_norm': case 'attn_k_norm':
       return syntheticValues(seed, t.name, n, 0.25, 1);
     case 'attn_q_bias': case 'attn_k_bias': case 'attn_v_bias':
-      return syntheticValues(seed, t.name, n, 0.5);
+      return syntheticValues(seed, t.name, n, 0.25);
     case 'rope_freqs':
       return syntheticValues(seed, t.name, n, 1, 2);
     case 'output':
-      return syntheticValues(seed, t.name, n, (logitScale * Math.sqrt(3)) / Math.sqrt(cols));
+      return syntheticValues(seed, t.name, n, head);
     case 'token_embd':
-      return syntheticValues(seed, t.name, n, spec.tiedEmbeddings ? (logitScale * Math.sqrt(3)) / Math.sqrt(cols) : 1);
+      return syntheticValues(seed, t.name, n, spec.tiedEmbeddings ? TIED_EMBEDDING_AMP : 1);
     default:
       return syntheticValues(seed, t.name, n, Math.sqrt(3 / cols));
   }

@@ -108,12 +108,13 @@ export function syntheticBpeVocab(size: number, options: SyntheticVocabOptions =
 }
 
 /**
- * A SentencePiece vocabulary of exactly `size` tokens: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>,
+ * A SentencePiece vocabulary of exactly `size` tokens: <unk>, <s>, </s>, <|endoftext|>, the 256 byte tokens <0x00>..<0xFF>,
  * "▁" and the corpus's characters, then merged pieces scored so that earlier merges win.
  */
 export function syntheticSpmVocab(size: number): Vocab {
-  const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)];
-  const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control, ...new Array<number>(256).fill(TokenType.byte)];
+  // <|endoftext|>: llama.cpp looks it up in any model whose name contains "phi3" or "phi-3".
+  const tokens = ['<unk>', '<s>', '</s>', '<|endoftext|>', ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)];
+  const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control, TokenType.control, ...new Array<number>(256).fill(TokenType.byte)];
   const scores: number[] = new Array<number>(tokens.length).fill(0);
   const words = CORPUS.split(/ +/).map((w) => Array.from(`\u2581${w}`));
   const chars = [...new Set(words.flat())].sort();

@@ -1,0 +1,91 @@
+/**
+ * Cross-check against llama.cpp (node-llama-cpp, CPU): the GGUF files tokenbench writes load and generate
+ * in llama.cpp, the float64 reference forward pass (src/model/gguf/reference.ts) chooses the tokens
+ * llama.cpp chooses, and the tokenizers give llama.cpp's ids. node-llama-cpp must be installed
+ * (`bash scripts/install-llama-cpp.sh`); without it these tests fail, saying so.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { nativeDetokenize, nativeGreedy, nativeLlama, nativeTeacherForced, nativeTokenize } from '../../bench/peers/llama-native';
+import { GGUF_FORMATS } from '../../src/model/formats/table';
+import type { GgufArchName } from '../../src/model/gguf/arch';
+import { loadGgufWeights } from '../../src/model/gguf/load';
+import { readGgufHeader } from '../../src/model/gguf/read';
+import { GgufReference, argmax } from '../../src/model/gguf/reference';
+import { openFileSource } from '../../src/model/gguf/source-node';
+import { writeGgufFile } from '../../src/model/gguf/write-node';
+import { type SyntheticFormat, syntheticGguf } from '../../src/model/synth/gguf';
+import { bytesToText, detokenize } from '../../src/model/tokenizer/detokenize';
+import { Tokenizer } from '../../src/model/tokenizer/tokenize';
+import { syntheticBpeVocab, syntheticSpmVocab } from '../../src/model/tokenizer/synthetic';
+import type { Vocab } from '../../src/model/tokenizer/vocab';
+import { ARCHS, FIXTURES } from './gguf-fixtures';
+
+const LLAMA_TIMEOUT_MS = 60_000;
+const FORMATS: SyntheticFormat[] = [...GGUF_FORMATS, 'q4_k_m'];
+/** Formats whose greedy tokens must equal llama.cpp's (llama.cpp rounds activations to 8 bits or less for the others). */
+const EXACT_FORMATS = new Set<SyntheticFormat>(['f32', 'f16', 'bf16', 'q8_0']);
+const GREEDY_TOKENS = 8;
+const FORCED_POSITIONS = 32;
+const MIN_TOP1_AGREEMENT = 0.9;
+const MIN_DISTINCT_TOP1 = 8;
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tokenbench-llama-'));
+  await nativeLlama(); // fails here, with the install command, when node-llama-cpp is missing
+}, LLAMA_TIMEOUT_MS);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function writeFixture(arch: GgufArchName, format: SyntheticFormat): Promise<string> {
+  const { spec, vocab } = FIXTURES[arch];
+  const path = join(dir, `${arch}-${format}.gguf`);
+  await writeGgufFile(path, syntheticGguf(spec, { format, vocab }));
+  return path;
+}
+
+async function reference(path: string): Promise<GgufReference> {
+  const src = await openFileSource(path);
+  try {
+    const { archFromGguf } = await import('../../src/model/gguf/arch');
+    const header = await readGgufHeader(src);
+    return new GgufReference(archFromGguf(header), (await loadGgufWeights(src, header)).weights);
+  } finally {
+    await src.close();
+  }
+}
+
+/** A prompt from the fixture's own tokenizer, and a 32-token sequence to force (text, then fixed ids). */
+function sequences(arch: GgufArchName): { prompt: number[]; forced: number[] } {
+  const { vocab, spec } = FIXTURES[arch];
+  const tok = new Tokenizer(vocab);
+  const prompt = tok.encode('The benchmark measures what a token costs');
+  const forced = [...prompt, ...Array.from({ length: FORCED_POSITIONS }, (_, i) => (i * 37 + 11) % spec.vocab)].slice(0, FORCED_POSITIONS);
+  return { prompt, forced };
+}
+
+describe.each(ARCHS)('%s: llama.cpp and the float64 reference', (arch) => {
+  test.each(FORMATS)(
+    '%s',
+    async (format) => {
+      const path = await writeFixture(arch, format);
+      const { prompt, forced } = sequences(arch);
+      const native = await nativeGreedy(path, prompt, GREEDY_TOKENS);
+      expect(native).toHaveLength(GREEDY_TOKENS);
+      const ref = await reference(path);
+      const mine = ref.greedy(prompt, GREEDY_TOKENS);
+      ref.reset();
+      const mineForced = ref.teacherForcedTop1(forced);
+      const { top1 } = await nativeTeacherForced(path, forced);
+      const agree = top1.filter((t, i) => t === mineForced[i]).length;
+      console.log(`${arch} ${format}: ${new Set(mineForced).size} distinct; greedy ${native.join(',')} vs ${mine.join(',')}; forced top-1 ${agree}/${forced.length}`);
+      if (EXACT_FORMATS.has(format)) expect(mine).toEqual(native);
+      expect(agree / forced.length).toBeGreaterThanOrEqual(MIN_TOP1_AGREEMENT);
+      // A fixture that predicts the same few tokens everywhere would make agreement meaningless.
+      expect(new Set(mineForced).size).toBeGreaterThanOrEqual(MIN_DISTINCT_TOP1);
+    },
+    LLAMA_TIMEOUT_MS,
+  );
+});
