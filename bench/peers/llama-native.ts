@@ -13,6 +13,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const INSTALL_COMMAND =
   'npm install --prefix .tmp/llama-cpp --no-save --no-package-lock --omit=optional --ignore-scripts node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1';
 
+type KvCacheType = 'F16' | 'F32';
+
+/**
+ * Attention precision. 'default' is what llama.cpp users get: an f16 KV cache and flash attention (which
+ * rounds to f16 too), worth ~1e-2 on the logits of the test models. 'f32' keeps the cache in f32 and
+ * turns flash attention off: on f32 weights, llama.cpp's logits then match a float64 reference to ~1e-5.
+ */
+export type AttentionPrecision = 'default' | 'f32';
+
 // The part of node-llama-cpp 3.22's API used here, typed locally so the project compiles without it.
 interface NlcSequence {
   evaluate(tokens: number[], options?: { temperature?: number }): AsyncGenerator<number, void, void | number | number[]>;
@@ -27,7 +36,14 @@ interface NlcContext {
 interface NlcModel {
   tokenize(text: string, specialTokens?: boolean): number[];
   detokenize(tokens: readonly number[], specialTokens?: boolean): string;
-  createContext(options?: { contextSize?: number; batchSize?: number; threads?: number }): Promise<NlcContext>;
+  createContext(options?: {
+    contextSize?: number;
+    batchSize?: number;
+    threads?: number;
+    flashAttention?: boolean;
+    experimentalKvCacheKeyType?: KvCacheType;
+    experimentalKvCacheValueType?: KvCacheType;
+  }): Promise<NlcContext>;
   dispose(): Promise<void>;
 }
 interface NlcLlama {
@@ -52,9 +68,13 @@ export function llamaCppPrefix(): string {
 
 let llamaPromise: Promise<NlcLlama> | null = null;
 
-async function importNodeLlamaCpp(): Promise<NlcModule> {
-  const local = join(llamaCppPrefix(), 'node_modules/node-llama-cpp/dist/index.js');
-  const spec = existsSync(local) ? pathToFileURL(local).href : 'node-llama-cpp';
+/**
+ * Imports node-llama-cpp from `prefix` (where the install script puts it) or else as the package `name`
+ * from the project's node_modules; rejects with the install command when neither has it.
+ */
+export async function importNodeLlamaCpp(prefix = llamaCppPrefix(), name = 'node-llama-cpp'): Promise<NlcModule> {
+  const local = join(prefix, 'node_modules', name, 'dist/index.js');
+  const spec = existsSync(local) ? pathToFileURL(local).href : name;
   try {
     return (await import(/* @vite-ignore */ spec)) as NlcModule;
   } catch (e) {
@@ -74,11 +94,16 @@ export function nativeLlama(): Promise<NlcLlama> {
 }
 
 /** Loads a model and a context for one use, and frees both after. */
-async function withModel<T>(ggufPath: string, contextSize: number, use: (model: NlcModel, ctx: NlcContext) => Promise<T>): Promise<T> {
+async function withModel<T>(ggufPath: string, contextSize: number, precision: AttentionPrecision, use: (model: NlcModel, ctx: NlcContext) => Promise<T>): Promise<T> {
   const llama = await nativeLlama();
   const model = await llama.loadModel({ modelPath: ggufPath, gpuLayers: 0 });
   try {
-    const ctx = await model.createContext({ contextSize, batchSize: Math.min(contextSize, 512), threads: LLAMA_THREADS });
+    const ctx = await model.createContext({
+      contextSize,
+      batchSize: Math.min(contextSize, 512),
+      threads: LLAMA_THREADS,
+      ...(precision === 'f32' ? { flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } : {}),
+    });
     try {
       return await use(model, ctx);
     } finally {
@@ -97,8 +122,8 @@ function contextFor(tokens: number): number {
  * llama.cpp's greedy continuation: the prompt ids taken literally (no BOS added), then `n` tokens chosen
  * at temperature 0 (end-of-generation tokens do not stop it).
  */
-export async function nativeGreedy(ggufPath: string, promptIds: readonly number[], n: number): Promise<number[]> {
-  return withModel(ggufPath, contextFor(promptIds.length + n), async (_model, ctx) => {
+export async function nativeGreedy(ggufPath: string, promptIds: readonly number[], n: number, options: { precision?: AttentionPrecision } = {}): Promise<number[]> {
+  return withModel(ggufPath, contextFor(promptIds.length + n), options.precision ?? 'default', async (_model, ctx) => {
     const out: number[] = [];
     if (n <= 0) return out;
     for await (const t of ctx.getSequence().evaluate([...promptIds], { temperature: 0 })) {
@@ -117,8 +142,12 @@ export interface TeacherForced {
 }
 
 /** Feeds `ids` in one batch and reads llama.cpp's next-token choice (and logits) at every position. */
-export async function nativeTeacherForced(ggufPath: string, ids: readonly number[], options: { logits?: boolean; vocab?: number } = {}): Promise<TeacherForced> {
-  return withModel(ggufPath, contextFor(ids.length), async (_model, ctx) => {
+export async function nativeTeacherForced(
+  ggufPath: string,
+  ids: readonly number[],
+  options: { logits?: boolean; vocab?: number; precision?: AttentionPrecision } = {},
+): Promise<TeacherForced> {
+  return withModel(ggufPath, contextFor(ids.length), options.precision ?? 'default', async (_model, ctx) => {
     const results = await ctx
       .getSequence()
       .controlledEvaluate(ids.map((id) => [id, { generateNext: { token: true, logits: options.logits ?? false, options: { temperature: 0 } } }]));
@@ -143,24 +172,23 @@ export async function nativeTeacherForcedTop1(ggufPath: string, ids: readonly nu
   return (await nativeTeacherForced(ggufPath, ids)).top1;
 }
 
-/** llama.cpp's token ids for `text`: no BOS/EOS added, special tokens in the text not parsed. */
-export async function nativeTokenize(ggufPath: string, text: string): Promise<number[]> {
+/** Runs `use` on a loaded model (no context), freeing it after. */
+async function withVocab<T>(ggufPath: string, use: (model: NlcModel) => T): Promise<T> {
   const llama = await nativeLlama();
   const model = await llama.loadModel({ modelPath: ggufPath, gpuLayers: 0 });
   try {
-    return [...model.tokenize(text, false)];
+    return use(model);
   } finally {
     await model.dispose();
   }
 }
 
-/** llama.cpp's text for token ids (special tokens rendered as nothing). */
-export async function nativeDetokenize(ggufPath: string, ids: readonly number[]): Promise<string> {
-  const llama = await nativeLlama();
-  const model = await llama.loadModel({ modelPath: ggufPath, gpuLayers: 0 });
-  try {
-    return model.detokenize(ids, false);
-  } finally {
-    await model.dispose();
-  }
+/** llama.cpp's token ids for each text: no BOS/EOS added, special tokens in the text not parsed. */
+export async function nativeTokenize(ggufPath: string, texts: readonly string[]): Promise<number[][]> {
+  return withVocab(ggufPath, (model) => texts.map((t) => [...model.tokenize(t, false)]));
+}
+
+/** llama.cpp's text for each id sequence (control tokens rendered as nothing, as in generation). */
+export async function nativeDetokenize(ggufPath: string, seqs: readonly (readonly number[])[]): Promise<string[]> {
+  return withVocab(ggufPath, (model) => seqs.map((ids) => model.detokenize(ids, false)));
 }

@@ -43,3 +43,15 @@ export function fixtureBytes(arch: GgufArchName, format: SyntheticFormat, seed =
   const { spec, vocab } = FIXTURES[arch];
   return ggufBytes(syntheticGguf(spec, { format, vocab, seed }));
 }
+
+/** Text that exercises every pre-tokenizer branch: contractions, digits, punctuation, whitespace runs, non-ASCII. */
+export const SAMPLE_TEXTS = [
+  'The benchmark measures what a token costs.',
+  "Hello world! It's 2026, isn't it? 1234567 numbers, 3.14 and 42%.",
+  '  two leading spaces, and two trailing  ',
+  'line one\nline two\n\n   indented\tand\ttabs\r\nCRLF',
+  "DON'T 'RE 'Ve we'll I'd",
+  'héllo wörld, naïve café: 世界 🙂 ½',
+  '<s> literal </s> and <|endoftext|> as plain text',
+  '$5 + 3 <= 10 ^ 2 ~ x | y',
+];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nativeDetokenize, nativeGreedy, nativeLlama, nativeTeacherForced, nativeTokenize } from '../../bench/peers/llama-native';
 import { GGUF_FORMATS } from '../../src/model/formats/table';
-import type { GgufArchName } from '../../src/model/gguf/arch';
+import { type GgufArchName, archFromGguf, modelSpec } from '../../src/model/gguf/arch';
 import { loadGgufWeights } from '../../src/model/gguf/load';
 import { readGgufHeader } from '../../src/model/gguf/read';
 import { GgufReference, argmax } from '../../src/model/gguf/reference';
@@ -21,7 +21,7 @@ import { bytesToText, detokenize } from '../../src/model/tokenizer/detokenize';
 import { Tokenizer } from '../../src/model/tokenizer/tokenize';
 import { syntheticBpeVocab, syntheticSpmVocab } from '../../src/model/tokenizer/synthetic';
 import type { Vocab } from '../../src/model/tokenizer/vocab';
-import { ARCHS, FIXTURES } from './gguf-fixtures';
+import { ARCHS, FIXTURES, SAMPLE_TEXTS } from './gguf-fixtures';
 
 const LLAMA_TIMEOUT_MS = 60_000;
 const FORMATS: SyntheticFormat[] = [...GGUF_FORMATS, 'q4_k_m'];
@@ -31,6 +31,14 @@ const GREEDY_TOKENS = 8;
 const FORCED_POSITIONS = 32;
 const MIN_TOP1_AGREEMENT = 0.9;
 const MIN_DISTINCT_TOP1 = 8;
+/** Largest |logit difference| allowed between llama.cpp (f32 attention) and the reference on f32 weights; logits spread ~6. */
+const F32_LOGIT_TOLERANCE = 1e-4;
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
 
 let dir: string;
 beforeAll(async () => {
@@ -49,7 +57,6 @@ async function writeFixture(arch: GgufArchName, format: SyntheticFormat): Promis
 async function reference(path: string): Promise<GgufReference> {
   const src = await openFileSource(path);
   try {
-    const { archFromGguf } = await import('../../src/model/gguf/arch');
     const header = await readGgufHeader(src);
     return new GgufReference(archFromGguf(header), (await loadGgufWeights(src, header)).weights);
   } finally {
@@ -77,8 +84,16 @@ describe.each(ARCHS)('%s: llama.cpp and the float64 reference', (arch) => {
       const ref = await reference(path);
       const mine = ref.greedy(prompt, GREEDY_TOKENS);
       ref.reset();
-      const mineForced = ref.teacherForcedTop1(forced);
+      const mineLogits = ref.teacherForcedLogits(forced);
+      const mineForced = mineLogits.map((l) => argmax(l));
       const { top1 } = await nativeTeacherForced(path, forced);
+      if (format === 'f32') {
+        // f32 weights, f32 attention: llama.cpp's logits and the float64 reference's differ only by f32 rounding.
+        const { logits } = await nativeTeacherForced(path, forced, { logits: true, vocab: FIXTURES[arch].spec.vocab, precision: 'f32' });
+        const err = Math.max(...logits!.map((l, i) => maxAbsDiff(l, mineLogits[i]!)));
+        console.log(`${arch} f32: largest logit difference ${err.toExponential(2)}`);
+        expect(err).toBeLessThan(F32_LOGIT_TOLERANCE);
+      }
       const agree = top1.filter((t, i) => t === mineForced[i]).length;
       console.log(`${arch} ${format}: ${new Set(mineForced).size} distinct; greedy ${native.join(',')} vs ${mine.join(',')}; forced top-1 ${agree}/${forced.length}`);
       if (EXACT_FORMATS.has(format)) expect(mine).toEqual(native);
@@ -88,4 +103,36 @@ describe.each(ARCHS)('%s: llama.cpp and the float64 reference', (arch) => {
     },
     LLAMA_TIMEOUT_MS,
   );
+});
+
+/** Vocabulary kinds checked against llama.cpp's tokenizer, each in a minimal llama-architecture model. */
+const VOCABS: [string, Vocab][] = [
+  ['BPE, pre default', FIXTURES.llama.vocab],
+  ['BPE, pre qwen2', FIXTURES.qwen2.vocab],
+  ['BPE, pre llama-bpe', syntheticBpeVocab(320, { pre: 'llama-bpe' })],
+  ['BPE, pre gpt-2', syntheticBpeVocab(300, { pre: 'gpt-2' })],
+  ['BPE, printable bytes only', syntheticBpeVocab(300, { printableOnly: true })],
+  ['SentencePiece', FIXTURES.qwen3.vocab],
+  ['SentencePiece, 777 tokens', syntheticSpmVocab(777)],
+];
+
+describe.each(VOCABS)('tokenizer %s: ids and text as llama.cpp', (name, vocab) => {
+  let path: string;
+  beforeAll(async () => {
+    const spec = modelSpec('llama', { name: 'vocab-only', hidden: 64, ffn: 64, layers: 1, heads: 2, kvHeads: 1, headDim: 32, vocab: vocab.tokens.length, tiedEmbeddings: true, qkvBias: false, ropeTheta: 10000, normEps: 1e-5 });
+    path = join(dir, `${name.replace(/\W+/g, '-')}.gguf`);
+    await writeGgufFile(path, syntheticGguf(spec, { format: 'f32', vocab }));
+  });
+
+  test('tokenize', async () => {
+    const tok = new Tokenizer(vocab);
+    expect(SAMPLE_TEXTS.map((t) => tok.encode(t))).toEqual(await nativeTokenize(path, SAMPLE_TEXTS));
+  });
+
+  test('detokenize, text and random id sequences (bytes that are not UTF-8 included)', async () => {
+    const tok = new Tokenizer(vocab);
+    const seqs = [...SAMPLE_TEXTS.map((t) => tok.encode(t)), ...Array.from({ length: 8 }, (_, s) => Array.from({ length: 24 }, (_, i) => (s * 7919 + i * 104729) % vocab.tokens.length))];
+    const mine = seqs.map((ids) => bytesToText(detokenize(vocab, ids, { stripLeadingSpace: vocab.addSpacePrefix })));
+    expect(mine).toEqual(await nativeDetokenize(path, seqs));
+  });
 });

@@ -192,4 +192,9 @@ export class GgufReference {
   teacherForcedTop1(ids: readonly number[]): number[] {
     return ids.map((t) => argmax(this.step(t)));
   }
+
+  /** Teacher forcing: the logits after each prefix ids[0..i] (feeds every id). */
+  teacherForcedLogits(ids: readonly number[]): Float64Array[] {
+    return ids.map((t) => this.step(t));
+  }
 }

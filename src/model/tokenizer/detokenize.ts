@@ -13,7 +13,10 @@ const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 export interface DetokenizeOptions {
   /** Render control and unknown tokens (BOS, EOS, ...) as their text (llama.cpp's `special`). */
   special?: boolean;
-  /** Drop one leading space of the first token (llama.cpp does for SentencePiece vocabularies that add one). */
+  /**
+   * Drop one leading space of the first token's piece (llama.cpp does for SentencePiece vocabularies that
+   * add one); only the first token's: after a BOS, which renders as nothing, the space stays, as there.
+   */
   stripLeadingSpace?: boolean;
 }
 

@@ -40,6 +40,11 @@ function splitKeep(pieces: string[], re: RegExp): string[] {
   return out;
 }
 
+/** The words a BPE pre-tokenizer splits `text` into (before byte spelling and merges). */
+export function preTokenize(pre: PreTokenizer, text: string): string[] {
+  return PRE_REGEXES[pre].reduce((pieces, r) => splitKeep(pieces, new RegExp(r, 'gu')), text ? [text] : []);
+}
+
 export interface EncodeOptions {
   /** Add BOS/EOS as the vocabulary asks (tokenizer.ggml.add_bos_token / add_eos_token). Default false. */
   addSpecial?: boolean;
