@@ -136,3 +136,20 @@ describe.each(VOCABS)('tokenizer %s: ids and text as llama.cpp', (name, vocab) =
     expect(mine).toEqual(await nativeDetokenize(path, seqs));
   });
 });
+
+test(
+  'linear RoPE scaling and rope_freqs factors: f32 logits as llama.cpp',
+  async () => {
+    const { spec: base, vocab } = FIXTURES.llama;
+    const spec = { ...base, name: 'scaled', ropeScaling: { type: 'linear' as const, factor: 4, originalContext: 2048 }, ropeFreqFactors: true };
+    const path = join(dir, 'llama-scaled.gguf');
+    await writeGgufFile(path, syntheticGguf(spec, { format: 'f32', vocab }));
+    const ids = sequences('llama').forced;
+    const ref = await reference(path);
+    expect(ref.spec.ropeScaling).toEqual(spec.ropeScaling);
+    const mine = ref.teacherForcedLogits(ids);
+    const { logits } = await nativeTeacherForced(path, ids, { logits: true, vocab: spec.vocab, precision: 'f32' });
+    expect(Math.max(...logits!.map((l, i) => maxAbsDiff(l, mine[i]!)))).toBeLessThan(F32_LOGIT_TOLERANCE);
+  },
+  LLAMA_TIMEOUT_MS,
+);

@@ -53,17 +53,18 @@ class Out {
     return at;
   }
 
-  u8(v: number): void { this.dv.setUint8(this.room(1), v); }
-  i8(v: number): void { this.dv.setInt8(this.room(1), v); }
-  u16(v: number): void { this.dv.setUint16(this.room(2), v, true); }
-  i16(v: number): void { this.dv.setInt16(this.room(2), v, true); }
-  u32(v: number): void { this.dv.setUint32(this.room(4), v, true); }
-  i32(v: number): void { this.dv.setInt32(this.room(4), v, true); }
-  f32(v: number): void { this.dv.setFloat32(this.room(4), v, true); }
-  f64(v: number): void { this.dv.setFloat64(this.room(8), v, true); }
-  u64(v: bigint | number): void { this.dv.setBigUint64(this.room(8), BigInt(v), true); }
-  i64(v: bigint | number): void { this.dv.setBigInt64(this.room(8), BigInt(v), true); }
-  bytes(b: Uint8Array): void { this.buf.set(b, this.room(b.length)); }
+  // Reserve first, then read this.dv: `this.dv.set...(this.room(n), ...)` would use the view from before a grow.
+  u8(v: number): void { const at = this.room(1); this.dv.setUint8(at, v); }
+  i8(v: number): void { const at = this.room(1); this.dv.setInt8(at, v); }
+  u16(v: number): void { const at = this.room(2); this.dv.setUint16(at, v, true); }
+  i16(v: number): void { const at = this.room(2); this.dv.setInt16(at, v, true); }
+  u32(v: number): void { const at = this.room(4); this.dv.setUint32(at, v, true); }
+  i32(v: number): void { const at = this.room(4); this.dv.setInt32(at, v, true); }
+  f32(v: number): void { const at = this.room(4); this.dv.setFloat32(at, v, true); }
+  f64(v: number): void { const at = this.room(8); this.dv.setFloat64(at, v, true); }
+  u64(v: bigint | number): void { const at = this.room(8); this.dv.setBigUint64(at, BigInt(v), true); }
+  i64(v: bigint | number): void { const at = this.room(8); this.dv.setBigInt64(at, BigInt(v), true); }
+  bytes(b: Uint8Array): void { const at = this.room(b.length); this.buf.set(b, at); }
   string(s: string): void {
     const b = encoder.encode(s);
     this.u64(b.length);

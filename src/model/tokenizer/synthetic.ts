@@ -61,19 +61,25 @@ function learnMerges(words: string[][], count: number, taken: Set<string>): [str
   return merges;
 }
 
-/** Filler merges of two existing symbols when the corpus runs out, so any size can be reached. */
-function fillerMerges(symbols: string[], count: number, taken: Set<string>): [string, string][] {
+/**
+ * Filler merges when the corpus runs out, so any size can be reached: pairs of the seed symbols, then
+ * pairs that include the fillers made so far (26 letters give 676, then ~500 000 more).
+ */
+function fillerMerges(seeds: string[], count: number, taken: Set<string>): [string, string][] {
   const out: [string, string][] = [];
+  const symbols = [...seeds];
   for (let i = 0; i < symbols.length && out.length < count; i++) {
-    for (let j = 0; j < symbols.length && out.length < count; j++) {
-      const a = symbols[i] as string;
-      const b = symbols[j] as string;
-      if (!taken.has(a + b)) {
-        taken.add(a + b);
-        out.push([a, b]);
+    for (let j = 0; j <= i && out.length < count; j++) {
+      for (const [a, b] of [[symbols[i], symbols[j]], [symbols[j], symbols[i]]] as [string, string][]) {
+        if (out.length < count && !taken.has(a + b)) {
+          taken.add(a + b);
+          out.push([a, b]);
+          symbols.push(a + b);
+        }
       }
     }
   }
+  if (out.length < count) throw new Error(`could not make ${count} filler merges`);
   return out;
 }
 
@@ -87,7 +93,8 @@ export function syntheticBpeVocab(size: number, options: SyntheticVocabOptions =
   const taken = new Set(tokens);
   const learnt = learnMerges(words, nMerges, taken);
   const merges = [...learnt, ...fillerMerges(tokens.filter((t) => /^[a-z]$/.test(t)), nMerges - learnt.length, taken)];
-  tokens.push(...merges.map(([a, b]) => a + b), '<|endoftext|>');
+  for (const [a, b] of merges) tokens.push(a + b);
+  tokens.push('<|endoftext|>');
   const types = tokens.map((_, i) => (i === tokens.length - 1 ? TokenType.control : TokenType.normal));
   const eot = tokens.length - 1;
   return {
