@@ -163,6 +163,13 @@ describe('bad files are refused with errors that say what is wrong', () => {
     expect(e.message).toContain('GGUF version 1 is not supported (2 or 3)');
   });
 
+  test('a big-endian file is recognised as such', async () => {
+    const b = good();
+    new DataView(b.buffer).setUint32(4, 3, false);
+    const e = await gguFError(readGgufHeader(bytesSource(b)));
+    expect([e.code, e.message]).toEqual(['bad-version', 'this is a big-endian GGUF file (version 3); tokenbench reads little-endian GGUF only']);
+  });
+
   test('a header cut short', async () => {
     const e = await gguFError(readGgufHeader(bytesSource(good().subarray(0, 2000))));
     expect(e.code).toBe('truncated');

@@ -219,6 +219,10 @@ export async function readGgufHeader(source: ByteSource, options: ReadHeaderOpti
     throw new GgufError('bad-magic', `not a GGUF file: it starts with ${hex}, not "GGUF"`);
   }
   const version = await c.u32('the version');
+  const swapped = ((version & 0xff) << 24) | ((version & 0xff00) << 8) | ((version >>> 8) & 0xff00) | (version >>> 24);
+  if (!GGUF_VERSIONS.includes(version) && GGUF_VERSIONS.includes(swapped)) {
+    throw new GgufError('bad-version', `this is a big-endian GGUF file (version ${swapped}); tokenbench reads little-endian GGUF only`);
+  }
   if (!GGUF_VERSIONS.includes(version)) {
     throw new GgufError('bad-version', `GGUF version ${version} is not supported (${GGUF_VERSIONS.join(' or ')}); re-convert the model with a current llama.cpp`);
   }
