@@ -62,7 +62,8 @@ export function evaluateTargets(r: BenchResult, torch?: TorchBaseline): TargetRo
 
   // Decode projections: aggregate bytes over aggregate time, against the run's read ceiling.
   for (const id of ['llama-3.1-8b-f16', 'llama-3.2-1b-q4_0']) {
-    const g = byId.get(id)?.gemv ?? [];
+    // Only streamed, cache-safe, plausible figures count: a cache-served GEMV can meet the target unearned.
+    const g = (byId.get(id)?.gemv ?? []).filter((x) => x.state !== 'implausible' && x.streamed?.cacheSafe === true);
     const withCeiling = g.filter((x) => x.ofReadCeiling !== null);
     const bytes = withCeiling.reduce((s, x) => s + x.readBytes, 0);
     const ns = withCeiling.reduce((s, x) => s + x.timing.perUnitNs.median, 0);
@@ -72,7 +73,7 @@ export function evaluateTargets(r: BenchResult, torch?: TorchBaseline): TargetRo
     rows.push({
       target: `decode GEMV ${id} (all projections)`,
       goal: '≥ 90% of read ceiling',
-      ...hw(frac, 0.9, frac !== null ? `${(frac * 100).toFixed(1)}% (worst ${((worst ?? 0) * 100).toFixed(0)}%)` : '—', `no GEMV figures for ${id}`),
+      ...hw(frac, 0.9, frac !== null ? `${(frac * 100).toFixed(1)}% (worst ${((worst ?? 0) * 100).toFixed(0)}%)` : '—', `no streamed, cache-safe GEMV figures for ${id}`),
     });
   }
   const f32 = measurementValue(r, 'matmul-f32-4096x4096x4096');

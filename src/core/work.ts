@@ -117,6 +117,24 @@ export function sequence(label: string, works: readonly GpuWork[]): GpuWork {
   };
 }
 
+/**
+ * Distinct copies of one kernel's work taken in turn: unit i encodes copy i mod n. Timed over many units,
+ * a bandwidth figure then reads n copies' bytes before any byte again (core/stream.ts). Every copy must
+ * move the same bytes: the rotation's cost is the first copy's.
+ */
+export function rotate(label: string, works: readonly GpuWork[], extra: Omit<GpuWork, 'label' | 'encode'> = {}): GpuWork {
+  if (!works.length) throw new Error(`${label}: nothing to rotate through`);
+  let next = 0;
+  return {
+    label,
+    ...extra,
+    encode(pass) {
+      (works[next] as GpuWork).encode(pass);
+      next = (next + 1) % works.length;
+    },
+  };
+}
+
 /** `work` with its cost attached (bind() results are fresh objects, so this extends them in place). */
 export function withCost<W extends GpuWork>(work: W, cost: (pos: number) => WorkCost): W & { cost(pos: number): WorkCost } {
   return Object.assign(work, { cost });

@@ -118,8 +118,8 @@ export interface ForwardOps {
   head: GpuWork[];
   /** Dispatches the works of one layer encode (the most over the layers), counted from the built works. */
   dispatchesPerLayer: number;
-  /** The linears of the first layer and the output head, by role (kernel measurements at real shapes). */
-  linears: Record<LinearRole, GpuWork>;
+  /** Every layer's linear of each role (the head: one), in layer order (kernel measurements at real shapes). */
+  linears: Record<LinearRole, GpuWork[]>;
 }
 
 function fail(why: string): never {
@@ -198,10 +198,48 @@ export class GpuModel {
   }
 
   /** `rowMultiple` 2 keeps interleaved (gate, up) row pairs within one part. */
-  private async tensor(spec: TensorSpec, rowMultiple = 1): Promise<QTensor> {
-    const t = allocTensor(this.device, this.res, spec.name, this.cfg.format, spec.rows, spec.cols, this.maxBindingBytes, rowMultiple);
-    await generateWeights(this.device, this.res, t, spec.seed, spec.ampLog2);
+  private async tensor(spec: TensorSpec, rowMultiple = 1, res: Resources = this.res): Promise<QTensor> {
+    const t = allocTensor(this.device, res, spec.name, this.cfg.format, spec.rows, spec.cols, this.maxBindingBytes, rowMultiple);
+    await generateWeights(this.device, res, t, spec.seed, spec.ampLog2);
     return t;
+  }
+
+  /** The arguments `role`'s linear is bound with in layer `L` (the head: L ignored), `rows` rows, weights `w`. */
+  private linearArgs(role: LinearRole, L: LayerTensors, rows: number, w: QTensor, headIn: { x: GPUBuffer }): LinearArgs {
+    const act = this.act;
+    switch (role) {
+      case 'qkv':
+        return { x: act.x, w, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) };
+      case 'o':
+        return { x: act.attn, w, y: act.x, rows };
+      case 'gateUp':
+        return { x: act.x, w, y: act.a, norm: L.ffnNorm, rows };
+      case 'down':
+        return { x: act.a, w, y: act.x, rows };
+      case 'head':
+        return { x: headIn.x, w, y: this.logits, rows };
+    }
+  }
+
+  /**
+   * `count` extra copies of `role`'s weights (fresh synthetic weights of the same shape and format,
+   * allocated in `res`), each bound as a decode step of `rows` sequences binds that role in layer 0:
+   * distinct bytes for bandwidth figures that no cache can serve (run/phases/generation/kernels.ts).
+   */
+  async linearCopies(role: LinearRole, rows: number, count: number, res: Resources): Promise<GpuWork[]> {
+    const k = await this.kernels('decode', rows);
+    const { cfg, kernel } = k.linear[role];
+    const p = this.plan;
+    const spec = role === 'head' ? (p.lmHead ?? p.embedding) : (p.layers[0] as (typeof p.layers)[number])[role];
+    const L = this.layers[0] ?? fail('a model needs at least one layer');
+    const out: GpuWork[] = [];
+    for (let c = 0; c < count; c++) {
+      const w = await this.tensor({ ...spec, name: `${spec.name}.copy${c}`, seed: spec.seed + 7919 * (c + 1) }, role === 'gateUp' ? 2 : 1, res);
+      const args = this.linearArgs(role, L, rows, w, { x: this.act.h });
+      const t = linearTraffic(cfg, args.w.parts.map((q) => q.rows), args.rows);
+      out.push(costed(kernel.bind(args, res), () => t, () => linearFlops(cfg.K, cfg.N, args.rows)));
+    }
+    return out;
   }
 
   private async vector(name: string, n: number, seed: number, scale: number): Promise<GPUBuffer> {
@@ -311,10 +349,11 @@ export class GpuModel {
     const body: GpuWork[] = [costed(k.embed.bind(embedArgs, res), () => embedT)];
     const attnCost = kind === 'prefill' ? ([attentionPrefillTraffic, attentionPrefillFlops] as const) : ([attentionDecodeTraffic, attentionDecodeFlops] as const);
     let dispatchesPerLayer = 0;
-    let first: Omit<Record<LinearRole, GpuWork>, 'head'> | undefined;
+    const linears: Record<LinearRole, GpuWork[]> = { qkv: [], o: [], gateUp: [], down: [], head: [] };
     for (const L of this.layers) {
+      const headIn = { x: act.h };
       const layer: GpuWork[] = [
-        linear('qkv', { x: act.x, w: L.qkv, y: act.qkv, norm: L.attnNorm, rows, ...(L.qkvBias ? { bias: L.qkvBias } : {}) }),
+        linear('qkv', this.linearArgs('qkv', L, rows, L.qkv, headIn)),
         costed(k.ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res), (pos) =>
           ropeKvTraffic(k.attnShape, rows, posStep, pos),
         ),
@@ -323,12 +362,15 @@ export class GpuModel {
           (pos) => attnCost[0](k.attnShape, rows, pos),
           (pos) => attnCost[1](k.attnShape, rows, pos),
         ),
-        linear('o', { x: act.attn, w: L.o, y: act.x, rows }),
-        linear('gateUp', { x: act.x, w: L.gateUp, y: act.a, norm: L.ffnNorm, rows }),
-        linear('down', { x: act.a, w: L.down, y: act.x, rows }),
+        linear('o', this.linearArgs('o', L, rows, L.o, headIn)),
+        linear('gateUp', this.linearArgs('gateUp', L, rows, L.gateUp, headIn)),
+        linear('down', this.linearArgs('down', L, rows, L.down, headIn)),
       ];
       dispatchesPerLayer = Math.max(dispatchesPerLayer, countDispatches(layer));
-      first ??= { qkv: layer[0] as GpuWork, o: layer[3] as GpuWork, gateUp: layer[4] as GpuWork, down: layer[5] as GpuWork };
+      linears.qkv.push(layer[0] as GpuWork);
+      linears.o.push(layer[3] as GpuWork);
+      linears.gateUp.push(layer[4] as GpuWork);
+      linears.down.push(layer[5] as GpuWork);
       body.push(...layer);
     }
     const headRows = kind === 'prefill' ? 1 : rows;
@@ -336,7 +378,7 @@ export class GpuModel {
     const headNorm = kind === 'prefill' ? act.hLast : act.h;
     const head: GpuWork[] = [
       costed(k.normH.bind({ x: headIn, w: this.finalNorm, y: headNorm, rows: headRows }, res), () => rmsNormTraffic(H, headRows)),
-      linear('head', { x: headNorm, w: this.lmHead, y: this.logits, rows: headRows }),
+      linear('head', this.linearArgs('head', this.layers[0] ?? fail('a model needs at least one layer'), headRows, this.lmHead, { x: headNorm })),
       costed(k.argmax.bind({ logits: this.logits, cur: this.cur, log: this.log, state, rows: headRows }, res), () => argmaxTraffic(arch.vocab, headRows)),
       costed(k.adv.bind({ state, posDelta: kind === 'prefill' ? rows : 1 }, res), stepAdvanceTraffic),
     ];
@@ -345,7 +387,7 @@ export class GpuModel {
       copyLastRow: kind === 'prefill' ? { src: act.x, offset: 4 * (rows - 1) * H, dst: act.xLast, bytes: 4 * H } : null,
       head,
       dispatchesPerLayer,
-      linears: { ...(first ?? fail('a model needs at least one layer')), head: head[1] as GpuWork },
+      linears: { ...linears, head: [head[1] as GpuWork] },
     };
   }
 

@@ -56,7 +56,7 @@ export function measurementRow(phase: Pick<Phase, 'title'>, m: Measurement): Row
   }
   switch (m.state) {
     case 'ok':
-      row.value = `${fmtNumber(m.metric.median)} ${m.metric.unit}`;
+      row.value = `${fmtNumber(m.metric.median)} ${m.metric.unit}${m.metric.unit === 'GB/s' && m.params['cacheSafe'] === false ? ' (not cache-safe)' : ''}`;
       row.spread = `${fmtNumber(m.metric.p10)}–${fmtNumber(m.metric.p90)}`;
       row.cv = `${(m.timing.perUnitNs.cv * 100).toFixed(1)}%`;
       row.time = `${fmtNs(m.timing.perUnitNs.median)} (${m.timing.source === 'gpu-timestamp' ? 'GPU ts' : 'wall'})`;
@@ -197,17 +197,18 @@ function tuningLines(t: BenchResult['tuning']): string[] {
 }
 
 /** Decode GEMV bandwidth per workload, one line each (the text report). */
+/** One decode GEMV figure: the streamed one (or why it is withheld), the cache-resident one for reference. */
+function gemvText(g: NonNullable<Workload['gemv']>[number]): string {
+  if (g.state === 'implausible') return `${g.role} withheld: ${fmtNumber(g.gbps)} GB/s is above the read ceiling (implausible)`;
+  const of = g.ofReadCeiling !== null ? ` (${(g.ofReadCeiling * 100).toFixed(0)}% of read)` : '';
+  const safe = g.streamed && !g.streamed.cacheSafe ? ', not cache-safe' : '';
+  const resident = g.resident ? ` [one copy, cache-resident: ${fmtNumber(g.resident.gbps)} GB/s]` : '';
+  return `${g.role} ${fmtNumber(g.gbps)} GB/s${of}${g.streamed ? ` streamed over ${g.streamed.copies} copies${safe}` : ''}${resident}`;
+}
+
 export function gemvLines(result: BenchResult): string[] {
   return result.phases.flatMap((p) =>
-    (p.workloads ?? [])
-      .filter((w) => w.gemv?.length)
-      .map(
-        (w) =>
-          `  ${w.id}: ` +
-          (w.gemv ?? [])
-            .map((g) => `${g.role} ${fmtNumber(g.gbps)} GB/s${g.ofReadCeiling !== null ? ` (${(g.ofReadCeiling * 100).toFixed(0)}% of read)` : ''}`)
-            .join(' · '),
-      ),
+    (p.workloads ?? []).filter((w) => w.gemv?.length).map((w) => `  ${w.id}: ${(w.gemv ?? []).map(gemvText).join(' · ')}`),
   );
 }
 
@@ -233,7 +234,7 @@ export function textTable(result: BenchResult): string {
     ...(tokenBody.length
       ? ['', tline(tokenHeader), tline(tokenWidths.map((w) => '-'.repeat(w))), ...tokenBody.map(tline)]
       : []),
-    ...(gemvLines(result).length ? ['', 'decode GEMV, one token, each projection timed alone (bytes read / median time):', ...gemvLines(result)] : []),
+    ...(gemvLines(result).length ? ['', 'decode GEMV, one token, each projection timed alone, streamed through distinct weight copies (bytes read / median time):', ...gemvLines(result)] : []),
     ...(checks.length
       ? ['', `correctness checks: ${checks.filter((c) => c.verification.state === 'passed').length}/${checks.length} passed` +
           checks.filter((c) => c.verification.state === 'failed').map((c) => `\n  FAILED ${c.id}: ${c.verification.method} (error ${c.verification.error})${c.verification.detail ? ` ${c.verification.detail}` : ''}`).join('')]

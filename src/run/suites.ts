@@ -1,4 +1,5 @@
 /** Suite definitions: which phases and sizes run, and the measurement defaults. */
+import { STREAM_BYTES } from '../core/stream';
 import type { MatmulShape } from '../kernels/matmul/matmul.ref';
 import { HEADLINE_PRESETS } from '../model/presets';
 import type { RunConfig, SuiteName } from '../schema/result';
@@ -31,6 +32,12 @@ export interface SuiteSpec {
      */
     maxCandidates: number;
   };
+  /**
+   * How far bandwidth figures stream (core/stream.ts): distinct bytes before any is read again, and the
+   * most operand copies that takes. The standard suite streams STREAM_BYTES (4x the largest known
+   * last-level cache); smoke streams a few MiB and its figures say they are not cache-safe.
+   */
+  stream: { targetBytes: number; maxCopies: number };
 }
 
 const MiB = 1 << 20;
@@ -67,6 +74,7 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
       f16Shapes: [{ M: 80, N: 144, K: 112 }],
     },
     tune: { maxCandidates: 2 },
+    stream: { targetBytes: 16 * MiB, maxCopies: 4 },
   },
   standard: {
     name: 'standard',
@@ -89,6 +97,7 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
         reps: 5,
       },
     },
+    // Per copy; the probes rotate through copies until they stream `stream.targetBytes` (1 GiB).
     roofline: { readBytes: 256 * MiB, copyBytes: 128 * MiB, fma: { threads: 1 << 18, iterations: 1024 } },
     matmul: {
       shapes: [
@@ -103,6 +112,7 @@ export const SUITES: Record<SuiteName, SuiteSpec> = {
       ],
     },
     tune: { maxCandidates: Infinity },
+    stream: { targetBytes: STREAM_BYTES, maxCopies: 512 },
   },
 };
 

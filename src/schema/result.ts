@@ -260,11 +260,21 @@ export const WorkloadSchema = z.object({
         kernel: z.string(),
         /** Bytes one call reads (src/model/traffic.ts). */
         readBytes: nonNeg,
+        /**
+         * The reported figure, streamed: calls rotate through every layer's copy of the role and extra
+         * weight copies until they read `streamed.distinctBytes` before any byte again (core/stream.ts).
+         */
         timing: TimingSchema,
         /** readBytes / median time per call. */
         gbps: nonNeg,
         /** gbps / the roofline read bandwidth of this run; null without one. */
         ofReadCeiling: nonNeg.nullable(),
+        /** ok, or implausible: above the measured read ceiling, so not a result (results before this field: ok). */
+        state: z.enum(['ok', 'implausible']).optional(),
+        /** How far the reported figure streams, and whether that is more than any cache holds. */
+        streamed: z.object({ copies: z.number().int().positive(), distinctBytes: nonNeg, cacheSafe: z.boolean(), note: z.string().optional() }).optional(),
+        /** The same call repeated on one copy (cache-resident when it fits a cache): for reference, never the figure. */
+        resident: z.object({ timing: TimingSchema, gbps: nonNeg }).optional(),
       }),
     )
     .optional(),

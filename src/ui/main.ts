@@ -359,7 +359,7 @@ function showResult(result: BenchResult, source: string): void {
   clear(tokensBody);
   appendTokenRows(tokenRows(result));
   const gemv = gemvLines(result);
-  gemvLine.textContent = gemv.length ? `Decode GEMV, one token, each projection timed alone (bytes read / median time): ${gemv.join(' | ')}` : '';
+  gemvLine.textContent = gemv.length ? `Decode GEMV, one token, each projection timed alone, streamed through distinct weight copies (bytes read / median time): ${gemv.join(' | ')}` : '';
   tuningLine.textContent = tuningSummary(result.tuning);
   renderTuning(tuningBody, result.tuning);
   if (result.timer) renderTimer(result.timer);

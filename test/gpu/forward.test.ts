@@ -104,3 +104,26 @@ describe('full forward with split weight tensors matches the reference', () => {
     });
   });
 });
+
+describe('the full-forward check runs the variants a workload tuned', () => {
+  test('tuned linear variants and decode tiles (one that cannot run this head dimension is left out) pass and are named', async () => {
+    await withDevice(async (ctx) => {
+      const { DEFAULT_LINEAR_PARAMS } = await import('../../src/kernels/linear/variants');
+      const wide = { kind: 'tiled', wgX: 16, wgY: 8, tm: 4, tn: 4, bk: 32 } as const;
+      const tuned = {
+        linearVariants: {
+          qkv: { 1: { wg: 128, rows: 2, vs: 1, reduce: 'tree' } as const, 8: wide },
+          o: { 1: DEFAULT_LINEAR_PARAMS, 8: wide },
+          gateUp: { 8: wide },
+          down: { 1: { wg: 32, rows: 2, vs: 4, reduce: 'tree' } as const },
+          head: {},
+        },
+        // tiny has headDim 16: 1000 row groups cannot run it and must not be used.
+        decodeTiles: { 1: { rowGroups: 1000, keysPerGroup: 8 } },
+      };
+      const v = await checkForward(ctx.device, PRESETS.tiny as Arch, 'q8_0', 60_000, tuned);
+      expect(v.state, v.detail).toBe('passed');
+      expect(v.method).toMatch(/the tuned variants of the workload/);
+    });
+  });
+});

@@ -2,7 +2,10 @@ import { describe, expect, test } from 'vitest';
 import type { Arch } from '../../src/model/types';
 import { PRESETS } from '../../src/model/presets';
 import { decodeTraffic } from '../../src/model/traffic';
-import type { TimerInfo } from '../../src/schema/result';
+import type { BenchResult, TimerInfo } from '../../src/schema/result';
+import { createTimer } from '../../src/measure/timer';
+import { formats } from '../../src/result/formats';
+import { validResult as fakeResult } from '../unit/fixtures';
 import { type GenEnv, runWorkload } from '../../src/run/phases/generation';
 import { withDevice } from './helpers';
 
@@ -99,6 +102,38 @@ describe('workload preflight and gating', () => {
       // End-to-end includes the gaps between step passes: never shorter than the passes alone.
       expect(d?.gpuBusy?.median).toBeGreaterThanOrEqual(d?.gpu?.median ?? Infinity);
       d?.gpu?.samplesNs.forEach((ns, i) => expect(ns).toBeGreaterThanOrEqual(d.gpuBusy?.samplesNs[i] ?? Infinity));
+    });
+  });
+
+  test('decode GEMV: the same projection timed cache-resident (for reference) and streamed through distinct copies (the figure)', async () => {
+    await withDevice(async (ctx) => {
+      const kernelTimer = await createTimer(ctx.device, { forceWallClock: false, timeoutMs: 60_000 });
+      const e = { ...env(ctx.device, { reps: 1 }, gpuTimer(1, false)), kernelTimer, stream: { targetBytes: 1 << 20, maxCopies: 5 } };
+      const w = await runWorkload(e, 'tiny', PRESETS.tiny as Arch, 'q8_0', null);
+      expect(w.state, w.reason).toBe('ok');
+      expect(w.gemv?.map((g) => g.role)).toEqual(['qkv', 'o', 'gateUp', 'down', 'head']);
+      for (const g of w.gemv ?? []) {
+        // tiny has 2 layers: 3 fresh copies are added to reach 5 (the head has 1 matrix: 4 are added).
+        expect(g.streamed).toMatchObject({ copies: 5, distinctBytes: 5 * g.readBytes, cacheSafe: false });
+        expect(g.streamed?.note).toMatch(/a cache may serve it/);
+        expect(g.resident?.gbps).toBeGreaterThan(0);
+        expect(g.gbps).toBeCloseTo(g.readBytes / g.timing.perUnitNs.median, 9);
+        // The ceiling in env() is 10 GB/s: SwiftShader stays far below it, so the figures are plausible.
+        expect(g.state).toBe('ok');
+      }
+      const text = formats.text({ ...fakeResult(), phases: [{ id: 'generation', title: 'g', startedAt: '', durationMs: 0, state: 'completed', measurements: [], workloads: [w] }] } as BenchResult);
+      expect(text).toMatch(/qkv \S+ GB\/s \(\d+% of read\) streamed over 5 copies, not cache-safe \[one copy, cache-resident: \S+ GB\/s\]/);
+    });
+  });
+
+  test('a decode GEMV figure above the measured read ceiling is implausible and withheld from the report', async () => {
+    await withDevice(async (ctx) => {
+      const kernelTimer = await createTimer(ctx.device, { forceWallClock: false, timeoutMs: 60_000 });
+      const e = { ...env(ctx.device, { reps: 1 }, gpuTimer(1, false)), kernelTimer, ceilings: { readGBs: 1e-9, fmaGflops: 100, matrixGflops: null } };
+      const w = await runWorkload(e, 'tiny', PRESETS.tiny as Arch, 'q8_0', null);
+      expect(w.gemv?.every((g) => g.state === 'implausible')).toBe(true);
+      const text = formats.text({ ...fakeResult(), phases: [{ id: 'generation', title: 'g', startedAt: '', durationMs: 0, state: 'completed', measurements: [], workloads: [w] }] } as BenchResult);
+      expect(text).toMatch(/qkv withheld: \S+ GB\/s is above the read ceiling \(implausible\)/);
     });
   });
 });

@@ -151,3 +151,33 @@ describe('run-time self check', () => {
     });
   });
 });
+
+describe('residual mode: outputs outside the sampled columns are checked for being written', () => {
+  test.each(['f32', 'q8_0'] as const)('%s: a unit that leaves the last rows of y untouched fails with the count of unwritten outputs', async (format) => {
+    await withDevice(async (ctx, res) => {
+      const { linearFixture, linearThreshold } = await import('../../src/kernels/linear/check');
+      const { verify } = await import('../../src/core/verify');
+      const { DEFAULT_LINEAR_PARAMS } = await import('../../src/kernels/linear/variants');
+      const c: LinearCase = { format, rows: 1, K: 64, N: 200, bias: false, residual: true, parts: 1 };
+      // 16 sampled columns of 200 (both ends among them), as a real-shape tuning check samples.
+      const fixture = await linearFixture(ctx.device, res, c, TIMEOUT_MS, 16);
+      const check = fixture.check(linearThreshold(DEFAULT_LINEAR_PARAMS));
+      const whole = (await createLinear(ctx.device, c)).bind(fixture.args, res);
+      const ok = await verify(ctx.device, whole, check);
+      expect(ok.state, ok.detail).toBe('passed');
+      // The same kernel over the first 150 rows of W only: outputs 150..199 are never written.
+      const w = fixture.args.w;
+      const part = w.parts[0]!;
+      const short = { ...w, rows: 150, parts: [{ ...part, rows: 150 }] };
+      const broken = (await createLinear(ctx.device, { ...c, N: 150 })).bind({ ...fixture.args, w: short }, res);
+      const bad = await verify(ctx.device, broken, check);
+      expect(bad.state).toBe('failed');
+      const unwritten = Number(/(\d+) outputs not written/.exec(bad.detail ?? '')?.[1]);
+      // Untouched outputs outside the sampled columns are counted (before, their finite pre-fill hid them);
+      // the sampled ones among the 50 (at least the last column) fail the error against the reference.
+      expect(unwritten).toBeGreaterThanOrEqual(50 - 16);
+      expect(unwritten).toBeLessThan(50);
+      expect(bad.error).toBeGreaterThan(bad.threshold);
+    });
+  });
+});

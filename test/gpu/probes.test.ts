@@ -66,4 +66,21 @@ describe('probe checks can fail', () => {
       expect((await probe.check()).state).toBe('passed');
     });
   });
+
+  test.each(['read', 'copy'] as const)('%s bandwidth rotates through distinct copies, each checked: a broken copy fails the whole probe', async (kind) => {
+    await withDevice(async (ctx, res) => {
+      const make = kind === 'read' ? createReadProbe : createCopyProbe;
+      const bytes = 16 * 4000;
+      const probe = await make(ctx.device, res, bytes, { ...opts, copies: 3 });
+      const perCopy = kind === 'read' ? bytes : 2 * bytes;
+      expect(probe.params).toMatchObject({ copies: 3, distinctBytes: 3 * perCopy, cacheSafe: false });
+      const v = await probe.check();
+      expect(v.state, v.detail).toBe('passed');
+      expect(v.method).toMatch(/each of 3 copies/);
+      // A unit that skips its dispatch fails on every copy.
+      const broken = await probe.check({ label: 'skip', encode: () => {} });
+      expect(broken.state).toBe('failed');
+      expect(broken.detail).toMatch(/copy 0.*copy 1.*copy 2/);
+    });
+  });
 });

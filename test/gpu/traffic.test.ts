@@ -83,7 +83,7 @@ describe('forwardTraffic of the built prefill ops', () => {
 test('forwardTraffic throws when a work carries no cost', () => {
   const bare = { label: 'untracked', encode: () => {} };
   const costed = { label: 'costed', encode: () => {}, cost: () => ({ read: 1, written: 2, flops: 3 }) };
-  const linears = { qkv: bare, o: bare, gateUp: bare, down: bare, head: bare };
+  const linears = { qkv: [bare], o: [bare], gateUp: [bare], down: [bare], head: [bare] };
   const f: ForwardOps = { body: [costed, bare], copyLastRow: null, head: [], dispatchesPerLayer: 1, linears };
   expect(() => forwardTraffic(f, 0)).toThrow(/no cost on work\(s\) untracked$/);
   expect(forwardTraffic({ ...f, body: [costed], head: [costed] }, 0)).toEqual({ read: 2, written: 4 });

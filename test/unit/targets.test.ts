@@ -4,7 +4,7 @@ import type { BenchResult, Workload } from '../../src/schema/result';
 import { tokenResult, tokenWorkload } from './token-fixture';
 
 /** tokenResult's workload renamed as a preset the targets name, with its decode test at `decode` tok/s. */
-function workload(id: string, decode: number, bandwidthBound: number, gemvFrac: number): Workload {
+function workload(id: string, decode: number, bandwidthBound: number, gemvFrac: number, cacheSafe = true): Workload {
   const w = tokenWorkload({ prefill: 5000, decode, batch4: decode * 3 });
   const readGBs = 100;
   const gemv = ['qkv', 'o', 'gateUp', 'down', 'head'].map((role) => {
@@ -17,6 +17,8 @@ function workload(id: string, decode: number, bandwidthBound: number, gemvFrac: 
       timing: { source: 'gpu-timestamp' as const, unitsPerSample: 10, warmupSamples: 2, samplesNs: [median * 10], perUnitNs: { n: 1, median, p10: median, p90: median, min: median, max: median, mean: median, sd: 0, cv: 0 } },
       gbps: gemvFrac * readGBs,
       ofReadCeiling: gemvFrac,
+      state: 'ok' as const,
+      streamed: { copies: cacheSafe ? 1100 : 16, distinctBytes: cacheSafe ? 1.1e9 : 1.6e7, cacheSafe },
     };
   });
   return {
@@ -58,6 +60,11 @@ describe('performance targets', () => {
     expect(status(rows, 'bytes read per decoded token')).toBe('met');
     // The fixture's matmul is 64^3 only: the 4096^3 target is not measured, and says why.
     expect(rows.find((x) => x.target.startsWith('f32 GEMM'))).toMatchObject({ status: 'not measured', note: expect.stringMatching(/no matmul-f32-4096x4096x4096/) });
+  });
+
+  test('a GEMV figure that was not streamed past every cache never meets the target (it could be served from cache)', () => {
+    const rows = evaluateTargets(hardware([workload('llama-3.1-8b-f16', 95, 100, 0.99, false)]), torch);
+    expect(rows.find((x) => x.target.startsWith('decode GEMV llama-3.1-8b-f16'))).toMatchObject({ status: 'not measured', note: expect.stringMatching(/no streamed, cache-safe GEMV figures/) });
   });
 
   test('a software adapter never meets a hardware target, only the hardware-independent ones', () => {

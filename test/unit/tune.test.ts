@@ -188,17 +188,18 @@ describe('tune cache storage', () => {
 });
 
 describe('linearUsage', () => {
-  test('token tiles from decode batches and prompt lengths; the head sees one row after a prefill', () => {
+  test('token tiles from decode batches and prompt lengths, with every row count each tile runs (each is checked)', () => {
     const u = linearUsage({ batches: [1, 4, 16, 64], promptLens: [512] });
     expect([...u.layers]).toEqual([
-      [1, 1],
-      [4, 4],
-      [8, 512],
+      [1, [1]],
+      [4, [4]],
+      [8, [16, 64, 512]],
     ]);
+    // The head sees one row after a prefill and the batch in decode.
     expect([...u.head]).toEqual([
-      [1, 1],
-      [4, 4],
-      [8, 64],
+      [1, [1]],
+      [4, [4]],
+      [8, [16, 64]],
     ]);
   });
 });

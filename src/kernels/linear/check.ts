@@ -134,6 +134,32 @@ function referenceAt(c: LinearCase, seed: number, cols: readonly number[]): Floa
 }
 
 /**
+ * The residual-mode input of y: the reference's values (hash, seed + 3) at the checked columns, and
+ * exactly 0 everywhere else, so that an output the kernel never wrote stays 0 while a written one is
+ * x·w (never exactly 0 for random operands): the poison of residual mode. untouched() counts them.
+ */
+function residualInput(c: LinearCase, seed: number, cols: readonly number[]): { values: Float32Array<ArrayBuffer>; untouched(got: Float32Array): number } {
+  const outCols = linearOutputs(c) / c.rows;
+  const values = new Float32Array(linearOutputs(c));
+  const checkedAt = new Uint8Array(values.length);
+  for (let t = 0; t < c.rows; t++) {
+    for (const col of cols) {
+      const i = t * outCols + col;
+      values[i] = hashValue(seed + 3, i);
+      checkedAt[i] = 1;
+    }
+  }
+  return {
+    values,
+    untouched: (got) => {
+      let n = 0;
+      for (let i = 0; i < got.length; i++) if (!checkedAt[i] && got[i] === 0) n++;
+      return n;
+    },
+  };
+}
+
+/**
  * Builds a fixture for `c` in `res`. `sampleOutputs`: above this many outputs per token, the reference
  * is computed for that many sampled columns (both ends included; whole gate/up pairs with SwiGLU) while
  * every output is still checked for poison: real-shape checks (an lm_head is ~10^9 weights) stay cheap.
@@ -147,18 +173,22 @@ export async function linearFixture(device: GPUDevice, res: Resources, c: Linear
   const cols = sampleIndices(outCols, Math.min(outCols, sampleOutputs), seed);
   let ref: Float64Array | undefined;
   const which = cols.length === outCols ? 'all outputs' : `${cols.length} sampled columns x ${c.rows} tokens (both ends included), every output checked for poison`;
+  const residual = c.residual ? residualInput(c, seed, cols) : null;
   return {
     c,
     args,
     check: (threshold) => ({
       method: `relative L2 error vs float64 CPU reference on dequantised weights, ${describeLinearCase(c)}, ${which}`,
       threshold,
-      poison: () => (c.residual ? fillHash(device, res, args.y, outputs, seed + 3) : fillConst(device, res, args.y, outputs, NaN)),
+      poison: async () => {
+        if (residual) device.queue.writeBuffer(args.y, 0, residual.values);
+        else await fillConst(device, res, args.y, outputs, NaN);
+      },
       async compare() {
         const got = new Float32Array(await readBuffer(device, args.y, timeoutMs, 0, outputs * 4));
         const picked = Float32Array.from({ length: c.rows * cols.length }, (_, i) => got[Math.floor(i / cols.length) * outCols + (cols[i % cols.length] as number)] as number);
         ref ??= referenceAt(c, seed, cols);
-        return { error: relativeL2(picked, ref), checked: picked.length, unwritten: countNonFinite(got) };
+        return { error: relativeL2(picked, ref), checked: picked.length, unwritten: countNonFinite(got) + (residual ? residual.untouched(got) : 0) };
       },
     }),
   };

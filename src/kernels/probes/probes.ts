@@ -11,8 +11,10 @@ import { assertFeature } from '../../gpu/device';
 import { fillTemplate, getPipeline } from '../../gpu/wgsl';
 import { fillConst, fillHash } from '../../core/fill';
 import { hashValue, sampleIndices } from '../../core/numeric';
-import { type Check, checked, countNonFinite } from '../../core/verify';
-import { type MeasuredWork, bindBuffers, dispatchWork, groupsFor } from '../../core/work';
+import { residency } from '../../core/stream';
+import { type Check, checked, combine, countNonFinite, verify } from '../../core/verify';
+import { type GpuWork, type MeasuredWork, type WorkCost, bindBuffers, dispatchWork, groupsFor, rotate } from '../../core/work';
+import type { Verification } from '../../schema/result';
 import { FMA_B_SCALE, type Precision, fmaCoeffs, fmaFlopsPerThread, fmaThreadRef, readPartialsRef } from './probes.ref';
 
 const WG = 256;
@@ -41,33 +43,77 @@ function stridedThreads(vecCount: number, perThread: number, maxGroups: number):
 export interface ProbeOptions {
   seed: number;
   timeoutMs: number;
+  /**
+   * Distinct copies of the operands, taken in turn one per unit (core/stream.ts): a bandwidth figure is
+   * memory's only when the copies together stream more than any cache holds. Default 1.
+   */
+  copies?: number;
+}
+
+/** One copy of a bandwidth probe: its unit of work and its check. */
+interface ProbeCopy {
+  work: GpuWork;
+  check: Check;
 }
 
 /**
- * Read bandwidth over `bytes` (a multiple of 16). Cost per unit: `bytes` read (the per-thread partial
- * sums it writes, 1/64 of that, are not what the figure measures).
+ * `copies` probe copies (seeds seed, seed + 1, ...) as one MeasuredWork: units rotate through the copies,
+ * each copy's output is checked (one Verification over all), and params say how far it streams.
+ */
+async function streamed(
+  device: GPUDevice,
+  label: string,
+  bytes: number,
+  cost: WorkCost,
+  opts: ProbeOptions,
+  make: (seed: number, copy: number) => Promise<ProbeCopy>,
+  params: Record<string, number>,
+): Promise<MeasuredWork> {
+  const n = Math.max(1, opts.copies ?? 1);
+  const parts: ProbeCopy[] = [];
+  for (let c = 0; c < n; c++) parts.push(await make(opts.seed + c, c));
+  const r = residency(n, bytes);
+  const work = rotate(label, parts.map((p) => p.work), {
+    params: { ...params, bytes, copies: n, distinctBytes: r.distinctBytes, cacheSafe: r.cacheSafe },
+    cost: () => cost,
+  });
+  const checkAll = async (instead?: GpuWork) => {
+    const cases = [];
+    for (const [c, p] of parts.entries()) cases.push({ name: `copy ${c}`, verification: await verify(device, instead ?? p.work, p.check) });
+    const first = parts[0] as ProbeCopy;
+    return n === 1 ? (cases[0] as { verification: Verification }).verification : combine(`${first.check.method}; each of ${n} copies`, first.check.threshold, cases);
+  };
+  return Object.assign(work, { check: checkAll }) as MeasuredWork;
+}
+
+/**
+ * Read bandwidth over `bytes` (a multiple of 16) per copy. Cost per unit: `bytes` read (the per-thread
+ * partial sums it writes, 1/64 of that, are not what the figure measures).
  */
 export async function createReadProbe(device: GPUDevice, res: Resources, bytes: number, opts: ProbeOptions): Promise<MeasuredWork> {
   const label = 'read_bandwidth';
   const vecCount = Math.floor(bytes / 16);
   const threads = stridedThreads(vecCount, 16, device.limits.maxComputeWorkgroupsPerDimension);
   const pipeline = await getPipeline(device, { label, code: readWgsl, constants: { WG } });
-  const src = createBuffer(device, res, `${label}.src`, vecCount * 16);
-  const partial = createBuffer(device, res, `${label}.partial`, threads * 4);
   const uniform = createUniform(device, res, `${label}.params`, params2(vecCount, threads));
-  await fillHash(device, res, src, vecCount * 4, opts.seed);
-  const group = bindBuffers(device, pipeline, label, [src, partial, uniform]);
-  const work = dispatchWork(label, pipeline, [{ group, grid: [groupsFor(threads, WG)] }], {
-    params: { bytes: vecCount * 16, threads },
-    cost: () => ({ read: vecCount * 16, written: 0, flops: 0 }),
-  });
-  const check: Check = {
+  const copy = async (seed: number, c: number): Promise<ProbeCopy> => {
+    const src = createBuffer(device, res, `${label}.src${c}`, vecCount * 16);
+    const partial = createBuffer(device, res, `${label}.partial${c}`, threads * 4);
+    await fillHash(device, res, src, vecCount * 4, seed);
+    const work = dispatchWork(label, pipeline, [{ group: bindBuffers(device, pipeline, label, [src, partial, uniform]), grid: [groupsFor(threads, WG)] }]);
+    return { work, check: readCheck(device, res, partial, seed, vecCount, threads, opts.timeoutMs) };
+  };
+  return streamed(device, label, vecCount * 16, { read: vecCount * 16, written: 0, flops: 0 }, opts, copy, { threads });
+}
+
+function readCheck(device: GPUDevice, res: Resources, partial: GPUBuffer, seed: number, vecCount: number, threads: number, timeoutMs: number): Check {
+  return {
     method: `every per-thread partial sum vs float64 CPU sum, error relative to the sum of |x|`,
     threshold: READ_TOLERANCE,
     poison: () => fillConst(device, res, partial, threads, NaN),
     async compare() {
-      const got = new Float32Array(await readBuffer(device, partial, opts.timeoutMs));
-      const ref = readPartialsRef(opts.seed, vecCount, threads);
+      const got = new Float32Array(await readBuffer(device, partial, timeoutMs));
+      const ref = readPartialsRef(seed, vecCount, threads);
       let worst = 0;
       for (let t = 0; t < threads; t++) {
         const g = got[t] as number;
@@ -79,36 +125,39 @@ export async function createReadProbe(device: GPUDevice, res: Resources, bytes: 
       return { error: worst, checked: threads, unwritten: 0, ...detail };
     },
   };
-  return checked(device, work, check);
 }
 
-/** Copy bandwidth over `bytes`. Cost per unit: `bytes` read and `bytes` written. */
+/** Copy bandwidth over `bytes` per copy. Cost per unit: `bytes` read and `bytes` written. */
 export async function createCopyProbe(device: GPUDevice, res: Resources, bytes: number, opts: ProbeOptions): Promise<MeasuredWork> {
   const label = 'copy_bandwidth';
   const vecCount = Math.floor(bytes / 16);
   const threads = stridedThreads(vecCount, 4, device.limits.maxComputeWorkgroupsPerDimension);
   const pipeline = await getPipeline(device, { label, code: copyWgsl, constants: { WG } });
-  const src = createBuffer(device, res, `${label}.src`, vecCount * 16);
-  const dst = createBuffer(device, res, `${label}.dst`, vecCount * 16);
   const uniform = createUniform(device, res, `${label}.params`, params2(vecCount, threads));
-  await fillHash(device, res, src, vecCount * 4, opts.seed);
-  const group = bindBuffers(device, pipeline, label, [src, dst, uniform]);
-  const work = dispatchWork(label, pipeline, [{ group, grid: [groupsFor(threads, WG)] }], {
-    params: { bytes: vecCount * 16, threads },
-    cost: () => ({ read: vecCount * 16, written: vecCount * 16, flops: 0 }),
-  });
-  const check: Check = {
+  const copy = async (seed: number, c: number): Promise<ProbeCopy> => {
+    const src = createBuffer(device, res, `${label}.src${c}`, vecCount * 16);
+    const dst = createBuffer(device, res, `${label}.dst${c}`, vecCount * 16);
+    await fillHash(device, res, src, vecCount * 4, seed);
+    const work = dispatchWork(label, pipeline, [{ group: bindBuffers(device, pipeline, label, [src, dst, uniform]), grid: [groupsFor(threads, WG)] }]);
+    return { work, check: copyCheck(device, res, dst, seed, vecCount, opts.timeoutMs) };
+  };
+  // Both sides stream: a copy moves 2 x bytes distinct bytes per unit.
+  return streamed(device, label, 2 * vecCount * 16, { read: vecCount * 16, written: vecCount * 16, flops: 0 }, opts, copy, { threads, bytesPerSide: vecCount * 16 });
+}
+
+function copyCheck(device: GPUDevice, res: Resources, dst: GPUBuffer, seed: number, vecCount: number, timeoutMs: number): Check {
+  return {
     method: 'every copied element compared bit-exactly with the source values',
     threshold: 0,
     poison: () => fillConst(device, res, dst, vecCount * 4, NaN),
     async compare() {
       let mismatches = 0;
       let firstBad = -1;
-      await readBufferChunks(device, dst, vecCount * 16, 16 << 20, opts.timeoutMs, (chunk, byteOffset) => {
+      await readBufferChunks(device, dst, vecCount * 16, 16 << 20, timeoutMs, (chunk, byteOffset) => {
         const got = new Float32Array(chunk);
         const base = byteOffset / 4;
         for (let i = 0; i < got.length; i++) {
-          if (!Object.is(got[i], hashValue(opts.seed, base + i))) {
+          if (!Object.is(got[i], hashValue(seed, base + i))) {
             mismatches++;
             if (firstBad < 0) firstBad = base + i;
           }
@@ -119,7 +168,6 @@ export async function createCopyProbe(device: GPUDevice, res: Resources, bytes: 
       return { error: mismatches, checked: vecCount * 4, unwritten: 0, ...detail };
     },
   };
-  return checked(device, work, check);
 }
 
 export interface FmaConfig {

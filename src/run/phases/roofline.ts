@@ -1,5 +1,6 @@
 /** The roofline phase: the device's ceilings (read and copy bandwidth, f32 and f16 FMA peaks). */
 import { createCopyProbe, createFmaProbe, createReadProbe } from '../../kernels/probes/probes';
+import { copiesFor } from '../../core/stream';
 import { PLAUSIBILITY } from '../suites';
 import { type KernelStep, bindingLimit, kernelPhase } from './steps';
 
@@ -12,6 +13,7 @@ function fitBytes(limit: number, want: number): number {
 
 export const rooflinePhase = kernelPhase('roofline', 'Roofline probes', (_config, spec) => {
   const r = spec.roofline;
+  const stream = spec.stream;
   const fma = (precision: 'f32' | 'f16'): KernelStep => ({
     id: `fma-${precision}`,
     label: `${precision} FMA peak`,
@@ -27,7 +29,10 @@ export const rooflinePhase = kernelPhase('roofline', 'Roofline probes', (_config
       meta: { kind: 'bandwidth', unit: 'GB/s', bound: PLAUSIBILITY.bandwidth },
       params: {},
       skip: () => null,
-      build: (ctx, res, seed) => createReadProbe(ctx.gpu.device, res, fitBytes(bindingLimit(ctx.gpu), r.readBytes), { seed, timeoutMs: ctx.config.gpuTimeoutMs }),
+      build: (ctx, res, seed) => {
+        const bytes = fitBytes(bindingLimit(ctx.gpu), r.readBytes);
+        return createReadProbe(ctx.gpu.device, res, bytes, { seed, timeoutMs: ctx.config.gpuTimeoutMs, copies: copiesFor(bytes, stream.targetBytes, stream.maxCopies) });
+      },
     },
     {
       id: 'copy-bandwidth',
@@ -35,7 +40,10 @@ export const rooflinePhase = kernelPhase('roofline', 'Roofline probes', (_config
       meta: { kind: 'bandwidth', unit: 'GB/s', bound: PLAUSIBILITY.bandwidth },
       params: {},
       skip: () => null,
-      build: (ctx, res, seed) => createCopyProbe(ctx.gpu.device, res, fitBytes(bindingLimit(ctx.gpu), r.copyBytes), { seed, timeoutMs: ctx.config.gpuTimeoutMs }),
+      build: (ctx, res, seed) => {
+        const bytes = fitBytes(bindingLimit(ctx.gpu), r.copyBytes);
+        return createCopyProbe(ctx.gpu.device, res, bytes, { seed, timeoutMs: ctx.config.gpuTimeoutMs, copies: copiesFor(2 * bytes, stream.targetBytes, stream.maxCopies) });
+      },
     },
     fma('f32'),
     fma('f16'),

@@ -4,7 +4,11 @@
  */
 import { type Resources, Resources as ResourcesImpl } from '../../gpu/buffers';
 import { type Variant, feasible } from '../../core/variant';
-import { checked } from '../../core/verify';
+import { type Check, checked, combine, verify } from '../../core/verify';
+import { copiesFor } from '../../core/stream';
+import { type QTensor, allocTensor, tensorBytes } from '../../core/tensor';
+import { type GpuWork, rotate } from '../../core/work';
+import { ampLog2For, generateWeights } from '../../kernels/weights/weights';
 import { createMatmul } from '../../kernels/matmul/matmul';
 import type { MatmulShape } from '../../kernels/matmul/matmul.ref';
 import { MATMUL_VARIANTS, type MatmulParams } from '../../kernels/matmul/variants';
@@ -13,9 +17,9 @@ import { type DecodeTile, decodeTileVariants } from '../../kernels/attention/til
 import type { AttentionShape } from '../../kernels/attention/attention.ref';
 import { type LinearConfig, type TokenTile, TOKEN_TILES, tokenTile } from '../../kernels/linear/config';
 import { createLinear } from '../../kernels/linear/linear';
-import { describeLinearCase, linearFixture, linearThreshold } from '../../kernels/linear/check';
+import { type LinearFixture, describeLinearCase, linearFixture, linearThreshold } from '../../kernels/linear/check';
 import { type LinearParams, isSgmat, linearVariants } from '../../kernels/linear/variants';
-import type { GenerationConfig } from '../../schema/result';
+import type { GenerationConfig, Verification } from '../../schema/result';
 import type { Tuner, TuneTask } from './tuner';
 
 /**
@@ -34,22 +38,62 @@ export function linearCandidates(device: GPUDevice, cfg: LinearConfig, tt: Token
   return feasible(linearVariants(cfg, tt), device).filter((v) => cfg.format !== 'f32' || !isSgmat(v.params));
 }
 
-/** The linear layer `cfg` run on `rows` tokens: every variant that can run it at that token tile. */
-export function linearTask(device: GPUDevice, cfg: LinearConfig, rows: number, timeoutMs: number): TuneTask<LinearParams> {
+/** How far timed candidates stream their weights (the suite's `stream`): copies rotate, as in core/stream.ts. */
+export interface StreamConfig {
+  targetBytes: number;
+  maxCopies: number;
+}
+
+/** Fresh synthetic copies of `w` (same shape, format and parts; other seeds), for timing that no cache can serve. */
+async function weightCopies(device: GPUDevice, res: Resources, w: QTensor, K: number, count: number): Promise<QTensor[]> {
+  const out: QTensor[] = [];
+  for (let c = 0; c < count; c++) {
+    const maxBinding = Math.max(...w.parts.map((p) => p.data.size));
+    const copy = allocTensor(device, res, `${w.label}.copy${c}`, w.format, w.rows, w.cols, maxBinding);
+    await generateWeights(device, res, copy, 0x5eed + 7919 * c, ampLog2For(K));
+    out.push(copy);
+  }
+  return out;
+}
+
+/**
+ * The linear layer `cfg` at the row counts `rowsList` that share one token tile: every variant that can
+ * run it there. A candidate is checked against the CPU reference at every one of those row counts (a
+ * partly filled tile is a different shape) and timed at the largest, rotating through weight copies that
+ * stream `stream.targetBytes` (a variant that only wins from cache must not win).
+ */
+export function linearTask(device: GPUDevice, cfg: LinearConfig, rowsList: readonly number[], timeoutMs: number, stream?: StreamConfig): TuneTask<LinearParams> {
+  const rows = Math.max(...rowsList);
   const tt = tokenTile(rows);
+  const checkedRows = [...new Set(rowsList)].sort((a, b) => a - b);
   const c = { ...cfg, rows, parts: 1 };
   return {
     family: 'linear',
-    key: `${describeLinearCase(c)}${cfg.tag ? ` (${cfg.tag})` : ''}`,
+    key: `${describeLinearCase(c)}${cfg.tag ? ` (${cfg.tag})` : ''}${checkedRows.length > 1 ? `, checked at rows ${checkedRows.join(', ')}` : ''}`,
     candidates: linearCandidates(device, cfg, tt).map((v) => ({ id: v.id, value: v.params })),
     async open(res: Resources) {
-      const fixture = await linearFixture(device, res, c, timeoutMs, TUNE_CHECK_COLUMNS);
+      const fixtures: LinearFixture[] = [];
+      for (const r of checkedRows) fixtures.push(await linearFixture(device, res, { ...c, rows: r }, timeoutMs, TUNE_CHECK_COLUMNS));
+      const timedFixture = fixtures[fixtures.length - 1] as LinearFixture;
+      const bytes = tensorBytes(cfg.format, cfg.N, cfg.K);
+      const copies = stream ? await weightCopies(device, res, timedFixture.args.w, cfg.K, copiesFor(bytes, stream.targetBytes, stream.maxCopies) - 1) : [];
       return async (p: LinearParams) => {
         const layer = await createLinear(device, { ...cfg, variants: { [tt]: p }, tiles: [tt] });
-        return checked(device, layer.bind(fixture.args, res), fixture.check(linearThreshold(p)));
+        const onFixtures = fixtures.map((f) => ({ rows: f.c.rows, work: layer.bind(f.args, res), check: f.check(linearThreshold(p)) }));
+        const largest = (onFixtures[onFixtures.length - 1] as (typeof onFixtures)[number]).work;
+        const timed = rotate(`${largest.label}.streamed`, [largest, ...copies.map((w) => layer.bind({ ...timedFixture.args, w }, res))]);
+        return Object.assign(timed, { check: () => checkAt(device, onFixtures) });
       };
     },
   };
+}
+
+/** One Verification over a candidate's checks at every row count it runs at. */
+async function checkAt(device: GPUDevice, at: ReadonlyArray<{ rows: number; work: GpuWork; check: Check }>): Promise<Verification> {
+  const cases = [];
+  for (const a of at) cases.push({ name: `${a.rows} rows`, verification: await verify(device, a.work, a.check) });
+  const first = at[0] as (typeof at)[number];
+  return at.length === 1 ? (cases[0] as { verification: Verification }).verification : combine(`${first.check.method}; at rows ${at.map((a) => a.rows).join(', ')}`, first.check.threshold, cases);
 }
 
 /** Decode attention for `rows` sequences at position `pos`: every tile that fits this head geometry. */
@@ -106,28 +150,28 @@ export function matmulTask(device: GPUDevice, shape: MatmulShape, seed: number, 
   };
 }
 
-/** Token rows the linears of a workload run at, per token tile (the largest row count of each tile). */
+/** Token rows the linears of a workload run at, per token tile (every row count of each tile, ascending). */
 export interface LinearUsage {
   /** The layers' linears: prompt lengths (prefill) and decode batches. */
-  layers: Map<TokenTile, number>;
+  layers: Map<TokenTile, number[]>;
   /** The output head: one row after a prefill, the batch in decode. */
-  head: Map<TokenTile, number>;
+  head: Map<TokenTile, number[]>;
 }
 
 export function linearUsage(gen: Pick<GenerationConfig, 'promptLens' | 'batches'>): LinearUsage {
-  const add = (m: Map<TokenTile, number>, rows: number) => {
+  const add = (m: Map<TokenTile, Set<number>>, rows: number) => {
     const tt = tokenTile(rows);
-    m.set(tt, Math.max(m.get(tt) ?? 0, rows));
+    m.set(tt, (m.get(tt) ?? new Set()).add(rows));
   };
-  const layers = new Map<TokenTile, number>();
-  const head = new Map<TokenTile, number>();
+  const layers = new Map<TokenTile, Set<number>>();
+  const head = new Map<TokenTile, Set<number>>();
   for (const b of gen.batches) {
     add(layers, b);
     add(head, b);
   }
   for (const p of gen.promptLens) add(layers, p);
   add(head, 1);
-  const sorted = (m: Map<TokenTile, number>) => new Map(TOKEN_TILES.filter((t) => m.has(t)).map((t) => [t, m.get(t) as number]));
+  const sorted = (m: Map<TokenTile, Set<number>>) => new Map(TOKEN_TILES.filter((t) => m.has(t)).map((t) => [t, [...(m.get(t) as Set<number>)].sort((a, b) => a - b)]));
   return { layers: sorted(layers), head: sorted(head) };
 }
 
@@ -145,13 +189,14 @@ export async function tuneLinears<R extends string>(
   isHead: (role: R) => boolean,
   usage: LinearUsage,
   timeoutMs: number,
+  stream?: StreamConfig,
 ): Promise<LinearChoices<R>> {
   const out = {} as LinearChoices<R>;
   for (const role of Object.keys(configs) as R[]) {
     const cfg = configs[role];
     const choices: Partial<Record<TokenTile, LinearParams>> = {};
     for (const [tt, rows] of isHead(role) ? usage.head : usage.layers) {
-      choices[tt] = await tuner.choose(linearTask(device, cfg, rows, timeoutMs));
+      choices[tt] = await tuner.choose(linearTask(device, cfg, rows, timeoutMs, stream));
     }
     out[role] = choices;
   }

@@ -8,12 +8,16 @@ import { verdict } from '../../../core/verify';
 import { checkAttention } from '../../../kernels/attention/check';
 import { checkLinear } from '../../../kernels/linear/check';
 import { checkTransformerKernels } from '../../../kernels/transformer/check';
-import { GpuModel, encodeForward } from '../../../model/model';
+import { decodeTileVariant } from '../../../kernels/attention/tiles';
+import { GpuModel, type ModelConfig, encodeForward } from '../../../model/model';
 import { ReferenceModel } from '../../../model/reference';
 import type { Arch } from '../../../model/types';
 import type { WeightFormat } from '../../../core/tensor';
 import type { Verification } from '../../../schema/result';
 import { promptTokens } from './tokens';
+
+/** Architecture of the full-forward check: 2 layers, GQA, QKV bias, untied head. */
+export const CHECK_ARCH = 'tiny';
 
 /** Logit tolerance of the full-forward check: relative L2 vs the float64 reference on the same weights. */
 export const FORWARD_LOGIT_TOLERANCE = 1e-3;
@@ -51,14 +55,29 @@ async function runCheckForward(device: GPUDevice, model: GpuModel, prompt: Uint3
   return { logits, tokens, log };
 }
 
+/** Variants a model runs instead of the defaults: what a workload tuned (ModelConfig's fields). */
+export type TunedVariants = Pick<ModelConfig, 'linearVariants' | 'decodeTiles'>;
+
+/** The tuned decode tiles that can run `arch`'s head dimension on `device` (a tile is tuned for its model's). */
+function tilesFor(device: GPUDevice, arch: Arch, tiles: TunedVariants['decodeTiles']): TunedVariants['decodeTiles'] {
+  const out: NonNullable<TunedVariants['decodeTiles']> = {};
+  for (const [b, t] of Object.entries(tiles ?? {})) if (t && !decodeTileVariant(arch.headDim, t).problem(device)) out[Number(b)] = t;
+  return out;
+}
+
 /**
  * Full forward of a tiny architecture in `format`: prefill + CHECK_STEPS decode steps on the GPU vs the
  * float64 reference on the same dequantised weights. Greedy tokens must match; logits within tolerance.
+ * With `tuned`, the model runs those variants (the ones a workload will run), not the defaults.
  */
-export async function checkForward(device: GPUDevice, arch: Arch, format: WeightFormat, timeoutMs: number): Promise<Verification> {
+export async function checkForward(device: GPUDevice, arch: Arch, format: WeightFormat, timeoutMs: number, tuned: TunedVariants = {}): Promise<Verification> {
   const res = new Resources();
   try {
-    const model = await GpuModel.create(device, res, { arch, format, maxRows: CHECK_PROMPT, seqCap: 1, ctxCap: CHECK_PROMPT + CHECK_STEPS + 1, logCap: CHECK_STEPS + 2 });
+    const variants = {
+      ...(tuned.linearVariants ? { linearVariants: tuned.linearVariants } : {}),
+      ...(tuned.decodeTiles ? { decodeTiles: tilesFor(device, arch, tuned.decodeTiles) } : {}),
+    };
+    const model = await GpuModel.create(device, res, { arch, format, maxRows: CHECK_PROMPT, seqCap: 1, ctxCap: CHECK_PROMPT + CHECK_STEPS + 1, logCap: CHECK_STEPS + 2, ...variants });
     const prompt = promptTokens(CHECK_PROMPT, arch.vocab, 3);
     const ref = new ReferenceModel(arch, format).generate([...prompt], CHECK_STEPS);
     const gpu = await runCheckForward(device, model, prompt, timeoutMs);
@@ -69,8 +88,9 @@ export async function checkForward(device: GPUDevice, arch: Arch, format: Weight
     });
     // Greedy tokens must match exactly: a step whose token (or logged token) differs fails the check.
     const wrong = ref.tokens.filter((t, i) => gpu.tokens[i] !== t || gpu.log[i] !== t).length;
+    const which = tuned.linearVariants ? ', the tuned variants of the workload' : '';
     const method =
-      `${arch.name} ${format}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
+      `${arch.name} ${format}${which}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
       `dequantised weights; greedy tokens must match, logits relative L2 per step`;
     return verdict(method, FORWARD_LOGIT_TOLERANCE, {
       error: worst,

@@ -26,4 +26,6 @@ export interface GenEnv {
   tuner?: Tuner;
   /** Times single kernels (the decode GEMV figures); absent: none are reported. */
   kernelTimer?: Timer;
+  /** How far bandwidth figures stream (the suite's `stream`; absent: one copy per layer, nothing added). */
+  stream?: { targetBytes: number; maxCopies: number };
 }

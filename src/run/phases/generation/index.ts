@@ -10,7 +10,7 @@ import type { Arch } from '../../../model/types';
 import type { Phase, Verification } from '../../../schema/result';
 import { resolveModel } from '../../models';
 import type { PhaseContext, PhaseDef, PhaseOutput } from '../../phase';
-import { checkForward, runKernelChecks } from './checks';
+import { CHECK_ARCH, checkForward, runKernelChecks } from './checks';
 import type { Ceilings, GenEnv } from './env';
 import { runWorkload } from './workload';
 
@@ -19,8 +19,6 @@ export type { Ceilings, GenEnv } from './env';
 export { promptTokens } from './tokens';
 export { runWorkload } from './workload';
 
-/** Architecture of the full-forward check: 2 layers, GQA, QKV bias, untied head. */
-const CHECK_ARCH = 'tiny';
 
 /** A unit of the generation phase (one progress step each). */
 export type GenUnit =
@@ -49,6 +47,7 @@ function genEnv(ctx: PhaseContext): GenEnv {
     onStep: ctx.report,
     tuner: ctx.tuner,
     kernelTimer: ctx.timer,
+    stream: ctx.spec.stream,
   };
 }
 
@@ -83,7 +82,8 @@ async function runUnit(ctx: PhaseContext, out: PhaseOutput, gate: Gate, unit: Ge
     }
     const w = await runWorkload(genEnv(ctx), typeof unit.model === 'string' ? unit.model : 'custom', resolved.arch, unit.format, gate.invalid(unit.format));
     const v = gate.format.get(unit.format)?.verification;
-    out.workloads.push(v ? { ...w, verification: v } : w);
+    // A workload that checked its own tuned variants carries that check; otherwise its format's.
+    out.workloads.push(!w.verification && v ? { ...w, verification: v } : w);
     if (w.state === 'errored') ctx.gpu.errors.add('phase', `${w.id}: ${w.reason ?? 'errored'}`);
   }
 }

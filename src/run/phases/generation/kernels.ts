@@ -2,11 +2,12 @@
  * Kernel-level figures of a built model: each decode projection timed alone (bytes read over time,
  * against the read ceiling), and a per-kernel profile of a decode step and a prefill.
  */
-import type { Resources } from '../../../gpu/buffers';
+import { Resources } from '../../../gpu/buffers';
+import { copiesFor, residency, residencyNote } from '../../../core/stream';
 import type { Timer } from '../../../measure/timer';
 import { Timestamps } from '../../../measure/timestamps';
-import type { ForwardOps } from '../../../model/model';
-import type { GpuWork } from '../../../core/work';
+import { type ForwardOps, type GpuModel, LINEAR_ROLES, type LinearRole } from '../../../model/model';
+import { type GpuWork, rotate } from '../../../core/work';
 import type { KernelTime, Workload } from '../../../schema/result';
 import type { GenEnv } from './env';
 
@@ -14,16 +15,54 @@ import type { GenEnv } from './env';
 const GEMV_WARMUP = 2;
 const GEMV_REPS = 7;
 
-/** Each decode projection of `f` (layer 0 and the head) timed alone: bytes read per call over the median time. */
-export async function measureGemv(env: GenEnv, timer: Timer, f: ForwardOps, pos: number): Promise<NonNullable<Workload['gemv']>> {
-  const out: NonNullable<Workload['gemv']> = [];
-  for (const [role, op] of Object.entries(f.linears)) {
-    const readBytes = op.cost?.(pos).read;
-    if (readBytes === undefined) throw new Error(`${op.label}: no cost to measure bandwidth against`);
-    const timing = await timer.measure(op, { warmup: GEMV_WARMUP, reps: GEMV_REPS, minSampleMs: 1, maxSubmitMs: env.maxSubmitMs, timeoutMs: env.timeoutMs, signal: env.signal });
+type GemvEntry = NonNullable<Workload['gemv']>[number];
+
+/** The copies a streamed figure of `role` rotates through: every layer's, plus fresh ones up to the suite's target. */
+async function streamSet(env: GenEnv, model: GpuModel, role: LinearRole, layers: readonly GpuWork[], bytes: number, res: Resources): Promise<GpuWork[]> {
+  const want = env.stream ? copiesFor(bytes, env.stream.targetBytes, env.stream.maxCopies) : layers.length;
+  const extra = Math.max(0, want - layers.length);
+  return [...layers, ...(extra ? await model.linearCopies(role, 1, extra, res) : [])];
+}
+
+/**
+ * One decode projection timed two ways: alone on one copy (cache-resident when it fits a cache: shown
+ * for reference) and streamed through distinct copies (the figure). A streamed figure above the
+ * measured read ceiling is implausible, never a result.
+ */
+async function gemvOf(env: GenEnv, timer: Timer, model: GpuModel, role: LinearRole, layers: readonly GpuWork[], pos: number): Promise<GemvEntry> {
+  const first = layers[0] as GpuWork;
+  const readBytes = first.cost?.(pos).read;
+  if (readBytes === undefined) throw new Error(`${first.label}: no cost to measure bandwidth against`);
+  const plan = { warmup: GEMV_WARMUP, reps: GEMV_REPS, minSampleMs: 1, maxSubmitMs: env.maxSubmitMs, timeoutMs: env.timeoutMs, signal: env.signal };
+  const resident = await timer.measure(first, plan);
+  const res = new Resources();
+  try {
+    const copies = await streamSet(env, model, role, layers, readBytes, res);
+    const timing = await timer.measure(rotate(`${first.label}.streamed`, copies), plan);
     const gbps = readBytes / timing.perUnitNs.median;
-    out.push({ role, kernel: op.label, readBytes, timing, gbps, ofReadCeiling: env.ceilings.readGBs ? gbps / env.ceilings.readGBs : null });
+    const r = residency(copies.length, readBytes);
+    const ceiling = env.ceilings.readGBs;
+    const note = residencyNote(r);
+    return {
+      role,
+      kernel: first.label,
+      readBytes,
+      timing,
+      gbps,
+      ofReadCeiling: ceiling ? gbps / ceiling : null,
+      state: ceiling !== null && gbps > ceiling ? 'implausible' : 'ok',
+      streamed: { ...r, ...(note ? { note } : {}) },
+      resident: { timing: resident, gbps: readBytes / resident.perUnitNs.median },
+    };
+  } finally {
+    res.destroyAll();
   }
+}
+
+/** Each decode projection (every layer's copy, and the head) timed streamed and resident: bytes read per call over the median time. */
+export async function measureGemv(env: GenEnv, timer: Timer, model: GpuModel, f: ForwardOps, pos: number): Promise<NonNullable<Workload['gemv']>> {
+  const out: NonNullable<Workload['gemv']> = [];
+  for (const role of LINEAR_ROLES) out.push(await gemvOf(env, timer, model, role, f.linears[role], pos));
   return out;
 }
 

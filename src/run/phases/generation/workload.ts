@@ -12,6 +12,9 @@ import { GpuModel, type LinearRole, modelLinearConfigs } from '../../../model/mo
 import type { Arch } from '../../../model/types';
 import type { GenerationConfig, TokenTest, Workload } from '../../../schema/result';
 import { type LinearChoices, linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';
+import type { DecodeTile } from '../../../kernels/attention/tiles';
+import { PRESETS } from '../../../model/presets';
+import { CHECK_ARCH, checkForward } from './checks';
 import type { GenEnv } from './env';
 import { measureGemv, profile } from './kernels';
 import { NonFiniteError, type TestContext, decodeTest, prefillTest } from './tests';
@@ -46,12 +49,25 @@ function plan(device: GPUDevice, arch: Arch, format: WeightFormat, gen: Generati
   return { memory, accounting, maxBindingBytes };
 }
 
-/** Tunes the workload's kernels (before the model exists: tuning operands and the model never share memory), then builds it. */
-async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat): Promise<{ model: GpuModel; linearVariants: LinearChoices<LinearRole> | undefined }> {
+/** The workload's kernels tuned on this adapter (before the model exists: tuning operands and the model never share memory). */
+async function tune(env: GenEnv, arch: Arch, format: WeightFormat): Promise<Tuned> {
   const { device, gen, tuner } = env;
-  const linearVariants = tuner ? await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs) : undefined;
+  if (!tuner) return {};
+  const linearVariants = await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs, env.stream);
   const headShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim };
-  const decodeTiles = tuner ? await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs) : undefined;
+  const decodeTiles = await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs);
+  return { linearVariants, decodeTiles };
+}
+
+interface Tuned {
+  linearVariants?: LinearChoices<LinearRole>;
+  decodeTiles?: Partial<Record<number, DecodeTile>>;
+}
+
+/** Builds the model with the tuned variants and generates its weights. */
+async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat, tuned: Tuned): Promise<GpuModel> {
+  const { device, gen } = env;
+  const { linearVariants, decodeTiles } = tuned;
   const { maxPrompt, maxBatch, ctxCap } = capacities(gen);
   env.onStep(`generating ${(weightBytes(arch, format).total / 2 ** 30).toFixed(2)} GiB of weights`);
   const model = await withErrorScopes(device, `${id}.allocate`, () =>
@@ -66,7 +82,7 @@ async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, f
       ...(decodeTiles ? { decodeTiles } : {}),
     }),
   );
-  return { model, linearVariants };
+  return model;
 }
 
 /** Prefill tests, then decode tests at each depth (batch 1) and each batch (first depth). */
@@ -94,7 +110,7 @@ async function kernelFigures(env: GenEnv, res: Resources, model: GpuModel): Prom
   const out: Pick<Workload, 'gemv' | 'profile'> = {};
   if (env.kernelTimer) {
     env.onStep('decode GEMV bandwidth');
-    out.gemv = await measureGemv(env, env.kernelTimer, await model.forward('decode', 1), depth);
+    out.gemv = await measureGemv(env, env.kernelTimer, model, await model.forward('decode', 1), depth);
   }
   if (env.timer.source === 'gpu-timestamp') {
     env.onStep('per-kernel profile');
@@ -127,11 +143,18 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
   if (invalidReason) return { ...base, state: 'invalid', reason: invalidReason, accounting };
   const res = new Resources();
   try {
-    const { model, linearVariants } = await buildModel(env, res, base.id, arch, format);
+    const tuned = await tune(env, arch, format);
+    // The full-forward check with the variants this workload runs (the tiny check architecture, each tuned variant).
+    const verification = tuned.linearVariants ? await withErrorScopes(env.device, `${base.id}.forward-check`, () => checkForward(env.device, PRESETS[CHECK_ARCH] as Arch, format, env.timeoutMs, tuned)) : undefined;
+    if (verification?.state === 'failed') {
+      return { ...base, state: 'invalid', reason: `the tuned variants fail the full-forward check: ${verification.detail ?? `error ${verification.error}`}`, accounting, verification };
+    }
+    const model = await buildModel(env, res, base.id, arch, format, tuned);
+    const linearVariants = tuned.linearVariants;
     const decodeOps = await model.forward('decode', 1);
     accounting.dispatchesPerDecodeStep = countDispatches([...decodeOps.body, ...decodeOps.head]);
     const tests = await tokenTests({ env, model, res, id: base.id, arch, format, weightBytes: accounting.weightBytes, ...(linearVariants ? { linearChoices: linearVariants } : {}) });
-    return { ...base, state: 'ok', accounting, tests, ...(await kernelFigures(env, res, model)) };
+    return { ...base, state: 'ok', accounting, tests, ...(await kernelFigures(env, res, model)), ...(verification ? { verification } : {}) };
   } catch (e) {
     if (e instanceof Error && e.name === 'CancelledError') throw e;
     return { ...base, ...failed(e, memory), accounting };
