@@ -114,7 +114,7 @@ export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
   const latency =
     t.kind === 'prefill'
       ? `TTFT ${fmtNumber(t.ttftMs?.gpu ?? t.ttftMs?.wall ?? 0)} ms`
-      : `TPOT ${fmtNumber(t.tpotMs?.gpu ?? t.tpotMs?.wall ?? 0)} ms · ITL p50/p90/p99 ${t.itlNs ? [t.itlNs.p50, t.itlNs.p90, t.itlNs.p99].map((v) => fmtNumber(v / 1e6)).join('/') : '?'} ms` +
+      : `TPOT ${fmtNumber(t.tpotMs?.gpu ?? t.tpotMs?.wall ?? 0)} ms · ${t.itlNs ? `ITL p50/p90/p99 ${[t.itlNs.p50, t.itlNs.p90, t.itlNs.p99].map((v) => fmtNumber(v / 1e6)).join('/')} ms` : 'ITL n/a (no per-token samples)'}` +
         (t.batch > 1 ? ` · ${fmtNumber(t.perSequence ?? 0)} tok/s/seq` : '');
   const b = t.bounds;
   const bound =

@@ -184,3 +184,13 @@ describe('figures and efficiency views', () => {
     ]);
   });
 });
+
+describe('inter-token latency without per-token samples', () => {
+  test('the token table says n/a instead of percentiles of chunk averages', () => {
+    const r = tokenResult();
+    const t = r.phases.flatMap((p) => p.workloads ?? [])[0]!.tests[1]!;
+    delete t.itlNs;
+    t.itlNote = 'n/a: per-token latency needs per-token samples; GPU timestamps are quantised to 100000 ns';
+    expect(formats.text(r)).toMatch(/TPOT \S+ ms · ITL n\/a \(no per-token samples\)/);
+  });
+});
