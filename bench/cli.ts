@@ -5,6 +5,7 @@
  * bench/ending.ts. Also `compare`, `gate` and `serve-browser`. Exit codes: 0 ok, 1 run or verification
  * failed, 2 usage error / no browser.
  */
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CliOptions, parseRunArgs } from './args';
@@ -15,21 +16,42 @@ import { runLocal } from './drivers/playwright';
 import { type Ending, prepareEnding } from './ending';
 import { runFleet } from './fleet';
 import { gateMain } from './gate';
-import { runNodeRuntime } from './node-launch';
+import { ROOT, runNodeRuntime } from './node-launch';
 import { chromeFlags } from './profiles';
 import { serveBrowserMain } from './serve-browser';
 import { PAGE_DIR, serveStatic } from './serve';
 
-/** The local run: this machine's browser, the page served on 127.0.0.1. */
-async function runLocalBrowser(o: CliOptions, ending: Ending): Promise<number> {
-  let executablePath: string;
+/**
+ * This machine's Chrome/Chromium. When none is found and none was named (--browser, CHROME_PATH), Debian's
+ * chromium is installed where that is possible (Debian or Ubuntu, as root or through password-less sudo:
+ * scripts/system-deps.mjs --browser, which says what it installs), so the quick start works on a fresh
+ * machine; anywhere else the error says what to install.
+ */
+function locateBrowser(o: CliOptions): string | null {
   try {
-    executablePath = findBrowser(o.browser);
+    return findBrowser(o.browser);
   } catch (e) {
     if (!(e instanceof BrowserNotFoundError)) throw e;
-    process.stderr.write(`tokenbench: ${e.message}\n`);
-    return 2;
+    if (o.browser || process.env['CHROME_PATH'] || process.platform !== 'linux') {
+      process.stderr.write(`tokenbench: ${e.message}\n`);
+      return null;
+    }
+    process.stderr.write(`tokenbench: ${e.message}\ntokenbench: trying to install Debian's chromium (scripts/system-deps.mjs --browser)\n`);
+    const install = spawnSync(process.execPath, [resolve(ROOT, 'scripts', 'system-deps.mjs'), '--browser'], { stdio: 'inherit' });
+    if (install.status !== 0) return null;
+    try {
+      return findBrowser(null);
+    } catch (again) {
+      process.stderr.write(`tokenbench: ${(again as Error).message}\n`);
+      return null;
+    }
   }
+}
+
+/** The local run: this machine's browser, the page served on 127.0.0.1. */
+async function runLocalBrowser(o: CliOptions, ending: Ending): Promise<number> {
+  const executablePath = locateBrowser(o);
+  if (!executablePath) return 2;
   let server;
   try {
     server = await serveStatic(PAGE_DIR);

@@ -2,6 +2,7 @@
 // npm's `pretest`: the system packages tokenbench's tests need, installed when missing so that `npm install`
 // and `npm test` are enough on a fresh Debian or Ubuntu machine. Plain Node, no dependencies: it runs
 // before anything is built, and when everything is present it only looks at four paths.
+// `--browser`: only Chromium, for a headless run (the browser CLI calls it when it finds no browser).
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -83,17 +84,19 @@ function listMissing(missing) {
 /**
  * What to do: nothing, install these packages with these commands, or stop with a message.
  * @param {SystemView} view
+ * @param {Requirement[]} [requirements]
+ * @param {string} [purpose] who needs them, for the message ("tokenbench's tests need")
  * @returns {Plan}
  */
-export function plan(view) {
-  const missing = REQUIREMENTS.filter((r) => !present(r, view));
+export function plan(view, requirements = REQUIREMENTS, purpose = "tokenbench's tests need") {
+  const missing = requirements.filter((r) => !present(r, view));
   if (missing.length === 0) return { action: 'ok' };
   const packages = [...new Set(missing.map((r) => r.pkg))];
   const apt = `apt-get install ${packages.join(' ')}`;
   const fail = (/** @type {string} */ reason) => ({
     action: /** @type {const} */ ('fail'),
     missing,
-    message: `tokenbench's tests need system packages that are missing:\n${listMissing(missing)}\n${reason}`,
+    message: `${purpose} system packages that are missing:\n${listMissing(missing)}\n${reason}`,
   });
   if (view.platform !== 'linux' || !isDebianLike(view.osRelease())) {
     const os = view.platform === 'linux' ? 'a Linux other than Debian or Ubuntu' : view.platform;
@@ -141,7 +144,10 @@ export function thisSystem() {
 
 /** @returns {number} the exit status */
 function main() {
-  const first = plan(thisSystem());
+  const browserOnly = process.argv.includes('--browser');
+  const needs = browserOnly ? REQUIREMENTS.slice(0, 2) : REQUIREMENTS;
+  const purpose = browserOnly ? "tokenbench's headless run (no Chrome or Chromium found) needs" : "tokenbench's tests need";
+  const first = plan(thisSystem(), needs, purpose);
   if (first.action === 'ok') return 0;
   if (first.action === 'fail') {
     console.error(`pretest: ${first.message}`);
@@ -156,7 +162,7 @@ function main() {
       return 1;
     }
   }
-  const after = plan(thisSystem());
+  const after = plan(thisSystem(), needs, purpose);
   if (after.action === 'ok') return 0;
   // Installed, yet not where the tests look (e.g. Ubuntu's chromium is a snap without /usr/lib/chromium).
   console.error(`pretest: apt-get installed ${first.packages.join(' ')}, but these are still missing:\n${listMissing(after.missing)}`);

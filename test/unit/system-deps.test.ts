@@ -127,3 +127,18 @@ describe('pretest: system packages for the tests', () => {
   });
 
 });
+
+describe('a headless run that finds no browser (--browser mode: Chromium only)', () => {
+  test('installs only chromium, even when the test-only packages are missing too', async () => {
+    const { REQUIREMENTS } = await import('../../scripts/system-deps.mjs');
+    const p = plan(view({ files: [VULKAN] }), REQUIREMENTS.slice(0, 2), "tokenbench's headless run needs");
+    expect(p).toMatchObject({ action: 'install', packages: ['chromium'] });
+  });
+
+  test('elsewhere it names what to install, for the run rather than the tests', async () => {
+    const { REQUIREMENTS } = await import('../../scripts/system-deps.mjs');
+    const p = plan(view({ files: [], osRelease: FEDORA }), REQUIREMENTS.slice(0, 2), "tokenbench's headless run needs");
+    expect(p.action).toBe('fail');
+    expect(p.action === 'fail' && p.message).toMatch(/^tokenbench's headless run needs system packages that are missing/);
+  });
+});
