@@ -6,15 +6,8 @@
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** The value of the half with bits `h`. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1024 + frac) * 2 ** (exp - 25);
-}
+/** The value of the half with bits `h` (the one f16 decoder: core/numeric.ts). */
+export { f16FromBits as halfToFloat } from '../../core/numeric';
 
 /**
  * Bits of the half nearest to `x` rounded to f32 first (GGML converts from f32), ties to even; overflow
