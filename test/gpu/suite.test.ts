@@ -6,8 +6,11 @@ import { resultOk } from '../../src/result/verdict';
 import { type TuneCache, cacheUpdates } from '../../src/run/tune/tuner';
 import { testGpu } from './helpers';
 
+/** The whole smoke suite on SwiftShader takes minutes on a 2-core machine: a behaviour test, not a timed one. */
+const WHOLE_SUITE_MS = 600_000;
+
 describe('the smoke suite in Node through Dawn', () => {
-  test('runs every phase, verifies every kernel and produces a schema-valid result', async () => {
+  test('runs every phase, verifies every kernel and produces a schema-valid result', { timeout: WHOLE_SUITE_MS }, async () => {
     const progress: Progress[] = [];
     const phases: string[] = [];
     const result = await runSuite(testGpu(), { suite: 'smoke', runtime: nodeRuntime() }, {
@@ -128,7 +131,7 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(resultOk(result)).toBe(false);
   });
 
-  test('tuning: a second run reuses the cached choices after checking them; tune off runs the defaults', async () => {
+  test('tuning: a second run reuses the cached choices after checking them; tune off runs the defaults', { timeout: WHOLE_SUITE_MS }, async () => {
     const overrides = { generation: { formats: ['q4_0' as const], batches: [1], promptLens: [4], genTokens: 2, reps: 1 } };
     const run = (tune: { enabled: boolean; cache?: TuneCache }) => runSuite(testGpu(), { suite: 'smoke', runtime: nodeRuntime(), overrides, tune });
     const first = await run({ enabled: true });
@@ -151,11 +154,11 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(parseResult(JSON.parse(JSON.stringify(off))).ok).toBe(true);
   });
 
-  test('forced wall-clock timing is recorded as such', async () => {
+  test('forced wall-clock timing is recorded as such', { timeout: WHOLE_SUITE_MS }, async () => {
     const result = await runSuite(testGpu(), {
       suite: 'smoke',
       runtime: nodeRuntime(),
-      overrides: { forceWallClock: true, reps: 3 },
+      overrides: { forceWallClock: true, reps: 3, generation: { formats: ['q4_0'], batches: [1], promptLens: [4], genTokens: 2, reps: 1 } },
       tune: { enabled: false },
     });
     expect(result.timer?.source).toBe('wall-clock');
