@@ -92,16 +92,17 @@ describe('CI, fleet and Node-runtime options of `run`', () => {
 });
 
 describe('browser profiles', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  test.each(Object.keys(PROFILES) as ProfileName[])('profile %s starts from the base flags and is documented in the README', (name) => {
+  const cliDoc = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+  test.each(Object.keys(PROFILES) as ProfileName[])('profile %s starts from the base flags and is documented in the CLI reference', (name) => {
     const f = chromeFlags({ profiles: [name], flags: [] }, false);
     for (const flag of BASE_FLAGS) expect(f).toContain(flag);
-    expect(readme).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+    expect(cliDoc).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
   });
 
-  test('the README names them profiles and --profile', () => {
-    expect(readme).toMatch(/^### Browser profiles$/m);
-    expect(readme).toMatch(/\| `--profile LIST` \|/);
+  test('the CLI reference names them profiles and --profile, and the README links to it', () => {
+    expect(cliDoc).toMatch(/^### Browser profiles$/m);
+    expect(cliDoc).toMatch(/\| `--profile LIST` \|/);
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toMatch(/docs\/cli\.md/);
   });
 
   test.each([
