@@ -24,7 +24,9 @@ export { runWorkload } from './workload';
 export type GenUnit =
   | { kind: 'kernel-checks'; label: string }
   | { kind: 'forward-check'; label: string; format: WeightFormat }
-  | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat };
+  | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat }
+  /** A model file: its own tensor types, whatever `formats` says. */
+  | { kind: 'gguf'; label: string; ref: string };
 
 /** Read bandwidth and f32 FMA peak from the roofline phase, when it produced valid figures. */
 export function ceilingsFrom(phases: readonly Phase[]): Ceilings {
@@ -74,6 +76,8 @@ async function runUnit(ctx: PhaseContext, out: PhaseOutput, gate: Gate, unit: Ge
     const v = await ctx.guard(`forward-check.${unit.format}`, () => checkForward(device, PRESETS[CHECK_ARCH] as Arch, unit.format, timeoutMs));
     out.checks.push({ id: `forward-${unit.format}`, verification: v });
     gate.format.set(unit.format, { verification: v, ...(v.state === 'failed' ? { invalid: `full-forward check failed in ${unit.format}: ${v.detail ?? `error ${v.error}`}` } : {}) });
+  } else if (unit.kind === 'gguf') {
+    throw new Error(`${unit.ref}: GGUF files are not run yet`);
   } else {
     const resolved = resolveModel(unit.model);
     if (!resolved.ok) {
@@ -97,8 +101,10 @@ export const generationPhase: PhaseDef<GenUnit> = {
     return [
       { kind: 'kernel-checks', label: 'transformer kernel self-checks' },
       ...g.formats.map((format): GenUnit => ({ kind: 'forward-check', label: `full-forward check (${CHECK_ARCH}, ${format})`, format })),
-      ...g.models.flatMap((model) =>
-        g.formats.map((format): GenUnit => ({ kind: 'workload', label: `${typeof model === 'string' ? model : model.name} ${format}`, model, format })),
+      ...g.models.flatMap((model): GenUnit[] =>
+        typeof model === 'object' && 'gguf' in model
+          ? [{ kind: 'gguf', label: `${model.gguf} (GGUF)`, ref: model.gguf }]
+          : g.formats.map((format): GenUnit => ({ kind: 'workload', label: `${typeof model === 'string' ? model : model.name} ${format}`, model, format })),
       ),
     ];
   },
