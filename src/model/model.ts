@@ -321,7 +321,7 @@ export class GpuModel {
       Promise.all(LINEAR_ROLES.map(linearOf)),
       createRmsNorm(device, { dim: arch.hidden, eps: arch.normEps }),
       createRopeKv(device, { ...attnShape, theta: arch.ropeTheta }),
-      createEmbed(device, { hidden: arch.hidden, vocab: arch.vocab }),
+      createEmbed(device, { hidden: arch.hidden, vocab: arch.vocab, formats: [format] }),
       createArgmax(device, { vocab: arch.vocab }),
       createStepAdvance(device),
       kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, { ...attnShape, ...(decodeTile ? { tile: decodeTile } : {}) }),

@@ -8,7 +8,12 @@ import { createRmsNorm } from '../../src/kernels/transformer/rmsnorm';
 import { createKvWrite, createRope, createRopeKv } from '../../src/kernels/transformer/rope';
 import { createStepAdvance } from '../../src/kernels/transformer/step';
 import { argmaxRef, embedRef, kvWriteRef, packWeights, rmsnormRef, ropeKvRef, ropeRef } from '../../src/kernels/transformer/transformer.ref';
-import type { WeightFormat } from '../../src/core/tensor';
+import { type QTensor, WEIGHT_FORMATS, type WeightFormat, colsMultiple } from '../../src/core/tensor';
+import { alignTo, createBuffer } from '../../src/gpu/buffers';
+import { dequantizeRows } from '../../src/model/formats/dequant';
+import { packRows } from '../../src/model/formats/pack';
+import { rowBytes } from '../../src/model/formats/table';
+import { ggufBytes } from '../unit/gguf-bytes';
 import { TIMEOUT_MS, f32Buf, readF32, readU32, sharedDevice, u32Buf } from './helpers';
 
 const { device: sharedGpu, withRes } = sharedDevice();
@@ -150,6 +155,10 @@ describe('embed dequantises table rows in every format', () => {
     { format: 'q8_0' as WeightFormat, vocab: 37, hidden: 96, partRows: 16 },
     { format: 'q4_0' as WeightFormat, vocab: 37, hidden: 96, partRows: 13 },
     { format: 'q4_0' as WeightFormat, vocab: 1001, hidden: 64, partRows: 1001 },
+    { format: 'bf16' as WeightFormat, vocab: 37, hidden: 40, partRows: 10 },
+    { format: 'q4_k' as WeightFormat, vocab: 37, hidden: 512, partRows: 16 },
+    { format: 'q5_k' as WeightFormat, vocab: 37, hidden: 768, partRows: 10 },
+    { format: 'q6_k' as WeightFormat, vocab: 37, hidden: 768, partRows: 13 },
   ])('$format, $vocab x $hidden in parts of $partRows rows', async ({ format, vocab, hidden, partRows }) => {
     await withRes(async (device, res) => {
       // Every part, both ends of the table, repeats, and out-of-range ids (clamped to vocab - 1).
@@ -161,6 +170,37 @@ describe('embed dequantises table rows in every format', () => {
       const k = await createEmbed(device, { hidden, vocab });
       runOnce(device, k.bind({ tokens: u32Buf(device, res, tokens), table, x, rows }, res));
       const got = await readF32(device, x, rows * hidden);
+      expect(maxAbsNormalised(got, embedRef(tokens, values, vocab, hidden))).toBeLessThanOrEqual(EXACT_THRESHOLD);
+    });
+  });
+
+  // The path of real weights: GGUF bytes packed into the GPU layout (model/formats/pack.ts), read by the
+  // embedding's load_w, equal GGML's dequantisation (dequant.ts) of the file's bytes.
+  test.each(WEIGHT_FORMATS)('%s: packed GGUF bytes decode as dequant.ts decodes the file', async (format) => {
+    await withRes(async (device, res) => {
+      const vocab = 23;
+      const partRows = 9;
+      const hidden = colsMultiple(format) === 256 ? 512 : 64;
+      const gguf = ggufBytes(format, vocab, hidden, 5);
+      const parts: QTensor['parts'] = [];
+      for (let r0 = 0; r0 < vocab; r0 += partRows) {
+        const rows = Math.min(partRows, vocab - r0);
+        const packed = packRows(format, gguf, hidden, rows, undefined, 0, r0 * rowBytes(format, hidden));
+        const up = (what: string, b: Uint8Array) => {
+          const words = new Uint8Array(alignTo(b.byteLength, 4));
+          words.set(b);
+          const buf = createBuffer(device, res, `test.gguf.${what}`, words.byteLength);
+          device.queue.writeBuffer(buf, 0, words);
+          return buf;
+        };
+        parts.push({ rowStart: r0, rows, data: up('data', packed.data), scales: packed.scales && up('scales', packed.scales) });
+      }
+      const tokens = Array.from({ length: vocab }, (_, i) => (i * 7) % vocab);
+      const x = f32Buf(device, res, new Float32Array(vocab * hidden).fill(NaN));
+      const k = await createEmbed(device, { hidden, vocab, formats: [format] });
+      runOnce(device, k.bind({ tokens: u32Buf(device, res, tokens), table: { label: 'gguf', format, rows: vocab, cols: hidden, parts }, x, rows: vocab }, res));
+      const got = await readF32(device, x, vocab * hidden);
+      const values = dequantizeRows(format, gguf, hidden, 0, vocab, new Float64Array(vocab * hidden));
       expect(maxAbsNormalised(got, embedRef(tokens, values, vocab, hidden))).toBeLessThanOrEqual(EXACT_THRESHOLD);
     });
   });

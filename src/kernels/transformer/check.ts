@@ -66,7 +66,7 @@ export function uploadTable(
 /** Shapes the self check runs: small, odd, not multiples of any workgroup or tile. */
 const CHECK = {
   rmsnorm: { rows: 5, dim: 333, eps: 1e-5 },
-  embed: { rows: 6, hidden: 96, vocab: 37, partRows: 16 },
+  embed: { rows: 6, hidden: 768, vocab: 37, partRows: 16 },
   argmax: { rows: 3, vocab: 1031 },
   stepAdvance: { pos: 41, counter: 7, posDelta: 3 },
   // GQA (3 q heads per kv head); a prefill at 11 and a decode of 3 sequences at 27 in a 29-position cache.

@@ -2,8 +2,9 @@
  * CPU references (float64) for the transformer building blocks (rmsnorm.ts, rope.ts, embed.ts, argmax.ts), plus the packing of
  * CPU values into the QTensor layouts (src/core/tensor.ts) that the embedding tests and checks need.
  */
-import { QBLOCK, type WeightFormat } from '../../core/tensor';
-import { f16Bits, f16FromBits, mix32 } from '../../core/numeric';
+import { LAYOUTS, QBLOCK, type WeightFormat, dataBytes, scaleBytes } from '../../core/tensor';
+import { dequantLayout } from '../../core/tensor.ref';
+import { bf16FromBits, f16Bits, f16FromBits, mix32 } from '../../core/numeric';
 
 /** rmsnorm: y[t,:] = x[t,:] * w / sqrt(mean(x[t,:]^2) + eps). */
 export function rmsnormRef(x: ArrayLike<number>, w: ArrayLike<number>, rows: number, dim: number, eps: number): Float64Array {
@@ -161,16 +162,35 @@ export function argmaxRef(logits: ArrayLike<number>, rows: number, vocab: number
 /** A weight matrix packed into one QTensor part's GPU layout, with the exact values it encodes. */
 export interface PackedWeights {
   data: Uint32Array<ArrayBuffer>;
-  /** q8_0 / q4_0 only. */
+  /** Formats with a scale array (q8_0, q4_0, q6_k) only. */
   scales: Uint32Array<ArrayBuffer> | null;
   /** Dequantised values, row-major [rows, cols]. */
   values: Float64Array;
 }
 
 /**
- * Random weights for a rows x cols matrix in `format`, generated as format codes (f16 bits, int8 / int4
- * codes, f16 scales) from `seed` and packed per the layout in src/core/tensor.ts, with the values they
- * decode to. Codes span their whole range (int8 -128..127, nibbles 0..15). Never zero-filled.
+ * k-quant blocks of random bytes (every quant, scale and min bit pattern occurs: any such block is valid)
+ * whose f16 super-block scales are random finite halves of either sign from 2^-17 (subnormal) to 2^-6, with
+ * the values the core CPU reading of the layout (tensor.ref.ts) decodes.
+ */
+function randomKBlocks(format: 'q4_k' | 'q5_k' | 'q6_k', n: number, next: () => number): PackedWeights {
+  const data = new Uint32Array(dataBytes(format, n) / 4).map(() => next());
+  const scales = format === 'q6_k' ? new Uint32Array(Math.ceil(scaleBytes(format, n) / 4)) : null;
+  const half = () => f16Bits((next() & 1 ? -1 : 1) * 2 ** (-17 + (next() % 1100) / 100));
+  const words = LAYOUTS[format].data / 4;
+  for (let b = 0; b < n / LAYOUTS[format].block; b++) {
+    if (scales) scales[b >> 1]! |= half() << (16 * (b & 1));
+    else data[b * words] = half() | (half() << 16);
+  }
+  const bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const values = dequantLayout(format, bytes(data), scales && bytes(scales), n) as Float64Array;
+  return { data, scales, values };
+}
+
+/**
+ * Random weights for a rows x cols matrix in `format`, generated as format codes (f16/bf16 bits, int8 / int4
+ * codes, f16 scales, k-quant blocks) from `seed` and packed per the layout in src/core/tensor.ts, with the
+ * values they decode to. Codes span their whole range (int8 -128..127, nibbles 0..15). Never zero-filled.
  */
 export function packWeights(format: WeightFormat, rows: number, cols: number, seed: number): PackedWeights {
   const n = rows * cols;
@@ -193,6 +213,23 @@ export function packWeights(format: WeightFormat, rows: number, cols: number, se
       }
       return { data, scales: null, values };
     }
+    case 'bf16': {
+      const data = new Uint32Array(Math.ceil(n / 2));
+      const f = new Float32Array(1);
+      const u = new Uint32Array(f.buffer);
+      for (let i = 0; i < n; i++) {
+        f[0] = unit();
+        const bits = (u[0] as number) >>> 16;
+        values[i] = bf16FromBits(bits);
+        data[i >> 1]! |= bits << (16 * (i & 1));
+      }
+      return { data, scales: null, values };
+    }
+    case 'q4_k':
+    case 'q5_k':
+    case 'q6_k':
+      if (cols % LAYOUTS[format].block !== 0) throw new Error(`packWeights: ${format} needs cols % 256 == 0, got ${cols}`);
+      return randomKBlocks(format, n, next);
     case 'q8_0':
     case 'q4_0': {
       if (cols % QBLOCK !== 0) throw new Error(`packWeights: ${format} needs cols % ${QBLOCK} == 0, got ${cols}`);
