@@ -40,13 +40,13 @@ export function rowSequence(t: number, posStep: number): number {
 /** RoPE (rotate-half) of x [rows, heads * headDim], returning a new array. */
 export function ropeRef(
   x: ArrayLike<number>,
-  shape: { rows: number; heads: number; headDim: number; theta: number },
+  shape: { rows: number; heads: number; headDim: number; theta: number; invFreq?: ArrayLike<number> },
   pos0: number,
   posStep: number,
 ): Float64Array {
   const { rows, heads, headDim, theta } = shape;
   const half = headDim / 2;
-  const inv = ropeInvFreq(headDim, theta);
+  const inv = shape.invFreq ?? ropeInvFreq(headDim, theta);
   const y = Float64Array.from(x);
   for (let t = 0; t < rows; t++) {
     const pos = rowPosition(pos0, t, posStep);
@@ -104,18 +104,32 @@ export function kvWriteRef(
   return { k, v };
 }
 
+/** The per-head RMSNorm of rope_kv_norm: each head of x [rows * heads, headDim] times w / rms, in place. */
+function headNormRef(x: Float64Array, headDim: number, w: ArrayLike<number>, eps: number): Float64Array {
+  for (let h = 0; h < x.length / headDim; h++) {
+    let ss = 0;
+    for (let d = 0; d < headDim; d++) ss += (x[h * headDim + d] as number) ** 2;
+    const inv = 1 / Math.sqrt(ss / headDim + eps);
+    for (let d = 0; d < headDim; d++) x[h * headDim + d] = (x[h * headDim + d] as number) * inv * (w[d] as number);
+  }
+  return x;
+}
+
 /**
  * ropeKv on a fused QKV activation [rows, (heads + 2 * kvHeads) * headDim]: the rotated q rows
  * [rows, heads * headDim], and copies of the caches with rotated k and plain v appended (as kvWriteRef).
+ * `invFreq` replaces theta^(-2i/headDim); with `qkNorm`, each q and k head is RMS-normalised first
+ * (weights `w`: q's headDim values, then k's).
  */
 export function ropeKvRef(
   qkv: ArrayLike<number>,
   caches: { k: ArrayLike<number>; v: ArrayLike<number> },
-  shape: { rows: number; heads: number; kvHeads: number; headDim: number; theta: number; ctxCap: number },
+  shape: { rows: number; heads: number; kvHeads: number; headDim: number; theta: number; ctxCap: number; invFreq?: ArrayLike<number> },
   pos0: number,
   posStep: number,
+  qkNorm?: { w: ArrayLike<number>; eps: number },
 ): { q: Float64Array; k: Float64Array; v: Float64Array } {
-  const { rows, heads, kvHeads, headDim, theta, ctxCap } = shape;
+  const { rows, heads, kvHeads, headDim, theta, ctxCap, invFreq } = shape;
   const nq = heads * headDim;
   const nkv = kvHeads * headDim;
   const stride = nq + 2 * nkv;
@@ -124,8 +138,11 @@ export function ropeKvRef(
     for (let t = 0; t < rows; t++) for (let i = 0; i < n; i++) out[t * n + i] = qkv[t * stride + from + i] as number;
     return out;
   };
-  const q = ropeRef(slice(0, nq), { rows, heads, headDim, theta }, pos0, posStep);
-  const k = ropeRef(slice(nq, nkv), { rows, heads: kvHeads, headDim, theta }, pos0, posStep);
+  const normed = (x: Float64Array, which: 0 | 1) =>
+    qkNorm ? headNormRef(x, headDim, Array.from({ length: headDim }, (_, d) => qkNorm.w[which * headDim + d] as number), qkNorm.eps) : x;
+  const freq = invFreq ? { invFreq } : {};
+  const q = ropeRef(normed(slice(0, nq), 0), { rows, heads, headDim, theta, ...freq }, pos0, posStep);
+  const k = ropeRef(normed(slice(nq, nkv), 1), { rows, heads: kvHeads, headDim, theta, ...freq }, pos0, posStep);
   const written = kvWriteRef(caches, { k, v: slice(nq + nkv, nkv) }, { rows, kvHeads, headDim, ctxCap }, pos0, posStep);
   return { q, ...written };
 }
