@@ -63,15 +63,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let nkv = params.kvHeads * params.headDim;
   let isQ = slot < params.heads;
   let src = t * (nq + 2u * nkv) + select(nq + (slot - params.heads) * params.headDim, slot * params.headDim, isQ);
+  let pos = state[0] + t * params.posStep;
+  // A k head past the cache is neither read nor written (as rope_kv.wgsl); the barriers stay uniform.
+  let active = isQ || pos < params.ctxCap;
+  let n = select(0u, params.headDim, active);
   var ss = 0.0;
-  for (var i = tid; i < params.headDim; i += WG) {
+  for (var i = tid; i < n; i += WG) {
     let v = qkv[src + i];
     ss = fma(v, v, ss);
   }
   let inv = inv_rms(tid, ss);
   let w0 = select(params.headDim, 0u, isQ);
-  let pos = state[0] + t * params.posStep;
-  for (var k = tid; k < half; k += WG) {
+  for (var k = tid; k < n / 2u; k += WG) {
     let angle = f32(pos) * params.invFreq[k / 4u][k % 4u];
     // WGSL only bounds sin/cos accuracy on [-pi, pi]: reduce the angle there first.
     let n = round(angle * INV_TWO_PI);
@@ -84,7 +87,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
       let dst = t * nq + slot * params.headDim + k;
       q[dst] = a * c - b * s;
       q[dst + half] = a * s + b * c;
-    } else if (pos < params.ctxCap) {
+    } else {
       let h = slot - params.heads;
       let seq = select(t, 0u, params.posStep == 1u);
       let dst = ((seq * params.kvHeads + h) * params.ctxCap + pos) * params.headDim + k;
