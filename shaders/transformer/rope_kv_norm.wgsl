@@ -65,8 +65,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let src = t * (nq + 2u * nkv) + select(nq + (slot - params.heads) * params.headDim, slot * params.headDim, isQ);
   let pos = state[0] + t * params.posStep;
   // A k head past the cache is neither read nor written (as rope_kv.wgsl); the barriers stay uniform.
-  let active = isQ || pos < params.ctxCap;
-  let n = select(0u, params.headDim, active);
+  let live = isQ || pos < params.ctxCap;
+  let n = select(0u, params.headDim, live);
   var ss = 0.0;
   for (var i = tid; i < n; i += WG) {
     let v = qkv[src + i];
