@@ -19,3 +19,18 @@ export type ModelFiles = (ref: string) => Promise<NamedSource>;
 export const NO_FILES: ModelFiles = async (ref) => {
   throw new Error(`model file "${ref}": this runtime was given no files (pick or drop the file in the page; --gguf FILE on the command line)`);
 };
+
+/** "loading 12.3 of 456.7 MiB": the progress label of a model file being streamed to the GPU (parseLoadProgress reads it back). */
+export function loadProgress(bytes: number, total: number): string {
+  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+  return `loading ${mib(bytes)} of ${mib(total)} MiB`;
+}
+
+/** The fraction loaded in a progress label containing loadProgress's text (for a progress bar), or null. */
+export function parseLoadProgress(label: string): { loadedMiB: number; totalMiB: number; fraction: number } | null {
+  const m = /loading (\d+(?:\.\d+)?) of (\d+(?:\.\d+)?) MiB/.exec(label);
+  if (!m) return null;
+  const loadedMiB = Number(m[1]);
+  const totalMiB = Number(m[2]);
+  return { loadedMiB, totalMiB, fraction: totalMiB > 0 ? Math.min(1, loadedMiB / totalMiB) : 1 };
+}
