@@ -1,5 +1,5 @@
-// f32 weights for the linear kernels (shaders/linear/*.wgsl insert this as the `weights` key, after
-// shaders/linear/common.wgsl): binding 1 holds a part's rows, 4 weights per vec4 (src/core/tensor.ts).
+// f32 weights for the linear kernels and the embedding (inserted as the `weights` key, after the
+// kernel's Params with K and the W8 struct): binding 1 holds a part's rows, 4 weights per vec4 (src/core/tensor.ts).
 // load_w(row, s) returns weights 8s..8s+7 of the part's row `row`.
 
 @group(0) @binding(1) var<storage, read> w_data: array<vec4<f32>>;

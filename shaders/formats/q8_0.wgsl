@@ -1,5 +1,5 @@
-// q8_0 weights for the linear kernels (shaders/linear/*.wgsl insert this as the `weights` key, after
-// shaders/linear/common.wgsl): binding 1 holds 4 int8 codes per word (element 4i+j in byte j), binding 2
+// q8_0 weights for the linear kernels and the embedding (inserted as the `weights` key, after the
+// kernel's Params with K and the W8 struct): binding 1 holds 4 int8 codes per word (element 4i+j in byte j), binding 2
 // one f16 scale per block of 32 (two per word, block 2i in the low half); weight = scale * code
 // (src/core/tensor.ts). load_w(row, s) returns weights 8s..8s+7 of the part's row `row`.
 

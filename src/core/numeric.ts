@@ -84,6 +84,15 @@ export function f16FromBits(bits: number): number {
   return sign * (1024 + m) * 2 ** (e - 25);
 }
 
+const bf16Scratch = new Float32Array(1);
+const bf16Bits32 = new Uint32Array(bf16Scratch.buffer);
+
+/** The number a bfloat16 bit pattern encodes: the high half of an f32 (the one bf16 decoder). */
+export function bf16FromBits(bits: number): number {
+  bf16Bits32[0] = (bits & 0xffff) << 16;
+  return bf16Scratch[0] as number;
+}
+
 function roundEven(q: number): number {
   const f = Math.floor(q);
   const d = q - f;

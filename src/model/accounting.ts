@@ -114,20 +114,34 @@ export interface DecodeBytes {
 }
 
 /**
+ * A model file's own weight layout (gguf/model-file.ts fileWeightLayout), counted from its tensor table
+ * where an Arch and one format cannot say it (per-tensor formats, q/k norms).
+ */
+export interface WeightLayout {
+  /** Bytes of the weights a decode step reads once whatever the batch (the embedding only when it is the head). */
+  stepWeights: number;
+  /** Bytes of one embedding row, looked up once per sequence. */
+  lookupRowBytes: number;
+  /** Bytes of every weight on the GPU. */
+  weightBytes: number;
+}
+
+/**
  * Bytes moved by one decode step of `batch` sequences that each hold `ctx` tokens in the cache already
  * (fractional ctx: the mean over a run).
  * Weights are read once per step whatever the batch, so they amortise; the KV cache is per sequence, so it
  * doesn't. Attention reads ctx+1 positions because the new token's K/V is written first, then read back.
- * Activations are ignored: they are O(hidden) per row and stay in cache.
+ * Activations are ignored: they are O(hidden) per row and stay in cache. With `layout` (a model file), the
+ * weights are the file's.
  */
-export function decodeBytesPerToken(arch: Arch, format: WeightFormat, ctx: number, batch: number): DecodeBytes {
+export function decodeBytesPerToken(arch: Arch, format: WeightFormat, ctx: number, batch: number, layout?: WeightLayout): DecodeBytes {
   assertCtx(ctx);
   assertCount('batch', batch, 1);
   const w = weightBytes(arch, format);
   // Tied: the embedding matrix is read whole as the output head, and its rows are the lookups.
   const head = arch.tiedEmbeddings ? w.embedding : w.lmHead;
   const lookups = tensorBytes(format, batch, arch.hidden);
-  const weights = w.layers + head + lookups + w.norms + w.biases;
+  const weights = layout ? layout.stepWeights + batch * layout.lookupRowBytes : w.layers + head + lookups + w.norms + w.biases;
   const kvPerToken = 2 * arch.layers * arch.kvHeads * arch.headDim * F32;
   const kvRead = batch * kvPerToken * (ctx + 1);
   const kvWrite = batch * kvPerToken;

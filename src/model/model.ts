@@ -12,7 +12,7 @@
  *   5. gate/up linear with the FFN RMSNorm as its prologue and SiLU(gate) * up as its epilogue
  *   6. down linear added into the residual stream
  */
-import { type Resources, createBuffer } from '../gpu/buffers';
+import { type Resources, createBuffer, queueDone, readBuffer } from '../gpu/buffers';
 import { fillHash } from '../core/fill';
 import { allocTensor, rowsPerPart } from '../core/tensor';
 import type { QTensor, WeightFormat } from '../core/tensor';
@@ -44,6 +44,7 @@ import {
   stepAdvanceTraffic,
   sumTraffic,
 } from './traffic';
+import type { ModelTargets } from './gguf/upload';
 import type { Arch } from './types';
 
 export interface ModelConfig {
@@ -66,6 +67,21 @@ export interface ModelConfig {
   decodeTiles?: Partial<Record<number, DecodeTile>>;
   /** Tuned variants of each linear role per token tile (src/run/tune/tasks.ts); defaults elsewhere. */
   linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearParams>>>>;
+  /**
+   * What a model file adds to the architecture (GGUF: gguf/arch.ts ModelSpec); absent for the synthetic
+   * presets: theta^(-2i/headDim) frequencies, no q/k norms, weights generated on the GPU.
+   */
+  file?: ModelFileConfig;
+}
+
+/** A model whose weights come from a file. */
+export interface ModelFileConfig {
+  /** The headDim / 2 RoPE inverse frequencies (scaling and per-pair factors folded in). */
+  ropeInvFreq: Float32Array;
+  /** Per-head RMSNorm of q and k before RoPE (qwen3), eps arch.normEps. */
+  qkNorm: boolean;
+  /** Fills every weight buffer (allocated, not generated), e.g. streaming a GGUF file (gguf/upload.ts). */
+  load(targets: ModelTargets): Promise<void>;
 }
 
 /** The linear layers of a model: four per layer and the output head. */
@@ -104,6 +120,8 @@ interface LayerTensors {
   attnNorm: GPUBuffer;
   ffnNorm: GPUBuffer;
   qkvBias: GPUBuffer | null;
+  /** f32 [2 headDim]: q then k per-head norm weights (ModelFileConfig.qkNorm only). */
+  qkNorm: GPUBuffer | null;
   kCache: GPUBuffer;
   vCache: GPUBuffer;
 }
@@ -158,6 +176,8 @@ export class GpuModel {
   private lmHead!: QTensor;
   private finalNorm!: GPUBuffer;
   private readonly act: Record<'x' | 'h' | 'qkv' | 'q' | 'attn' | 'a' | 'xLast' | 'hLast', GPUBuffer>;
+  /** Teacher forcing only (allocated on first use): logits of every prompt row, their argmax, a log sink. */
+  private forcedOut: { logits: GPUBuffer; top1: GPUBuffer; log: GPUBuffer } | null = null;
   private readonly forwards = new Map<string, ForwardOps>();
 
   private constructor(
@@ -189,18 +209,29 @@ export class GpuModel {
     };
   }
 
-  /** Allocates everything and generates the weights on the GPU. */
+  /** Allocates everything and generates the weights on the GPU (or has cfg.file load them). */
   static async create(device: GPUDevice, res: Resources, cfg: ModelConfig): Promise<GpuModel> {
     const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize, cfg.maxBindingBytes ?? Infinity);
     const m = new GpuModel(device, res, cfg, maxBindingBytes);
     await m.initWeights();
+    if (cfg.file) await cfg.file.load(m.targets());
     return m;
   }
 
-  /** `rowMultiple` 2 keeps interleaved (gate, up) row pairs within one part. */
+  /** The weight buffers a file fills. */
+  private targets(): ModelTargets {
+    return {
+      embedding: [this.embedding],
+      lmHead: this.cfg.arch.tiedEmbeddings ? null : [this.lmHead],
+      finalNorm: this.finalNorm,
+      layers: this.layers.map((L) => ({ qkv: [L.qkv], o: [L.o], gateUp: [L.gateUp], down: [L.down], attnNorm: L.attnNorm, ffnNorm: L.ffnNorm, qkvBias: L.qkvBias, qkNorm: L.qkNorm })),
+    };
+  }
+
+  /** `rowMultiple` 2 keeps interleaved (gate, up) row pairs within one part. Weights generated unless a file loads them. */
   private async tensor(spec: TensorSpec, rowMultiple = 1, res: Resources = this.res): Promise<QTensor> {
     const t = allocTensor(this.device, res, spec.name, this.cfg.format, spec.rows, spec.cols, this.maxBindingBytes, rowMultiple);
-    await generateWeights(this.device, res, t, spec.seed, spec.ampLog2);
+    if (!this.cfg.file || res !== this.res) await generateWeights(this.device, res, t, spec.seed, spec.ampLog2);
     return t;
   }
 
@@ -244,7 +275,7 @@ export class GpuModel {
 
   private async vector(name: string, n: number, seed: number, scale: number): Promise<GPUBuffer> {
     const b = createBuffer(this.device, this.res, name, 4 * n);
-    await fillHash(this.device, this.res, b, n, seed, scale);
+    if (!this.cfg.file) await fillHash(this.device, this.res, b, n, seed, scale);
     return b;
   }
 
@@ -264,6 +295,7 @@ export class GpuModel {
         attnNorm: await this.vector(`layer${l}.attn_norm`, arch.hidden, lp.attnNormSeed, NORM_SCALE),
         ffnNorm: await this.vector(`layer${l}.ffn_norm`, arch.hidden, lp.ffnNormSeed, NORM_SCALE),
         qkvBias: arch.qkvBias ? await this.vector(`layer${l}.qkv_bias`, lp.qkv.rows, lp.qkvBiasSeed, BIAS_SCALE) : null,
+        qkNorm: this.cfg.file?.qkNorm ? await this.vector(`layer${l}.qk_norm`, 2 * arch.headDim, 0, 0) : null,
         kCache: createBuffer(this.device, this.res, `layer${l}.k_cache`, cacheBytes),
         vCache: createBuffer(this.device, this.res, `layer${l}.v_cache`, cacheBytes),
       });
@@ -305,6 +337,70 @@ export class GpuModel {
     return f;
   }
 
+  /**
+   * A prefill of `rows` tokens with the output head over every row (teacher forcing): the argmax after each
+   * prefix goes to the `top1` buffer (read by teacherForced). The body is the prefill's.
+   */
+  async forcedForward(rows: number): Promise<ForwardOps> {
+    const key = `forced:${rows}`;
+    const cached = this.forwards.get(key);
+    if (cached) return cached;
+    const pre = await this.forward('prefill', rows);
+    const { arch, maxRows } = this.cfg;
+    const { device, res, act, state } = this;
+    this.forcedOut ??= {
+      logits: createBuffer(device, res, 'model.forced_logits', 4 * maxRows * arch.vocab),
+      top1: createBuffer(device, res, 'model.forced_top1', 4 * maxRows),
+      log: createBuffer(device, res, 'model.forced_log', 16),
+    };
+    const out = this.forcedOut;
+    const k = await this.kernels('prefill', rows);
+    const { cfg, kernel } = k.linear.head;
+    const headArgs = { x: act.h, w: this.lmHead, y: out.logits, rows };
+    const t = linearTraffic(cfg, headArgs.w.parts.map((p) => p.rows), rows);
+    const headLinear = costed(kernel.bind(headArgs, res), () => t, () => linearFlops(cfg.K, cfg.N, rows));
+    const head: GpuWork[] = [
+      costed(k.normH.bind({ x: act.x, w: this.finalNorm, y: act.h, rows }, res), () => rmsNormTraffic(arch.hidden, rows)),
+      headLinear,
+      costed(k.argmax.bind({ logits: out.logits, cur: out.top1, log: out.log, state, rows }, res), () => argmaxTraffic(arch.vocab, rows)),
+      costed(k.adv.bind({ state, posDelta: rows }, res), stepAdvanceTraffic),
+    ];
+    const f: ForwardOps = { ...pre, copyLastRow: null, head, linears: { ...pre.linears, head: [headLinear] } };
+    this.forwards.set(key, f);
+    return f;
+  }
+
+  /** Teacher forcing: the greedy choice after each prefix ids[0..i], from one prefill of all of `ids` at position 0. */
+  async teacherForced(ids: Uint32Array<ArrayBuffer>, timeoutMs: number): Promise<number[]> {
+    const f = await this.forcedForward(ids.length);
+    this.setState(0, 0);
+    this.setPrompt(ids);
+    const enc = this.device.createCommandEncoder({ label: 'model.teacher_forced' });
+    encodeForward(enc, f);
+    this.device.queue.submit([enc.finish()]);
+    return [...new Uint32Array(await readBuffer(this.device, (this.forcedOut as { top1: GPUBuffer }).top1, timeoutMs, 0, 4 * ids.length))];
+  }
+
+  /**
+   * Greedy generation of `n` tokens after `prompt` (a prefill at position 0, then n - 1 decode steps of
+   * sequence 0, one step per submit); returns the tokens, read from the token log.
+   */
+  async greedy(prompt: Uint32Array<ArrayBuffer>, n: number, timeoutMs: number): Promise<number[]> {
+    if (n > this.cfg.logCap) throw new Error(`${n} tokens > logCap ${this.cfg.logCap}`);
+    if (prompt.length + n > this.cfg.ctxCap) throw new Error(`a prompt of ${prompt.length} and ${n} tokens exceed the cache (${this.cfg.ctxCap} positions)`);
+    const pre = await this.forward('prefill', prompt.length);
+    const step = await this.forward('decode', 1);
+    this.setState(0, 0);
+    this.setPrompt(prompt);
+    for (let i = 0; i < n; i++) {
+      const enc = this.device.createCommandEncoder({ label: 'model.greedy' });
+      encodeForward(enc, i === 0 ? pre : step);
+      this.device.queue.submit([enc.finish()]);
+      await queueDone(this.device, timeoutMs, 'greedy generation step');
+    }
+    return [...new Uint32Array(await readBuffer(this.device, this.log, timeoutMs, 0, 4 * n))];
+  }
+
   /** The kernels of a forward of `kind` over `rows` rows: the linears by role (tuned variants where given) and the rest. */
   private async kernels(kind: 'prefill' | 'decode', rows: number) {
     const { device } = this;
@@ -320,8 +416,8 @@ export class GpuModel {
     const [linears, normH, ropeKv, embed, argmax, adv, attn] = await Promise.all([
       Promise.all(LINEAR_ROLES.map(linearOf)),
       createRmsNorm(device, { dim: arch.hidden, eps: arch.normEps }),
-      createRopeKv(device, { ...attnShape, theta: arch.ropeTheta }),
-      createEmbed(device, { hidden: arch.hidden, vocab: arch.vocab }),
+      createRopeKv(device, { ...attnShape, theta: arch.ropeTheta, ...(this.cfg.file ? { invFreq: this.cfg.file.ropeInvFreq } : {}), ...(this.cfg.file?.qkNorm ? { qkNorm: { eps: arch.normEps } } : {}) }),
+      createEmbed(device, { hidden: arch.hidden, vocab: arch.vocab, formats: [format] }),
       createArgmax(device, { vocab: arch.vocab }),
       createStepAdvance(device),
       kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, { ...attnShape, ...(decodeTile ? { tile: decodeTile } : {}) }),
@@ -354,8 +450,8 @@ export class GpuModel {
       const headIn = { x: act.h };
       const layer: GpuWork[] = [
         linear('qkv', this.linearArgs('qkv', L, rows, L.qkv, headIn)),
-        costed(k.ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep }, res), (pos) =>
-          ropeKvTraffic(k.attnShape, rows, posStep, pos),
+        costed(k.ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep, ...(L.qkNorm ? { qkNorm: L.qkNorm } : {}) }, res), (pos) =>
+          ropeKvTraffic(k.attnShape, rows, posStep, pos, L.qkNorm !== null),
         ),
         costed(
           k.attn.bind({ q: act.q, kCache: L.kCache, vCache: L.vCache, out: act.attn, state, rows }, res),

@@ -103,15 +103,17 @@ export interface AttentionTrafficShape {
 /**
  * rope_kv.wgsl: rows of the fused qkv (q heads always; k and v heads only for rows whose position is
  * inside the cache, the others return early), state[0]; writes rotated q, and k and v into the caches.
- * posStep 1 (prefill): row t at pos + t; 0 (decode): every row at pos.
+ * posStep 1 (prefill): row t at pos + t; 0 (decode): every row at pos. With `qkNorm` (rope_kv_norm.wgsl)
+ * also the q heads' norm weights, and the k heads' when any k head is inside the cache.
  */
-export function ropeKvTraffic(s: AttentionTrafficShape, rows: number, posStep: 0 | 1, pos: number): Traffic {
+export function ropeKvTraffic(s: AttentionTrafficShape, rows: number, posStep: 0 | 1, pos: number, qkNorm = false): Traffic {
   assertPos(pos);
   const nq = s.heads * s.headDim;
   const nkv = s.kvHeads * s.headDim;
   const inCache = posStep === 1 ? Math.min(rows, Math.max(0, Math.ceil(s.ctxCap - pos))) : pos < s.ctxCap ? rows : 0;
+  const norms = qkNorm ? (inCache > 0 ? 2 : 1) * s.headDim * F32 : 0;
   return {
-    read: rows * nq * F32 + inCache * 2 * nkv * F32 + U32,
+    read: rows * nq * F32 + inCache * 2 * nkv * F32 + U32 + norms,
     written: rows * nq * F32 + inCache * 2 * nkv * F32,
   };
 }

@@ -8,6 +8,7 @@ import type { GpuContext } from '../gpu/device';
 import type { CancelSignal } from '../gpu/errors';
 import type { MeasurePlan, Timer } from '../measure/timer';
 import type { Measurement, Phase, RunConfig, Workload } from '../schema/result';
+import type { ModelFiles } from './files';
 import type { SuiteSpec } from './suites';
 import type { Tuner } from './tune/tuner';
 
@@ -41,6 +42,8 @@ export interface PhaseContext {
   guard<T>(what: string, fn: () => Promise<T>): Promise<T>;
   /** Sub-step progress within the current unit (e.g. "tuning linear ..."). */
   report(label: string): void;
+  /** Resolves the config's model file references (GGUF) to their bytes. */
+  readonly files: ModelFiles;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from '../schema/result';
 import { TOOL } from '../version';
 import { assessDrift, calibrate } from './drift';
+import { type ModelFiles, NO_FILES } from './files';
 import type { AnyPhase, PhaseContext, PhaseOutput } from './phase';
 import { PHASES } from './phases';
 import { SUITES, type SuiteSpec } from './suites';
@@ -81,6 +82,8 @@ export interface SuiteRun {
    * earlier choices for this adapter; the result's `tuning` carries the new ones for the caller to keep.
    */
   tune?: { enabled: boolean; cache?: TuneCache };
+  /** Resolves model file references of the config (GGUF); absent: the run has no files. */
+  files?: ModelFiles;
 }
 
 
@@ -215,6 +218,7 @@ function phaseContext(run: Run, index: number, currentUnit: () => string): Phase
     plan: run.plan,
     earlier: [...run.phases],
     phaseIndex: index,
+    files: run.req.files ?? NO_FILES,
     guard: run.guard,
     report: (label) => run.report(index, `${currentUnit()} · ${label}`),
   };

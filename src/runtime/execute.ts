@@ -5,6 +5,7 @@
  */
 import { withCost } from '../cost/model';
 import type { CancelSignal } from '../gpu/errors';
+import type { ModelFiles } from '../run/files';
 import type { RunRequest } from '../run/request';
 import { type RunConditions, type RunHooks, runSuite } from '../run/runner';
 import type { BenchResult, Runtime } from '../schema/result';
@@ -14,6 +15,8 @@ export interface RunPlace {
   runtime: Runtime;
   /** The page's visibility (browsers only); mutated by the caller during the run. */
   conditions?: RunConditions;
+  /** The model files this place can read (GGUF references of the request); absent: none. */
+  files?: ModelFiles;
 }
 
 export async function execute(
@@ -29,6 +32,7 @@ export async function execute(
       suite: request.suite,
       runtime: place.runtime,
       ...(place.conditions ? { conditions: place.conditions } : {}),
+      ...(place.files ? { files: place.files } : {}),
       overrides: { generation: request.generation },
       tune: request.tune,
     },

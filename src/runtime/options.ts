@@ -47,7 +47,7 @@ export const SECTIONS = {
 
 const GENERATION_HELP: Record<GenerationKey, [value: string, help: string]> = {
   models: ['LIST', 'model presets, comma-separated, or a JSON architecture / JSON array'],
-  formats: ['LIST', 'weight formats: f32, f16, q8_0, q4_0'],
+  formats: ['LIST', 'weight formats: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k'],
   prompt: ['LIST', 'prompt lengths for prefill tests (pp512 = --prompt 512)'],
   gen: ['N', 'tokens generated per decode test (tg128 = --gen 128)'],
   depths: ['LIST', 'KV-cache depths for decode tests (tg128@d4096 = --depths 4096)'],

@@ -126,7 +126,7 @@ export const ArchSchema = z.object({
   normEps: finite,
 });
 
-export const WeightFormatSchema = z.enum(['f32', 'f16', 'q8_0', 'q4_0']);
+export const WeightFormatSchema = z.enum(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k', 'q5_k', 'q6_k']);
 
 /** Percentiles of per-token (inter-token) latency, ns. */
 export const LatencySchema = z.object({ p50: nonNeg, p90: nonNeg, p99: nonNeg });
@@ -182,6 +182,8 @@ export const TokenTestSchema = z.object({
   itlNote: z.string().optional(),
   /** Raw per-step times behind itlNs (decode), ns, all repetitions in order. */
   stepNs: z.array(nonNeg).optional(),
+  /** Decode: the token ids the first sequence generated in the first repetition (greedy). */
+  generatedTokens: z.array(count).optional(),
   /**
    * Memory traffic per generated token (decode tests), counted from the built ops at the run's mean
    * position (src/model/traffic.ts): what the kernels read against what the step needs. Optional so that
@@ -238,9 +240,40 @@ export const WorkloadAccountingSchema = z.object({
 });
 
 /** One architecture x weight format. Only `ok` workloads carry figures. */
+/** Where a workload's weights came from. */
+export const ModelSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('synthetic'), preset: z.string(), seed: count.optional() }),
+  z.object({
+    kind: z.literal('gguf'),
+    /** The file's name (never a full path: results travel). */
+    file: z.string(),
+    bytes: count,
+    /** SHA-256 of the whole file, computed while its tensors were streamed. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** general.architecture (llama, qwen2, qwen3, phi3). */
+    architecture: z.string(),
+    params: count,
+    /** Tensors per GGML type: how many, and their bytes in the file. */
+    tensors: z.array(z.object({ type: z.string(), count: count, bytes: count })),
+  }),
+]);
+
+/** A workload's text: the prompt it was given and what it generated (greedy), decoded exactly. */
+export const WorkloadTextSchema = z.object({
+  prompt: z.string().nullable(),
+  promptTokens: z.array(count),
+  generatedTokens: z.array(count),
+  /** The generated tokens as text (bytes that are not valid UTF-8 as U+FFFD). */
+  generated: z.string(),
+});
+
 export const WorkloadSchema = z.object({
   id: z.string().min(1),
   preset: z.string(),
+  /** Where the weights came from (absent in results before this field: synthetic). */
+  source: ModelSourceSchema.optional(),
+  /** The prompt and generated text (models with a vocabulary). */
+  text: WorkloadTextSchema.optional(),
   arch: ArchSchema,
   format: WeightFormatSchema,
   state: z.enum(['ok', 'invalid', 'skipped', 'errored', 'cancelled']),
@@ -357,6 +390,13 @@ export const TimerInfoSchema = z.object({
 
 export const SuiteNameSchema = z.enum(['smoke', 'standard']);
 
+/**
+ * A model file of a run, by reference: a path in Node, the name of a file the page holds (picked or
+ * dropped). The runtime resolves it to bytes (src/run/files.ts); the result names the file in the
+ * workload's `source`.
+ */
+export const GgufRefSchema = z.object({ gguf: z.string().min(1) });
+
 export const ConfigSchema = z.object({
   suite: SuiteNameSchema,
   warmup: count,
@@ -367,8 +407,8 @@ export const ConfigSchema = z.object({
   /** Use wall-clock timing even when timestamp queries exist. */
   forceWallClock: z.boolean(),
   generation: z.object({
-    /** Preset names and custom architectures to run. */
-    models: z.array(z.union([z.string(), ArchSchema])),
+    /** Preset names, custom architectures and GGUF files to run. */
+    models: z.array(z.union([z.string(), ArchSchema, GgufRefSchema])),
     formats: z.array(WeightFormatSchema).min(1),
     promptLens: z.array(z.number().int().positive()).min(1),
     genTokens: z.number().int().positive(),
@@ -376,6 +416,12 @@ export const ConfigSchema = z.object({
     batches: z.array(z.number().int().positive()).min(1),
     /** Repetitions of each prefill / generation. */
     reps: z.number().int().positive(),
+    /**
+     * A prompt to generate from (models with a vocabulary: GGUF files): text, tokenised with the file's
+     * tokenizer, or token ids as given. Benchmark prompt lengths (promptLens) still run as ppN tests.
+     */
+    promptText: z.string().optional(),
+    promptTokens: z.array(count).min(1).optional(),
   }),
 });
 
@@ -550,6 +596,9 @@ export type Metric = z.infer<typeof MetricSchema>;
 export type Verification = z.infer<typeof VerificationSchema>;
 export type Measurement = z.infer<typeof MeasurementSchema>;
 export type Phase = z.infer<typeof PhaseSchema>;
+export type GgufRef = z.infer<typeof GgufRefSchema>;
+export type ModelSource = z.infer<typeof ModelSourceSchema>;
+export type WorkloadText = z.infer<typeof WorkloadTextSchema>;
 export type AdapterInfo = z.infer<typeof AdapterInfoSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type Runtime = z.infer<typeof RuntimeSchema>;

@@ -9,8 +9,8 @@ import { testGpu, withDevice } from './helpers';
 const TIMEOUT_MS = 60_000;
 
 /** Short K for plain cases; a long one (more 8-weight steps than the 64 threads) for split tensors. */
-const K_SHORT = { f32: 40, f16: 40, q8_0: 96, q4_0: 96 } as const;
-const K_LONG = { f32: 520, f16: 520, q8_0: 544, q4_0: 544 } as const;
+const K_SHORT = { f32: 40, f16: 40, bf16: 40, q8_0: 96, q4_0: 96, q4_k: 256, q5_k: 256, q6_k: 256 } as const;
+const K_LONG = { f32: 520, f16: 520, bf16: 520, q8_0: 544, q4_0: 544, q4_k: 768, q5_k: 768, q6_k: 768 } as const;
 
 /** Plain modes, then the fused forms: norm prologue (as QKV: with bias) and norm + SwiGLU (as gate/up). */
 const MODES = ['bias', 'residual', '3 parts', 'norm+bias', 'norm 3 parts', 'norm swiglu', 'norm swiglu 3 parts'] as const;
@@ -56,6 +56,13 @@ describe('linear layer matches the float64 CPU reference', () => {
     expect(v.checked).toBe(linearOutputs(c));
   });
 
+  // At a real model's fan-in the synthetic k-quant super-block scales are subnormal halves (d = amp 2^-12 (4..7),
+  // amp 2^-5 at K 4096), as real files' often are: unpack2x16float must keep them (the run-time check has this case too).
+  test.each(['q4_k', 'q5_k', 'q6_k'] as const)('%s at K 4096 (subnormal super-block scales)', async (format) => {
+    const v = await verifyLinear(ctx!.device, { format, K: 4096, N: 21, rows: 2, bias: false, residual: false, parts: 1 }, TIMEOUT_MS);
+    expectPassed(v);
+  });
+
   // 131073 rows in groups of 2 = 65537 row groups: a 65535 x 2 grid whose second row is almost all idle.
   test('more than 65535 row groups use a 2-D dispatch (q4_0, N=131073, bias)', async () => {
     const c: LinearCase = { format: 'q4_0', K: 32, N: 131073, rows: 1, bias: true, residual: false, parts: 1 };
@@ -79,6 +86,35 @@ describe('the check catches broken work', () => {
       const v = await verifyLinear(device, { format: 'f16', K: 64, N: 33, rows: 3, bias: false, residual: true, parts: 1 }, TIMEOUT_MS, { tamper: skip });
       expect(v.state).toBe('failed');
       expect(v.error).toBeGreaterThan(1e-2);
+    });
+  });
+
+  // A decode that reads a wrong byte shows as a wrong block: one corrupted super-block scale (q4_k/q5_k: the
+  // header word of a block; q6_k: its d in the scale array) fails the check on the error.
+  test.each(['q4_k', 'q5_k', 'q6_k'] as const)('%s: one corrupted super-block scale fails the check', async (format) => {
+    await withDevice(async ({ device }, res) => {
+      const { linearFixture, linearThreshold } = await import('../../src/kernels/linear/check');
+      const { verify } = await import('../../src/core/verify');
+      const c: LinearCase = { format, K: 512, N: 7, rows: 2, bias: false, residual: false, parts: 1 };
+      const fixture = await linearFixture(device, res, c, TIMEOUT_MS);
+      const work = (await createLinear(device, c)).bind(fixture.args, res);
+      const check = fixture.check(linearThreshold({ wg: 64, rows: 2, vs: 1, reduce: 'tree' }));
+      expectPassed(await verify(device, work, check));
+      const part = fixture.args.w.parts[0]!;
+      // Block 3 (row 1, second block): d of q6_k is the high half of scale word 1; q4_k/q5_k's header is word 0 of the block.
+      if (format === 'q6_k') device.queue.writeBuffer(part.scales!, 4, new Uint32Array([0x3c003c00]));
+      else device.queue.writeBuffer(part.data, 3 * (format === 'q4_k' ? 144 : 176), new Uint32Array([0x3c003c00]));
+      const v = await verify(device, work, check);
+      expect(v.state).toBe('failed');
+      expect(v.error).toBeGreaterThan(1e-2);
+    });
+  });
+
+  test('a skipped k-quant dispatch leaves poison and fails', async () => {
+    await withDevice(async ({ device }) => {
+      const v = await verifyLinear(device, { format: 'q5_k', K: 256, N: 9, rows: 4, bias: true, residual: false, parts: 1 }, TIMEOUT_MS, { tamper: skip });
+      expect(v.state).toBe('failed');
+      expect(v.detail).toMatch(/not written/);
     });
   });
 

@@ -8,7 +8,12 @@ import { createRmsNorm } from '../../src/kernels/transformer/rmsnorm';
 import { createKvWrite, createRope, createRopeKv } from '../../src/kernels/transformer/rope';
 import { createStepAdvance } from '../../src/kernels/transformer/step';
 import { argmaxRef, embedRef, kvWriteRef, packWeights, rmsnormRef, ropeKvRef, ropeRef } from '../../src/kernels/transformer/transformer.ref';
-import type { WeightFormat } from '../../src/core/tensor';
+import { type QTensor, WEIGHT_FORMATS, type WeightFormat, colsMultiple } from '../../src/core/tensor';
+import { alignTo, createBuffer } from '../../src/gpu/buffers';
+import { dequantizeRows } from '../../src/model/formats/dequant';
+import { packRows } from '../../src/model/formats/pack';
+import { rowBytes } from '../../src/model/formats/table';
+import { ggufBytes } from '../unit/gguf-bytes';
 import { TIMEOUT_MS, f32Buf, readF32, readU32, sharedDevice, u32Buf } from './helpers';
 
 const { device: sharedGpu, withRes } = sharedDevice();
@@ -143,6 +148,60 @@ describe('ropeKv rotates q into its buffer and appends rotated k and v to the ca
   });
 });
 
+/**
+ * qwen3's per-head q/k RMSNorm fused into ropeKv (rope_kv_norm.wgsl), with frequencies given per pair (linear
+ * scaling and rope_freqs factors): against the float64 reference, and mutations that must fail it.
+ */
+describe('ropeKv with per-head q/k RMSNorm and given frequencies', () => {
+  const cases = [
+    { name: 'qwen3-like GQA prefill at 5, head dim 128', rows: 6, heads: 4, kvHeads: 2, headDim: 128, ctxCap: 16, seqCap: 1, pos0: 5, posStep: 1 as const },
+    { name: 'decode of 3 sequences at 9, head dim 96 (not a multiple of the workgroup)', rows: 3, heads: 3, kvHeads: 1, headDim: 96, ctxCap: 17, seqCap: 3, pos0: 9, posStep: 0 as const },
+    { name: 'head dim 8, prefill running past ctxCap', rows: 4, heads: 2, kvHeads: 2, headDim: 8, ctxCap: 13, seqCap: 1, pos0: 11, posStep: 1 as const },
+  ];
+  type Mutation = 'none' | 'no-norm' | 'q-weights-for-k' | 'theta-frequencies' | 'eps';
+
+  async function run(device: GPUDevice, res: Parameters<Parameters<typeof withRes>[0]>[1], c: (typeof cases)[number], mutation: Mutation = 'none') {
+    const { rows, heads, kvHeads, headDim, ctxCap, seqCap, pos0, posStep } = c;
+    const theta = 1e6;
+    const eps = 1e-6;
+    const nq = heads * headDim;
+    const cacheLen = seqCap * kvHeads * ctxCap * headDim;
+    const qkv = rand(21, rows * (heads + 2 * kvHeads) * headDim, 6);
+    const w = rand(22, 2 * headDim, 2);
+    const invFreq = Float32Array.from({ length: headDim / 2 }, (_, i) => (theta ** ((-2 * i) / headDim) / 4) * (1 + i / headDim));
+    const before = { k: rand(23, cacheLen), v: rand(24, cacheLen) };
+    const q = f32Buf(device, res, new Float32Array(rows * nq).fill(NaN));
+    const kCache = f32Buf(device, res, before.k);
+    const vCache = f32Buf(device, res, before.v);
+    const k = await createRopeKv(device, { heads, kvHeads, headDim, theta, ctxCap, invFreq, qkNorm: { eps } });
+    const state = u32Buf(device, res, [pos0, 0]);
+    runOnce(device, k.bind({ qkv: f32Buf(device, res, qkv), q, kCache, vCache, state, rows, posStep, qkNorm: f32Buf(device, res, w) }, res));
+    const got = { q: await readF32(device, q, rows * nq), k: await readF32(device, kCache, cacheLen), v: await readF32(device, vCache, cacheLen) };
+    const refW = mutation === 'q-weights-for-k' ? Float32Array.from([...w.subarray(0, headDim), ...w.subarray(0, headDim)]) : w;
+    const shape = { rows, heads, kvHeads, headDim, theta, ctxCap, ...(mutation === 'theta-frequencies' ? {} : { invFreq }) };
+    const norm = mutation === 'no-norm' ? undefined : { w: refW, eps: mutation === 'eps' ? 1 : eps };
+    return { got, ref: ropeKvRef(qkv, before, shape, pos0, posStep, norm), before };
+  }
+
+  test.each(cases)('$name', async (c) => {
+    await withRes(async (device, res) => {
+      const { got, ref, before } = await run(device, res, c);
+      expect(relativeL2(got.q, ref.q)).toBeLessThan(ROPE_REL_L2_THRESHOLD);
+      expect(relativeL2(got.k, ref.k)).toBeLessThan(ROPE_REL_L2_THRESHOLD);
+      expect(maxAbsNormalised(got.v, ref.v)).toBe(0);
+      expect(maxAbsNormalised(got.v, before.v)).toBeGreaterThan(0); // something was written
+    });
+  });
+
+  test.each<Mutation>(['no-norm', 'q-weights-for-k', 'theta-frequencies', 'eps'])('a reference with %s fails the tolerance', async (mutation) => {
+    await withRes(async (device, res) => {
+      const { got, ref } = await run(device, res, cases[0]!, mutation);
+      const worst = Math.max(relativeL2(got.q, ref.q), relativeL2(got.k, ref.k));
+      expect(worst).toBeGreaterThan(10 * ROPE_REL_L2_THRESHOLD);
+    });
+  });
+});
+
 describe('embed dequantises table rows in every format', () => {
   test.each([
     { format: 'f32' as WeightFormat, vocab: 37, hidden: 24, partRows: 16 },
@@ -150,6 +209,10 @@ describe('embed dequantises table rows in every format', () => {
     { format: 'q8_0' as WeightFormat, vocab: 37, hidden: 96, partRows: 16 },
     { format: 'q4_0' as WeightFormat, vocab: 37, hidden: 96, partRows: 13 },
     { format: 'q4_0' as WeightFormat, vocab: 1001, hidden: 64, partRows: 1001 },
+    { format: 'bf16' as WeightFormat, vocab: 37, hidden: 40, partRows: 10 },
+    { format: 'q4_k' as WeightFormat, vocab: 37, hidden: 512, partRows: 16 },
+    { format: 'q5_k' as WeightFormat, vocab: 37, hidden: 768, partRows: 10 },
+    { format: 'q6_k' as WeightFormat, vocab: 37, hidden: 768, partRows: 13 },
   ])('$format, $vocab x $hidden in parts of $partRows rows', async ({ format, vocab, hidden, partRows }) => {
     await withRes(async (device, res) => {
       // Every part, both ends of the table, repeats, and out-of-range ids (clamped to vocab - 1).
@@ -161,6 +224,37 @@ describe('embed dequantises table rows in every format', () => {
       const k = await createEmbed(device, { hidden, vocab });
       runOnce(device, k.bind({ tokens: u32Buf(device, res, tokens), table, x, rows }, res));
       const got = await readF32(device, x, rows * hidden);
+      expect(maxAbsNormalised(got, embedRef(tokens, values, vocab, hidden))).toBeLessThanOrEqual(EXACT_THRESHOLD);
+    });
+  });
+
+  // The path of real weights: GGUF bytes packed into the GPU layout (model/formats/pack.ts), read by the
+  // embedding's load_w, equal GGML's dequantisation (dequant.ts) of the file's bytes.
+  test.each(WEIGHT_FORMATS)('%s: packed GGUF bytes decode as dequant.ts decodes the file', async (format) => {
+    await withRes(async (device, res) => {
+      const vocab = 23;
+      const partRows = 9;
+      const hidden = colsMultiple(format) === 256 ? 512 : 64;
+      const gguf = ggufBytes(format, vocab, hidden, 5);
+      const parts: QTensor['parts'] = [];
+      for (let r0 = 0; r0 < vocab; r0 += partRows) {
+        const rows = Math.min(partRows, vocab - r0);
+        const packed = packRows(format, gguf, hidden, rows, undefined, 0, r0 * rowBytes(format, hidden));
+        const up = (what: string, b: Uint8Array) => {
+          const words = new Uint8Array(alignTo(b.byteLength, 4));
+          words.set(b);
+          const buf = createBuffer(device, res, `test.gguf.${what}`, words.byteLength);
+          device.queue.writeBuffer(buf, 0, words);
+          return buf;
+        };
+        parts.push({ rowStart: r0, rows, data: up('data', packed.data), scales: packed.scales && up('scales', packed.scales) });
+      }
+      const tokens = Array.from({ length: vocab }, (_, i) => (i * 7) % vocab);
+      const x = f32Buf(device, res, new Float32Array(vocab * hidden).fill(NaN));
+      const k = await createEmbed(device, { hidden, vocab, formats: [format] });
+      runOnce(device, k.bind({ tokens: u32Buf(device, res, tokens), table: { label: 'gguf', format, rows: vocab, cols: hidden, parts }, x, rows: vocab }, res));
+      const got = await readF32(device, x, vocab * hidden);
+      const values = dequantizeRows(format, gguf, hidden, 0, vocab, new Float64Array(vocab * hidden));
       expect(maxAbsNormalised(got, embedRef(tokens, values, vocab, hidden))).toBeLessThanOrEqual(EXACT_THRESHOLD);
     });
   });
@@ -294,7 +388,7 @@ describe('stepAdvance', () => {
 describe('checkTransformerKernels', () => {
   test('passes for every kernel', async () => {
     const v = await checkTransformerKernels(sharedGpu(), TIMEOUT_MS);
-    expect(v.map((x) => x.method.split(' ')[0])).toEqual(['rmsnorm', 'embed', 'argmax', 'stepAdvance', 'ropeKv']);
+    expect(v.map((x) => x.method.split(' ')[0])).toEqual(['rmsnorm', 'embed', 'argmax', 'stepAdvance', 'ropeKv', 'ropeKvNorm']);
     for (const x of v) {
       expect(x.state, `${x.method}: error ${x.error} ${x.detail ?? ''}`).toBe('passed');
       expect(x.checked).toBeGreaterThan(0);
@@ -307,6 +401,7 @@ describe('checkTransformerKernels', () => {
     { label: 'argmax', method: 'argmax' },
     { label: 'step_advance', method: 'stepAdvance' },
     { label: 'rope_kv', method: 'ropeKv' },
+    { label: 'rope_kv_norm', method: 'ropeKvNorm' },
   ])('a skipped $label dispatch fails its check', async ({ label, method }) => {
     const v = await checkTransformerKernels(sharedGpu(), TIMEOUT_MS, {
       tamper: (work) => (work.label === label ? { label: 'skipped', encode: () => {} } : work),

@@ -2,16 +2,20 @@ import { describe, expect, test } from 'vitest';
 import { readBuffer } from '../../src/gpu/buffers';
 import { f16round } from '../../src/core/numeric';
 import { ampLog2For, generateWeights } from '../../src/kernels/weights/weights';
-import { blockScale, dequantRows, weightCode, weightRef } from '../../src/kernels/weights/weights.ref';
-import { allocTensor, dataBytes } from '../../src/core/tensor';
+import { blockScale, dequantRows, kBlockScales, kSubScales, weightCode, weightRef } from '../../src/kernels/weights/weights.ref';
+import { allocTensor, colsMultiple, dataBytes, scaleBytes } from '../../src/core/tensor';
 import { QBLOCK, WEIGHT_FORMATS, type QTensorPart, type WeightFormat } from '../../src/core/tensor';
+import { dequantLayout } from '../../src/core/tensor.ref';
 import { withDevice } from './helpers';
 
 const TIMEOUT_MS = 60_000;
 const SEED = 1234;
-/** 11 rows of 96 columns (3 blocks per row) in parts of 4, 4 and 3 rows: the last part has an odd block count. */
+/**
+ * 11 rows of 96 columns (3 blocks per row; 768 and 3 blocks for the k-quants) in parts of 4, 4 and 3 rows:
+ * the last part has an odd block count.
+ */
 const ROWS = 11;
-const COLS = 96;
+const colsOf = (format: WeightFormat) => (colsMultiple(format) === 256 ? 768 : 96);
 const ROWS_PER_PART = 4;
 
 /** IEEE binary16 bits of `v`, which must be exact in f16 (the generator promises it). */
@@ -27,16 +31,11 @@ function f16Bits(v: number): number {
   return sign | ((e + 15) << 10) | ((a / 2 ** e - 1) * 1024);
 }
 
-function f16Value(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 31;
-  const m = bits & 1023;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return e === 0 ? sign * m * 2 ** -24 : sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-/** CPU packing of a part, word for word as the layout in types.ts prescribes. */
-function packPart(format: WeightFormat, ampLog2: number, part: QTensorPart, cols: number): { data: Uint32Array; scales: Uint32Array | null } {
+/**
+ * CPU packing of a part, word for word as the layout in core/tensor.ts prescribes (the formats whose words
+ * follow from the codes alone; null for the k-quants, checked value for value through the layout reading).
+ */
+function packPart(format: WeightFormat, ampLog2: number, part: QTensorPart, cols: number): { data: Uint32Array; scales: Uint32Array | null } | null {
   const n = part.rows * cols;
   const base = part.rowStart * cols;
   const value = (i: number) => weightRef(format, SEED, ampLog2, part.rowStart + Math.floor(i / cols), i % cols, cols);
@@ -48,6 +47,13 @@ function packPart(format: WeightFormat, ampLog2: number, part: QTensorPart, cols
       for (let i = 0; i < n; i++) data[i >> 1]! |= f16Bits(value(i)) << (16 * (i & 1));
       return { data, scales: null };
     }
+    case 'bf16': {
+      const data = new Uint32Array(n / 2);
+      for (let i = 0; i < n; i++) data[i >> 1]! |= (new Uint32Array(Float32Array.of(value(i)).buffer)[0]! >>> 16) << (16 * (i & 1));
+      return { data, scales: null };
+    }
+    default:
+      return null;
     case 'q8_0':
     case 'q4_0': {
       const bits = format === 'q8_0' ? 8 : 4;
@@ -67,29 +73,6 @@ function packPart(format: WeightFormat, ampLog2: number, part: QTensorPart, cols
   }
 }
 
-/** Dequantises the words read back from the GPU (the CPU's reading of the layout). */
-function unpackPart(format: WeightFormat, data: Uint32Array, scales: Uint32Array | null, n: number): Float64Array {
-  const out = new Float64Array(n);
-  const scale = (i: number) => f16Value(((scales?.[(i / QBLOCK) >> 1] ?? NaN) >>> (16 * ((i / QBLOCK) & 1))) & 0xffff);
-  for (let i = 0; i < n; i++) {
-    switch (format) {
-      case 'f32':
-        out[i] = new Float32Array(data.buffer)[i]!;
-        break;
-      case 'f16':
-        out[i] = f16Value((data[i >> 1]! >>> (16 * (i & 1))) & 0xffff);
-        break;
-      case 'q8_0':
-        out[i] = scale(i) * ((((data[i >> 2]! >>> (8 * (i & 3))) & 0xff) << 24) >> 24);
-        break;
-      case 'q4_0':
-        out[i] = scale(i) * (((data[i >> 3]! >>> (4 * (i & 7))) & 15) - 8);
-        break;
-    }
-  }
-  return out;
-}
-
 async function readWords(device: GPUDevice, buf: GPUBuffer, words: number): Promise<Uint32Array> {
   return new Uint32Array(await readBuffer(device, buf, TIMEOUT_MS, 0, words * 4));
 }
@@ -105,6 +88,7 @@ function firstMismatch(got: ArrayLike<number>, want: ArrayLike<number>): string 
 describe('GPU-generated weights are bit-identical to the CPU twin', () => {
   const cases = WEIGHT_FORMATS.flatMap((format) => [-12, -5, 0].map((ampLog2) => ({ format, ampLog2 })));
   test.each(cases)('$format, ampLog2 $ampLog2, 3 parts', async ({ format, ampLog2 }) => {
+    const COLS = colsOf(format);
     await withDevice(async ({ device }, res) => {
       const tensor = allocTensor(device, res, `w.${format}`, format, ROWS, COLS, dataBytes(format, ROWS_PER_PART * COLS));
       expect(tensor.parts.map((p) => p.rows)).toEqual([4, 4, 3]);
@@ -115,17 +99,16 @@ describe('GPU-generated weights are bit-identical to the CPU twin', () => {
       }
       await generateWeights(device, res, tensor, SEED, ampLog2);
       for (const part of tensor.parts) {
-        const want = packPart(format, ampLog2, part, COLS);
-        const data = await readWords(device, part.data, want.data.length);
-        expect(firstMismatch(data, want.data), `${part.data.label}`).toBeNull();
-        let scales: Uint32Array | null = null;
-        if (want.scales) {
-          expect(part.scales).not.toBeNull();
-          scales = await readWords(device, part.scales!, want.scales.length);
-          expect(firstMismatch(scales, want.scales), `${part.scales!.label}`).toBeNull();
-        }
         const n = part.rows * COLS;
-        const values = unpackPart(format, data, scales, n);
+        const data = await readWords(device, part.data, dataBytes(format, n) / 4);
+        const scales = part.scales ? await readWords(device, part.scales, Math.ceil(scaleBytes(format, n) / 4)) : null;
+        const want = packPart(format, ampLog2, part, COLS);
+        if (want) {
+          expect(firstMismatch(data, want.data), `${part.data.label}`).toBeNull();
+          expect(firstMismatch(scales ?? [], want.scales ?? []), `${part.scales?.label}`).toBeNull();
+        }
+        const bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+        const values = dequantLayout(format, bytes(data), scales && bytes(scales), n);
         expect(firstMismatch(values, dequantRows(format, SEED, ampLog2, part.rowStart, part.rows, COLS))).toBeNull();
         // Not degenerate: both signs and many distinct values.
         expect(values.some((v) => v > 0) && values.some((v) => v < 0)).toBe(true);
@@ -149,13 +132,32 @@ describe('weight amplitudes', () => {
   });
 
   test('every scale is an exact f16 at the extreme amplitudes', () => {
-    for (const format of ['q8_0', 'q4_0'] as const) {
-      for (const ampLog2 of [-12, 0]) {
-        for (let b = 0; b < 256; b++) {
+    for (const ampLog2 of [-12, 0]) {
+      for (let b = 0; b < 256; b++) {
+        for (const format of ['q8_0', 'q4_0'] as const) {
           const d = blockScale(format, SEED, ampLog2, b);
           expect(f16round(d)).toBe(d);
         }
+        for (const format of ['q4_k', 'q5_k', 'q6_k'] as const) {
+          const { d, dmin } = kBlockScales(format, SEED, ampLog2, b);
+          expect([f16round(d), f16round(dmin)]).toEqual([d, dmin]);
+        }
       }
     }
+  });
+
+  test.each(['q4_k', 'q5_k', 'q6_k'] as const)('%s weights are amp 2^-12 times integers below 2^15: exact in f32, spread like uniform weights', (format) => {
+    const ampLog2 = -4;
+    const w = dequantRows(format, SEED, ampLog2, 0, 16, 256);
+    const unit = 2 ** (ampLog2 - 12);
+    expect(w.every((v) => Number.isInteger(v / unit) && Math.abs(v / unit) < 2 ** 15)).toBe(true);
+    // Sub-block scales span their 6 bits (q6_k: int8 of both signs), so every packed bit of a block matters.
+    const scales = Array.from({ length: 64 }, (_, j) => kSubScales(format, SEED, j >> 4, j & 15).scale);
+    expect(Math.max(...scales)).toBeGreaterThanOrEqual(format === 'q6_k' ? 100 : 48);
+    expect(Math.min(...scales)).toBeLessThan(format === 'q6_k' ? -100 : 16);
+    // Root mean square within a factor 2 of uniform weights' amp / sqrt(3).
+    const rms = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length) / 2 ** ampLog2;
+    expect(rms).toBeGreaterThan(0.5 / Math.sqrt(3));
+    expect(rms).toBeLessThan(2 / Math.sqrt(3));
   });
 });

@@ -3,18 +3,7 @@ import { FORMATS, GGUF_FORMATS, type GgufFormat, formatOfGgmlType, ggmlTypeName,
 import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from '../../src/model/formats/half';
 import { dequantize, dequantizeRows, kScaleMin } from '../../src/model/formats/dequant';
 import { quantize, quantizeMatrix } from '../../src/model/formats/quant';
-
-/** A deterministic generator (mulberry32) so every failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './gguf-bytes';
 
 describe('format table', () => {
   test.each([

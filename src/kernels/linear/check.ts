@@ -7,7 +7,7 @@
 import { Resources, createBuffer, readBuffer } from '../../gpu/buffers';
 import { fillConst, fillHash } from '../../core/fill';
 import { hashValue, relativeL2, sampleIndices } from '../../core/numeric';
-import { WEIGHT_FORMATS, allocTensor, dataBytes } from '../../core/tensor';
+import { KBLOCK, WEIGHT_FORMATS, type WeightFormat, allocTensor, colsMultiple, dataBytes } from '../../core/tensor';
 import { type Check, combine, countNonFinite, verify } from '../../core/verify';
 import type { GpuWork } from '../../core/work';
 import type { Verification } from '../../schema/result';
@@ -67,8 +67,27 @@ const CHECK_SHAPES: ReadonlyArray<Omit<LinearCase, 'format'>> = [
   { K: 64, N: 130, rows: 17, bias: false, residual: false, parts: 3, norm: { eps: 1e-5 }, swiglu: true },
 ];
 
-/** Every format with every check shape. */
-export const LINEAR_CHECK_CASES: readonly LinearCase[] = WEIGHT_FORMATS.flatMap((format) => CHECK_SHAPES.map((s) => ({ format, ...s })));
+/**
+ * K of a check shape in `format`: as written (2 or 3 blocks of 32 for q8_0/q4_0, 8 or 12 load_w steps), or,
+ * for the k-quants' 256-weight blocks, 1 block for 64 and 2 for 96 (32 and 64 steps: one or two per
+ * thread of the default GEMV, sub-blocks of both halves of a block).
+ */
+function checkK(format: WeightFormat, K: number): number {
+  return colsMultiple(format) === KBLOCK ? (K / 32 - 1) * KBLOCK : K;
+}
+
+/**
+ * The k-quants once more at a real model's fan-in (K 4096: amplitude 2^-5), where their synthetic
+ * super-block scales are subnormal halves, as real files' often are: an adapter whose unpack2x16float
+ * flushes them to zero fails here instead of computing with zero weights.
+ */
+const SUBNORMAL_SCALE_SHAPE: Omit<LinearCase, 'format'> = { K: 4096, N: 21, rows: 2, bias: false, residual: false, parts: 1 };
+
+/** Every format with every check shape, then the k-quants with subnormal super-block scales. */
+export const LINEAR_CHECK_CASES: readonly LinearCase[] = [
+  ...WEIGHT_FORMATS.flatMap((format) => CHECK_SHAPES.map((s) => ({ format, ...s, K: checkK(format, s.K) }))),
+  ...WEIGHT_FORMATS.filter((f) => colsMultiple(f) === KBLOCK).map((format) => ({ format, ...SUBNORMAL_SCALE_SHAPE })),
+];
 
 export function describeLinearCase(c: LinearCase): string {
   const mode = [
@@ -210,7 +229,8 @@ export async function verifyLinear(device: GPUDevice, c: LinearCase, timeoutMs: 
   const res = new Resources();
   try {
     const fixture = await linearFixture(device, res, c, timeoutMs);
-    const work = (await createLinear(device, c, opts.build)).bind(fixture.args, res);
+    // Only the token tile the case's rows run at is compiled (compiles dominate a check on software adapters).
+    const work = (await createLinear(device, { ...c, tiles: c.tiles ?? [tokenTile(c.rows)] }, opts.build)).bind(fixture.args, res);
     const params = c.variants?.[tokenTile(c.rows)] ?? DEFAULT_LINEAR_PARAMS;
     return await verify(device, opts.tamper ? opts.tamper(work) : work, fixture.check(linearThreshold(params)));
   } finally {
@@ -229,6 +249,6 @@ export async function checkLinear(device: GPUDevice, timeoutMs: number): Promise
   const shapes = CHECK_SHAPES.map((s) => describeLinearCase({ format: 'f32', ...s }).slice('f32 '.length)).join(', ');
   const method =
     `relative L2 error vs float64 CPU reference on dequantised synthetic weights, all outputs, ` +
-    `formats ${WEIGHT_FORMATS.join('/')} x shapes (tokens x K -> N) ${shapes}; worst case reported`;
+    `formats ${WEIGHT_FORMATS.join('/')} x shapes (tokens x K -> N) ${shapes} (K 64 -> 256, 96 -> 512 for the 256-weight k-quant blocks), and the k-quants at 2x4096->21 (subnormal f16 super-block scales); worst case reported`;
   return combine(method, LINEAR_REL_L2_THRESHOLD, cases);
 }

@@ -4,10 +4,6 @@
  * reduction inserted as template keys. TypeScript only chooses the files and the few numbers overrides
  * cannot express (the sgmat fragment shape); everything else is a pipeline override.
  */
-import f16Wgsl from '../../../shaders/formats/f16.wgsl?raw';
-import f32Wgsl from '../../../shaders/formats/f32.wgsl?raw';
-import q4_0Wgsl from '../../../shaders/formats/q4_0.wgsl?raw';
-import q8_0Wgsl from '../../../shaders/formats/q8_0.wgsl?raw';
 import biasWgsl from '../../../shaders/linear/bias.wgsl?raw';
 import biasNoneWgsl from '../../../shaders/linear/bias_none.wgsl?raw';
 import commonWgsl from '../../../shaders/linear/common.wgsl?raw';
@@ -18,13 +14,10 @@ import reduceSubgroupWgsl from '../../../shaders/linear/reduce_subgroup.wgsl?raw
 import reduceTreeWgsl from '../../../shaders/linear/reduce_tree.wgsl?raw';
 import sgmatWgsl from '../../../shaders/linear/sgmat.wgsl?raw';
 import tiledWgsl from '../../../shaders/linear/tiled.wgsl?raw';
-import type { WeightFormat } from '../../core/tensor';
 import { type PipelineSpec, fillTemplate } from '../../gpu/wgsl';
+import { FORMAT_CODE } from '../weights/formats';
 import { type LinearBuildOptions, type LinearConfig, linearLabel } from './config';
 import { type GemvParams, type LinearParams, type SgmatLinearParams, type SgmatLinearPlan, isSgmat, isTiled } from './variants';
-
-/** Per format: bindings 1 (data) and 2 (scales) and load_w(row, s) = weights 8s..8s+7 of a part's row. */
-const FORMAT_CODE: Record<WeightFormat, string> = { f32: f32Wgsl, f16: f16Wgsl, q8_0: q8_0Wgsl, q4_0: q4_0Wgsl };
 
 /** Per reduction of the GEMV: the enable directive (which must open the module) and reduce_outputs / reduced. */
 const REDUCE_CODE: Record<GemvParams['reduce'], { enable: string; reduce: string }> = {

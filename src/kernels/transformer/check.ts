@@ -1,6 +1,6 @@
 /**
  * Run-time self-check of the transformer kernels the model runs (rmsnorm, embed, argmax, stepAdvance,
- * ropeKv) against their CPU references (transformer.ref.ts), on small odd shapes with random (never
+ * ropeKv and its per-head-norm variant) against their CPU references (transformer.ref.ts), on small odd shapes with random (never
  * zero) inputs and poisoned outputs, through the one verification path (core/verify.ts). rope and
  * kvWrite (ropeKv's halves) are not in the model: the test suite checks them, not every run.
  */
@@ -66,7 +66,7 @@ export function uploadTable(
 /** Shapes the self check runs: small, odd, not multiples of any workgroup or tile. */
 const CHECK = {
   rmsnorm: { rows: 5, dim: 333, eps: 1e-5 },
-  embed: { rows: 6, hidden: 96, vocab: 37, partRows: 16 },
+  embed: { rows: 6, hidden: 768, vocab: 37, partRows: 16 },
   argmax: { rows: 3, vocab: 1031 },
   stepAdvance: { pos: 41, counter: 7, posDelta: 3 },
   // GQA (3 q heads per kv head); a prefill at 11 and a decode of 3 sequences at 27 in a 29-position cache.
@@ -205,26 +205,41 @@ interface RopeKvMode {
   work: GpuWork;
 }
 
-async function ropeKvCase(ctx: CheckContext): Promise<Built> {
+/**
+ * The norm variant's extras: per-head q/k norm weights (random signs and sizes) and frequencies that are
+ * not theta^(-2i/headDim) (linear scaling by 4 and a factor per pair, as rope_freqs gives).
+ */
+function ropeKvNormExtras(headDim: number, theta: number): { w: Float32Array; eps: number; invFreq: Float32Array } {
+  const w = Float32Array.from({ length: 2 * headDim }, (_, i) => hashValue(75, i, 2));
+  const invFreq = Float32Array.from({ length: headDim / 2 }, (_, i) => theta ** ((-2 * i) / headDim) / 4 / (1 + Math.abs(hashValue(76, i, 3))));
+  return { w, eps: 1e-6, invFreq };
+}
+
+async function ropeKvCase(ctx: CheckContext, withNorm: boolean): Promise<Built> {
   const { heads, kvHeads, headDim, theta, ctxCap, prefill, decode } = CHECK.ropeKv;
   const nq = heads * headDim;
-  const kernel = await createRopeKv(ctx.device, { heads, kvHeads, headDim, theta, ctxCap });
+  const extras = withNorm ? ropeKvNormExtras(headDim, theta) : null;
+  const kernel = await createRopeKv(ctx.device, { heads, kvHeads, headDim, theta, ctxCap, ...(extras ? { invFreq: extras.invFreq, qkNorm: { eps: extras.eps } } : {}) });
+  const normBuf = extras ? f32Buffer(ctx, 'check.rope_kv_norm.w', extras.w) : null;
+  const tag = withNorm ? 'rope_kv_norm' : 'rope_kv';
   // A prefill (posStep 1) and a decode step (posStep 0), each on its own operands, in one unit.
   const modes: RopeKvMode[] = [];
   for (const [posStep, { rows, pos0 }] of [[1, prefill], [0, decode]] as const) {
-    const qkv = await hashed(ctx, `check.rope_kv.${posStep}.qkv`, rows * (heads + 2 * kvHeads) * headDim, 71 + posStep);
-    const q = createBuffer(ctx.device, ctx.res, `check.rope_kv.${posStep}.q`, rows * nq * 4);
+    // Norm: inputs 8x larger than unit, so a skipped norm is far off.
+    const qkv = await hashed(ctx, `check.${tag}.${posStep}.qkv`, rows * (heads + 2 * kvHeads) * headDim, 71 + posStep, withNorm ? 8 : 1);
+    const q = createBuffer(ctx.device, ctx.res, `check.${tag}.${posStep}.q`, rows * nq * 4);
     const before = ropeKvCachesBefore(posStep, rows, pos0);
-    const kCache = f32Buffer(ctx, `check.rope_kv.${posStep}.kCache`, before.k);
-    const vCache = f32Buffer(ctx, `check.rope_kv.${posStep}.vCache`, before.v);
-    const state = u32Buffer(ctx, `check.rope_kv.${posStep}.state`, [pos0, 0]);
-    const work = kernel.bind({ qkv: qkv.buf, q, kCache, vCache, state, rows, posStep }, ctx.res);
-    const ref = ropeKvRef(qkv.values, before, { rows, heads, kvHeads, headDim, theta, ctxCap }, pos0, posStep);
+    const kCache = f32Buffer(ctx, `check.${tag}.${posStep}.kCache`, before.k);
+    const vCache = f32Buffer(ctx, `check.${tag}.${posStep}.vCache`, before.v);
+    const state = u32Buffer(ctx, `check.${tag}.${posStep}.state`, [pos0, 0]);
+    const work = kernel.bind({ qkv: qkv.buf, q, kCache, vCache, state, rows, posStep, ...(normBuf ? { qkNorm: normBuf } : {}) }, ctx.res);
+    const shape = { rows, heads, kvHeads, headDim, theta, ctxCap, ...(extras ? { invFreq: extras.invFreq } : {}) };
+    const ref = ropeKvRef(qkv.values, before, shape, pos0, posStep, extras ? { w: extras.w, eps: extras.eps } : undefined);
     modes.push({ rows, q, kCache, vCache, before, ref, work });
   }
   const check = {
     method:
-      `ropeKv ${heads} q / ${kvHeads} kv heads x ${headDim}, prefill of ${prefill.rows} rows at ${prefill.pos0} and decode of ` +
+      `${withNorm ? 'ropeKvNorm (per-head q/k RMSNorm, scaled frequencies)' : 'ropeKv'} ${heads} q / ${kvHeads} kv heads x ${headDim}, prefill of ${prefill.rows} rows at ${prefill.pos0} and decode of ` +
       `${decode.rows} sequences at ${decode.pos0} into a ${ctxCap}-position cache: worst of relative L2 error (q, K cache) and ` +
       `max abs error over max |value| (V cache) vs float64 CPU reference, all of q and both caches`,
     threshold: ROPE_REL_L2_THRESHOLD,
@@ -249,13 +264,13 @@ async function ropeKvCase(ctx: CheckContext): Promise<Built> {
       return { error, checked, unwritten };
     },
   };
-  return { work: sequence('rope_kv', modes.map((m) => m.work)), check };
+  return { work: sequence(tag, modes.map((m) => m.work)), check };
 }
 
 /**
  * Run-time self check of every transformer kernel the model runs, on small odd shapes with random
  * (never zero) inputs and poisoned outputs: one Verification per kernel, in the order rmsnorm, embed,
- * argmax, stepAdvance, ropeKv. `opts.tamper` replaces each kernel's unit (named by its label).
+ * argmax, stepAdvance, ropeKv, ropeKvNorm (qwen3's per-head q/k norm). `opts.tamper` replaces each kernel's unit (named by its label).
  */
 export function checkTransformerKernels(device: GPUDevice, timeoutMs: number, opts: CheckOptions = {}): Promise<Verification[]> {
   const at = (res: Resources): CheckContext => ({ device, res, timeoutMs });
@@ -264,7 +279,8 @@ export function checkTransformerKernels(device: GPUDevice, timeoutMs: number, op
     { name: 'embed', build: (res) => embedCase(at(res)) },
     { name: 'argmax', build: (res) => argmaxCase(at(res)) },
     { name: 'step_advance', build: (res) => stepAdvanceCase(at(res)) },
-    { name: 'rope_kv', build: (res) => ropeKvCase(at(res)) },
+    { name: 'rope_kv', build: (res) => ropeKvCase(at(res), false) },
+    { name: 'rope_kv_norm', build: (res) => ropeKvCase(at(res), true) },
   ];
   return verifyCases(device, cases, opts);
 }

@@ -6,6 +6,7 @@
 import kvWriteWgsl from '../../../shaders/transformer/kv_write.wgsl?raw';
 import ropeWgsl from '../../../shaders/transformer/rope.wgsl?raw';
 import ropeKvWgsl from '../../../shaders/transformer/rope_kv.wgsl?raw';
+import ropeKvNormWgsl from '../../../shaders/transformer/rope_kv_norm.wgsl?raw';
 import { createUniform } from '../../gpu/buffers';
 import { getPipeline } from '../../gpu/wgsl';
 import { type BufferArg, type Kernel, bindBuffers, dispatchWork } from '../../core/work';
@@ -95,6 +96,13 @@ export interface RopeKvConfig {
   theta: number;
   /** Positions per sequence in the cache. */
   ctxCap: number;
+  /**
+   * The headDim / 2 inverse frequencies (f32) of the rotated pairs, when they are not theta^(-2i/headDim):
+   * a model's RoPE scaling and frequency factors folded in (theta is then unused).
+   */
+  invFreq?: Float32Array;
+  /** qwen3: RMSNorm over each q and k head (eps) before RoPE, weights bound as `qkNorm` (rope_kv_norm.wgsl). */
+  qkNorm?: { eps: number };
 }
 
 export interface RopeKvArgs {
@@ -108,31 +116,54 @@ export interface RopeKvArgs {
   state: BufferArg;
   rows: number;
   posStep: PosStep;
+  /** With cfg.qkNorm: f32 [2 * headDim], the q heads' norm weights then the k heads'. */
+  qkNorm?: BufferArg;
 }
+
+/** The rope uniform's frequencies: cfg.invFreq, checked, or theta^(-2i/headDim). */
+function invFreqOf(label: string, cfg: { headDim: number; theta: number; invFreq?: Float32Array }): Float32Array {
+  if (!cfg.invFreq) return ropeInvFreq(cfg.headDim, cfg.theta);
+  if (cfg.invFreq.length !== cfg.headDim / 2 || !cfg.invFreq.every((f) => Number.isFinite(f) && f >= 0)) {
+    throw new Error(`${label}: invFreq must hold ${cfg.headDim / 2} finite non-negative values, got ${cfg.invFreq.length}`);
+  }
+  return cfg.invFreq;
+}
+
+/** Threads per workgroup of rope_kv_norm (one workgroup per head; a power of two). */
+const NORM_WG = 64;
 
 /**
  * rope + kvWrite in one dispatch: q heads of qkv are rotated into q; k heads rotated and v heads copied
- * into cache[seq(t)][h][pos(t)][:] (rows past ctxCap dropped). One thread per rotated q/k pair.
+ * into cache[seq(t)][h][pos(t)][:] (rows past ctxCap dropped). One thread per rotated q/k pair; with
+ * cfg.qkNorm (label rope_kv_norm), one workgroup per q/k head, which RMS-normalises the head first.
  */
 export async function createRopeKv(device: GPUDevice, cfg: RopeKvConfig): Promise<Kernel<RopeKvArgs>> {
-  const label = 'rope_kv';
-  const { heads, kvHeads, headDim, theta, ctxCap } = cfg;
+  const label = cfg.qkNorm ? 'rope_kv_norm' : 'rope_kv';
+  const { heads, kvHeads, headDim, ctxCap } = cfg;
   assertHeadDim(label, headDim);
   if (!(Number.isInteger(heads) && heads > 0 && Number.isInteger(kvHeads) && kvHeads > 0)) {
     throw new Error(`${label}: heads ${heads} and kvHeads ${kvHeads} must be positive integers`);
   }
   if (!(Number.isInteger(ctxCap) && ctxCap > 0)) throw new Error(`${label}: ctxCap ${ctxCap} must be a positive integer`);
-  const pipeline = await getPipeline(device, { label, code: ropeKvWgsl, constants: { WG: ELEMENTWISE_WG } });
-  const invFreq = ropeInvFreq(headDim, theta);
+  const norm = cfg.qkNorm;
+  if (norm && !(norm.eps > 0)) throw new Error(`${label}: eps ${norm.eps} must be positive`);
+  const wg = norm ? NORM_WG : ELEMENTWISE_WG;
+  const pipeline = await getPipeline(device, { label, code: norm ? ropeKvNormWgsl : ropeKvWgsl, constants: { WG: wg } });
+  const invFreq = invFreqOf(label, cfg);
   return {
     bind(args, res) {
       assertRows(device, label, args.rows, false);
+      if (!norm !== !args.qkNorm) throw new Error(`${label}: the qkNorm weights are bound exactly when the config has qkNorm`);
       const words = new ArrayBuffer(32 + (MAX_ROPE_HEAD_DIM / 2) * 4);
       new Uint32Array(words, 0, 8).set([args.rows, heads, kvHeads, headDim, ctxCap, args.posStep, 0, 0]);
+      if (norm) new Float32Array(words, 24, 1)[0] = norm.eps;
       new Float32Array(words, 32, invFreq.length).set(invFreq);
       const params = createUniform(device, res, `${label}.params`, words);
-      const group = bindBuffers(device, pipeline, label, [args.qkv, args.q, args.kCache, args.vCache, args.state, params]);
-      return dispatchWork(label, pipeline, [{ group, grid: grid(device, (args.rows * (heads + kvHeads) * headDim) / 2, ELEMENTWISE_WG) }]);
+      const buffers = [args.qkv, args.q, args.kCache, args.vCache, args.state, params, ...(args.qkNorm ? [args.qkNorm] : [])];
+      const group = bindBuffers(device, pipeline, label, buffers);
+      // Norm: one workgroup per (row, q or k head); otherwise one thread per rotated pair.
+      const threads = norm ? args.rows * (heads + kvHeads) * wg : (args.rows * (heads + kvHeads) * headDim) / 2;
+      return dispatchWork(label, pipeline, [{ group, grid: grid(device, threads, wg) }]);
     },
   };
 }

@@ -2,8 +2,9 @@
  * CPU references (float64) for the transformer building blocks (rmsnorm.ts, rope.ts, embed.ts, argmax.ts), plus the packing of
  * CPU values into the QTensor layouts (src/core/tensor.ts) that the embedding tests and checks need.
  */
-import { QBLOCK, type WeightFormat } from '../../core/tensor';
-import { f16Bits, f16FromBits, mix32 } from '../../core/numeric';
+import { LAYOUTS, QBLOCK, type WeightFormat, dataBytes, scaleBytes } from '../../core/tensor';
+import { dequantLayout } from '../../core/tensor.ref';
+import { bf16FromBits, f16Bits, f16FromBits, mix32 } from '../../core/numeric';
 
 /** rmsnorm: y[t,:] = x[t,:] * w / sqrt(mean(x[t,:]^2) + eps). */
 export function rmsnormRef(x: ArrayLike<number>, w: ArrayLike<number>, rows: number, dim: number, eps: number): Float64Array {
@@ -39,13 +40,13 @@ export function rowSequence(t: number, posStep: number): number {
 /** RoPE (rotate-half) of x [rows, heads * headDim], returning a new array. */
 export function ropeRef(
   x: ArrayLike<number>,
-  shape: { rows: number; heads: number; headDim: number; theta: number },
+  shape: { rows: number; heads: number; headDim: number; theta: number; invFreq?: ArrayLike<number> },
   pos0: number,
   posStep: number,
 ): Float64Array {
   const { rows, heads, headDim, theta } = shape;
   const half = headDim / 2;
-  const inv = ropeInvFreq(headDim, theta);
+  const inv = shape.invFreq ?? ropeInvFreq(headDim, theta);
   const y = Float64Array.from(x);
   for (let t = 0; t < rows; t++) {
     const pos = rowPosition(pos0, t, posStep);
@@ -103,18 +104,32 @@ export function kvWriteRef(
   return { k, v };
 }
 
+/** The per-head RMSNorm of rope_kv_norm: each head of x [rows * heads, headDim] times w / rms, in place. */
+function headNormRef(x: Float64Array, headDim: number, w: ArrayLike<number>, eps: number): Float64Array {
+  for (let h = 0; h < x.length / headDim; h++) {
+    let ss = 0;
+    for (let d = 0; d < headDim; d++) ss += (x[h * headDim + d] as number) ** 2;
+    const inv = 1 / Math.sqrt(ss / headDim + eps);
+    for (let d = 0; d < headDim; d++) x[h * headDim + d] = (x[h * headDim + d] as number) * inv * (w[d] as number);
+  }
+  return x;
+}
+
 /**
  * ropeKv on a fused QKV activation [rows, (heads + 2 * kvHeads) * headDim]: the rotated q rows
  * [rows, heads * headDim], and copies of the caches with rotated k and plain v appended (as kvWriteRef).
+ * `invFreq` replaces theta^(-2i/headDim); with `qkNorm`, each q and k head is RMS-normalised first
+ * (weights `w`: q's headDim values, then k's).
  */
 export function ropeKvRef(
   qkv: ArrayLike<number>,
   caches: { k: ArrayLike<number>; v: ArrayLike<number> },
-  shape: { rows: number; heads: number; kvHeads: number; headDim: number; theta: number; ctxCap: number },
+  shape: { rows: number; heads: number; kvHeads: number; headDim: number; theta: number; ctxCap: number; invFreq?: ArrayLike<number> },
   pos0: number,
   posStep: number,
+  qkNorm?: { w: ArrayLike<number>; eps: number },
 ): { q: Float64Array; k: Float64Array; v: Float64Array } {
-  const { rows, heads, kvHeads, headDim, theta, ctxCap } = shape;
+  const { rows, heads, kvHeads, headDim, theta, ctxCap, invFreq } = shape;
   const nq = heads * headDim;
   const nkv = kvHeads * headDim;
   const stride = nq + 2 * nkv;
@@ -123,8 +138,11 @@ export function ropeKvRef(
     for (let t = 0; t < rows; t++) for (let i = 0; i < n; i++) out[t * n + i] = qkv[t * stride + from + i] as number;
     return out;
   };
-  const q = ropeRef(slice(0, nq), { rows, heads, headDim, theta }, pos0, posStep);
-  const k = ropeRef(slice(nq, nkv), { rows, heads: kvHeads, headDim, theta }, pos0, posStep);
+  const normed = (x: Float64Array, which: 0 | 1) =>
+    qkNorm ? headNormRef(x, headDim, Array.from({ length: headDim }, (_, d) => qkNorm.w[which * headDim + d] as number), qkNorm.eps) : x;
+  const freq = invFreq ? { invFreq } : {};
+  const q = ropeRef(normed(slice(0, nq), 0), { rows, heads, headDim, theta, ...freq }, pos0, posStep);
+  const k = ropeRef(normed(slice(nq, nkv), 1), { rows, heads: kvHeads, headDim, theta, ...freq }, pos0, posStep);
   const written = kvWriteRef(caches, { k, v: slice(nq + nkv, nkv) }, { rows, kvHeads, headDim, ctxCap }, pos0, posStep);
   return { q, ...written };
 }
@@ -161,16 +179,35 @@ export function argmaxRef(logits: ArrayLike<number>, rows: number, vocab: number
 /** A weight matrix packed into one QTensor part's GPU layout, with the exact values it encodes. */
 export interface PackedWeights {
   data: Uint32Array<ArrayBuffer>;
-  /** q8_0 / q4_0 only. */
+  /** Formats with a scale array (q8_0, q4_0, q6_k) only. */
   scales: Uint32Array<ArrayBuffer> | null;
   /** Dequantised values, row-major [rows, cols]. */
   values: Float64Array;
 }
 
 /**
- * Random weights for a rows x cols matrix in `format`, generated as format codes (f16 bits, int8 / int4
- * codes, f16 scales) from `seed` and packed per the layout in src/core/tensor.ts, with the values they
- * decode to. Codes span their whole range (int8 -128..127, nibbles 0..15). Never zero-filled.
+ * k-quant blocks of random bytes (every quant, scale and min bit pattern occurs: any such block is valid)
+ * whose f16 super-block scales are random finite halves of either sign from 2^-17 (subnormal) to 2^-6, with
+ * the values the core CPU reading of the layout (tensor.ref.ts) decodes.
+ */
+function randomKBlocks(format: 'q4_k' | 'q5_k' | 'q6_k', n: number, next: () => number): PackedWeights {
+  const data = new Uint32Array(dataBytes(format, n) / 4).map(() => next());
+  const scales = format === 'q6_k' ? new Uint32Array(Math.ceil(scaleBytes(format, n) / 4)) : null;
+  const half = () => f16Bits((next() & 1 ? -1 : 1) * 2 ** (-17 + (next() % 1100) / 100));
+  const words = LAYOUTS[format].data / 4;
+  for (let b = 0; b < n / LAYOUTS[format].block; b++) {
+    if (scales) scales[b >> 1]! |= half() << (16 * (b & 1));
+    else data[b * words] = half() | (half() << 16);
+  }
+  const bytes = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const values = dequantLayout(format, bytes(data), scales && bytes(scales), n) as Float64Array;
+  return { data, scales, values };
+}
+
+/**
+ * Random weights for a rows x cols matrix in `format`, generated as format codes (f16/bf16 bits, int8 / int4
+ * codes, f16 scales, k-quant blocks) from `seed` and packed per the layout in src/core/tensor.ts, with the
+ * values they decode to. Codes span their whole range (int8 -128..127, nibbles 0..15). Never zero-filled.
  */
 export function packWeights(format: WeightFormat, rows: number, cols: number, seed: number): PackedWeights {
   const n = rows * cols;
@@ -193,6 +230,23 @@ export function packWeights(format: WeightFormat, rows: number, cols: number, se
       }
       return { data, scales: null, values };
     }
+    case 'bf16': {
+      const data = new Uint32Array(Math.ceil(n / 2));
+      const f = new Float32Array(1);
+      const u = new Uint32Array(f.buffer);
+      for (let i = 0; i < n; i++) {
+        f[0] = unit();
+        const bits = (u[0] as number) >>> 16;
+        values[i] = bf16FromBits(bits);
+        data[i >> 1]! |= bits << (16 * (i & 1));
+      }
+      return { data, scales: null, values };
+    }
+    case 'q4_k':
+    case 'q5_k':
+    case 'q6_k':
+      if (cols % LAYOUTS[format].block !== 0) throw new Error(`packWeights: ${format} needs cols % 256 == 0, got ${cols}`);
+      return randomKBlocks(format, n, next);
     case 'q8_0':
     case 'q4_0': {
       if (cols % QBLOCK !== 0) throw new Error(`packWeights: ${format} needs cols % ${QBLOCK} == 0, got ${cols}`);

@@ -1,19 +1,18 @@
 /**
- * Synthetic weights written on the GPU (shaders/weights_gen.wgsl): nothing is uploaded, and
- * weights.ref.ts reproduces every stored word on the CPU.
+ * Synthetic weights written on the GPU (shaders/weights/generate.wgsl): nothing is uploaded, and
+ * weights.ref.ts reproduces every stored weight on the CPU.
  */
 import mix32Wgsl from '../../../shaders/core/mix32.wgsl?raw';
 import genTemplate from '../../../shaders/weights/generate.wgsl?raw';
 import { type Resources, createUniform } from '../../gpu/buffers';
 import { fillTemplate, getPipeline } from '../../gpu/wgsl';
 
+import { LAYOUTS, type QTensor, type WeightFormat, dataBytes, hasScales, scaleBytes } from '../../core/tensor';
+
 const genWgsl = fillTemplate(genTemplate, { mix32: mix32Wgsl });
-import { QBLOCK, type QTensor, type WeightFormat } from '../../core/tensor';
 
 const WG = 256;
 const MAX_GROUPS_X = 65535;
-/** Weights one generator word holds. */
-const PER_WORD: Record<WeightFormat, number> = { f32: 1, f16: 2, q8_0: 4, q4_0: 8 };
 const MIN_AMP_LOG2 = -12;
 const MAX_AMP_LOG2 = 0;
 
@@ -26,10 +25,11 @@ export function ampLog2For(fanIn: number): number {
   return Math.min(MAX_AMP_LOG2, Math.max(MIN_AMP_LOG2, e));
 }
 
-function params(seed: number, idxBase: number, words: number, blocks: number, amp: number, scaleBase: number): ArrayBuffer {
-  const buf = new ArrayBuffer(24);
+function params(seed: number, idxBase: number, words: number, blocks: number, amp: number, scaleBase: number, block: number): ArrayBuffer {
+  const buf = new ArrayBuffer(28);
   new Uint32Array(buf, 0, 4).set([seed >>> 0, idxBase >>> 0, words, blocks]);
   new Float32Array(buf, 16, 2).set([amp, scaleBase]);
+  new Uint32Array(buf, 24, 1).set([block]);
   return buf;
 }
 
@@ -43,21 +43,19 @@ export async function generateWeights(device: GPUDevice, res: Resources, tensor:
     throw new Error(`${tensor.label}: ampLog2 ${ampLog2} is not an integer in [${MIN_AMP_LOG2}, ${MAX_AMP_LOG2}] (values would not be exact)`);
   }
   if (rows * cols > 2 ** 32) throw new Error(`${tensor.label}: ${rows} x ${cols} weights overflow the u32 element index`);
-  const quantised = format === 'q8_0' || format === 'q4_0';
-  if (cols % (quantised ? QBLOCK : PER_WORD[format]) !== 0) {
-    throw new Error(`${tensor.label}: ${cols} columns do not fill whole ${format} words/blocks`);
-  }
+  const { block } = LAYOUTS[format];
+  if (cols % block !== 0) throw new Error(`${tensor.label}: ${cols} columns do not fill whole ${format} blocks of ${block}`);
   const label = `weights_gen.${format}`;
   const [dataPipeline, scalePipeline] = await Promise.all([
     getPipeline(device, { label, code: genWgsl, entryPoint: `gen_${format}`, constants: { WG } }),
-    quantised ? getPipeline(device, { label: 'weights_gen.scales', code: genWgsl, entryPoint: 'gen_scales', constants: { WG } }) : null,
+    hasScales(format) ? getPipeline(device, { label: 'weights_gen.scales', code: genWgsl, entryPoint: 'gen_scales', constants: { WG } }) : null,
   ]);
   const amp = 2 ** ampLog2;
   const scaleBase = format === 'q8_0' ? 2 ** -7 : 2 ** -3;
   const enc = device.createCommandEncoder({ label: `${label}.${tensor.label}` });
   const pass = enc.beginComputePass({ label: `${label}.${tensor.label}.pass` });
   const dispatch = (pipeline: GPUComputePipeline, out: GPUBuffer, words: number, blocks: number, idxBase: number, what: string) => {
-    const uniform = createUniform(device, res, `${label}.${what}.params`, params(seed, idxBase, words, blocks, amp, scaleBase));
+    const uniform = createUniform(device, res, `${label}.${what}.params`, params(seed, idxBase, words, blocks, amp, scaleBase, block));
     const bind = device.createBindGroup({
       label: `${label}.${what}.bind`,
       layout: pipeline.getBindGroupLayout(0),
@@ -75,11 +73,10 @@ export async function generateWeights(device: GPUDevice, res: Resources, tensor:
   tensor.parts.forEach((part, p) => {
     const n = part.rows * cols;
     const idxBase = part.rowStart * cols;
-    dispatch(dataPipeline, part.data, n / PER_WORD[format], 0, idxBase, `part${p}.data`);
+    dispatch(dataPipeline, part.data, dataBytes(format, n) / 4, 0, idxBase, `part${p}.data`);
     if (scalePipeline) {
       if (!part.scales) throw new Error(`${tensor.label}: part ${p} has no scales buffer`);
-      const blocks = n / QBLOCK;
-      dispatch(scalePipeline, part.scales, Math.ceil(blocks / 2), blocks, idxBase, `part${p}.scales`);
+      dispatch(scalePipeline, part.scales, Math.ceil(scaleBytes(format, n) / 4), n / block, idxBase, `part${p}.scales`);
     }
   });
   pass.end();

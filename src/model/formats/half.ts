@@ -6,8 +6,8 @@
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** The value of the half with bits `h` (the one f16 decoder: core/numeric.ts). */
-export { f16FromBits as halfToFloat } from '../../core/numeric';
+/** The value of the half with bits `h`, and of the bfloat16 with bits `b` (the one decoder of each: core/numeric.ts). */
+export { f16FromBits as halfToFloat, bf16FromBits as bf16ToFloat } from '../../core/numeric';
 
 /**
  * Bits of the half nearest to `x` rounded to f32 first (GGML converts from f32), ties to even; overflow
@@ -36,12 +36,6 @@ export function floatToHalf(x: number): number {
   const rem = mant & 0x1fff;
   if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry rounds into the exponent, up to infinity
   return sign | h;
-}
-
-/** The value of the bfloat16 with bits `b`. */
-export function bf16ToFloat(b: number): number {
-  u32[0] = (b & 0xffff) << 16;
-  return f32[0] as number;
 }
 
 /** Bits of the bfloat16 nearest to the f32 nearest to `x` (ties to even); NaN stays a quiet NaN. */

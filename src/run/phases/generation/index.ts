@@ -12,6 +12,7 @@ import { resolveModel } from '../../models';
 import type { PhaseContext, PhaseDef, PhaseOutput } from '../../phase';
 import { CHECK_ARCH, checkForward, runKernelChecks } from './checks';
 import type { Ceilings, GenEnv } from './env';
+import { runGgufWorkload } from './gguf';
 import { runWorkload } from './workload';
 
 export { FORWARD_LOGIT_TOLERANCE, checkForward, runKernelChecks } from './checks';
@@ -24,7 +25,9 @@ export { runWorkload } from './workload';
 export type GenUnit =
   | { kind: 'kernel-checks'; label: string }
   | { kind: 'forward-check'; label: string; format: WeightFormat }
-  | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat };
+  | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat }
+  /** A model file: its own tensor types, whatever `formats` says. */
+  | { kind: 'gguf'; label: string; ref: string };
 
 /** Read bandwidth and f32 FMA peak from the roofline phase, when it produced valid figures. */
 export function ceilingsFrom(phases: readonly Phase[]): Ceilings {
@@ -62,6 +65,23 @@ class Gate {
   }
 }
 
+/** The full-forward check of a format on the check architecture, recorded in the phase and the gate. */
+async function forwardCheck(ctx: PhaseContext, out: PhaseOutput, gate: Gate, format: WeightFormat): Promise<void> {
+  const v = await ctx.guard(`forward-check.${format}`, () => checkForward(ctx.gpu.device, PRESETS[CHECK_ARCH] as Arch, format, ctx.config.gpuTimeoutMs));
+  out.checks.push({ id: `forward-${format}`, verification: v });
+  gate.format.set(format, { verification: v, ...(v.state === 'failed' ? { invalid: `full-forward check failed in ${format}: ${v.detail ?? `error ${v.error}`}` } : {}) });
+}
+
+/**
+ * Whether a model file in `format` may be timed: the kernel self-checks passed and the full-forward check
+ * of the format passed (run here, once, when the config's formats did not include it).
+ */
+async function formatGate(ctx: PhaseContext, out: PhaseOutput, gate: Gate, format: WeightFormat): Promise<{ invalid: string | null; verification?: Verification }> {
+  if (!gate.format.has(format)) await forwardCheck(ctx, out, gate, format);
+  const verification = gate.format.get(format)?.verification;
+  return { invalid: gate.invalid(format), ...(verification ? { verification } : {}) };
+}
+
 async function runUnit(ctx: PhaseContext, out: PhaseOutput, gate: Gate, unit: GenUnit): Promise<void> {
   const timeoutMs = ctx.config.gpuTimeoutMs;
   const device = ctx.gpu.device;
@@ -71,9 +91,11 @@ async function runUnit(ctx: PhaseContext, out: PhaseOutput, gate: Gate, unit: Ge
     const bad = cs.filter((c) => c.verification.state === 'failed');
     if (bad.length) gate.kernels = `kernel self-check failed: ${bad.map((b) => `${b.id} (${b.verification.method})`).join('; ')}`;
   } else if (unit.kind === 'forward-check') {
-    const v = await ctx.guard(`forward-check.${unit.format}`, () => checkForward(device, PRESETS[CHECK_ARCH] as Arch, unit.format, timeoutMs));
-    out.checks.push({ id: `forward-${unit.format}`, verification: v });
-    gate.format.set(unit.format, { verification: v, ...(v.state === 'failed' ? { invalid: `full-forward check failed in ${unit.format}: ${v.detail ?? `error ${v.error}`}` } : {}) });
+    await forwardCheck(ctx, out, gate, unit.format);
+  } else if (unit.kind === 'gguf') {
+    const w = await runGgufWorkload(genEnv(ctx), ctx.files, unit.ref, (format) => formatGate(ctx, out, gate, format));
+    out.workloads.push(w);
+    if (w.state === 'errored') ctx.gpu.errors.add('phase', `${w.id}: ${w.reason ?? 'errored'}`);
   } else {
     const resolved = resolveModel(unit.model);
     if (!resolved.ok) {
@@ -97,8 +119,10 @@ export const generationPhase: PhaseDef<GenUnit> = {
     return [
       { kind: 'kernel-checks', label: 'transformer kernel self-checks' },
       ...g.formats.map((format): GenUnit => ({ kind: 'forward-check', label: `full-forward check (${CHECK_ARCH}, ${format})`, format })),
-      ...g.models.flatMap((model) =>
-        g.formats.map((format): GenUnit => ({ kind: 'workload', label: `${typeof model === 'string' ? model : model.name} ${format}`, model, format })),
+      ...g.models.flatMap((model): GenUnit[] =>
+        typeof model === 'object' && 'gguf' in model
+          ? [{ kind: 'gguf', label: `${model.gguf} (GGUF)`, ref: model.gguf }]
+          : g.formats.map((format): GenUnit => ({ kind: 'workload', label: `${typeof model === 'string' ? model : model.name} ${format}`, model, format })),
       ),
     ];
   },

@@ -2,7 +2,7 @@
 import type { Resources } from '../../../gpu/buffers';
 import { withErrorScopes } from '../../../gpu/errors';
 import { latencyPercentiles, summarize, tokensPerSecond } from '../../../measure/stats';
-import { decodeBytesPerToken, flopsPerToken, prefillFlops } from '../../../model/accounting';
+import { type WeightLayout, decodeBytesPerToken, flopsPerToken, prefillFlops } from '../../../model/accounting';
 import { type GpuModel, forwardTraffic } from '../../../model/model';
 import { TRAFFIC_METHOD } from '../../../model/traffic';
 import type { WeightFormat } from '../../../core/tensor';
@@ -51,6 +51,8 @@ export interface TestContext {
   format: WeightFormat;
   /** Bytes of all weights (prefill reads them once per prompt). */
   weightBytes: number;
+  /** A model file's weight layout (what a decode step needs to read), where the arch and format cannot say it. */
+  layout?: WeightLayout;
   /** The tuned linear variants per role and token tile (absent: every default). */
   linearChoices?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearParams>>>>;
 }
@@ -131,7 +133,7 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
   const { env, arch, format } = t;
   const N = env.gen.genTokens;
   const name = `tg${N}${depth ? `@d${depth}` : ''}${batch > 1 ? ` b${batch}` : ''}`;
-  const runs = await withErrorScopes(env.device, `${t.id}.${name}`, () => timeDecode(env, t.model, t.res, batch, depth, N));
+  const { runs, tokens } = await withErrorScopes(env.device, `${t.id}.${name}`, () => timeDecode(env, t.model, t.res, batch, depth, N));
   await assertFiniteLogits(t, batch, name);
   const { gpu, gpuNote } = gpuRate(env, batch * N, runs.map((r) => r.gpuNs));
   const busy = gpu && runs.every((r) => r.busyNs !== null) ? rate(batch * N, runs.map((r) => r.busyNs as number)) : null;
@@ -141,7 +143,7 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
   // Steps run at state[0] = depth .. depth + N - 1; traffic is linear in it, so the mean gives the exact mean.
   const meanPos = depth + (N - 1) / 2;
   const read = forwardTraffic(await t.model.forward('decode', batch), meanPos).read / batch;
-  const needed = decodeBytesPerToken(arch, format, meanPos, batch).perToken;
+  const needed = decodeBytesPerToken(arch, format, meanPos, batch, t.layout).perToken;
   const linears = linearsAt(t, batch, batch);
   const { bw, peak, ceiling } = ceilings(env.ceilings, linears.arithmetic);
   return {
@@ -159,7 +161,8 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
     tpotMs: { gpu: gpu ? summarize(gpu.samplesNs).median / N / 1e6 : null, wall: summarize(wall.samplesNs).median / N / 1e6 },
     ...interTokenLatency(env, runs),
     traffic: { readPerToken: read, neededPerToken: needed, ratio: read / needed, pos: meanPos, method: TRAFFIC_METHOD },
-    bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null, ceiling),
+    bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch, t.layout).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null, ceiling),
     ...linears,
+    generatedTokens: tokens,
   };
 }

@@ -106,8 +106,18 @@ async function generateOnce(env: GenEnv, model: GpuModel, res: Resources, f: For
   return { ...(await decodeSpans(env, stamps, steps)), wallNs };
 }
 
-/** `reps` generations of `steps` tokens after a short warm-up that sizes the chunks to the watchdog budget. */
-export async function timeDecode(env: GenEnv, model: GpuModel, res: Resources, batch: number, depth: number, steps: number): Promise<DecodeRun[]> {
+/** The tokens sequence 0 generated in the last generation (`steps` steps of `batch` sequences), from the token log. */
+async function firstSequenceTokens(env: GenEnv, model: GpuModel, batch: number, steps: number): Promise<number[]> {
+  const n = Math.min(steps, Math.floor(model.cfg.logCap * model.cfg.seqCap / batch));
+  const log = new Uint32Array(await readBuffer(env.device, model.log, env.timeoutMs, 0, 4 * n * batch));
+  return Array.from({ length: n }, (_, s) => log[s * batch] as number);
+}
+
+/**
+ * `reps` generations of `steps` tokens after a short warm-up that sizes the chunks to the watchdog budget,
+ * and the tokens the first sequence generated in the first of them.
+ */
+export async function timeDecode(env: GenEnv, model: GpuModel, res: Resources, batch: number, depth: number, steps: number): Promise<{ runs: DecodeRun[]; tokens: number[] }> {
   const f = await model.forward('decode', batch);
   if (depth > 0) await model.fillCaches(depth);
   const warmSteps = Math.min(4, steps);
@@ -116,6 +126,10 @@ export async function timeDecode(env: GenEnv, model: GpuModel, res: Resources, b
   const stepMs = Math.max(warm.stepNs ? Math.max(...warm.stepNs) : warm.wallNs / warmSteps, 1) / 1e6;
   const chunk = Math.max(1, Math.min(steps, Math.floor(env.maxSubmitMs / stepMs)));
   const runs: DecodeRun[] = [];
-  for (let r = 0; r < env.gen.reps; r++) runs.push(await generateOnce(env, model, res, f, batch, depth, steps, chunk));
-  return runs;
+  let tokens: number[] = [];
+  for (let r = 0; r < env.gen.reps; r++) {
+    runs.push(await generateOnce(env, model, res, f, batch, depth, steps, chunk));
+    if (r === 0) tokens = await firstSequenceTokens(env, model, batch, steps);
+  }
+  return { runs, tokens };
 }

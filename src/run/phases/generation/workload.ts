@@ -8,7 +8,7 @@ import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, weightBytes
 import { validateArch } from '../../../model/arch';
 import { rowsPerPart, type WeightFormat } from '../../../core/tensor';
 import { countDispatches } from '../../../core/work';
-import { GpuModel, type LinearRole, modelLinearConfigs } from '../../../model/model';
+import { GpuModel, type LinearRole, type ModelFileConfig, modelLinearConfigs } from '../../../model/model';
 import type { Arch } from '../../../model/types';
 import type { GenerationConfig, TokenTest, Workload } from '../../../schema/result';
 import { type LinearChoices, linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';
@@ -21,17 +21,30 @@ import { NonFiniteError, type TestContext, decodeTest, prefillTest } from './tes
 
 type Accounting = NonNullable<Workload['accounting']>;
 
-/** The shapes a workload allocates for: longest prompt, largest batch, deepest context. */
-function capacities(gen: GenerationConfig) {
-  const maxPrompt = Math.max(...gen.promptLens);
+/** The shapes a workload allocates for. */
+export interface Capacities {
+  /** Longest prompt (prefill rows). */
+  maxPrompt: number;
+  /** Largest decode batch. */
+  maxBatch: number;
+  /** KV-cache positions per sequence. */
+  ctxCap: number;
+}
+
+/**
+ * The shapes a workload allocates for: longest prompt, largest batch, deepest context; with `generate`, also
+ * a greedy generation of genTokens tokens after a prompt of that many tokens.
+ */
+export function capacities(gen: GenerationConfig, generate?: { promptLen: number }): Capacities {
+  const maxPrompt = Math.max(...gen.promptLens, generate?.promptLen ?? 1);
   const maxBatch = Math.max(...gen.batches);
-  const ctxCap = Math.max(maxPrompt, Math.max(...gen.depths) + gen.genTokens) + 1;
+  const ctxCap = Math.max(maxPrompt, Math.max(...gen.depths) + gen.genTokens, (generate?.promptLen ?? 0) + gen.genTokens) + 1;
   return { maxPrompt, maxBatch, ctxCap };
 }
 
 /** Bytes, FLOPs, memory and dispatches of a workload, planned before anything is built. */
-function plan(device: GPUDevice, arch: Arch, format: WeightFormat, gen: GenerationConfig): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
-  const { maxPrompt, maxBatch, ctxCap } = capacities(gen);
+export function plan(device: GPUDevice, arch: Arch, format: WeightFormat, caps: Capacities): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
+  const { maxPrompt, maxBatch, ctxCap } = caps;
   const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const memory = memoryPlan(arch, format, { ctx: ctxCap, batch: maxBatch, promptLen: maxPrompt, maxBindingBytes, maxBufferSize: device.limits.maxBufferSize });
   const perLayer = GpuModel.dispatchesPerLayer(arch, format, maxBindingBytes);
@@ -50,7 +63,7 @@ function plan(device: GPUDevice, arch: Arch, format: WeightFormat, gen: Generati
 }
 
 /** The workload's kernels tuned on this adapter (before the model exists: tuning operands and the model never share memory). */
-async function tune(env: GenEnv, arch: Arch, format: WeightFormat): Promise<Tuned> {
+export async function tune(env: GenEnv, arch: Arch, format: WeightFormat): Promise<Tuned> {
   const { device, gen, tuner } = env;
   if (!tuner) return {};
   const linearVariants = await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs, env.stream);
@@ -59,17 +72,17 @@ async function tune(env: GenEnv, arch: Arch, format: WeightFormat): Promise<Tune
   return { linearVariants, decodeTiles };
 }
 
-interface Tuned {
+export interface Tuned {
   linearVariants?: LinearChoices<LinearRole>;
   decodeTiles?: Partial<Record<number, DecodeTile>>;
 }
 
-/** Builds the model with the tuned variants and generates its weights. */
-async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat, tuned: Tuned): Promise<GpuModel> {
+/** Builds the model with the tuned variants and generates its weights (or has `file` load them). */
+export async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat, tuned: Tuned, caps: Capacities, file?: ModelFileConfig): Promise<GpuModel> {
   const { device, gen } = env;
   const { linearVariants, decodeTiles } = tuned;
-  const { maxPrompt, maxBatch, ctxCap } = capacities(gen);
-  env.onStep(`generating ${(weightBytes(arch, format).total / 2 ** 30).toFixed(2)} GiB of weights`);
+  const { maxPrompt, maxBatch, ctxCap } = caps;
+  if (!file) env.onStep(`generating ${(weightBytes(arch, format).total / 2 ** 30).toFixed(2)} GiB of weights`);
   const model = await withErrorScopes(device, `${id}.allocate`, () =>
     GpuModel.create(device, res, {
       arch,
@@ -80,13 +93,14 @@ async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, f
       logCap: gen.genTokens + 4,
       ...(linearVariants ? { linearVariants } : {}),
       ...(decodeTiles ? { decodeTiles } : {}),
+      ...(file ? { file } : {}),
     }),
   );
   return model;
 }
 
 /** Prefill tests, then decode tests at each depth (batch 1) and each batch (first depth). */
-async function tokenTests(t: TestContext): Promise<TokenTest[]> {
+export async function tokenTests(t: TestContext): Promise<TokenTest[]> {
   const { gen } = t.env;
   const tests: TokenTest[] = [];
   for (const P of gen.promptLens) {
@@ -105,7 +119,7 @@ async function tokenTests(t: TestContext): Promise<TokenTest[]> {
  * After the token tests: the o and down projections add into the residual stream, so timing them alone
  * leaves the model's activations meaningless (nothing reads them afterwards but the profile).
  */
-async function kernelFigures(env: GenEnv, res: Resources, model: GpuModel): Promise<Pick<Workload, 'gemv' | 'profile'>> {
+export async function kernelFigures(env: GenEnv, res: Resources, model: GpuModel): Promise<Pick<Workload, 'gemv' | 'profile'>> {
   const depth = env.gen.depths[0] ?? 0;
   const out: Pick<Workload, 'gemv' | 'profile'> = {};
   if (env.kernelTimer) {
@@ -124,7 +138,7 @@ async function kernelFigures(env: GenEnv, res: Resources, model: GpuModel): Prom
 }
 
 /** A failure of a workload as its record: out of memory is a skip with the numbers, NaN logits invalid. */
-function failed(e: unknown, memory: MemoryPlan): { state: 'skipped' | 'invalid' | 'errored'; reason: string } {
+export function failed(e: unknown, memory: MemoryPlan): { state: 'skipped' | 'invalid' | 'errored'; reason: string } {
   if (e instanceof GpuScopeError && e.scope === 'out-of-memory') {
     const why = `out of GPU memory: the workload needs ${memory.total} bytes (weights ${memory.weights}, KV cache ${memory.kvCache}, activations ${memory.activations}); ${e.message}`;
     return { state: 'skipped', reason: why };
@@ -138,7 +152,8 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
   const base = { id: `${arch.name}-${format}`, preset, arch, format, tests: [] as TokenTest[] };
   const formatCheck = validateArch(arch, format);
   if (!formatCheck.ok) return { ...base, state: 'skipped', reason: formatCheck.errors.join('; ') };
-  const { memory, accounting } = plan(env.device, arch, format, env.gen);
+  const caps = capacities(env.gen);
+  const { memory, accounting } = plan(env.device, arch, format, caps);
   if (!memory.fits) return { ...base, state: 'skipped', reason: memory.reason, accounting };
   if (invalidReason) return { ...base, state: 'invalid', reason: invalidReason, accounting };
   const res = new Resources();
@@ -149,7 +164,7 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
     if (verification?.state === 'failed') {
       return { ...base, state: 'invalid', reason: `the tuned variants fail the full-forward check: ${verification.detail ?? `error ${verification.error}`}`, accounting, verification };
     }
-    const model = await buildModel(env, res, base.id, arch, format, tuned);
+    const model = await buildModel(env, res, base.id, arch, format, tuned, caps);
     const linearVariants = tuned.linearVariants;
     const decodeOps = await model.forward('decode', 1);
     accounting.dispatchesPerDecodeStep = countDispatches([...decodeOps.body, ...decodeOps.head]);
