@@ -10,6 +10,7 @@ import { Browser, Builder, type WebDriver } from 'selenium-webdriver';
 import chrome from 'selenium-webdriver/chrome.js';
 import type { Progress } from '../../src/run/runner';
 import type { CliOptions } from '../args';
+import { isLoopbackHost, isLoopbackUrl, urlHost } from '../loopback';
 import { type ProfileName, chromeFlags } from '../profiles';
 import { type DriveContext, type DriveOutcome, describeRequest } from './drive';
 
@@ -26,17 +27,6 @@ export interface WebDriverOptions {
 /** How often the run's state is polled. */
 export const POLL_MS = 1000;
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** Host name of an http(s)/ws(s) URL, lower-case. */
-function urlHost(url: string): string {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return '';
-  }
-}
-
 /** URL the remote WebDriver browser loads the page from. */
 export function webDriverPageBase(o: Pick<CliOptions, 'serveBind' | 'serveHost'>, port: number): string {
   const wildcard = o.serveBind === '0.0.0.0' || o.serveBind === '::';
@@ -50,9 +40,9 @@ export function webDriverPageBase(o: Pick<CliOptions, 'serveBind' | 'serveHost'>
  * (WebGPU needs a secure context; plain http to another host is not one).
  */
 export function webDriverFlags(o: { profiles: readonly ProfileName[]; flags: readonly string[] }, endpointUrl: string, pageBase: string, isRoot: boolean): string[] {
-  const flags = chromeFlags(o, isRoot && LOOPBACK.has(urlHost(endpointUrl)));
+  const flags = chromeFlags(o, isRoot && isLoopbackUrl(endpointUrl));
   const pageHost = urlHost(pageBase);
-  if (!LOOPBACK.has(pageHost) && !pageHost.endsWith('.localhost')) {
+  if (!isLoopbackHost(pageHost) && !pageHost.endsWith('.localhost')) {
     flags.push(`--unsafely-treat-insecure-origin-as-secure=${new URL(pageBase).origin}`);
   }
   return flags;
