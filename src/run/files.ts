@@ -19,3 +19,21 @@ export type ModelFiles = (ref: string) => Promise<NamedSource>;
 export const NO_FILES: ModelFiles = async (ref) => {
   throw new Error(`model file "${ref}": this runtime was given no files (pick or drop the file in the page; --gguf FILE on the command line)`);
 };
+
+/**
+ * The sub-step label of reading a model file (`ctx.report(loadingLabel(...))` while tensors stream in):
+ * the page draws it as a progress bar with the bytes loaded, the CLI prints it. One format, written here
+ * and read by parseLoadingLabel, so the two cannot drift.
+ */
+export function loadingLabel(name: string, loaded: number, total: number): string {
+  return `loading ${name}: ${loaded} / ${total} bytes`;
+}
+
+/** How far a model file has loaded, from a progress step that ends with a loadingLabel; null otherwise. */
+export function parseLoadingLabel(step: string): { name: string; loaded: number; total: number } | null {
+  const m = /(?:^| · )loading (.+): (\d+) \/ (\d+) bytes$/.exec(step);
+  if (!m) return null;
+  const loaded = Number(m[2]);
+  const total = Number(m[3]);
+  return Number.isSafeInteger(loaded) && Number.isSafeInteger(total) && loaded <= total ? { name: m[1] as string, loaded, total } : null;
+}
