@@ -217,9 +217,14 @@ export function gemvLines(result: BenchResult): string[] {
 /** A model file's source block. */
 export type FileSource = Extract<ModelSource, { kind: 'gguf' }>;
 
+/** Whether a workload ran a model file or produced text: the ones the reports give a source and text block. */
+export function isFileWorkload(w: Workload): boolean {
+  return w.source?.kind === 'gguf' || w.text !== undefined;
+}
+
 /** Workloads that ran a model file or produced text, in result order. */
 export function fileWorkloads(r: BenchResult): Workload[] {
-  return r.phases.flatMap((p) => (p.workloads ?? []).filter((w) => w.source?.kind === 'gguf' || w.text));
+  return r.phases.flatMap((p) => (p.workloads ?? []).filter(isFileWorkload));
 }
 
 /** Tensors per type, largest share first: "Q4_K ×193 (3.71 GiB), Q6_K ×33 (840.00 MiB), F32 ×65 (1.00 MiB)". */
