@@ -6,7 +6,7 @@
  * API (`window.tokenbench.run`) and its progress and result are polled.
  */
 import { hostname } from 'node:os';
-import { Browser, Builder, type WebDriver } from 'selenium-webdriver';
+import { Browser, Builder, By, type WebDriver } from 'selenium-webdriver';
 import chrome from 'selenium-webdriver/chrome.js';
 import type { Progress } from '../../src/run/runner';
 import type { CliOptions } from '../args';
@@ -83,6 +83,18 @@ async function poll(driver: WebDriver, ctx: DriveContext): Promise<unknown> {
   }
 }
 
+/**
+ * Types the model files' paths into the page's file input, as WebDriver uploads files: the browser opens
+ * them by path, so it must run on this machine (bench/args.ts refuses model files for other endpoints).
+ */
+async function handFiles(driver: WebDriver, ctx: DriveContext): Promise<void> {
+  await driver.findElement(By.id('gguf-files')).sendKeys(ctx.modelFiles.map((f) => f.path).join('\n'));
+  const held = await driver.executeScript<Array<{ name: string; size: number }> | null>('return window.tokenbench ? window.tokenbench.files() : null;');
+  const missing = ctx.modelFiles.filter((f) => !held?.some((h) => h.name === f.name));
+  if (missing.length) throw new Error(`the page did not take the model file(s) ${missing.map((f) => f.name).join(', ')}`);
+  ctx.log(`model files handed to the page: ${(held ?? []).map((h) => `${h.name} (${h.size} bytes)`).join(', ')}`);
+}
+
 /** Runs the request on one WebDriver endpoint. Throws with a readable message when it cannot. */
 export async function runWebDriver(url: string, o: WebDriverOptions, ctx: DriveContext): Promise<DriveOutcome> {
   const options = new chrome.Options();
@@ -96,6 +108,7 @@ export async function runWebDriver(url: string, o: WebDriverOptions, ctx: DriveC
     ctx.log(`WebDriver session: ${String(caps.get('browserName'))} ${String(caps.get('browserVersion') ?? '')}`);
     await driver.manage().setTimeouts({ script: 60_000, pageLoad: 120_000 });
     await driver.get(o.pageUrl);
+    if (ctx.modelFiles.length) await handFiles(driver, ctx);
     const version = await driver.executeScript<string>(START, ctx.request);
     if (version === 'not-a-tokenbench-page') throw new Error(`${o.pageUrl} is not the tokenbench page as the remote browser sees it`);
     ctx.log(`page ${o.pageUrl} (tokenbench ${version}): window.tokenbench.run(${describeRequest(ctx.request)})`);
