@@ -64,7 +64,8 @@ async function runOnPage(page: Page, url: string, ctx: DriveContext, guards: Arr
  * local browser is given the paths; Playwright sends a remote one the files over its connection.
  */
 async function handFiles(page: Page, ctx: DriveContext): Promise<void> {
-  await page.locator('#gguf-files').setInputFiles(ctx.modelFiles.map((f) => f.path));
+  // Sending gigabytes to a remote server takes a while: the run's --timeout bounds it, not Playwright's 30 s.
+  await page.locator('#gguf-files').setInputFiles(ctx.modelFiles.map((f) => f.path), { timeout: 0 });
   const held = await page.evaluate(() => window.tokenbench.files());
   const missing = ctx.modelFiles.filter((f) => !held.some((h) => h.name === f.name));
   if (missing.length) throw new Error(`the page did not take the model file(s) ${missing.map((f) => f.name).join(', ')}`);

@@ -65,6 +65,8 @@ export function createModelFilesPanel(promptRows: HTMLElement[]): ModelFilesPane
   const text = el('div', { id: 'load-text', class: 'progress-text', 'aria-live': 'polite' });
   const loading = el('div', { id: 'model-load', hidden: true }, bar, text);
   let complete = new Set<string>();
+  /** While a run is in progress the list is read-only. */
+  let disabled = false;
 
   const panel: ModelFilesPanel = {
     section,
@@ -103,6 +105,7 @@ export function createModelFilesPanel(promptRows: HTMLElement[]): ModelFilesPane
       showLoad(loadView(step, names, complete));
     },
     setDisabled(on) {
+      disabled = on;
       input.disabled = on;
       withModels.disabled = on;
       for (const b of list.querySelectorAll('button')) b.disabled = on;
@@ -121,7 +124,7 @@ export function createModelFilesPanel(promptRows: HTMLElement[]): ModelFilesPane
     clear(list);
     for (const name of panel.names()) {
       const f = files.get(name);
-      const remove = el('button', { class: 'remove-file', 'aria-label': `Remove ${name}` }, 'Remove');
+      const remove = el('button', { class: 'remove-file', 'aria-label': `Remove ${name}`, disabled }, 'Remove');
       remove.addEventListener('click', () => panel.remove(name));
       append(
         list,
