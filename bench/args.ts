@@ -12,11 +12,18 @@ import type { RunRequest } from '../src/run/request';
 import { type OptionSpec, REQUEST_OPTIONS, SECTIONS } from '../src/runtime/options';
 import { requestFromTexts } from '../src/runtime/request-text';
 import { type CliOption, commandHelp, helpOrError, readCommandLine } from './command-line';
+import { isLoopbackUrl } from './loopback';
+import { type ModelFile, namedModelFiles } from './model-files';
 import { PROFILES, type ProfileName, parseProfileList } from './profiles';
 
 export interface CliOptions {
-  /** What to run: the request the page and the Node runner take (its tuning cache is read from `tuneCache`). */
+  /**
+   * What to run: the request the page and the Node runner take (its tuning cache is read from `tuneCache`).
+   * Model files are named by their base names, as a page knows them; `modelFiles` says where they are.
+   */
   request: RunRequest;
+  /** The model files of the request (`--gguf`), by name, with their paths. */
+  modelFiles: ModelFile[];
   out: string | null;
   browser: string | null;
   profiles: ProfileName[];
@@ -67,7 +74,7 @@ export interface Endpoint {
 export type ParsedArgs = { kind: 'run'; options: CliOptions; warnings: string[] } | { kind: 'help' } | { kind: 'error'; message: string };
 
 /** What the options of the command line write to while the arguments are read. */
-interface Reading extends Omit<CliOptions, 'request'> {
+interface Reading extends Omit<CliOptions, 'request' | 'modelFiles'> {
   /** Texts of the run options, by name, for requestFromTexts. */
   texts: Map<string, string[]>;
   /** Names of the options given (for the checks of options that only make sense together). */
@@ -355,10 +362,26 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (error) return { kind: 'error', message: error };
   const req = requestFromTexts(r.texts, 'cli');
   if (!req.ok) return { kind: 'error', message: req.error };
-  const conflict = conflicts(r);
+  const named = namedModelFiles(req.value);
+  if (!named.ok) return { kind: 'error', message: named.error };
+  const conflict = conflicts(r) ?? fileConflicts(r, named.files);
   if (conflict) return { kind: 'error', message: conflict };
   const { texts: _texts, seen: _seen, warnings, help: _help, ...options } = r;
-  return { kind: 'run', options: { request: req.value, ...options }, warnings };
+  return { kind: 'run', options: { request: named.request, modelFiles: named.files, ...options }, warnings };
+}
+
+/**
+ * Where model files cannot go. A WebDriver browser is handed a file by its path, which only a browser on
+ * this machine can open; a remote grid would need the file at the same path there, which nothing here can
+ * check, so it is refused (a Playwright server is sent the file over its connection).
+ */
+function fileConflicts(r: Reading, files: readonly ModelFile[]): string | null {
+  const remote = r.endpoints.find((e) => e.driver === 'webdriver' && !isLoopbackUrl(e.url));
+  if (files.length && remote) {
+    return `--gguf with --webdriver ${remote.url}: WebDriver hands the page a file by its path, which only a browser on this machine can open. ` +
+      'Use --connect (a Playwright browser server is sent the file), or run the CLI on the machine with the browser';
+  }
+  return null;
 }
 
 /** Options that make no sense together. */

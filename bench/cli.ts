@@ -16,6 +16,7 @@ import { runLocal } from './drivers/playwright';
 import { type Ending, prepareEnding } from './ending';
 import { runFleet } from './fleet';
 import { gateMain } from './gate';
+import { modelFilesProblem } from './model-files';
 import { ROOT, runNodeRuntime } from './node-launch';
 import { chromeFlags } from './profiles';
 import { serveBrowserMain } from './serve-browser';
@@ -75,6 +76,12 @@ export async function main(argv: string[]): Promise<number> {
   // The Node runner reads the same arguments again, and warns itself.
   const o = parseRunArgs(argv, (parsed) => parsed.runtime !== 'node');
   if (typeof o === 'number') return o;
+  // A model file that is not there is a usage error, found before a browser starts or a bundle is built.
+  const fileProblem = modelFilesProblem(o.modelFiles);
+  if (fileProblem) {
+    process.stderr.write(`tokenbench: ${fileProblem}\n`);
+    return 2;
+  }
   // Node/Dawn runtime: the bundled runner does the whole run (bench/node-runner.ts).
   if (o.runtime === 'node') return runNodeRuntime(argv);
   // --baseline and --format are checked before anything runs.

@@ -94,6 +94,7 @@ export async function runFleet(o: CliOptions, ending: Ending): Promise<number> {
         const label = endpointLabel(i, ep.url);
         const ctx: DriveContext = {
           request,
+          modelFiles: o.modelFiles,
           timeoutMs: o.timeoutS * 1000,
           progress: labelledProgress(label, o.quiet),
           log: (line) => process.stderr.write(`[${label}] ${line}\n`),

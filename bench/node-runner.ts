@@ -17,6 +17,7 @@ import { parseRunArgs } from './args';
 import { driveOne } from './drivers/drive';
 import { listAdapters, runNode } from './drivers/node';
 import { prepareEnding } from './ending';
+import { modelFilesProblem, openModelFiles } from './model-files';
 import { dawnSetup } from './profiles';
 
 /** The runner is the Node runtime whatever the arguments say: add `--runtime node` when absent. */
@@ -40,6 +41,11 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
     process.stderr.write(`tokenbench: ${prepared.error}\n`);
     return 2;
   }
+  const fileProblem = modelFilesProblem(o.modelFiles);
+  if (fileProblem) {
+    process.stderr.write(`tokenbench: ${fileProblem}\n`);
+    return 2;
+  }
   let gpu: GPU;
   try {
     gpu = createDawnGpu(setup.options, setup.software);
@@ -50,7 +56,13 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
   const runtime = nodeRuntime(setup.options);
   process.stderr.write(`tokenbench: Node ${runtime.node} · ${runtime.dawn} · Dawn options: ${setup.options.join(' ') || 'none'}` +
     `${process.env.VK_ICD_FILENAMES ? ` · VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}` : ''}\n`);
-  return driveOne(o, prepared.ending, (ctx) => runNode(gpu, runtime, ctx));
+  // Model files are opened when the run reads them, and closed when it is over.
+  const files = openModelFiles(o.modelFiles);
+  try {
+    return await driveOne(o, prepared.ending, (ctx) => runNode(gpu, runtime, ctx, files.files));
+  } finally {
+    await files.close();
+  }
 }
 
 const isEntry = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);

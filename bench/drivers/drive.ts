@@ -6,6 +6,7 @@ import type { RunRequest } from '../../src/run/request';
 import type { Progress } from '../../src/run/runner';
 import { type BenchResult, parseResult } from '../../src/schema/result';
 import type { CliOptions } from '../args';
+import type { ModelFile } from '../model-files';
 import { type Ending, finishResult } from '../ending';
 import { handleInterrupt, progressReporter } from '../terminal';
 import { withTuneCache } from '../tune-cache';
@@ -13,6 +14,8 @@ import { withTuneCache } from '../tune-cache';
 export interface DriveContext {
   /** What to run: the same request for every transport. */
   request: RunRequest;
+  /** The model files the request names (`{ gguf: name }`), with their paths here: the driver hands them over. */
+  modelFiles: readonly ModelFile[];
   /** Give up after this long. */
   timeoutMs: number;
   progress: (p: Progress) => void;
@@ -81,6 +84,7 @@ export async function driveOne(o: CliOptions, ending: Ending, drive: (ctx: Drive
   try {
     const outcome = await drive({
       request: withTuneCache(o.request, ending.tuneCache),
+      modelFiles: o.modelFiles,
       timeoutMs: o.timeoutS * 1000,
       progress: (p) => progress.update(p),
       log: (line) => process.stderr.write(`tokenbench: ${line}\n`),

@@ -2,13 +2,17 @@
  * The Node driver: the request runs in this process, through Dawn (npm `webgpu`), with the same `execute`
  * as the page's worker. No browser, no transport: the outcome is the result itself.
  */
+import type { ModelFiles } from '../../src/run/files';
 import { execute } from '../../src/runtime/execute';
 import { createDawnGpu } from '../../src/runtime/dawn';
 import type { Runtime } from '../../src/schema/result';
 import { type DriveContext, type DriveOutcome, deadline, describeRequest } from './drive';
 
-/** Runs the request on `gpu`; the deadline cancels the run (it then stops between dispatch batches). */
-export async function runNode(gpu: GPU, runtime: Runtime, ctx: DriveContext): Promise<DriveOutcome> {
+/**
+ * Runs the request on `gpu`, reading its model files through `files`; the deadline cancels the run (it then
+ * stops between dispatch batches).
+ */
+export async function runNode(gpu: GPU, runtime: Runtime, ctx: DriveContext, files?: ModelFiles): Promise<DriveOutcome> {
   const signal = { cancelled: false };
   ctx.onCancel(async () => {
     signal.cancelled = true;
@@ -17,7 +21,7 @@ export async function runNode(gpu: GPU, runtime: Runtime, ctx: DriveContext): Pr
   timer.expired.catch(() => (signal.cancelled = true));
   ctx.log(`execute(${describeRequest(ctx.request)})`);
   try {
-    const result = await Promise.race([execute(gpu, ctx.request, { runtime }, { onProgress: ctx.progress }, signal), timer.expired]);
+    const result = await Promise.race([execute(gpu, ctx.request, { runtime, ...(files ? { files } : {}) }, { onProgress: ctx.progress }, signal), timer.expired]);
     // As it would cross a transport: plain JSON (no undefined fields), for the schema check.
     return { raw: JSON.parse(JSON.stringify(result)) as unknown, flags: null };
   } finally {

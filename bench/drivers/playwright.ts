@@ -42,6 +42,7 @@ async function runOnPage(page: Page, url: string, ctx: DriveContext, guards: Arr
   await race(page.goto(url));
   const version = await race(page.evaluate(async () => (window.tokenbench ? (await window.tokenbench.ready, window.tokenbench.version) : null)));
   if (version === null) throw new Error(`${url} is not the tokenbench page (no window.tokenbench)`);
+  if (ctx.modelFiles.length) await race(handFiles(page, ctx));
   ctx.log(`page ${url} (tokenbench ${version}): window.tokenbench.run(${describeRequest(ctx.request)})`);
   ctx.onCancel(async () => {
     await page.evaluate(() => window.tokenbench.cancel());
@@ -56,6 +57,19 @@ async function runOnPage(page: Page, url: string, ctx: DriveContext, guards: Arr
       { request: ctx.request, binding: PROGRESS_BINDING },
     ),
   );
+}
+
+/**
+ * Hands the request's model files to the page through its file input, as a user picking them would. A
+ * local browser is given the paths; Playwright sends a remote one the files over its connection.
+ */
+async function handFiles(page: Page, ctx: DriveContext): Promise<void> {
+  // Sending gigabytes to a remote server takes a while: the run's --timeout bounds it, not Playwright's 30 s.
+  await page.locator('#gguf-files').setInputFiles(ctx.modelFiles.map((f) => f.path), { timeout: 0 });
+  const held = await page.evaluate(() => window.tokenbench.files());
+  const missing = ctx.modelFiles.filter((f) => !held.some((h) => h.name === f.name));
+  if (missing.length) throw new Error(`the page did not take the model file(s) ${missing.map((f) => f.name).join(', ')}`);
+  ctx.log(`model files handed to the page: ${held.map((h) => `${h.name} (${h.size} bytes)`).join(', ')}`);
 }
 
 export interface LocalBrowser {

@@ -6,10 +6,11 @@
  * API (`window.tokenbench.run`) and its progress and result are polled.
  */
 import { hostname } from 'node:os';
-import { Browser, Builder, type WebDriver } from 'selenium-webdriver';
+import { Browser, Builder, By, type WebDriver } from 'selenium-webdriver';
 import chrome from 'selenium-webdriver/chrome.js';
 import type { Progress } from '../../src/run/runner';
 import type { CliOptions } from '../args';
+import { isLoopbackHost, isLoopbackUrl, urlHost } from '../loopback';
 import { type ProfileName, chromeFlags } from '../profiles';
 import { type DriveContext, type DriveOutcome, describeRequest } from './drive';
 
@@ -26,17 +27,6 @@ export interface WebDriverOptions {
 /** How often the run's state is polled. */
 export const POLL_MS = 1000;
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** Host name of an http(s)/ws(s) URL, lower-case. */
-function urlHost(url: string): string {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return '';
-  }
-}
-
 /** URL the remote WebDriver browser loads the page from. */
 export function webDriverPageBase(o: Pick<CliOptions, 'serveBind' | 'serveHost'>, port: number): string {
   const wildcard = o.serveBind === '0.0.0.0' || o.serveBind === '::';
@@ -50,9 +40,9 @@ export function webDriverPageBase(o: Pick<CliOptions, 'serveBind' | 'serveHost'>
  * (WebGPU needs a secure context; plain http to another host is not one).
  */
 export function webDriverFlags(o: { profiles: readonly ProfileName[]; flags: readonly string[] }, endpointUrl: string, pageBase: string, isRoot: boolean): string[] {
-  const flags = chromeFlags(o, isRoot && LOOPBACK.has(urlHost(endpointUrl)));
+  const flags = chromeFlags(o, isRoot && isLoopbackUrl(endpointUrl));
   const pageHost = urlHost(pageBase);
-  if (!LOOPBACK.has(pageHost) && !pageHost.endsWith('.localhost')) {
+  if (!isLoopbackHost(pageHost) && !pageHost.endsWith('.localhost')) {
     flags.push(`--unsafely-treat-insecure-origin-as-secure=${new URL(pageBase).origin}`);
   }
   return flags;
@@ -93,6 +83,18 @@ async function poll(driver: WebDriver, ctx: DriveContext): Promise<unknown> {
   }
 }
 
+/**
+ * Types the model files' paths into the page's file input, as WebDriver uploads files: the browser opens
+ * them by path, so it must run on this machine (bench/args.ts refuses model files for other endpoints).
+ */
+async function handFiles(driver: WebDriver, ctx: DriveContext): Promise<void> {
+  await driver.findElement(By.id('gguf-files')).sendKeys(ctx.modelFiles.map((f) => f.path).join('\n'));
+  const held = await driver.executeScript<Array<{ name: string; size: number }> | null>('return window.tokenbench ? window.tokenbench.files() : null;');
+  const missing = ctx.modelFiles.filter((f) => !held?.some((h) => h.name === f.name));
+  if (missing.length) throw new Error(`the page did not take the model file(s) ${missing.map((f) => f.name).join(', ')}`);
+  ctx.log(`model files handed to the page: ${(held ?? []).map((h) => `${h.name} (${h.size} bytes)`).join(', ')}`);
+}
+
 /** Runs the request on one WebDriver endpoint. Throws with a readable message when it cannot. */
 export async function runWebDriver(url: string, o: WebDriverOptions, ctx: DriveContext): Promise<DriveOutcome> {
   const options = new chrome.Options();
@@ -106,6 +108,7 @@ export async function runWebDriver(url: string, o: WebDriverOptions, ctx: DriveC
     ctx.log(`WebDriver session: ${String(caps.get('browserName'))} ${String(caps.get('browserVersion') ?? '')}`);
     await driver.manage().setTimeouts({ script: 60_000, pageLoad: 120_000 });
     await driver.get(o.pageUrl);
+    if (ctx.modelFiles.length) await handFiles(driver, ctx);
     const version = await driver.executeScript<string>(START, ctx.request);
     if (version === 'not-a-tokenbench-page') throw new Error(`${o.pageUrl} is not the tokenbench page as the remote browser sees it`);
     ctx.log(`page ${o.pageUrl} (tokenbench ${version}): window.tokenbench.run(${describeRequest(ctx.request)})`);

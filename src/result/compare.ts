@@ -48,8 +48,9 @@ export interface CompareRow {
   device: string;
   software: boolean;
   runtime: string;
-  /** Workload id + test name: the key rows are matched on across results. */
+  /** Workload key (for a model file: its name and SHA-256 prefix) + test name: rows match on it across results. */
   key: string;
+  /** The preset or architecture name; for a model file, the file's name. */
   model: string;
   format: string;
   test: string;
@@ -121,7 +122,7 @@ export function compareRows(l: LabelledResult): CompareRow[] {
     software,
     runtime,
     key: f.key,
-    model: f.model,
+    model: f.file?.file ?? f.model,
     format: f.format,
     test: f.test,
     tokPerSec: f.tokPerSec,
@@ -159,7 +160,7 @@ export function diffResults(a: LabelledResult, b: LabelledResult, alpha = DEFAUL
   for (const fa of tokenFigures(a.result)) {
     const fb = tb.get(fa.key);
     if (!fb) continue;
-    const name = `${fa.model} ${fa.format} ${fa.test}`;
+    const name = fa.file ? `${fa.file.file} (sha256 ${fa.file.sha256.slice(0, 12)}) ${fa.test}` : `${fa.model} ${fa.format} ${fa.test}`;
     const change = fa.tokPerSec > 0 ? (fb.tokPerSec - fa.tokPerSec) / fa.tokPerSec : NaN;
     rows.push({ key: fa.key, name, unit: 'tok/s', biggerIsBetter: true, a: fa.tokPerSec, b: fb.tokPerSec, change, ...tested(fa.samples, fb.samples, change, 'repetition', alpha) });
     const derived = (unit: string, va: number | null | undefined, vb: number | null | undefined) => {

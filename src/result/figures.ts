@@ -5,10 +5,20 @@
  * Pure.
  */
 import { type SampleComparison, compareSamples, meanSd, median, tokensPerSecond } from '../measure/stats';
-import type { BenchResult, CostTest, Measurement, TimerInfo, TokenTest, Workload } from '../schema/result';
+import type { BenchResult, CostTest, Measurement, ModelSource, TimerInfo, TokenTest, Workload, WorkloadText } from '../schema/result';
+
+/**
+ * What identifies a workload across results: its id for synthetic weights (preset × format), and for a
+ * model file its name and the start of its SHA-256 (`model.gguf@3f2a9c1b2d4e`), so the same file compares
+ * with itself whatever the run called it, and a different file of the same name never does. A file
+ * workload that failed before its source was known keeps its id.
+ */
+export function workloadKey(w: Workload): string {
+  return w.source?.kind === 'gguf' ? `${w.source.file}@${w.source.sha256.slice(0, 12)}` : w.id;
+}
 
 export interface TokenFigure {
-  /** Stable across runs: workload id + test name (e.g. "tiny-q4_0/tg8 b4"). */
+  /** Stable across runs: workload key + test name (e.g. "tiny-q4_0/tg8 b4", "m.gguf@3f2a9c1b2d4e/tg16"). */
   key: string;
   model: string;
   format: string;
@@ -40,6 +50,12 @@ export interface TokenFigure {
   verification: 'passed' | 'failed' | 'none';
   /** Samples for significance tests: ns per repetition by timer source (tokenSamples). */
   samples: Samples;
+  /** The model file the weights came from; null for synthetic weights. */
+  file: Extract<ModelSource, { kind: 'gguf' }> | null;
+  /** The workload's prompt and generated text, when it has a vocabulary. */
+  text: WorkloadText | null;
+  /** Generated token ids of the test's first sequence (decode tests that record them). */
+  generatedTokens: number[] | null;
 }
 
 export interface KernelFigure {
@@ -68,7 +84,7 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
   if (b && b.efficiency !== null) bound = b.bandwidth !== null && (b.compute === null || b.bandwidth <= b.compute) ? 'bandwidth' : 'compute';
   const ns = meanSd(main.samplesNs);
   return {
-    key: `${w.id}/${t.name}`,
+    key: `${workloadKey(w)}/${t.name}`,
     model: w.arch.name,
     format: w.format,
     test: t.name,
@@ -93,6 +109,9 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
     cost: r.cost?.workloads.find((c) => c.workload === w.id)?.tests.find((c) => c.test === t.name) ?? null,
     verification: w.verification?.state ?? r.verification.state,
     samples: tokenSamples(t),
+    file: w.source?.kind === 'gguf' ? w.source : null,
+    text: w.text ?? null,
+    generatedTokens: t.generatedTokens ?? null,
   };
 }
 
@@ -215,7 +234,7 @@ export function headlineValue(h: Headline): { value: number; source: TimerSource
 
 function tokenHeadlines(w: Workload, t: TokenTest): Headline[] {
   const total = t.kind === 'prefill' ? t.tokens : t.tokens * t.batch;
-  const key = `${w.id} ${t.name}`;
+  const key = `${workloadKey(w)} ${t.name}`;
   const samples = tokenSamples(t);
   const rate: Headline = { id: `${key} tok/s`, unit: 'tok/s', better: 'higher', samples, toUnit: (ns) => tokensPerSecond(total, ns) };
   if (t.kind === 'prefill') return [rate, { id: `${key} TTFT`, unit: 'ms', better: 'lower', samples, toUnit: (ns) => ns / 1e6 }];

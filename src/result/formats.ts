@@ -1,6 +1,6 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
 import { meanSd, tokensPerSecond } from '../measure/stats';
-import type { BenchResult, Measurement, Phase, TokenTest, Workload } from '../schema/result';
+import type { BenchResult, Measurement, ModelSource, Phase, TokenTest, Workload, WorkloadText } from '../schema/result';
 import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
 import { resultOk } from './verdict';
 
@@ -212,6 +212,75 @@ export function gemvLines(result: BenchResult): string[] {
   );
 }
 
+// ---- Model files and text (GGUF workloads) -----------------------------------------------------------------
+
+/** A model file's source block. */
+export type FileSource = Extract<ModelSource, { kind: 'gguf' }>;
+
+/** Whether a workload ran a model file or produced text: the ones the reports give a source and text block. */
+export function isFileWorkload(w: Workload): boolean {
+  return w.source?.kind === 'gguf' || w.text !== undefined;
+}
+
+/** Workloads that ran a model file or produced text, in result order. */
+export function fileWorkloads(r: BenchResult): Workload[] {
+  return r.phases.flatMap((p) => (p.workloads ?? []).filter(isFileWorkload));
+}
+
+/** Tensors per type, largest share first: "Q4_K ×193 (3.71 GiB), Q6_K ×33 (840.00 MiB), F32 ×65 (1.00 MiB)". */
+export function tensorTypesText(tensors: FileSource['tensors']): string {
+  return [...tensors].sort((a, b) => b.bytes - a.bytes).map((t) => `${t.type} ×${t.count} (${fmtBytes(t.bytes)})`).join(', ') || 'none';
+}
+
+/** A model file's source as label/value pairs: the page's details and the text report. */
+export function modelSourceFields(s: FileSource): Array<[string, string]> {
+  return [
+    ['File', s.file],
+    ['Size', `${fmtBytes(s.bytes)} (${s.bytes.toLocaleString('en-US')} bytes)`],
+    ['SHA-256', s.sha256],
+    ['Architecture', s.architecture],
+    ['Parameters', fmtParams(s.params)],
+    ['Tensor types', tensorTypesText(s.tensors)],
+  ];
+}
+
+/** The Markdown row of a model file: file, size, sha256 prefix, architecture, params, tensor types. */
+function modelSourceCells(s: FileSource): string[] {
+  return [s.file, fmtBytes(s.bytes), s.sha256.slice(0, 12), s.architecture, fmtParams(s.params), tensorTypesText(s.tensors)];
+}
+
+/** One line: "model.gguf · 4.58 GiB · sha256 3f2a9c1b2d4e · llama · 8.03 B params". */
+export function modelSourceLine(s: FileSource): string {
+  return `${s.file} · ${fmtBytes(s.bytes)} · sha256 ${s.sha256.slice(0, 12)} · ${s.architecture} · ${fmtParams(s.params)} params`;
+}
+
+/** The prompt as given: the text, or the token ids when the prompt was given as ids. */
+export function promptOf(t: WorkloadText): string {
+  return t.prompt ?? `token ids ${t.promptTokens.join(',')}`;
+}
+
+/**
+ * Untrusted text for a terminal or a Markdown cell: quoted, with control characters (C0, DEL and C1, the
+ * terminal's escape sequences) written as escapes, so a model's output cannot drive the terminal.
+ */
+export function quoteText(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The text report's lines for model files: source, prompt and generated text per workload. */
+function fileLines(r: BenchResult): string[] {
+  return fileWorkloads(r).flatMap((w) => [
+    `  ${w.id}: ${w.source?.kind === 'gguf' ? modelSourceLine(w.source) : 'synthetic'}`,
+    ...(w.source?.kind === 'gguf' ? [`    tensor types: ${tensorTypesText(w.source.tensors)}`] : []),
+    ...(w.text
+      ? [
+          `    prompt: ${w.text.prompt !== null ? quoteText(w.text.prompt) : promptOf(w.text)} (${w.text.promptTokens.length} tokens)`,
+          `    generated: ${quoteText(w.text.generated)} (${w.text.generatedTokens.length} tokens: ${w.text.generatedTokens.join(',')})`,
+        ]
+      : []),
+  ]);
+}
+
 export function textTable(result: BenchResult): string {
   const header = ['phase', 'test', 'median', 'p10–p90', 'cv', 'time/unit', 'verification'];
   const body = resultRows(result).map((r) => [r.phase, r.test, r.value, r.spread, r.cv, r.time, r.verification]);
@@ -234,6 +303,7 @@ export function textTable(result: BenchResult): string {
     ...(tokenBody.length
       ? ['', tline(tokenHeader), tline(tokenWidths.map((w) => '-'.repeat(w))), ...tokenBody.map(tline)]
       : []),
+    ...(fileLines(result).length ? ['', 'model files:', ...fileLines(result)] : []),
     ...(gemvLines(result).length ? ['', 'decode GEMV, one token, each projection timed alone, streamed through distinct weight copies (bytes read / median time):', ...gemvLines(result)] : []),
     ...(checks.length
       ? ['', `correctness checks: ${checks.filter((c) => c.verification.state === 'passed').length}/${checks.length} passed` +
@@ -319,7 +389,8 @@ export const CSV_COLUMNS = [
   'tool_version', 'build_commit', 'gpu_info', 'software_adapter', 'runtime', 'model_type', 'format', 'model_size',
   'model_n_params', 'test', 'kind', 'n_prompt', 'n_gen', 'n_depth', 'n_batch', 'timer', 'avg_ns', 'stddev_ns',
   'value', 'stddev', 'unit', 'wall_value', 'ttft_ms', 'tpot_ms', 'efficiency', 'bound', 'usd_per_1m', 'tokens_per_usd',
-  'j_per_token', 'tok_s_per_w', 'verification',
+  'j_per_token', 'tok_s_per_w', 'verification', 'model_file', 'model_sha256', 'model_arch', 'prompt', 'generated_text',
+  'generated_tokens',
 ] as const;
 
 /** One CSV row per token test, then one per kernel measurement (value in its unit). */
@@ -329,13 +400,14 @@ export function csvRows(r: BenchResult): Array<Array<string | number | boolean |
     ...head, f.model, f.format, f.weightBytes, f.params, f.test, f.kind, f.promptLen, f.kind === 'decode' ? f.tokens : 0,
     f.depth, f.batch, f.source, f.avgNs, f.sdNs, f.tokPerSec, f.tokPerSecSd, 'tok/s', f.wallTokPerSec, f.ttftMs, f.tpotMs,
     f.efficiency, f.bound, f.cost?.usdPer1M ?? null, f.cost?.tokensPerUsd ?? null, f.cost?.joulesPerToken ?? null,
-    f.cost?.tokPerSecPerW ?? null, f.verification,
+    f.cost?.tokPerSecPerW ?? null, f.verification, f.file?.file ?? null, f.file?.sha256 ?? null, f.file?.architecture ?? null,
+    f.text ? promptOf(f.text) : null, f.text?.generated ?? null, f.generatedTokens?.join(' ') ?? null,
   ]);
   const kernels = kernelFigures(r).map((k) => {
     const { mean, sd } = meanSd(k.samplesNs);
     return [
       ...head, null, null, null, null, k.label, k.kind, null, null, null, null, k.source, mean, sd, k.value, null, k.unit,
-      null, null, null, null, null, null, null, null, null, k.verification,
+      null, null, null, null, null, null, null, null, null, k.verification, null, null, null, null, null, null,
     ];
   });
   return [...tokens, ...kernels];
@@ -474,6 +546,11 @@ export function resultMarkdown(r: BenchResult): string {
     '',
   ];
   if (rows.length) out.push(mdTable(header, rows, new Set([6])), '');
+  const files = fileWorkloads(r);
+  const sources = files.flatMap((w) => (w.source?.kind === 'gguf' ? [[w.id, ...modelSourceCells(w.source)]] : []));
+  if (sources.length) out.push(mdTable(['workload', 'file', 'size', 'sha256', 'architecture', 'params', 'tensor types'], sources), '');
+  const texts = files.flatMap((w) => (w.text ? [[w.id, w.text.prompt !== null ? quoteText(w.text.prompt) : promptOf(w.text), quoteText(w.text.generated)]] : []));
+  if (texts.length) out.push(mdTable(['workload', 'prompt', 'generated'], texts), '');
   if (figs.length) {
     out.push(mdCell(costHeadline(r)), '');
     const cr = costRows(r).map(costRowCells);

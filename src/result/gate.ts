@@ -8,7 +8,7 @@
  */
 import type { BenchResult } from '../schema/result';
 import { DEFAULT_ALPHA, median } from '../measure/stats';
-import { type Headline, type TimerSource, headlineMetrics, headlineValue, testSamples } from './figures';
+import { type Headline, type TimerSource, headlineMetrics, headlineValue, testSamples, workloadKey } from './figures';
 import { fmtOptional as fmt, mdCell } from './formats';
 import { resultOk } from './verdict';
 
@@ -75,7 +75,7 @@ function notOkFigures(r: BenchResult): Array<{ prefix: string; skipped: boolean;
     for (const m of p.measurements) {
       if (m.state !== 'ok') out.push({ prefix: m.id, skipped: m.state === 'skipped', why: `${m.state}${'reason' in m && m.reason ? `: ${m.reason}` : 'error' in m ? `: ${m.error}` : ''}` });
     }
-    for (const w of p.workloads ?? []) if (w.state !== 'ok') out.push({ prefix: `${w.id} `, skipped: w.state === 'skipped', why: `${w.state}${w.reason ? `: ${w.reason}` : ''}` });
+    for (const w of p.workloads ?? []) if (w.state !== 'ok') out.push({ prefix: `${workloadKey(w)} `, skipped: w.state === 'skipped', why: `${w.state}${w.reason ? `: ${w.reason}` : ''}` });
   }
   return out;
 }

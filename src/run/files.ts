@@ -20,17 +20,20 @@ export const NO_FILES: ModelFiles = async (ref) => {
   throw new Error(`model file "${ref}": this runtime was given no files (pick or drop the file in the page; --gguf FILE on the command line)`);
 };
 
-/** "loading 12.3 of 456.7 MiB": the progress label of a model file being streamed to the GPU (parseLoadProgress reads it back). */
-export function loadProgress(bytes: number, total: number): string {
-  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
-  return `loading ${mib(bytes)} of ${mib(total)} MiB`;
+/**
+ * The sub-step label of reading a model file (`ctx.report(loadingLabel(...))` while tensors stream in):
+ * the page draws it as a progress bar with the bytes loaded, the CLI prints it. One format, written here
+ * and read by parseLoadingLabel, so the two cannot drift.
+ */
+export function loadingLabel(name: string, loaded: number, total: number): string {
+  return `loading ${name}: ${loaded} / ${total} bytes`;
 }
 
-/** The fraction loaded in a progress label containing loadProgress's text (for a progress bar), or null. */
-export function parseLoadProgress(label: string): { loadedMiB: number; totalMiB: number; fraction: number } | null {
-  const m = /loading (\d+(?:\.\d+)?) of (\d+(?:\.\d+)?) MiB/.exec(label);
+/** How far a model file has loaded, from a progress step that ends with a loadingLabel; null otherwise. */
+export function parseLoadingLabel(step: string): { name: string; loaded: number; total: number } | null {
+  const m = /(?:^| · )loading (.+): (\d+) \/ (\d+) bytes$/.exec(step);
   if (!m) return null;
-  const loadedMiB = Number(m[1]);
-  const totalMiB = Number(m[2]);
-  return { loadedMiB, totalMiB, fraction: totalMiB > 0 ? Math.min(1, loadedMiB / totalMiB) : 1 };
+  const loaded = Number(m[2]);
+  const total = Number(m[3]);
+  return Number.isSafeInteger(loaded) && Number.isSafeInteger(total) && loaded <= total ? { name: m[1] as string, loaded, total } : null;
 }

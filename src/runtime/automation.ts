@@ -16,11 +16,23 @@ export interface TokenbenchApi {
   /**
    * Runs a request (src/run/request.ts; parts left out take their defaults). Resolves with the result
    * whatever its status (completed, cancelled, failed); rejects for a malformed request or while another
-   * run is in progress. Without `tune.cache` the page uses the choices kept in this browser.
+   * run is in progress. Without `tune.cache` the page uses the choices kept in this browser. A model file
+   * (`{ gguf: "model.gguf" }` in `generation.models`) must be held already (picked, dropped or `addFiles`):
+   * otherwise it rejects naming the files missing.
    */
   run(request: RunRequestInput): Promise<BenchResult>;
   /** Cancels the run in progress; it resolves with the phases that finished. */
   cancel(): void;
+  /**
+   * Hands the page model files (File objects: from a file input, a drop, or made by a script), as picking
+   * them does; a request then names each by its file name (`{ gguf: "model.gguf" }`). A file of the same
+   * name replaces the one held. Throws, taking none, when one is not a `.gguf` File. Returns the names held.
+   */
+  addFiles(files: Iterable<File> | ArrayLike<File>): string[];
+  /** The model files the page holds, in order: name and size in bytes. */
+  files(): Array<{ name: string; size: number }>;
+  /** Forgets a model file (or a name asked for but not picked); false when there was none. */
+  removeFile(name: string): boolean;
   /** The result of the run in progress, else of the last one that finished, else of the next one to start. */
   result(): Promise<BenchResult>;
   /** Receives the progress of every run on this page (Run button, autorun or `run`); null for none. */

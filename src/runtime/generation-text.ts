@@ -5,15 +5,17 @@
  */
 import { validateArch } from '../model/arch';
 import { PRESETS } from '../model/presets';
-import type { Arch } from '../model/types';
 import type { WeightFormat } from '../core/tensor';
 import { WEIGHT_FORMATS } from '../core/tensor';
-import type { GenerationConfig } from '../schema/result';
+import type { GenerationConfig, GgufRef } from '../schema/result';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** Upper bounds that keep a typo from asking for absurd work. */
-export const LIMITS = { promptLen: 32768, genTokens: 8192, depth: 131072, batch: 256, reps: 100 } as const;
+/**
+ * Upper bounds that keep a typo from asking for absurd work. A text prompt is bounded in characters (it
+ * becomes at most about that many tokens); token ids by GGUF's u32 (the file's vocabulary decides which exist).
+ */
+export const LIMITS = { promptLen: 32768, genTokens: 8192, depth: 131072, batch: 256, reps: 100, promptTextChars: 131072, tokenId: 0xffffffff } as const;
 
 /** "512,1024" → [512, 1024]; every entry an integer in [min, max]. */
 export function parseIntList(name: string, text: string, min: number, max: number): Parsed<number[]> {
@@ -29,6 +31,51 @@ export function parseIntList(name: string, text: string, min: number, max: numbe
   return { ok: true, value: [...new Set(out)] };
 }
 
+/** Prompt lengths of the prefill tests; a text given here instead is pointed at --prompt-text. */
+export function parsePromptLens(text: string): Parsed<number[]> {
+  if (/\p{L}/u.test(text)) {
+    return {
+      ok: false,
+      error: `prompt: expected prompt lengths such as 512 (pp512), got "${text}"; a text prompt is --prompt-text TEXT, token ids are --prompt-tokens LIST`,
+    };
+  }
+  return parseIntList('prompt', text, 1, LIMITS.promptLen);
+}
+
+/** A prompt as token ids, "1,2,3": order and repeats kept, each a token id, at most LIMITS.promptLen of them. */
+export function parsePromptTokens(text: string): Parsed<number[]> {
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.some((p) => p === '')) return { ok: false, error: `prompt-tokens: expected comma-separated token ids such as 1,2,3, got "${text}"` };
+  if (parts.length > LIMITS.promptLen) return { ok: false, error: `prompt-tokens: ${parts.length} tokens is more than ${LIMITS.promptLen}` };
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) return { ok: false, error: `prompt-tokens: "${p}" is not a token id (a non-negative integer)` };
+    const v = Number(p);
+    if (v > LIMITS.tokenId) return { ok: false, error: `prompt-tokens: ${p} is outside [0, ${LIMITS.tokenId}]` };
+    out.push(v);
+  }
+  return { ok: true, value: out };
+}
+
+/** A prompt as text, tokenised with the model file's own tokenizer. */
+export function parsePromptText(text: string): Parsed<string> {
+  if (text.trim() === '') return { ok: false, error: 'prompt-text: empty (leave it out to generate from the benchmark prompt)' };
+  if (text.length > LIMITS.promptTextChars) return { ok: false, error: `prompt-text: ${text.length} characters is more than ${LIMITS.promptTextChars}` };
+  return { ok: true, value: text };
+}
+
+/** A model file reference: a path on the command line, the name of a picked file in the page. */
+export function parseModelFile(ref: unknown): Parsed<GgufRef> {
+  if (typeof ref !== 'string' || ref.trim() === '') return { ok: false, error: 'gguf: expected a file name or path' };
+  if (/[\u0000-\u001f\u007f]/.test(ref)) return { ok: false, error: `gguf: ${JSON.stringify(ref)} contains control characters` };
+  return { ok: true, value: { gguf: ref } };
+}
+
+/** Whether a model entry of the config is a model file. */
+export function isModelFile(m: GenerationConfig['models'][number]): m is GgufRef {
+  return typeof m === 'object' && 'gguf' in m;
+}
+
 export function parseFormats(text: string): Parsed<WeightFormat[]> {
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (!names.length) return { ok: false, error: 'formats: expected a comma-separated list' };
@@ -40,8 +87,11 @@ export function parseFormats(text: string): Parsed<WeightFormat[]> {
   return { ok: true, value: [...new Set(names)] as WeightFormat[] };
 }
 
-/** One model: a preset name or a JSON architecture object. */
-export function parseModel(text: string): Parsed<string | Arch> {
+/** A model entry of the config: a preset name, a custom architecture or a model file. */
+export type ModelEntry = GenerationConfig['models'][number];
+
+/** One model: a preset name, a JSON architecture object, or a JSON model file reference `{"gguf": "..."}`. */
+export function parseModel(text: string): Parsed<ModelEntry> {
   const t = text.trim();
   if (t.startsWith('{')) {
     let data: unknown;
@@ -49,6 +99,12 @@ export function parseModel(text: string): Parsed<string | Arch> {
       data = JSON.parse(t);
     } catch (e) {
       return { ok: false, error: `model: invalid JSON architecture (${(e as Error).message})` };
+    }
+    if (data !== null && typeof data === 'object' && 'gguf' in data) {
+      const keys = Object.keys(data);
+      if (keys.length !== 1) return { ok: false, error: `model: a model file is {"gguf": "FILE"} alone, got keys ${keys.join(', ')}` };
+      const f = parseModelFile((data as { gguf: unknown }).gguf);
+      return f.ok ? f : { ok: false, error: f.error.replace(/^gguf:/, 'model:') };
     }
     const v = validateArch(data);
     return v.ok ? { ok: true, value: v.arch } : { ok: false, error: `model: ${v.errors.join('; ')}` };
@@ -63,7 +119,7 @@ export function parseModel(text: string): Parsed<string | Arch> {
  * A model list: a JSON array (names and/or architecture objects), a single JSON object, or
  * comma-separated preset names.
  */
-export function parseModels(text: string): Parsed<Array<string | Arch>> {
+export function parseModels(text: string): Parsed<ModelEntry[]> {
   const t = text.trim();
   if (t.startsWith('[')) {
     let data: unknown;
@@ -73,7 +129,7 @@ export function parseModels(text: string): Parsed<Array<string | Arch>> {
       return { ok: false, error: `models: invalid JSON (${(e as Error).message})` };
     }
     if (!Array.isArray(data) || data.length === 0) return { ok: false, error: 'models: expected a non-empty JSON array' };
-    const out: Array<string | Arch> = [];
+    const out: ModelEntry[] = [];
     for (const [i, item] of data.entries()) {
       const r = parseModel(typeof item === 'string' ? item : JSON.stringify(item));
       if (!r.ok) return { ok: false, error: `models[${i}]: ${r.error}` };
@@ -87,7 +143,7 @@ export function parseModels(text: string): Parsed<Array<string | Arch>> {
   }
   const names = t.split(',').map((s) => s.trim()).filter(Boolean);
   if (!names.length) return { ok: false, error: 'models: expected preset names or a JSON architecture' };
-  const out: Array<string | Arch> = [];
+  const out: ModelEntry[] = [];
   for (const n of names) {
     const r = parseModel(n);
     if (!r.ok) return { ok: false, error: r.error.replace(/^model:/, 'models:') };
@@ -97,7 +153,7 @@ export function parseModels(text: string): Parsed<Array<string | Arch>> {
 }
 
 /** Keys of the text form (CLI flags without "--", URL parameters). */
-export const GENERATION_KEYS = ['models', 'formats', 'prompt', 'gen', 'depths', 'batches', 'gen-reps'] as const;
+export const GENERATION_KEYS = ['models', 'formats', 'prompt', 'prompt-text', 'prompt-tokens', 'gen', 'depths', 'batches', 'gen-reps'] as const;
 export type GenerationKey = (typeof GENERATION_KEYS)[number];
 
 /** Parses whichever generation settings are present. */
@@ -119,7 +175,9 @@ export function parseGenerationOverrides(get: (key: GenerationKey) => string | n
   const errs = [
     take('models', parseModels, (v) => (out.models = v)),
     take('formats', parseFormats, (v) => (out.formats = v)),
-    take('prompt', (t) => parseIntList('prompt', t, 1, LIMITS.promptLen), (v) => (out.promptLens = v)),
+    take('prompt', parsePromptLens, (v) => (out.promptLens = v)),
+    take('prompt-text', parsePromptText, (v) => (out.promptText = v)),
+    take('prompt-tokens', parsePromptTokens, (v) => (out.promptTokens = v)),
     take('gen', single('gen', 1, LIMITS.genTokens), (v) => (out.genTokens = v)),
     take('depths', (t) => parseIntList('depths', t, 0, LIMITS.depth), (v) => (out.depths = v)),
     take('batches', (t) => parseIntList('batches', t, 1, LIMITS.batch), (v) => (out.batches = v)),
@@ -134,6 +192,8 @@ export function generationToParams(g: Partial<GenerationConfig>): Array<[Generat
   if (g.models) out.push(['models', JSON.stringify(g.models)]);
   if (g.formats) out.push(['formats', g.formats.join(',')]);
   if (g.promptLens) out.push(['prompt', g.promptLens.join(',')]);
+  if (g.promptText !== undefined) out.push(['prompt-text', g.promptText]);
+  if (g.promptTokens) out.push(['prompt-tokens', g.promptTokens.join(',')]);
   if (g.genTokens !== undefined) out.push(['gen', String(g.genTokens)]);
   if (g.depths) out.push(['depths', g.depths.join(',')]);
   if (g.batches) out.push(['batches', g.batches.join(',')]);

@@ -8,12 +8,11 @@
 import { z } from 'zod';
 import { DEFAULT_MIX, costToParams, hasCostInputs, parseCostInputs } from '../cost/inputs';
 import { archFromFlags } from '../model/arch';
-import type { Arch } from '../model/types';
 import { DEFAULT_SUITE, type RunRequest, defaultRunRequest } from '../run/request';
 import { isSuiteName } from '../run/suites';
 import { parseTuneCache } from '../run/tune/tuner';
 import { ConfigSchema, CostInputsSchema, SuiteNameSchema, firstIssue } from '../schema/result';
-import { type Parsed, generationToParams, parseGenerationOverrides, parseModel } from './generation-text';
+import { type ModelEntry, type Parsed, generationToParams, isModelFile, parseGenerationOverrides, parseModel, parseModelFile } from './generation-text';
 import { PAGE_OPTIONS, REQUEST_OPTIONS, type RequestPart } from './options';
 
 export type { Parsed } from './generation-text';
@@ -50,9 +49,9 @@ export function parseSwitch(name: string, text: string, spelling: Spelling): Par
   return { ok: false, error: `${spelling === 'url' ? `?${name}=` : `--${name}`} must be 1 or 0, got "${text}"` };
 }
 
-/** Models from `model` (each occurrence) and from the architecture flags (one custom model). */
-function extraModels(texts: OptionTexts): Parsed<Array<string | Arch>> {
-  const out: Array<string | Arch> = [];
+/** Models from `model` (each occurrence), the architecture flags (one custom model) and `gguf` (each file). */
+function extraModels(texts: OptionTexts): Parsed<ModelEntry[]> {
+  const out: ModelEntry[] = [];
   for (const text of texts.get('model') ?? []) {
     const m = parseModel(text);
     if (!m.ok) return m;
@@ -64,7 +63,28 @@ function extraModels(texts: OptionTexts): Parsed<Array<string | Arch>> {
     if (!a.ok) return { ok: false, error: `custom architecture: ${a.errors.join('; ')}` };
     out.push(a.arch);
   }
+  for (const text of texts.get('gguf') ?? []) {
+    const f = parseModelFile(text);
+    if (!f.ok) return f;
+    out.push(f.value);
+  }
   return { ok: true, value: out };
+}
+
+/**
+ * What only the whole request can tell: a model file named twice, a prompt given both ways, a prompt with
+ * no model file to read it (synthetic models have no vocabulary).
+ */
+function promptAndFileProblems(g: RunRequest['generation']): string[] {
+  const files = (g.models ?? []).filter(isModelFile).map((m) => m.gguf);
+  const twice = files.filter((f, i) => files.indexOf(f) !== i);
+  const out = twice.length ? [`gguf: ${[...new Set(twice)].map((f) => `"${f}"`).join(', ')} given more than once`] : [];
+  if (g.promptText !== undefined && g.promptTokens) out.push('prompt-text: give the prompt as --prompt-text or as --prompt-tokens, not both');
+  const prompt = g.promptText !== undefined ? 'prompt-text' : g.promptTokens ? 'prompt-tokens' : null;
+  if (prompt && !files.length) {
+    out.push(`${prompt}: a prompt is read with a model file's vocabulary and no model file is given (--gguf FILE, or pick one in the page); synthetic models have no vocabulary`);
+  }
+  return out;
 }
 
 /**
@@ -87,6 +107,7 @@ export function requestFromTexts(texts: OptionTexts, spelling: Spelling): Parsed
     if (extra.length) request.generation.models = [...(request.generation.models ?? []), ...extra];
   });
   take(parseCostInputs((k) => last(k)), (c) => (request.cost = hasCostInputs(c) ? c : null));
+  if (!errors.length) errors.push(...promptAndFileProblems(request.generation).map((e) => spell(e, spelling)));
   return errors.length ? { ok: false, error: errors.join('; ') } : { ok: true, value: request };
 }
 

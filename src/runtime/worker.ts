@@ -7,6 +7,7 @@ import type { RunRequest } from '../run/request';
 import type { RunHooks } from '../run/runner';
 import type { BenchResult, Environment, Runtime } from '../schema/result';
 import { execute } from './execute';
+import { blobFiles } from './files';
 
 export type DescribeOutcome = { ok: true; environment: Environment } | { ok: false; error: string };
 
@@ -35,8 +36,12 @@ const api = {
     }
   },
 
-  /** Runs a request (checked by the page); hooks arrive as Comlink proxies. Never rejects for GPU trouble. */
-  async run(request: RunRequest, hooks: RunHooks): Promise<BenchResult> {
+  /**
+   * Runs a request (checked by the page); hooks arrive as Comlink proxies, and `files` are the model files
+   * its `{ gguf: name }` entries name (File handles: the run reads them in slices). Never rejects for GPU
+   * trouble.
+   */
+  async run(request: RunRequest, hooks: RunHooks, files: readonly File[] = []): Promise<BenchResult> {
     signal = { cancelled: false };
     const call = <A>(fn: ((a: A) => void) | undefined, a: A) => {
       // Hooks are remote: don't let a closed page or a UI bug stop the run.
@@ -45,7 +50,7 @@ const api = {
     return execute(
       navigator.gpu,
       request,
-      { runtime: browserRuntime(), conditions },
+      { runtime: browserRuntime(), conditions, files: blobFiles(files) },
       {
         onProgress: (p) => call(hooks.onProgress, p),
         onPhase: (p) => call(hooks.onPhase, p),

@@ -2,11 +2,17 @@
 import { type RunRequest, TOOL, type TokenbenchApi, parseRunRequest } from '../runtime';
 import type { BenchResult } from '../schema/result';
 
-/** What the page lends the API: its one way to start a run, to cancel it, and when it is ready. */
+/** What the page lends the API: its one way to start a run, to cancel it, when it is ready, and its model files. */
 export interface PageRuns {
   ready: Promise<void>;
   start(request: RunRequest): Promise<BenchResult>;
   cancel(): void;
+  files: {
+    /** Takes model files (throws, taking none, when one is not a .gguf file); returns the names held. */
+    add(files: File[]): string[];
+    list(): Array<{ name: string; size: number }>;
+    remove(name: string): boolean;
+  };
 }
 
 /**
@@ -26,6 +32,14 @@ export function installAutomation(page: PageRuns): (run: Promise<BenchResult>) =
       return page.start(parsed.value);
     },
     cancel: () => page.cancel(),
+    addFiles(files) {
+      const list = Array.from(files as ArrayLike<unknown>);
+      const bad = list.findIndex((f) => !(f instanceof File));
+      if (bad >= 0) throw new Error(`addFiles: item ${bad} is not a File`);
+      return page.files.add(list as File[]);
+    },
+    files: () => page.files.list(),
+    removeFile: (name) => page.files.remove(name),
     result: () => latest ?? new Promise<Promise<BenchResult>>((resolve) => waiting.push(resolve)).then((run) => run),
     onProgress: null,
   } satisfies TokenbenchApi;

@@ -11,11 +11,14 @@ import {
   SUITES,
   defaultRunRequest,
   generationToParams,
+  isModelFile,
   parsePageQuery,
   requestFromTexts,
 } from '../runtime';
 import { installAutomation } from './automation';
 import { append, clear, el } from './dom';
+import { createModelFilesPanel, isGgufName } from './model-files';
+import { appendModelOutputs, renderModelOutputs } from './model-output';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
 import { createCostPanel } from './cost-form';
 import { loadTuneCache, renderTuning, saveTuneCache } from './tuning';
@@ -46,9 +49,18 @@ const GEN_FIELDS: Array<[GenerationKey, string]> = [
   ['batches', 'Decode batches'],
   ['gen-reps', 'Repetitions'],
 ];
-const genInputs = new Map<GenerationKey, HTMLInputElement>(
-  GEN_FIELDS.map(([key, label]) => [key, el('input', { id: `gen-${key}`, type: 'text', 'aria-label': label, size: key === 'models' ? '60' : '14' })]),
-);
+/** The prompt of a model file: with the model files, not with the benchmark's settings. */
+const PROMPT_FIELDS: Array<[GenerationKey, string]> = [
+  ['prompt-text', 'Prompt text (tokenised with the file’s tokenizer)'],
+  ['prompt-tokens', 'Prompt token ids (1,2,3; instead of the text)'],
+];
+const genInputs = new Map<GenerationKey, HTMLInputElement | HTMLTextAreaElement>([
+  ...GEN_FIELDS.map(([key, label]): [GenerationKey, HTMLInputElement] => [key, el('input', { id: `gen-${key}`, type: 'text', 'aria-label': label, size: key === 'models' ? '60' : '14' })]),
+  ['prompt-text', el('textarea', { id: 'gen-prompt-text', 'aria-label': 'Prompt text', rows: '3', cols: '60' })],
+  ['prompt-tokens', el('input', { id: 'gen-prompt-tokens', type: 'text', 'aria-label': 'Prompt token ids', size: '60' })],
+]);
+const fieldRow = ([key, label]: [GenerationKey, string]) => el('tr', {}, el('th', {}, el('label', { for: `gen-${key}` }, label)), el('td', {}, genInputs.get(key)!));
+const modelFiles = createModelFilesPanel(PROMPT_FIELDS.map(fieldRow));
 function fillGenInputs(g: GenerationConfig | Partial<GenerationConfig>): void {
   for (const [key, text] of generationToParams(g)) {
     const input = genInputs.get(key);
@@ -60,7 +72,7 @@ const genFieldset = el(
   'details',
   { id: 'generation-settings' },
   el('summary', {}, 'Token workload settings'),
-  el('table', { class: 'kv' }, el('tbody', {}, ...GEN_FIELDS.map(([key, label]) => el('tr', {}, el('th', {}, el('label', { for: `gen-${key}` }, label)), el('td', {}, genInputs.get(key)!))))),
+  el('table', { class: 'kv' }, el('tbody', {}, ...GEN_FIELDS.map(fieldRow))),
 );
 const progressBar = el('progress', { id: 'progress', max: '1', value: '0' });
 const progressText = el('div', { id: 'progress-text', class: 'progress-text', 'aria-live': 'polite' });
@@ -75,9 +87,11 @@ const controls = el(
     tuneBox,
     el('label', { for: 'tune' }, 'Autotune kernels for this adapter (choices are cached in this browser and re-checked on every run)'),
   ),
+  modelFiles.section,
   genFieldset,
   progressBar,
   progressText,
+  modelFiles.loading,
 );
 
 const importInput = el('input', { id: 'import-json', type: 'file', accept: 'application/json,.json', 'aria-label': 'Open a result JSON file' });
@@ -90,6 +104,8 @@ const tokensTable = el(
   el('thead', {}, el('tr', {}, ...['Model', 'Format', 'Test', 'tok/s (± sd)', 'Source', 'Wall tok/s', 'Latency', 'Efficiency'].map((h) => el('th', {}, h)))),
   tokensBody,
 );
+/** Source and text of every workload that ran a model file, beside the token table. */
+const modelOutputs = el('div', { id: 'model-outputs', hidden: true });
 const timerLine = el('div', { id: 'timer-info', class: 'progress-text' });
 const gemvLine = el('div', { id: 'gemv', class: 'progress-text' });
 const tuningLine = el('div', { id: 'tuning-summary', class: 'progress-text' });
@@ -118,6 +134,7 @@ const resultsSection = el(
   ),
   el('h2', {}, 'Token results'),
   tokensTable,
+  modelOutputs,
   resultsSummary,
   gemvLine,
   tuningDetails,
@@ -254,6 +271,8 @@ function setRunning(on: boolean): void {
   suiteSelect.disabled = on;
   tuneBox.disabled = on;
   cancelBtn.disabled = !on;
+  modelFiles.setDisabled(on);
+  syncModelsField();
   exportBtn.disabled = on || !lastResult;
   copyBtn.disabled = on || !lastResult;
 }
@@ -261,12 +280,32 @@ function setRunning(on: boolean): void {
 const worker = new Worker(new URL('../runtime/worker.ts', import.meta.url), { type: 'module', name: 'tokenbench' });
 const bench = Comlink.wrap<BenchWorkerApi>(worker);
 
-/** Shows a request in the controls, so a run started by the URL or by automation reads like a Run click. */
+/** The names of the model files a request runs. */
+function fileRefs(r: RunRequest): string[] {
+  return (r.generation.models ?? []).filter(isModelFile).map((m) => m.gguf);
+}
+
+/**
+ * Shows a request in the controls, so a run started by the URL or by automation reads like a Run click:
+ * its model files in the list (those not picked yet as such), its other models in the settings.
+ */
 function showRequest(r: RunRequest): void {
   suiteSelect.value = r.suite;
   tuneBox.checked = r.tune.enabled;
+  for (const [key] of PROMPT_FIELDS) genInputs.get(key)!.value = '';
   fillGenInputs(SUITES[r.suite].config.generation);
-  fillGenInputs(r.generation);
+  const { models, ...rest } = r.generation;
+  const others = (models ?? []).filter((m) => !isModelFile(m));
+  fillGenInputs(others.length ? { ...rest, models: others } : rest);
+  const files = fileRefs(r);
+  if (files.length) modelFiles.withModels.checked = others.length > 0;
+  modelFiles.want(files);
+}
+
+/** With model files listed, the models field runs only when asked to; it says so by being disabled. */
+function syncModelsField(): void {
+  const models = genInputs.get('models');
+  if (models) models.disabled = running || (modelFiles.names().length > 0 && !modelFiles.withModels.checked);
 }
 
 /** The request of the controls: suite, tuning, workload fields (parsed like URL parameters) and the cost panel. */
@@ -276,7 +315,13 @@ function formRequest(): RunRequest | null {
     ['suite', [suiteSelect.value]],
     ['tune', [tuneBox.checked ? '1' : '0']],
   ]);
-  for (const [key, input] of genInputs) if (input.value.trim()) texts.set(key, [input.value.trim()]);
+  const files = modelFiles.names();
+  for (const [key, input] of genInputs) {
+    if (key === 'models' && files.length && !modelFiles.withModels.checked) continue;
+    // A prompt's text is kept exactly as typed (spaces and line breaks are tokens).
+    if (input.value.trim()) texts.set(key, [key === 'prompt-text' ? input.value : input.value.trim()]);
+  }
+  if (files.length) texts.set('gguf', files);
   const r = requestFromTexts(texts, 'url');
   if (!r.ok) {
     notice('error', `Token workload settings: ${r.error}`, 'gen-error');
@@ -291,15 +336,30 @@ function formRequest(): RunRequest | null {
  */
 function startRun(request: RunRequest): Promise<BenchResult> {
   if (running) return Promise.reject(new Error('a run is already in progress on this page'));
+  document.getElementById('files-error')?.remove();
+  const names = fileRefs(request);
+  const missing = modelFiles.missing(names);
+  if (missing.length) {
+    const error =
+      `model file${missing.length > 1 ? 's' : ''} not in this page: ${missing.map((n) => `"${n}"`).join(', ')}. Pick or drop ` +
+      `${missing.length > 1 ? 'them' : 'it'} (automation: window.tokenbench.addFiles); files held: ${modelFiles.held().map((f) => f.name).join(', ') || 'none'}`;
+    showRequest(request);
+    notice('error', error, 'files-error');
+    return Promise.reject(new Error(error));
+  }
   showRequest(request);
-  const run = runInWorker(request);
+  // Only the files the request names go to the worker: handles, not bytes.
+  const run = runInWorker(request, modelFiles.held().filter((f) => names.includes(f.name)));
   trackRun(run);
   return run;
 }
 
-async function runInWorker(request: RunRequest): Promise<BenchResult> {
+async function runInWorker(request: RunRequest, files: File[]): Promise<BenchResult> {
+  const names = files.map((f) => f.name);
   clear(resultsBody);
   clear(tokensBody);
+  clear(modelOutputs);
+  modelOutputs.hidden = true;
   resultsSummary.textContent = '';
   progressBar.value = 0;
   progressText.textContent = `Starting the ${request.suite} suite…`;
@@ -315,11 +375,13 @@ async function runInWorker(request: RunRequest): Promise<BenchResult> {
         onProgress: (p: Progress) => {
           if (returned) return;
           renderProgress(p);
+          modelFiles.progress(p.step, names);
           window.tokenbench.onProgress?.(p);
         },
         onPhase: (phase: Phase) => {
           appendRows(phaseRows(phase));
           appendTokenRows((phase.workloads ?? []).flatMap(workloadRows));
+          appendModelOutputs(modelOutputs, phase.workloads ?? []);
         },
         onEnvironment: (_env: Environment, timer: TimerInfo) => renderTimer(timer),
         onCheckpoint: (partial: BenchResult) => {
@@ -327,6 +389,7 @@ async function runInWorker(request: RunRequest): Promise<BenchResult> {
           saveCheckpoint(partial).catch((e: unknown) => storageWarning(e));
         },
       }),
+      files,
     );
     returned = true;
     await finishRun(result);
@@ -335,6 +398,7 @@ async function runInWorker(request: RunRequest): Promise<BenchResult> {
     notice('error', `The benchmark worker failed: ${e instanceof Error ? e.message : String(e)}`);
     throw e;
   } finally {
+    modelFiles.progress(undefined);
     setRunning(false);
   }
 }
@@ -358,6 +422,7 @@ function showResult(result: BenchResult, source: string): void {
   appendRows(result.phases.flatMap((p) => phaseRows(p)));
   clear(tokensBody);
   appendTokenRows(tokenRows(result));
+  renderModelOutputs(modelOutputs, result);
   const gemv = gemvLines(result);
   gemvLine.textContent = gemv.length ? `Decode GEMV, one token, each projection timed alone, streamed through distinct weight copies (bytes read / median time): ${gemv.join(' | ')}` : '';
   tuningLine.textContent = tuningSummary(result.tuning);
@@ -486,8 +551,69 @@ importInput.addEventListener('change', () => {
 copyBtn.addEventListener('click', () => void copy());
 worker.addEventListener('error', (ev) => notice('error', `Worker error: ${ev.message}`));
 
+function refusedFiles(names: string[]): void {
+  notice('warn', `Not a model file (.gguf): ${names.join(', ')}. Result files (.json) open with "Open a result JSON" or by dropping them.`);
+}
+modelFiles.onRefused = refusedFiles;
+modelFiles.withModels.addEventListener('change', syncModelsField);
+
+// Files dropped anywhere on the page: .gguf files join the model files, a .json result opens.
+document.addEventListener('dragover', (ev) => {
+  if (!ev.dataTransfer?.types.includes('Files')) return;
+  ev.preventDefault();
+  document.body.classList.add('dragging');
+});
+document.addEventListener('dragleave', (ev) => {
+  if (!ev.relatedTarget) document.body.classList.remove('dragging');
+});
+document.addEventListener('drop', (ev) => {
+  if (!ev.dataTransfer?.files.length) return;
+  ev.preventDefault();
+  document.body.classList.remove('dragging');
+  const dropped = [...ev.dataTransfer.files];
+  const result = dropped.find((f) => /\.json$/i.test(f.name));
+  const refused = modelFiles.add(dropped.filter((f) => f !== result));
+  if (refused.length) refusedFiles(refused);
+  if (result) void importFile(result);
+});
+
 let markReady: () => void = () => undefined;
-const trackRun = installAutomation({ ready: new Promise<void>((r) => (markReady = r)), start: startRun, cancel });
+const trackRun = installAutomation({
+  ready: new Promise<void>((r) => (markReady = r)),
+  start: startRun,
+  cancel,
+  files: {
+    add(files) {
+      const bad = files.filter((f) => !isGgufName(f.name));
+      if (bad.length) throw new Error(`not model files (.gguf): ${bad.map((f) => f.name).join(', ')}`);
+      modelFiles.add(files);
+      return modelFiles.held().map((f) => f.name);
+    },
+    list: () => modelFiles.held().map((f) => ({ name: f.name, size: f.size })),
+    remove: (name) => modelFiles.remove(name),
+  },
+});
+
+/** An `?autorun` whose model files are not picked yet: it starts once they are. */
+let waitingRun: (() => void) | null = null;
+modelFiles.onChange = () => {
+  syncModelsField();
+  if (waitingRun) waitingRun();
+};
+
+/** Starts the address's run now, or once the model files it names are picked. */
+function autorun(request: RunRequest): void {
+  const go = () => void startRun({ ...request, cost: costPanel.inputs() }).catch(() => undefined);
+  const missing = modelFiles.missing(fileRefs(request));
+  if (!missing.length) return go();
+  const waiting = notice('info', `The run starts once ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} picked or dropped here.`, 'autorun-waiting');
+  waitingRun = () => {
+    if (running || modelFiles.missing(fileRefs(request)).length) return;
+    waitingRun = null;
+    waiting.remove();
+    go();
+  };
+}
 
 async function start(): Promise<void> {
   await offerRecovered();
@@ -521,7 +647,7 @@ async function start(): Promise<void> {
   runBtn.disabled = false;
   markReady();
   // The cost panel holds the URL's cost inputs (else this browser's), as for the Run button.
-  if (query.ok && query.value.autorun) await startRun({ ...request, cost: costPanel.inputs() }).catch(() => undefined);
+  if (query.ok && query.value.autorun) autorun(request);
 }
 
 void start();

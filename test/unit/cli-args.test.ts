@@ -12,6 +12,7 @@ describe('CLI argument parsing', () => {
       options: {
         // The request: the same object the page and the Node runner take.
         request: { suite: 'standard', generation: {}, tune: { enabled: true }, cost: null },
+        modelFiles: [],
         out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
         // CI, fleet and Node-runtime options (issue 7).
         baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], outputFormats: [], endpoints: [],

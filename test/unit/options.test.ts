@@ -17,6 +17,10 @@ const SAMPLES: Record<string, Record<string, string>> = {
   model: { model: 'tiny-tied' },
   formats: { formats: 'q4_0,f16' },
   prompt: { prompt: '32,64' },
+  gguf: { gguf: 'tiny-llama q4_k_m.gguf' },
+  // A prompt is read with a model file's vocabulary: it comes with one.
+  'prompt-text': { gguf: 'tiny.gguf', 'prompt-text': 'Once upon a time, "quoted" & <b>bold</b>\nnext line' },
+  'prompt-tokens': { gguf: 'tiny.gguf', 'prompt-tokens': '1, 2,2,30000' },
   gen: { gen: '5' },
   depths: { depths: '0,100' },
   batches: { batches: '1,4' },
@@ -136,10 +140,19 @@ describe('a request from automation (window.tokenbench.run)', () => {
     [{ generation: { models: ['gpt-9'] } }, /unknown preset "gpt-9"/],
     [{ cost: { hourlyPrice: 2, purchasePrice: 9 } }, /either hourly-price/],
     [{ tune: { enabled: 'yes' } }, /invalid request at \$\.tune\.enabled/],
+    [{ generation: { models: [{ gguf: '' }] } }, /invalid request at \$\.generation\.models\[0\]/],
+    [{ generation: { promptText: 'hi' } }, /prompt-text: a prompt is read with a model file's vocabulary/],
+    [{ generation: { models: [{ gguf: 'a.gguf' }], promptText: 'hi', promptTokens: [1] } }, /give the prompt as prompt-text or as prompt-tokens, not both/],
+    [{ generation: { models: [{ gguf: 'a.gguf' }, { gguf: 'a.gguf' }] } }, /gguf: "a\.gguf" given more than once/],
   ])('%j is refused with a clear message', (value, message) => {
     const r = parseRunRequest(value);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(message);
+  });
+
+  test('model files travel by name, in order with the other models, with the prompt', () => {
+    const r = parseRunRequest({ generation: { models: ['tiny', { gguf: 'my model.gguf' }], promptTokens: [5, 5, 1] } });
+    expect(r).toMatchObject({ ok: true, value: { generation: { models: ['tiny', { gguf: 'my model.gguf' }], promptTokens: [5, 5, 1] } } });
   });
 
   test('the tuning cache travels; malformed entries are dropped', () => {

@@ -16,7 +16,7 @@ import { bytesToText, detokenize } from '../../../model/tokenizer/detokenize';
 import { Tokenizer } from '../../../model/tokenizer/tokenize';
 import { type Vocab, vocabFromGguf } from '../../../model/tokenizer/vocab';
 import type { GenerationConfig, ModelSource, Verification, Workload, WorkloadText } from '../../../schema/result';
-import { type ModelFiles, type NamedSource, loadProgress } from '../../files';
+import { type ModelFiles, type NamedSource, loadingLabel } from '../../files';
 import type { GenEnv } from './env';
 import { buildModel, capacities, failed, kernelFigures, plan, tokenTests, tune } from './workload';
 
@@ -126,7 +126,7 @@ async function runOpened(env: GenEnv, source: NamedSource, m: GgufModel, gate: F
     // Every 1% (and the end): a label per 16 MiB chunk would flood a page's progress display.
     const onProgress = (bytes: number, total: number) => {
       const pct = Math.floor((100 * bytes) / total);
-      if (pct > shown) env.onStep(loadProgress(bytes, total));
+      if (pct > shown) env.onStep(loadingLabel(source.name, bytes, total));
       shown = Math.max(shown, pct);
     };
     const file = await ggufModelFile(env.device, source, m, { onProgress, signal: env.signal, timeoutMs: env.timeoutMs }, hash);
