@@ -4,14 +4,15 @@
  * an idealised model. Inputs are assumed to have passed validateArch(arch, format).
  *
  * What we store: per layer q[heads*headDim x hidden], k and v[kvHeads*headDim x hidden],
- * o[hidden x heads*headDim], gate and up[ffn x hidden], down[hidden x ffn] in the weight format;
- * embedding[vocab x hidden] in the weight format, and lm_head[vocab x hidden] too unless tied; norm weights
- * (2 per layer + final, hidden each) and QKV biases in f32. The KV cache is f32: per layer one K and one V
- * buffer of [seqs][kvHeads][ctx][headDim].
+ * o[hidden x heads*headDim], gate and up[ffn x hidden], down[hidden x ffn]; embedding[vocab x hidden], and
+ * lm_head[vocab x hidden] too unless tied; each matrix in the format the model format gives it
+ * (formats/mix.ts: one for all, or per tensor for a mix), at exactly its GGUF bytes. Norm weights (2 per
+ * layer + final, hidden each) and QKV biases in f32. The KV cache is f32: per layer one K and one V buffer
+ * of [seqs][kvHeads][ctx][headDim].
  */
 import { dataBytes, tensorBytes } from '../core/tensor';
+import { type MatrixKind, type ModelFormat, matrixFormat } from './formats/mix';
 import type { Arch } from './types';
-import type { WeightFormat } from '../core/tensor';
 
 const F32 = 4;
 
@@ -20,6 +21,22 @@ export interface MatrixShape {
   name: 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
   rows: number;
   cols: number;
+}
+
+/** llama.cpp's name of each layer matrix (formats/mix.ts decides formats by it). */
+const KIND: Record<MatrixShape['name'], MatrixKind> = {
+  q: 'attn_q',
+  k: 'attn_k',
+  v: 'attn_v',
+  o: 'attn_output',
+  gate: 'ffn_gate',
+  up: 'ffn_up',
+  down: 'ffn_down',
+};
+
+/** Bytes of layer `layer`'s matmul weights in `format`. */
+function layerBytes(arch: Arch, format: ModelFormat, layer: number): number {
+  return layerMatrices(arch).reduce((s, m) => s + tensorBytes(matrixFormat(arch, format, KIND[m.name], layer), m.rows, m.cols), 0);
 }
 
 /** The seven matmul weights of one layer, in the order the forward pass uses them. */
@@ -70,7 +87,10 @@ export interface WeightBytes {
   embedding: number;
   /** 0 when tied: the embedding doubles as lm_head. */
   lmHead: number;
-  /** Matmul weights of one layer (norms and biases are counted in `norms` and `biases`). */
+  /**
+   * Matmul weights of one layer (norms and biases are counted in `norms` and `biases`); the mean over the
+   * layers where a mix gives them different formats.
+   */
   perLayer: number;
   /** perLayer * layers. */
   layers: number;
@@ -78,12 +98,16 @@ export interface WeightBytes {
   biases: number;
 }
 
-/** Bytes the weights occupy on the GPU in `format` (norms and biases are always f32). */
-export function weightBytes(arch: Arch, format: WeightFormat): WeightBytes {
-  const perLayer = layerMatrices(arch).reduce((s, m) => s + tensorBytes(format, m.rows, m.cols), 0);
-  const layers = perLayer * arch.layers;
-  const embedding = tensorBytes(format, arch.vocab, arch.hidden);
-  const lmHead = arch.tiedEmbeddings ? 0 : tensorBytes(format, arch.vocab, arch.hidden);
+/**
+ * Bytes the weights occupy on the GPU in `format` (norms and biases are always f32): what a GGUF file of
+ * the model in that file type holds for these tensors.
+ */
+export function weightBytes(arch: Arch, format: ModelFormat): WeightBytes {
+  let layers = 0;
+  for (let l = 0; l < arch.layers; l++) layers += layerBytes(arch, format, l);
+  const perLayer = layers / arch.layers;
+  const embedding = tensorBytes(matrixFormat(arch, format, 'token_embd', null), arch.vocab, arch.hidden);
+  const lmHead = arch.tiedEmbeddings ? 0 : tensorBytes(matrixFormat(arch, format, 'output', null), arch.vocab, arch.hidden);
   const norms = normParams(arch) * F32;
   const biases = biasParams(arch) * F32;
   return { total: layers + embedding + lmHead + norms + biases, embedding, lmHead, perLayer, layers, norms, biases };
@@ -134,13 +158,13 @@ export interface WeightLayout {
  * Activations are ignored: they are O(hidden) per row and stay in cache. With `layout` (a model file), the
  * weights are the file's.
  */
-export function decodeBytesPerToken(arch: Arch, format: WeightFormat, ctx: number, batch: number, layout?: WeightLayout): DecodeBytes {
+export function decodeBytesPerToken(arch: Arch, format: ModelFormat, ctx: number, batch: number, layout?: WeightLayout): DecodeBytes {
   assertCtx(ctx);
   assertCount('batch', batch, 1);
   const w = weightBytes(arch, format);
   // Tied: the embedding matrix is read whole as the output head, and its rows are the lookups.
   const head = arch.tiedEmbeddings ? w.embedding : w.lmHead;
-  const lookups = tensorBytes(format, batch, arch.hidden);
+  const lookups = tensorBytes(matrixFormat(arch, format, 'token_embd', null), batch, arch.hidden);
   const weights = layout ? layout.stepWeights + batch * layout.lookupRowBytes : w.layers + head + lookups + w.norms + w.biases;
   const kvPerToken = 2 * arch.layers * arch.kvHeads * arch.headDim * F32;
   const kvRead = batch * kvPerToken * (ctx + 1);
@@ -212,7 +236,7 @@ export interface MemoryPlan {
  * when one weight row does (larger matrices are split into row parts, a row can't be); when any buffer
  * exceeds maxBufferSize; when the prompt doesn't fit the cache; or when the total exceeds the budget.
  */
-export function memoryPlan(arch: Arch, format: WeightFormat, o: MemoryPlanOptions): MemoryPlan {
+export function memoryPlan(arch: Arch, format: ModelFormat, o: MemoryPlanOptions): MemoryPlan {
   assertCount('ctx', o.ctx, 1);
   assertCount('batch', o.batch, 1);
   assertCount('promptLen', o.promptLen, 1);
@@ -247,16 +271,22 @@ export function memoryPlan(arch: Arch, format: WeightFormat, o: MemoryPlanOption
   if (kvLayer > binding) problems.push(`KV cache for one layer needs ${kvLayer} bytes > ${bindingName}`);
   if (o.promptLen > o.ctx) problems.push(`promptLen ${o.promptLen} exceeds the KV-cache capacity ctx ${o.ctx}`);
 
-  // Weight matrices are split into parts of whole rows (rowsPerPart in qtensor.ts), so only one row
-  // larger than the binding limit is fatal; the largest part is as many rows as fit.
-  const matrices = [...layerMatrices(arch), { name: 'embedding', rows: arch.vocab, cols: arch.hidden }];
+  // Weight matrices are split into parts of whole rows (rowsPerPart in core/tensor.ts), so only one row
+  // larger than the binding limit is fatal; the largest part is as many rows as fit (every layer: a mix's
+  // layers differ in which matrices get more bits).
+  const layers = Array.from({ length: arch.layers }, (_, l) => l);
+  const matrices = [
+    ...layers.flatMap((l) => layerMatrices(arch).map((m) => ({ ...m, format: matrixFormat(arch, format, KIND[m.name], l) }))),
+    { name: 'embedding', rows: arch.vocab, cols: arch.hidden, format: matrixFormat(arch, format, 'token_embd', null) },
+    ...(arch.tiedEmbeddings ? [] : [{ name: 'lm_head', rows: arch.vocab, cols: arch.hidden, format: matrixFormat(arch, format, 'output', null) }]),
+  ];
   let largestWeight = 0;
-  const tooWide = new Set<number>();
+  const tooWide = new Set<string>();
   for (const m of matrices) {
-    const rowBytes = dataBytes(format, m.cols);
+    const rowBytes = dataBytes(m.format, m.cols);
     if (rowBytes > binding) {
-      if (!tooWide.has(m.cols)) problems.push(`one row of ${m.cols} ${format} weights needs ${rowBytes} bytes > ${bindingName}`);
-      tooWide.add(m.cols);
+      if (!tooWide.has(`${m.cols} ${m.format}`)) problems.push(`one row of ${m.cols} ${m.format} weights needs ${rowBytes} bytes > ${bindingName}`);
+      tooWide.add(`${m.cols} ${m.format}`);
       continue;
     }
     largestWeight = Math.max(largestWeight, Math.min(m.rows, Math.floor(binding / rowBytes)) * rowBytes);

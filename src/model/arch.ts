@@ -4,9 +4,8 @@
  * error per run.
  */
 import { PRESETS, presetNames } from './presets';
-import { colsMultiple } from '../core/tensor';
+import { MODEL_FORMATS, type ModelFormat, isModelFormat, modelColsMultiple } from './formats/mix';
 import type { Arch } from './types';
-import { WEIGHT_FORMATS, type WeightFormat } from '../core/tensor';
 
 /** Outcome of validating or parsing an architecture. */
 export type ArchResult = { ok: true; arch: Arch } | { ok: false; errors: string[] };
@@ -73,15 +72,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * Shared core of validateArch and archFromFlags. `label` names fields the way the user wrote them;
  * `unparsed` lists fields whose raw text already failed to parse, so they aren't also reported missing.
  */
-function check(a: unknown, format: WeightFormat | undefined, label: Label, unparsed: ReadonlySet<string>): ArchResult {
+function check(a: unknown, format: ModelFormat | undefined, label: Label, unparsed: ReadonlySet<string>): ArchResult {
   if (!isRecord(a)) return { ok: false, errors: [`architecture must be an object, got ${show(a)}`] };
   const errors: string[] = [];
   const known = new Set<string>(ARCH_FIELDS);
   for (const key of Object.keys(a)) {
     if (!known.has(key)) errors.push(`unknown field ${JSON.stringify(key)} (expected one of ${ARCH_FIELDS.join(', ')})`);
   }
-  if (format !== undefined && !WEIGHT_FORMATS.includes(format)) {
-    errors.push(`unknown weight format ${show(format)} (expected one of ${WEIGHT_FORMATS.join(', ')})`);
+  if (format !== undefined && !isModelFormat(format)) {
+    errors.push(`unknown weight format ${show(format)} (expected one of ${MODEL_FORMATS.join(', ')})`);
   }
 
   // Integers: undefined in `ints` means the field is already reported, so checks that need it are skipped
@@ -113,9 +112,10 @@ function check(a: unknown, format: WeightFormat | undefined, label: Label, unpar
   if (qDim !== undefined && qDim > MAX_DIM) {
     errors.push(`${label('heads')}*${label('headDim')} (${heads}*${headDim}=${qDim}) exceeds the limit ${MAX_DIM}`);
   }
-  if (format !== undefined && WEIGHT_FORMATS.includes(format)) {
-    // hidden, ffn and heads*headDim are the K (input) sizes of every matmul; the kernels need whole blocks.
-    const m = colsMultiple(format);
+  if (format !== undefined && isModelFormat(format)) {
+    // hidden, ffn and heads*headDim are the K (input) sizes of every matmul; the kernels need whole blocks
+    // (a mix: of its k-quants, whose llama.cpp fallbacks for other sizes tokenbench does not have).
+    const m = modelColsMultiple(format);
     const inputs: Array<[string, number | undefined]> = [
       [`${label('hidden')} (${ints.hidden})`, ints.hidden],
       [`${label('ffn')} (${ints.ffn})`, ints.ffn],
@@ -180,15 +180,15 @@ function check(a: unknown, format: WeightFormat | undefined, label: Label, unpar
 /**
  * Checks an untrusted architecture and fills defaults for omitted optional fields (name "custom",
  * untied, no QKV bias, ropeTheta 10000, normEps 1e-5). With `format`, also checks that every matmul input
- * size (hidden, ffn, heads*headDim) is a multiple of colsMultiple(format). Returns a fresh object; the
+ * size (hidden, ffn, heads*headDim) is a multiple of modelColsMultiple(format). Returns a fresh object; the
  * input is never returned or mutated.
  */
-export function validateArch(a: unknown, format?: WeightFormat): ArchResult {
+export function validateArch(a: unknown, format?: ModelFormat): ArchResult {
   return check(a, format, fieldLabel, new Set());
 }
 
 /** Parses and validates an architecture given as JSON text (a file or a page parameter). */
-export function parseArchJson(text: string, format?: WeightFormat): ArchResult {
+export function parseArchJson(text: string, format?: ModelFormat): ArchResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -206,7 +206,7 @@ const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
  * --tied-embeddings true|false, ...). Keys may be given with or without the leading "--". Numbers are
  * parsed strictly ("12abc", "" and "1e309" are errors); errors name the flag as the user typed it.
  */
-export function archFromFlags(flags: Record<string, string>, format?: WeightFormat): ArchResult {
+export function archFromFlags(flags: Record<string, string>, format?: ModelFormat): ArchResult {
   const byFlag = new Map(ARCH_FIELDS.map((f) => [FLAG_OF[f], f] as const));
   const errors: string[] = [];
   const unparsed = new Set<string>();
@@ -245,7 +245,7 @@ export function archFromFlags(flags: Record<string, string>, format?: WeightForm
  * parsed as JSON; anything else is an error listing the presets. With `format`, the result is checked
  * against it too.
  */
-export function resolveArch(nameOrJson: string, format?: WeightFormat): ArchResult {
+export function resolveArch(nameOrJson: string, format?: ModelFormat): ArchResult {
   const s = nameOrJson.trim();
   // hasOwn, not `in`: "constructor" and "toString" are not presets.
   const preset = Object.hasOwn(PRESETS, s) ? PRESETS[s] : undefined;

@@ -5,7 +5,8 @@
  * one-thread kernel advances the position, so many steps go into one submit with no CPU round trip.
  *
  * A layer is LAYER_KERNELS dispatches (more only where a weight matrix is split into row parts):
- *   1. QKV linear with the attention RMSNorm as its prologue (one fused [nq + 2 nkv, hidden] matrix, bias)
+ *   1. QKV linear with the attention RMSNorm as its prologue (one fused [nq + 2 nkv, hidden] matrix, bias;
+ *      one dispatch per format segment where a mix gives v another format than q and k: plan.ts)
  *   2. ropeKv: rotate q into its buffer, rotate k and append k and v to the layer's KV cache
  *   3. attention (prefill or decode)
  *   4. o linear added into the residual stream
@@ -14,7 +15,7 @@
  */
 import { type Resources, createBuffer, queueDone, readBuffer } from '../gpu/buffers';
 import { fillHash } from '../core/fill';
-import { allocTensor, rowsPerPart } from '../core/tensor';
+import { allocTensor, rowsPerPart, tensorBytes } from '../core/tensor';
 import type { QTensor, WeightFormat } from '../core/tensor';
 import { type GpuWork, type Kernel, type Traffic, type WorkCost, countDispatches, withCost } from '../core/work';
 import { createAttentionDecode, createAttentionPrefill } from '../kernels/attention/attention';
@@ -28,7 +29,8 @@ import { createRmsNorm } from '../kernels/transformer/rmsnorm';
 import { createRopeKv } from '../kernels/transformer/rope';
 import { createStepAdvance } from '../kernels/transformer/step';
 import { generateWeights } from '../kernels/weights/weights';
-import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan } from './plan';
+import type { ModelFormat } from './formats/mix';
+import { BIAS_SCALE, type LayerPlan, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan, singleFormat } from './plan';
 import {
   argmaxTraffic,
   attentionDecodeFlops,
@@ -49,7 +51,8 @@ import type { Arch } from './types';
 
 export interface ModelConfig {
   arch: Arch;
-  format: WeightFormat;
+  /** One format for every matrix, or a mix (per tensor: formats/mix.ts). */
+  format: ModelFormat;
   /** Most token rows in one forward (max of prompt length and decode batch). */
   maxRows: number;
   /** Most sequences decoded at once. */
@@ -65,7 +68,10 @@ export interface ModelConfig {
   maxBindingBytes?: number;
   /** Tuned decode-attention tile per decode batch (src/run/tune/tasks.ts); the default elsewhere. */
   decodeTiles?: Partial<Record<number, DecodeTile>>;
-  /** Tuned variants of each linear role per token tile (src/run/tune/tasks.ts); defaults elsewhere. */
+  /**
+   * Tuned variants of each linear role per token tile (src/run/tune/tasks.ts), used for every format the
+   * role has in a mix (tuned on its main one: roleFormats); defaults elsewhere.
+   */
   linearVariants?: Partial<Record<LinearRole, Partial<Record<TokenTile, LinearParams>>>>;
   /**
    * What a model file adds to the architecture (GGUF: gguf/arch.ts ModelSpec); absent for the synthetic
@@ -108,15 +114,38 @@ export function modelLinearConfigs(arch: Arch, format: WeightFormat): Record<Lin
   };
 }
 
+/** The tensor of `role` in a layer plan (the head: the plan's lm_head, or the embedding when tied). */
+function roleSpec(p: ModelPlan, role: LinearRole, lp: LayerPlan): TensorSpec {
+  return role === 'head' ? (p.lmHead ?? p.embedding) : lp[role];
+}
+
+/**
+ * The formats each linear role runs in, over every layer, the one holding most of the role's bytes first
+ * (what the tuner tunes the role on; a plain model format gives one per role).
+ */
+export function roleFormats(p: ModelPlan): Record<LinearRole, WeightFormat[]> {
+  const out = {} as Record<LinearRole, WeightFormat[]>;
+  for (const role of LINEAR_ROLES) {
+    const bytes = new Map<WeightFormat, number>();
+    const specs = role === 'head' || !p.layers.length ? [p.lmHead ?? p.embedding] : p.layers.map((lp) => lp[role]);
+    for (const t of specs) for (const s of t.segments) bytes.set(s.format, (bytes.get(s.format) ?? 0) + tensorBytes(s.format, s.rows, t.cols));
+    out[role] = [...bytes.entries()].sort((a, b) => b[1] - a[1]).map(([f]) => f);
+  }
+  return out;
+}
+
 /** Dispatches of one layer when no weight matrix is split (see the module comment). */
 export const LAYER_KERNELS = 6;
 
+/** A weight matrix on the GPU: one QTensor per format segment of its plan (usually one). */
+type Matrix = readonly QTensor[];
+
 interface LayerTensors {
   /** q, k, v stacked by rows; gate/up interleaved by rows (plan.ts). */
-  qkv: QTensor;
-  o: QTensor;
-  gateUp: QTensor;
-  down: QTensor;
+  qkv: Matrix;
+  o: Matrix;
+  gateUp: Matrix;
+  down: Matrix;
   attnNorm: GPUBuffer;
   ffnNorm: GPUBuffer;
   qkvBias: GPUBuffer | null;
@@ -187,7 +216,7 @@ export class GpuModel {
     private readonly maxBindingBytes: number,
   ) {
     const { arch, maxRows: R, seqCap } = cfg;
-    this.plan = modelPlan(arch);
+    this.plan = modelPlan(arch, cfg.format);
     const nq = arch.heads * arch.headDim;
     const nkv = arch.kvHeads * arch.headDim;
     const buf = (name: string, bytes: number) => createBuffer(device, res, `model.${name}`, bytes);
@@ -224,18 +253,29 @@ export class GpuModel {
       embedding: [this.embedding],
       lmHead: this.cfg.arch.tiedEmbeddings ? null : [this.lmHead],
       finalNorm: this.finalNorm,
-      layers: this.layers.map((L) => ({ qkv: [L.qkv], o: [L.o], gateUp: [L.gateUp], down: [L.down], attnNorm: L.attnNorm, ffnNorm: L.ffnNorm, qkvBias: L.qkvBias, qkNorm: L.qkNorm })),
+      layers: this.layers.map((L) => ({ qkv: L.qkv, o: L.o, gateUp: L.gateUp, down: L.down, attnNorm: L.attnNorm, ffnNorm: L.ffnNorm, qkvBias: L.qkvBias, qkNorm: L.qkNorm })),
     };
   }
 
-  /** `rowMultiple` 2 keeps interleaved (gate, up) row pairs within one part. Weights generated unless a file loads them. */
-  private async tensor(spec: TensorSpec, rowMultiple = 1, res: Resources = this.res): Promise<QTensor> {
-    const t = allocTensor(this.device, res, spec.name, this.cfg.format, spec.rows, spec.cols, this.maxBindingBytes, rowMultiple);
-    if (!this.cfg.file || res !== this.res) await generateWeights(this.device, res, t, spec.seed, spec.ampLog2);
-    return t;
+  /** One QTensor per format segment of `spec`, weights generated unless a file loads them. `rowMultiple` 2 keeps interleaved (gate, up) row pairs within one part. */
+  private async matrix(spec: TensorSpec, rowMultiple = 1, res: Resources = this.res): Promise<Matrix> {
+    const out: QTensor[] = [];
+    for (const seg of spec.segments) {
+      const label = spec.segments.length > 1 ? `${spec.name}.${seg.format}` : spec.name;
+      const t = allocTensor(this.device, res, label, seg.format, spec.rows, spec.cols, this.maxBindingBytes, rowMultiple, seg);
+      if (!this.cfg.file || res !== this.res) await generateWeights(this.device, res, t, spec.seed, spec.ampLog2);
+      out.push(t);
+    }
+    return out;
   }
 
-  /** The arguments `role`'s linear is bound with in layer `L` (the head: L ignored), `rows` rows, weights `w`. */
+  /** A matrix held in one format (embedding, head). */
+  private async tensor(spec: TensorSpec): Promise<QTensor> {
+    singleFormat(spec);
+    return (await this.matrix(spec))[0] as QTensor;
+  }
+
+  /** The arguments `role`'s linear is bound with in layer `L` (the head: L ignored), `rows` rows, weights `w` (one segment). */
   private linearArgs(role: LinearRole, L: LayerTensors, rows: number, w: QTensor, headIn: { x: GPUBuffer }): LinearArgs {
     const act = this.act;
     switch (role) {
@@ -259,18 +299,30 @@ export class GpuModel {
    */
   async linearCopies(role: LinearRole, rows: number, count: number, res: Resources): Promise<GpuWork[]> {
     const k = await this.kernels('decode', rows);
-    const { cfg, kernel } = k.linear[role];
-    const p = this.plan;
-    const spec = role === 'head' ? (p.lmHead ?? p.embedding) : (p.layers[0] as (typeof p.layers)[number])[role];
+    const spec = roleSpec(this.plan, role, this.plan.layers[0] ?? fail('a model needs at least one layer'));
     const L = this.layers[0] ?? fail('a model needs at least one layer');
     const out: GpuWork[] = [];
     for (let c = 0; c < count; c++) {
-      const w = await this.tensor({ ...spec, name: `${spec.name}.copy${c}`, seed: spec.seed + 7919 * (c + 1) }, role === 'gateUp' ? 2 : 1, res);
-      const args = this.linearArgs(role, L, rows, w, { x: this.act.h });
-      const t = linearTraffic(cfg, args.w.parts.map((q) => q.rows), args.rows);
-      out.push(costed(kernel.bind(args, res), () => t, () => linearFlops(cfg.K, cfg.N, args.rows)));
+      const w = await this.matrix({ ...spec, name: `${spec.name}.copy${c}`, seed: spec.seed + 7919 * (c + 1) }, role === 'gateUp' ? 2 : 1, res);
+      out.push(this.bindLinear(k.linear, role, w, (seg) => this.linearArgs(role, L, rows, seg, { x: this.act.h }), res));
     }
     return out;
+  }
+
+  /**
+   * `role`'s linear over the segments of `w`, each bound to the kernel of its format (one work; a work
+   * per segment encoded in turn where a mix gives the matrix several), its cost counted from the same
+   * configs the kernels were built with.
+   */
+  private bindLinear(linear: LinearKernels, role: LinearRole, w: Matrix, args: (seg: QTensor) => LinearArgs, res: Resources): GpuWork {
+    const works = w.map((seg) => {
+      const built = linear[role].get(seg.format) ?? fail(`no ${seg.format} kernel for ${role}`);
+      const a = args(seg);
+      const t = linearTraffic(built.cfg, a.w.parts.map((q) => q.rows), a.rows);
+      const segRows = a.w.parts.reduce((n, q) => n + q.rows, 0);
+      return costed(built.kernel.bind(a, res), () => t, () => linearFlops(built.cfg.K, segRows, a.rows));
+    });
+    return works.length === 1 ? (works[0] as GpuWork) : segmented(works);
   }
 
   private async vector(name: string, n: number, seed: number, scale: number): Promise<GPUBuffer> {
@@ -288,10 +340,10 @@ export class GpuModel {
     const cacheBytes = 4 * seqCap * arch.kvHeads * ctxCap * arch.headDim;
     for (const [l, lp] of p.layers.entries()) {
       this.layers.push({
-        qkv: await this.tensor(lp.qkv),
-        o: await this.tensor(lp.o),
-        gateUp: await this.tensor(lp.gateUp, 2),
-        down: await this.tensor(lp.down),
+        qkv: await this.matrix(lp.qkv),
+        o: await this.matrix(lp.o),
+        gateUp: await this.matrix(lp.gateUp, 2),
+        down: await this.matrix(lp.down),
         attnNorm: await this.vector(`layer${l}.attn_norm`, arch.hidden, lp.attnNormSeed, NORM_SCALE),
         ffnNorm: await this.vector(`layer${l}.ffn_norm`, arch.hidden, lp.ffnNormSeed, NORM_SCALE),
         qkvBias: arch.qkvBias ? await this.vector(`layer${l}.qkv_bias`, lp.qkv.rows, lp.qkvBiasSeed, BIAS_SCALE) : null,
@@ -355,10 +407,7 @@ export class GpuModel {
     };
     const out = this.forcedOut;
     const k = await this.kernels('prefill', rows);
-    const { cfg, kernel } = k.linear.head;
-    const headArgs = { x: act.h, w: this.lmHead, y: out.logits, rows };
-    const t = linearTraffic(cfg, headArgs.w.parts.map((p) => p.rows), rows);
-    const headLinear = costed(kernel.bind(headArgs, res), () => t, () => linearFlops(cfg.K, cfg.N, rows));
+    const headLinear = this.bindLinear(k.linear, 'head', [this.lmHead], (w) => ({ x: act.h, w, y: out.logits, rows }), res);
     const head: GpuWork[] = [
       costed(k.normH.bind({ x: act.x, w: this.finalNorm, y: act.h, rows }, res), () => rmsNormTraffic(arch.hidden, rows)),
       headLinear,
@@ -404,12 +453,17 @@ export class GpuModel {
   /** The kernels of a forward of `kind` over `rows` rows: the linears by role (tuned variants where given) and the rest. */
   private async kernels(kind: 'prefill' | 'decode', rows: number) {
     const { device } = this;
-    const { arch, format, ctxCap } = this.cfg;
-    const cfgs = modelLinearConfigs(arch, format);
+    const { arch, ctxCap } = this.cfg;
+    const formats = roleFormats(this.plan);
     const linearOf = async (role: LinearRole) => {
       const variants = this.cfg.linearVariants?.[role];
-      const cfg = variants ? { ...cfgs[role], variants } : cfgs[role];
-      return [role, { cfg, kernel: await createLinear(device, cfg) }] as const;
+      const built = new Map<WeightFormat, { cfg: LinearConfig; kernel: Kernel<LinearArgs> }>();
+      for (const format of formats[role]) {
+        const base = modelLinearConfigs(arch, format)[role];
+        const cfg = variants ? { ...base, variants } : base;
+        built.set(format, { cfg, kernel: await createLinear(device, cfg) });
+      }
+      return [role, built] as const;
     };
     const attnShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap };
     const decodeTile = kind === 'decode' ? this.cfg.decodeTiles?.[rows] : undefined;
@@ -417,12 +471,12 @@ export class GpuModel {
       Promise.all(LINEAR_ROLES.map(linearOf)),
       createRmsNorm(device, { dim: arch.hidden, eps: arch.normEps }),
       createRopeKv(device, { ...attnShape, theta: arch.ropeTheta, ...(this.cfg.file ? { invFreq: this.cfg.file.ropeInvFreq } : {}), ...(this.cfg.file?.qkNorm ? { qkNorm: { eps: arch.normEps } } : {}) }),
-      createEmbed(device, { hidden: arch.hidden, vocab: arch.vocab, formats: [format] }),
+      createEmbed(device, { hidden: arch.hidden, vocab: arch.vocab, formats: [singleFormat(this.plan.embedding)] }),
       createArgmax(device, { vocab: arch.vocab }),
       createStepAdvance(device),
       kind === 'prefill' ? createAttentionPrefill(device, attnShape) : createAttentionDecode(device, { ...attnShape, ...(decodeTile ? { tile: decodeTile } : {}) }),
     ]);
-    const linear = Object.fromEntries(linears) as Record<LinearRole, { cfg: LinearConfig; kernel: Kernel<LinearArgs> }>;
+    const linear = Object.fromEntries(linears) as LinearKernels;
     return { linear, normH, ropeKv, embed, argmax, adv, attn, attnShape };
   }
 
@@ -434,12 +488,8 @@ export class GpuModel {
     const H = arch.hidden;
     const posStep = kind === 'prefill' ? 1 : 0;
     const k = await this.kernels(kind, rows);
-    // A linear's cost is counted from the same config its kernel was built with.
-    const linear = (role: LinearRole, args: LinearArgs): GpuWork => {
-      const { cfg, kernel } = k.linear[role];
-      const t = linearTraffic(cfg, args.w.parts.map((p) => p.rows), args.rows);
-      return costed(kernel.bind(args, res), () => t, () => linearFlops(cfg.K, cfg.N, args.rows));
-    };
+    const linear = (role: LinearRole, L: LayerTensors, w: Matrix, headIn: { x: GPUBuffer }): GpuWork =>
+      this.bindLinear(k.linear, role, w, (seg) => this.linearArgs(role, L, rows, seg, headIn), res);
     const embedArgs = { tokens: kind === 'prefill' ? this.prompt : this.cur, table: this.embedding, x: act.x, rows };
     const embedT = embedTraffic(embedArgs.table.format, H, embedArgs.table.parts.length, rows);
     const body: GpuWork[] = [costed(k.embed.bind(embedArgs, res), () => embedT)];
@@ -449,7 +499,7 @@ export class GpuModel {
     for (const L of this.layers) {
       const headIn = { x: act.h };
       const layer: GpuWork[] = [
-        linear('qkv', this.linearArgs('qkv', L, rows, L.qkv, headIn)),
+        linear('qkv', L, L.qkv, headIn),
         costed(k.ropeKv.bind({ qkv: act.qkv, q: act.q, kCache: L.kCache, vCache: L.vCache, state, rows, posStep, ...(L.qkNorm ? { qkNorm: L.qkNorm } : {}) }, res), (pos) =>
           ropeKvTraffic(k.attnShape, rows, posStep, pos, L.qkNorm !== null),
         ),
@@ -458,9 +508,9 @@ export class GpuModel {
           (pos) => attnCost[0](k.attnShape, rows, pos),
           (pos) => attnCost[1](k.attnShape, rows, pos),
         ),
-        linear('o', this.linearArgs('o', L, rows, L.o, headIn)),
-        linear('gateUp', this.linearArgs('gateUp', L, rows, L.gateUp, headIn)),
-        linear('down', this.linearArgs('down', L, rows, L.down, headIn)),
+        linear('o', L, L.o, headIn),
+        linear('gateUp', L, L.gateUp, headIn),
+        linear('down', L, L.down, headIn),
       ];
       dispatchesPerLayer = Math.max(dispatchesPerLayer, countDispatches(layer));
       linears.qkv.push(layer[0] as GpuWork);
@@ -474,7 +524,7 @@ export class GpuModel {
     const headNorm = kind === 'prefill' ? act.hLast : act.h;
     const head: GpuWork[] = [
       costed(k.normH.bind({ x: headIn, w: this.finalNorm, y: headNorm, rows: headRows }, res), () => rmsNormTraffic(H, headRows)),
-      linear('head', this.linearArgs('head', this.layers[0] ?? fail('a model needs at least one layer'), headRows, this.lmHead, { x: headNorm })),
+      this.bindLinear(k.linear, 'head', [this.lmHead], (w) => this.linearArgs('head', this.layers[0] ?? fail('a model needs at least one layer'), headRows, w, { x: headNorm }), res),
       costed(k.argmax.bind({ logits: this.logits, cur: this.cur, log: this.log, state, rows: headRows }, res), () => argmaxTraffic(arch.vocab, headRows)),
       costed(k.adv.bind({ state, posDelta: kind === 'prefill' ? rows : 1 }, res), stepAdvanceTraffic),
     ];
@@ -493,13 +543,51 @@ export class GpuModel {
    * `maxBindingBytes`). Without arguments: LAYER_KERNELS, the count when no matrix is split.
    * ForwardOps.dispatchesPerLayer is the same count taken from the built ops (the tests compare them).
    */
-  static dispatchesPerLayer(arch?: Arch, format?: WeightFormat, maxBindingBytes?: number): number {
-    const lp = arch ? modelPlan(arch).layers[0] : undefined;
-    if (!lp || !format || maxBindingBytes === undefined) return LAYER_KERNELS;
-    const parts = (t: TensorSpec, rowMultiple = 1) => Math.ceil(t.rows / rowsPerPart(format, t.cols, maxBindingBytes, rowMultiple));
-    // qkv, ropeKv, attention, o, gate/up, down.
-    return parts(lp.qkv) + 1 + 1 + parts(lp.o) + parts(lp.gateUp, 2) + parts(lp.down);
+  static dispatchesPerLayer(arch?: Arch, format?: ModelFormat, maxBindingBytes?: number): number {
+    if (!arch || !format || maxBindingBytes === undefined) return LAYER_KERNELS;
+    const perLayer = modelPlan(arch, format).layers.map((lp) => layerDispatches(lp, maxBindingBytes));
+    return perLayer.length ? Math.max(...perLayer) : LAYER_KERNELS;
   }
+
+  /**
+   * Dispatches of one decode step from the plan (the embedding and the head once per row part, every
+   * layer, final norm, argmax and the step advance); the built ops' count replaces it once they exist.
+   */
+  static dispatchesPerDecodeStep(arch: Arch, format: ModelFormat, maxBindingBytes: number): number {
+    const p = modelPlan(arch, format);
+    const head = p.lmHead ?? p.embedding;
+    const layers = p.layers.reduce((n, lp) => n + layerDispatches(lp, maxBindingBytes), 0);
+    return matrixDispatches(p.embedding, maxBindingBytes) + layers + matrixDispatches(head, maxBindingBytes) + 3;
+  }
+}
+
+/** Dispatches of a matrix: one per row part of each format segment (parts as allocTensor splits them). */
+function matrixDispatches(t: TensorSpec, maxBindingBytes: number, rowMultiple = 1): number {
+  return t.segments.reduce((n, s) => n + Math.ceil(s.rows / rowsPerPart(s.format, t.cols, maxBindingBytes, rowMultiple)), 0);
+}
+
+/** Dispatches of one layer: qkv, ropeKv, attention, o, gate/up, down. */
+function layerDispatches(lp: LayerPlan, maxBindingBytes: number): number {
+  return matrixDispatches(lp.qkv, maxBindingBytes) + 2 + matrixDispatches(lp.o, maxBindingBytes) + matrixDispatches(lp.gateUp, maxBindingBytes, 2) + matrixDispatches(lp.down, maxBindingBytes);
+}
+
+/** The linear kernels of a forward: per role, one per format the role's matrices have. */
+type LinearKernels = Record<LinearRole, Map<WeightFormat, { cfg: LinearConfig; kernel: Kernel<LinearArgs> }>>;
+
+/** The works of a matrix's format segments as one unit: encoded in turn, costs summed. */
+function segmented(works: readonly GpuWork[]): GpuWork {
+  const variants = [...new Set(works.map((w) => w.variant).filter((v): v is string => v !== undefined))];
+  return {
+    label: works.map((w) => w.label).join('+'),
+    ...(variants.length ? { variant: variants.join('+') } : {}),
+    encode(pass) {
+      for (const w of works) w.encode(pass);
+    },
+    cost(pos) {
+      const costs = works.map((w) => (w.cost ?? fail(`${w.label}: no cost`))(pos));
+      return { read: costs.reduce((a, c) => a + c.read, 0), written: costs.reduce((a, c) => a + c.written, 0), flops: costs.reduce((a, c) => a + c.flops, 0) };
+    },
+  };
 }
 
 /**

@@ -32,10 +32,12 @@ export const PRESETS: Record<string, Arch> = Object.freeze(Object.assign(Object.
   'mistral-7b-v0.3': llamaLike('mistral-7b-v0.3', { hidden: 4096, ffn: 14336, layers: 32, heads: 32, kvHeads: 8, headDim: 128, vocab: 32768, tiedEmbeddings: false, ropeTheta: 1e6 }),
   // Phi-3 has no GQA (kvHeads === heads) and fuses qkv/gate_up in its checkpoint; we keep them separate.
   'phi-3-mini': llamaLike('phi-3-mini', { hidden: 3072, ffn: 8192, layers: 32, heads: 32, kvHeads: 32, headDim: 96, vocab: 32064, tiedEmbeddings: false, ropeTheta: 1e4 }),
-  // Tiny presets run on software adapters in CI. `tiny` covers biases + untied head; `tiny-tied` the
-  // opposite, with 3 layers and 6 heads so nothing lines up with a power of two by accident.
+  // Tiny presets run on software adapters in CI. `tiny` covers biases + untied head, with every matmul
+  // input a multiple of 256 so it runs every format (k-quant blocks, the Q4_K_M mix: 2 layers give layer 1
+  // the mix's extra bits); `tiny-tied` the opposite, with 3 layers and 6 heads so nothing lines up with a
+  // power of two by accident (formats with blocks of up to 32 only).
   tiny: Object.freeze<Arch>({
-    name: 'tiny', hidden: 64, ffn: 96, layers: 2, heads: 4, kvHeads: 2, headDim: 16, vocab: 256,
+    name: 'tiny', hidden: 256, ffn: 768, layers: 2, heads: 4, kvHeads: 2, headDim: 64, vocab: 256,
     tiedEmbeddings: false, qkvBias: true, ropeTheta: 10000, normEps: 1e-5,
   }),
   'tiny-tied': Object.freeze<Arch>({

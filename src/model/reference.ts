@@ -6,12 +6,15 @@ import { dequantRows } from '../kernels/weights/weights.ref';
 import { hashValue } from '../core/numeric';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, gateUpRow, modelPlan, qkvSlices } from './plan';
 import type { Arch } from './types';
-import type { WeightFormat } from '../core/tensor';
+import type { ModelFormat } from './formats/mix';
 
 type Mat = { rows: number; cols: number; w: Float32Array };
 
-function loadMat(format: WeightFormat, t: TensorSpec): Mat {
-  return { rows: t.rows, cols: t.cols, w: dequantRows(format, t.seed, t.ampLog2, 0, t.rows, t.cols) };
+/** The matrix as the GPU holds it: each row segment dequantised in its own format. */
+function loadMat(t: TensorSpec): Mat {
+  const w = new Float32Array(t.rows * t.cols);
+  for (const s of t.segments) w.set(dequantRows(s.format, t.seed, t.ampLog2, s.rowStart, s.rows, t.cols), s.rowStart * t.cols);
+  return { rows: t.rows, cols: t.cols, w };
 }
 
 /** Rows [start, end) of a matrix. */
@@ -107,27 +110,27 @@ export class ReferenceModel {
 
   constructor(
     readonly arch: Arch,
-    readonly format: WeightFormat,
+    readonly format: ModelFormat,
   ) {
-    this.plan = modelPlan(arch);
+    this.plan = modelPlan(arch, format);
     const H = arch.hidden;
-    this.embedding = loadMat(format, this.plan.embedding);
-    this.lmHead = this.plan.lmHead ? loadMat(format, this.plan.lmHead) : this.embedding;
+    this.embedding = loadMat(this.plan.embedding);
+    this.lmHead = this.plan.lmHead ? loadMat(this.plan.lmHead) : this.embedding;
     this.finalNorm = vec(this.plan.finalNormSeed, H, NORM_SCALE);
     const sl = qkvSlices(arch);
     this.layers = this.plan.layers.map((lp) => {
       // Fused tensors, sliced as the kernels read them (plan.ts): q/k/v by row ranges, gate/up interleaved.
-      const qkv = loadMat(format, lp.qkv);
-      const gateUp = loadMat(format, lp.gateUp);
+      const qkv = loadMat(lp.qkv);
+      const gateUp = loadMat(lp.gateUp);
       const bias = arch.qkvBias ? vec(lp.qkvBiasSeed, lp.qkv.rows, BIAS_SCALE) : null;
       return {
         q: rowRange(qkv, sl.q.start, sl.q.end),
         k: rowRange(qkv, sl.k.start, sl.k.end),
         v: rowRange(qkv, sl.v.start, sl.v.end),
-        o: loadMat(format, lp.o),
+        o: loadMat(lp.o),
         gate: everyOtherRow(gateUp, (i) => gateUpRow('gate', i)),
         up: everyOtherRow(gateUp, (i) => gateUpRow('up', i)),
-        down: loadMat(format, lp.down),
+        down: loadMat(lp.down),
         attnNorm: vec(lp.attnNormSeed, H, NORM_SCALE),
         ffnNorm: vec(lp.ffnNormSeed, H, NORM_SCALE),
         ...(bias

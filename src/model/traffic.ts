@@ -20,7 +20,8 @@
 import type { Traffic } from '../core/work';
 import type { LinearConfig } from '../kernels/linear/config';
 import { decodeBytesPerToken } from './accounting';
-import { modelPlan } from './plan';
+import type { ModelFormat } from './formats/mix';
+import { type TensorSpec, modelPlan, singleFormat } from './plan';
 import { dataBytes, rowsPerPart, scaleBytes, tensorBytes } from '../core/tensor';
 import type { Arch } from './types';
 import type { WeightFormat } from '../core/tensor';
@@ -184,7 +185,7 @@ export function attentionPrefillFlops(s: AttentionTrafficShape, rows: number, po
   return 4 * s.heads * s.headDim * positions;
 }
 
-/** Rows of each part allocTensor splits a [rows, cols] matrix into under `maxBindingBytes` (one part without a limit). */
+/** Rows of each part allocTensor splits a [rows, cols] matrix (or a segment of `rows` rows) into under `maxBindingBytes` (one part without a limit). */
 export function partRows(format: WeightFormat, rows: number, cols: number, maxBindingBytes = Infinity, rowMultiple = 1): number[] {
   if (maxBindingBytes === Infinity) return [rows];
   const step = rowsPerPart(format, cols, maxBindingBytes, rowMultiple);
@@ -205,32 +206,35 @@ export interface DecodeTraffic extends Traffic {
  * One decode step of `batch` sequences at position `pos`, composed from the same per-kernel functions
  * in the same order as GpuModel's build() (embedding, per layer qkv, ropeKv, attention, o, gate/up, down,
  * then final norm, lm_head, argmax, step advance), so presets can be checked without a GPU; the GPU tests
- * hold it equal to forwardTraffic of the built ops. Weights are split under `maxBindingBytes` as
- * allocTensor splits them (not at all without it); the cache is taken to hold the step (ctxCap > pos).
+ * hold it equal to forwardTraffic of the built ops. Each matrix counts per format segment (a mix's q/k and
+ * v are two dispatches), split under `maxBindingBytes` as allocTensor splits them (not at all without it);
+ * the cache is taken to hold the step (ctxCap > pos).
  */
-export function decodeTraffic(arch: Arch, format: WeightFormat, batch: number, pos: number, maxBindingBytes?: number): DecodeTraffic {
+export function decodeTraffic(arch: Arch, format: ModelFormat, batch: number, pos: number, maxBindingBytes?: number): DecodeTraffic {
   assertPos(pos);
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be an integer >= 1, got ${batch}`);
-  const plan = modelPlan(arch);
+  const plan = modelPlan(arch, format);
   const H = arch.hidden;
   const shape: AttentionTrafficShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap: pos + 1 };
   const norm = { eps: arch.normEps };
-  const parts = (rows: number, cols: number, rowMultiple = 1) => partRows(format, rows, cols, maxBindingBytes, rowMultiple);
-  const ops: Traffic[] = [embedTraffic(format, H, parts(plan.embedding.rows, plan.embedding.cols).length, batch)];
+  // A linear of `t`'s shape and modes, every format segment of it.
+  const linear = (t: TensorSpec, modes: Omit<LinearShape, 'format' | 'K' | 'N'>, rowMultiple = 1): Traffic =>
+    sumTraffic(t.segments.map((s) => linearTraffic({ ...modes, format: s.format, K: t.cols, N: t.rows }, partRows(s.format, s.rows, t.cols, maxBindingBytes, rowMultiple), batch)));
+  const embedFormat = singleFormat(plan.embedding);
+  const ops: Traffic[] = [embedTraffic(embedFormat, H, partRows(embedFormat, arch.vocab, H, maxBindingBytes).length, batch)];
   for (const lp of plan.layers) {
     ops.push(
-      linearTraffic({ format, K: H, N: lp.qkv.rows, bias: arch.qkvBias, residual: false, norm }, parts(lp.qkv.rows, lp.qkv.cols), batch),
+      linear(lp.qkv, { bias: arch.qkvBias, residual: false, norm }),
       ropeKvTraffic(shape, batch, 0, pos),
       attentionDecodeTraffic(shape, batch, pos),
-      linearTraffic({ format, K: lp.o.cols, N: H, bias: false, residual: true }, parts(lp.o.rows, lp.o.cols), batch),
-      linearTraffic({ format, K: H, N: lp.gateUp.rows, bias: false, residual: false, norm, swiglu: true }, parts(lp.gateUp.rows, lp.gateUp.cols, 2), batch),
-      linearTraffic({ format, K: lp.down.cols, N: H, bias: false, residual: true }, parts(lp.down.rows, lp.down.cols), batch),
+      linear(lp.o, { bias: false, residual: true }),
+      linear(lp.gateUp, { bias: false, residual: false, norm, swiglu: true }, 2),
+      linear(lp.down, { bias: false, residual: true }),
     );
   }
-  const head = plan.lmHead ?? plan.embedding;
   ops.push(
     rmsNormTraffic(H, batch),
-    linearTraffic({ format, K: H, N: arch.vocab, bias: false, residual: false }, parts(head.rows, head.cols), batch),
+    linear(plan.lmHead ?? plan.embedding, { bias: false, residual: false }),
     argmaxTraffic(arch.vocab, batch),
     stepAdvanceTraffic(),
   );

@@ -5,8 +5,8 @@
  */
 import { validateArch } from '../model/arch';
 import { PRESETS } from '../model/presets';
-import type { WeightFormat } from '../core/tensor';
-import { WEIGHT_FORMATS } from '../core/tensor';
+import type { ModelFormat } from '../model/formats/mix';
+import { MODEL_FORMATS } from '../model/formats/mix';
 import type { GenerationConfig, GgufRef } from '../schema/result';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -76,15 +76,15 @@ export function isModelFile(m: GenerationConfig['models'][number]): m is GgufRef
   return typeof m === 'object' && 'gguf' in m;
 }
 
-export function parseFormats(text: string): Parsed<WeightFormat[]> {
+export function parseFormats(text: string): Parsed<ModelFormat[]> {
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (!names.length) return { ok: false, error: 'formats: expected a comma-separated list' };
   for (const n of names) {
-    if (!(WEIGHT_FORMATS as readonly string[]).includes(n)) {
-      return { ok: false, error: `formats: unknown format "${n}" (known: ${WEIGHT_FORMATS.join(', ')})` };
+    if (!(MODEL_FORMATS as readonly string[]).includes(n)) {
+      return { ok: false, error: `formats: unknown format "${n}" (known: ${MODEL_FORMATS.join(', ')})` };
     }
   }
-  return { ok: true, value: [...new Set(names)] as WeightFormat[] };
+  return { ok: true, value: [...new Set(names)] as ModelFormat[] };
 }
 
 /** A model entry of the config: a preset name, a custom architecture or a model file. */

@@ -47,7 +47,7 @@ export const SECTIONS = {
 
 const GENERATION_HELP: Record<GenerationKey, [value: string, help: string]> = {
   models: ['LIST', 'model presets, comma-separated, or a JSON architecture / JSON array'],
-  formats: ['LIST', 'weight formats: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k'],
+  formats: ['LIST', 'weight formats: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m (llama.cpp Q4_K_M mix)'],
   prompt: ['LIST', 'prompt lengths for prefill tests (pp512 = --prompt 512)'],
   'prompt-text': ['TEXT', "a prompt to generate from, tokenised with the model file's own tokenizer (needs --gguf; not with --prompt-tokens)"],
   'prompt-tokens': ['LIST', 'a prompt to generate from as token ids of the model file, comma-separated: 1,2,3 (needs --gguf)'],

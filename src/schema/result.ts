@@ -126,7 +126,8 @@ export const ArchSchema = z.object({
   normEps: finite,
 });
 
-export const WeightFormatSchema = z.enum(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k', 'q5_k', 'q6_k']);
+/** A model's weight format: one format for every matrix, or a llama.cpp mix (q4_k_m: per tensor). */
+export const WeightFormatSchema = z.enum(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m']);
 
 /** Percentiles of per-token (inter-token) latency, ns. */
 export const LatencySchema = z.object({ p50: nonNeg, p90: nonNeg, p99: nonNeg });

@@ -7,19 +7,19 @@ import { dataBytes } from '../../src/core/tensor';
 import { ReferenceModel } from '../../src/model/reference';
 import type { Arch } from '../../src/model/types';
 import type { WeightFormat } from '../../src/core/tensor';
+import { MODEL_FORMATS, type ModelFormat } from '../../src/model/formats/mix';
+import { modelPlan } from '../../src/model/plan';
 import { FORWARD_LOGIT_TOLERANCE, checkForward, promptTokens } from '../../src/run/phases/generation';
 import { withDevice } from './helpers';
 
 const TIMEOUT_MS = 60_000;
 
 describe('full forward of tiny architectures matches the float64 CPU reference', () => {
-  test.each<[string, WeightFormat]>([
-    ['tiny', 'f32'],
-    ['tiny', 'f16'],
-    ['tiny', 'q8_0'],
-    ['tiny', 'q4_0'],
+  test.each<[string, ModelFormat]>([
+    ...MODEL_FORMATS.map((f): [string, ModelFormat] => ['tiny', f]),
     ['tiny-tied', 'f32'],
     ['tiny-tied', 'q4_0'],
+    ['tiny-tied', 'bf16'],
   ])('%s in %s: prefill + decode tokens match, logits within tolerance', async (name, format) => {
     await withDevice(async (ctx) => {
       const v = await checkForward(ctx.device, PRESETS[name] as Arch, format, TIMEOUT_MS);
@@ -53,6 +53,25 @@ describe('a layer is at most 6 dispatches (fused norm/QKV, rope+KV append, gate/
       expect(GpuModel.dispatchesPerLayer()).toBe(6);
     });
   });
+
+  test('tiny in q4_k_m: the layer whose attn_v gets q6_k runs its qkv as two dispatches, one per format', async () => {
+    await withDevice(async (ctx, res) => {
+      const arch = PRESETS.tiny as Arch;
+      const plan = modelPlan(arch, 'q4_k_m');
+      // 2 layers: layer 1 (the last eighth) uses more bits: attn_v and ffn_down in q6_k; the head q6_k too.
+      expect(plan.layers.map((l) => l.qkv.segments.map((s) => s.format))).toEqual([['q4_k'], ['q4_k', 'q6_k']]);
+      expect(plan.layers.map((l) => l.down.segments[0]?.format)).toEqual(['q4_k', 'q6_k']);
+      expect(plan.lmHead?.segments.map((s) => s.format)).toEqual(['q6_k']);
+      const model = await GpuModel.create(ctx.device, res, { arch, format: 'q4_k_m', maxRows: 2, seqCap: 1, ctxCap: 4, logCap: 2 });
+      const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
+      const f = await model.forward('decode', 1);
+      expect(f.dispatchesPerLayer).toBe(7);
+      expect(GpuModel.dispatchesPerLayer(arch, 'q4_k_m', limit)).toBe(7);
+      expect(f.linears.qkv.map((w) => w.label)).toEqual(['linear_q4_k_norm_qkv', 'linear_q4_k_norm_qkv+linear_q6_k_norm_qkv']);
+      expect(f.linears.down.map((w) => w.label)).toEqual(['linear_q4_k', 'linear_q6_k']);
+      expect(f.linears.head.map((w) => w.label)).toEqual(['linear_q6_k']);
+    });
+  });
 });
 
 /**
@@ -62,15 +81,17 @@ describe('a layer is at most 6 dispatches (fused norm/QKV, rope+KV append, gate/
 describe('full forward with split weight tensors matches the reference', () => {
   const PROMPT = 6;
   const STEPS = 3;
-  test.each<[string, WeightFormat]>([
-    ['tiny', 'f32'],
-    ['tiny', 'q4_0'],
-    ['tiny-tied', 'f16'],
-  ])('%s in %s', async (name, format) => {
+  test.each<[string, WeightFormat, ModelFormat]>([
+    ['tiny', 'f32', 'f32'],
+    ['tiny', 'q4_0', 'q4_0'],
+    ['tiny-tied', 'f16', 'f16'],
+    // Parts of 19 q4_k rows: the q6_k segments (v, down, the head) split into more, smaller parts.
+    ['tiny', 'q4_k', 'q4_k_m'],
+  ])('%s in %s', async (name, partFormat, format) => {
     await withDevice(async (ctx, res) => {
       const arch = PRESETS[name] as Arch;
       // 19 rows of `hidden` columns per part: QKV splits at 19, 38, ...; gate/up at 18, 36, ... (pairs).
-      const maxBindingBytes = 19 * dataBytes(format, arch.hidden);
+      const maxBindingBytes = 19 * dataBytes(partFormat, arch.hidden);
       const model = await GpuModel.create(ctx.device, res, {
         arch,
         format,
@@ -118,7 +139,7 @@ describe('the full-forward check runs the variants a workload tuned', () => {
           down: { 1: { wg: 32, rows: 2, vs: 4, reduce: 'tree' } as const },
           head: {},
         },
-        // tiny has headDim 16: 1000 row groups cannot run it and must not be used.
+        // tiny has headDim 64: 1000 row groups cannot run it and must not be used.
         decodeTiles: { 1: { rowGroups: 1000, keysPerGroup: 8 } },
       };
       const v = await checkForward(ctx.device, PRESETS.tiny as Arch, 'q8_0', 60_000, tuned);

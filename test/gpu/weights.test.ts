@@ -151,6 +151,8 @@ describe('weight amplitudes', () => {
     const w = dequantRows(format, SEED, ampLog2, 0, 16, 256);
     const unit = 2 ** (ampLog2 - 12);
     expect(w.every((v) => Number.isInteger(v / unit) && Math.abs(v / unit) < 2 ** 15)).toBe(true);
+    // Element by element (weightRef) as block by block (dequantRows).
+    expect(w.every((v, i) => v === weightRef(format, SEED, ampLog2, i >> 8, i & 255, 256))).toBe(true);
     // Sub-block scales span their 6 bits (q6_k: int8 of both signs), so every packed bit of a block matters.
     const scales = Array.from({ length: 64 }, (_, j) => kSubScales(format, SEED, j >> 4, j & 15).scale);
     expect(Math.max(...scales)).toBeGreaterThanOrEqual(format === 'q6_k' ? 100 : 48);

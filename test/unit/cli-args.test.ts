@@ -36,6 +36,7 @@ describe('CLI argument parsing', () => {
     [['--headed', '--quiet'], { headed: true, quiet: true }],
     [['--timeout', '90'], { timeoutS: 90 }],
     [['--models', 'llama-3.2-1b,tiny', '--formats', 'q4_0'], { request: { generation: { models: ['llama-3.2-1b', 'tiny'], formats: ['q4_0'] } } }],
+    [['--formats', 'q4_k_m,bf16,q5_k,q6_k,q4_k'], { request: { generation: { formats: ['q4_k_m', 'bf16', 'q5_k', 'q6_k', 'q4_k'] } } }],
     [['--prompt', '512,1024', '--gen', '128', '--depths', '0,4096', '--batches', '1,4'], { request: { generation: { promptLens: [512, 1024], genTokens: 128, depths: [0, 4096], batches: [1, 4] } } }],
     [['--model', 'tiny', '--model', 'tiny-tied'], { request: { generation: { models: ['tiny', 'tiny-tied'] } } }],
     [['--models', 'tiny', '--model', 'tiny-tied'], { request: { generation: { models: ['tiny', 'tiny-tied'] } } }],

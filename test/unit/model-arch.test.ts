@@ -3,10 +3,13 @@ import { describe, expect, test } from 'vitest';
 import { ARCH_DEFAULTS, ARCH_FLAG_NAMES, archFromFlags, parseArchJson, resolveArch, validateArch } from '../../src/model/arch';
 import { HEADLINE_PRESETS, PRESETS, presetNames } from '../../src/model/presets';
 import type { Arch } from '../../src/model/types';
-import { WEIGHT_FORMATS, type WeightFormat } from '../../src/core/tensor';
+import { MODEL_FORMATS, type ModelFormat } from '../../src/model/formats/mix';
 
 const tiny = PRESETS.tiny as Arch;
-const allPresetFormats = presetNames().flatMap((name) => WEIGHT_FORMATS.map((format) => ({ name, format })));
+/** Models whose matmul inputs are not whole 256-weight blocks: no k-quant format, no Q4_K_M mix. */
+const NO_K_QUANTS = new Set(['qwen2.5-0.5b', 'tiny-tied']);
+const K_FORMATS: readonly ModelFormat[] = ['q4_k', 'q5_k', 'q6_k', 'q4_k_m'];
+const allPresetFormats = presetNames().flatMap((name) => MODEL_FORMATS.filter((f) => !NO_K_QUANTS.has(name) || !K_FORMATS.includes(f)).map((format) => ({ name, format })));
 
 /** Errors of an outcome that must have failed. */
 function errorsOf(r: ReturnType<typeof validateArch>): string[] {
@@ -44,6 +47,11 @@ describe('presets', () => {
     expect(r).toEqual({ ok: true, arch: PRESETS[name] });
   });
 
+  test.each([...NO_K_QUANTS].flatMap((name) => K_FORMATS.map((format) => ({ name, format }))))('$name cannot hold $format: hidden is not whole 256-weight blocks', ({ name, format }) => {
+    const a = PRESETS[name] as Arch;
+    expect(errorsOf(validateArch(a, format))).toContain(`hidden (${a.hidden}) must be a multiple of 256 for ${format} weights (a matmul input size)`);
+  });
+
   test.each([
     { name: 'qwen2.5-0.5b', shape: [896, 4864, 24, 14, 2, 64, 151936], tied: true, bias: true, theta: 1e6, eps: 1e-6 },
     { name: 'qwen2.5-1.5b', shape: [1536, 8960, 28, 12, 2, 128, 151936], tied: true, bias: true, theta: 1e6, eps: 1e-6 },
@@ -53,7 +61,7 @@ describe('presets', () => {
     { name: 'llama-3.1-8b', shape: [4096, 14336, 32, 32, 8, 128, 128256], tied: false, bias: false, theta: 5e5, eps: 1e-5 },
     { name: 'mistral-7b-v0.3', shape: [4096, 14336, 32, 32, 8, 128, 32768], tied: false, bias: false, theta: 1e6, eps: 1e-5 },
     { name: 'phi-3-mini', shape: [3072, 8192, 32, 32, 32, 96, 32064], tied: false, bias: false, theta: 1e4, eps: 1e-5 },
-    { name: 'tiny', shape: [64, 96, 2, 4, 2, 16, 256], tied: false, bias: true, theta: 1e4, eps: 1e-5 },
+    { name: 'tiny', shape: [256, 768, 2, 4, 2, 64, 256], tied: false, bias: true, theta: 1e4, eps: 1e-5 },
     { name: 'tiny-tied', shape: [96, 160, 3, 6, 2, 16, 300], tied: true, bias: false, theta: 5e5, eps: 1e-6 },
   ])('$name has the published shape', ({ name, shape, tied, bias, theta, eps }) => {
     const a = PRESETS[name] as Arch;
@@ -75,7 +83,7 @@ describe('validateArch', () => {
     expect(r.ok && r.arch).not.toBe(input);
   });
 
-  test.each<{ name: string; patch: Record<string, unknown>; format?: WeightFormat; message: string }>([
+  test.each<{ name: string; patch: Record<string, unknown>; format?: string; message: string }>([
     { name: 'heads not divisible by kvHeads', patch: { heads: 14, kvHeads: 4 }, message: 'heads (14) must be divisible by kvHeads (4)' },
     { name: 'kvHeads larger than heads', patch: { heads: 2, kvHeads: 4 }, message: 'heads (2) must be divisible by kvHeads (4)' },
     { name: 'odd headDim', patch: { headDim: 63 }, message: 'headDim (63) must be even for RoPE' },
@@ -102,8 +110,11 @@ describe('validateArch', () => {
     { name: 'ffn not a multiple of 32 for q8_0', patch: { ffn: 104 }, format: 'q8_0', message: 'ffn (104) must be a multiple of 32 for q8_0 weights' },
     { name: 'heads*headDim not a multiple of 32 for q4_0', patch: { heads: 5, kvHeads: 1, headDim: 12 }, format: 'q4_0', message: 'heads*headDim (5*12=60) must be a multiple of 32 for q4_0 weights' },
     { name: 'hidden not a multiple of 8 for f16', patch: { hidden: 68 }, format: 'f16', message: 'hidden (68) must be a multiple of 8 for f16 weights' },
+    { name: 'ffn not a multiple of 256 for q5_k', patch: { ffn: 800 }, format: 'q5_k', message: 'ffn (800) must be a multiple of 256 for q5_k weights' },
+    { name: 'ffn not a multiple of 256 for the q4_k_m mix', patch: { ffn: 800 }, format: 'q4_k_m', message: 'ffn (800) must be a multiple of 256 for q4_k_m weights' },
+    { name: 'an unknown format', patch: {}, format: 'q3_k', message: 'unknown weight format "q3_k" (expected one of f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m)' },
   ])('$name', ({ patch, format, message }) => {
-    const errors = errorsOf(validateArch({ ...tiny, ...patch }, format));
+    const errors = errorsOf(validateArch({ ...tiny, ...patch }, format as ModelFormat | undefined));
     expect(errors.some((e) => e.includes(message)), `${message} not in ${JSON.stringify(errors)}`).toBe(true);
   });
 
@@ -157,12 +168,12 @@ describe('parseArchJson', () => {
 
 describe('archFromFlags', () => {
   const tinyFlags: Record<string, string> = {
-    '--hidden': '64',
-    '--ffn': '96',
+    '--hidden': '256',
+    '--ffn': '768',
     '--layers': '2',
     '--heads': '4',
     '--kv-heads': '2',
-    '--head-dim': '16',
+    '--head-dim': '64',
     '--vocab': '256',
     '--tied-embeddings': 'false',
     '--qkv-bias': 'true',

@@ -114,9 +114,27 @@ export function weightRef(format: WeightFormat, seed: number, ampLog2: number, r
   }
 }
 
+/** Block `block` of a k-quant tensor into out[o .. o + 256): as kWeight, each scale hashed once per block. */
+function kBlockInto(format: KFormat, seed: number, ampLog2: number, block: number, out: Float32Array, o: number): void {
+  const { d, dmin } = kBlockScales(format, seed, ampLog2, block);
+  const group = format === 'q6_k' ? 16 : 32;
+  for (let j = 0; j < KBLOCK / group; j++) {
+    const { scale, min } = kSubScales(format, seed, block, j);
+    for (let e = j * group; e < (j + 1) * group; e++) {
+      const q = weightCode(format, seed, block * KBLOCK + e);
+      out[o + e] = format === 'q6_k' ? d * scale * (q - 32) : d * scale * q - dmin * min;
+    }
+  }
+}
+
 /** Rows rowStart .. rowStart+rows-1 dequantised, row-major (rows x cols). */
 export function dequantRows(format: WeightFormat, seed: number, ampLog2: number, rowStart: number, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
+  if (format === 'q4_k' || format === 'q5_k' || format === 'q6_k') {
+    const first = (rowStart * cols) / KBLOCK;
+    for (let b = 0; b < (rows * cols) / KBLOCK; b++) kBlockInto(format, seed, ampLog2, first + b, out, b * KBLOCK);
+    return out;
+  }
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[r * cols + c] = weightRef(format, seed, ampLog2, rowStart + r, c, cols);
   }

@@ -12,7 +12,7 @@ import { decodeTileVariant } from '../../../kernels/attention/tiles';
 import { GpuModel, type ModelConfig, encodeForward } from '../../../model/model';
 import { ReferenceModel } from '../../../model/reference';
 import type { Arch } from '../../../model/types';
-import type { WeightFormat } from '../../../core/tensor';
+import type { ModelFormat } from '../../../model/formats/mix';
 import type { Verification } from '../../../schema/result';
 import { promptTokens } from './tokens';
 
@@ -70,7 +70,7 @@ function tilesFor(device: GPUDevice, arch: Arch, tiles: TunedVariants['decodeTil
  * float64 reference on the same dequantised weights. Greedy tokens must match; logits within tolerance.
  * With `tuned`, the model runs those variants (the ones a workload will run), not the defaults.
  */
-export async function checkForward(device: GPUDevice, arch: Arch, format: WeightFormat, timeoutMs: number, tuned: TunedVariants = {}): Promise<Verification> {
+export async function checkForward(device: GPUDevice, arch: Arch, format: ModelFormat, timeoutMs: number, tuned: TunedVariants = {}): Promise<Verification> {
   const res = new Resources();
   try {
     const variants = {

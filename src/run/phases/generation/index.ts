@@ -4,7 +4,7 @@
  * each weight format; a workload whose kernels or format failed is reported invalid, never timed.
  */
 import { CancelledError, errorMessage } from '../../../gpu/errors';
-import type { WeightFormat } from '../../../core/tensor';
+import type { ModelFormat } from '../../../model/formats/mix';
 import { PRESETS } from '../../../model/presets';
 import type { Arch } from '../../../model/types';
 import type { Phase, Verification } from '../../../schema/result';
@@ -24,8 +24,8 @@ export { runWorkload } from './workload';
 /** A unit of the generation phase (one progress step each). */
 export type GenUnit =
   | { kind: 'kernel-checks'; label: string }
-  | { kind: 'forward-check'; label: string; format: WeightFormat }
-  | { kind: 'workload'; label: string; model: string | Arch; format: WeightFormat }
+  | { kind: 'forward-check'; label: string; format: ModelFormat }
+  | { kind: 'workload'; label: string; model: string | Arch; format: ModelFormat }
   /** A model file: its own tensor types, whatever `formats` says. */
   | { kind: 'gguf'; label: string; ref: string };
 
@@ -57,16 +57,16 @@ function genEnv(ctx: PhaseContext): GenEnv {
 /** What the checks decided so far: why the workloads of a format may not be timed. */
 class Gate {
   kernels: string | null = null;
-  readonly format = new Map<WeightFormat, { verification?: Verification; invalid?: string }>();
+  readonly format = new Map<ModelFormat, { verification?: Verification; invalid?: string }>();
 
-  invalid(format: WeightFormat): string | null {
+  invalid(format: ModelFormat): string | null {
     const f = this.format.get(format);
     return this.kernels ?? f?.invalid ?? (f?.verification ? null : `no full-forward check ran for ${format}`);
   }
 }
 
 /** The full-forward check of a format on the check architecture, recorded in the phase and the gate. */
-async function forwardCheck(ctx: PhaseContext, out: PhaseOutput, gate: Gate, format: WeightFormat): Promise<void> {
+async function forwardCheck(ctx: PhaseContext, out: PhaseOutput, gate: Gate, format: ModelFormat): Promise<void> {
   const v = await ctx.guard(`forward-check.${format}`, () => checkForward(ctx.gpu.device, PRESETS[CHECK_ARCH] as Arch, format, ctx.config.gpuTimeoutMs));
   out.checks.push({ id: `forward-${format}`, verification: v });
   gate.format.set(format, { verification: v, ...(v.state === 'failed' ? { invalid: `full-forward check failed in ${format}: ${v.detail ?? `error ${v.error}`}` } : {}) });
@@ -76,7 +76,7 @@ async function forwardCheck(ctx: PhaseContext, out: PhaseOutput, gate: Gate, for
  * Whether a model file in `format` may be timed: the kernel self-checks passed and the full-forward check
  * of the format passed (run here, once, when the config's formats did not include it).
  */
-async function formatGate(ctx: PhaseContext, out: PhaseOutput, gate: Gate, format: WeightFormat): Promise<{ invalid: string | null; verification?: Verification }> {
+async function formatGate(ctx: PhaseContext, out: PhaseOutput, gate: Gate, format: ModelFormat): Promise<{ invalid: string | null; verification?: Verification }> {
   if (!gate.format.has(format)) await forwardCheck(ctx, out, gate, format);
   const verification = gate.format.get(format)?.verification;
   return { invalid: gate.invalid(format), ...(verification ? { verification } : {}) };

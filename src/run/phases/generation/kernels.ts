@@ -27,12 +27,14 @@ async function streamSet(env: GenEnv, model: GpuModel, role: LinearRole, layers:
 /**
  * One decode projection timed two ways: alone on one copy (cache-resident when it fits a cache: shown
  * for reference) and streamed through distinct copies (the figure). A streamed figure above the
- * measured read ceiling is implausible, never a result.
+ * measured read ceiling is implausible, never a result. The copies are the layers whose projection reads
+ * what the first layer's does (a mix gives some layers' matrices more bits) and fresh copies of the first.
  */
-async function gemvOf(env: GenEnv, timer: Timer, model: GpuModel, role: LinearRole, layers: readonly GpuWork[], pos: number): Promise<GemvEntry> {
-  const first = layers[0] as GpuWork;
+async function gemvOf(env: GenEnv, timer: Timer, model: GpuModel, role: LinearRole, all: readonly GpuWork[], pos: number): Promise<GemvEntry> {
+  const first = all[0] as GpuWork;
   const readBytes = first.cost?.(pos).read;
   if (readBytes === undefined) throw new Error(`${first.label}: no cost to measure bandwidth against`);
+  const layers = all.filter((w) => w.label === first.label && w.cost?.(pos).read === readBytes);
   const plan = { warmup: GEMV_WARMUP, reps: GEMV_REPS, minSampleMs: 1, maxSubmitMs: env.maxSubmitMs, timeoutMs: env.timeoutMs, signal: env.signal };
   const resident = await timer.measure(first, plan);
   const res = new Resources();

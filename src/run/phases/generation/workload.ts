@@ -6,9 +6,11 @@ import { Resources } from '../../../gpu/buffers';
 import { GpuScopeError, errorMessage, withErrorScopes } from '../../../gpu/errors';
 import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, weightBytes, type MemoryPlan } from '../../../model/accounting';
 import { validateArch } from '../../../model/arch';
-import { rowsPerPart, type WeightFormat } from '../../../core/tensor';
 import { countDispatches } from '../../../core/work';
-import { GpuModel, type LinearRole, type ModelFileConfig, modelLinearConfigs } from '../../../model/model';
+import type { WeightFormat } from '../../../core/tensor';
+import type { ModelFormat } from '../../../model/formats/mix';
+import { GpuModel, LINEAR_ROLES, type LinearRole, type ModelFileConfig, modelLinearConfigs, roleFormats } from '../../../model/model';
+import { modelPlan } from '../../../model/plan';
 import type { Arch } from '../../../model/types';
 import type { GenerationConfig, TokenTest, Workload } from '../../../schema/result';
 import { type LinearChoices, linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';
@@ -43,7 +45,7 @@ export function capacities(gen: GenerationConfig, generate?: { promptLen: number
 }
 
 /** Bytes, FLOPs, memory and dispatches of a workload, planned before anything is built. */
-export function plan(device: GPUDevice, arch: Arch, format: WeightFormat, caps: Capacities): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
+export function plan(device: GPUDevice, arch: Arch, format: ModelFormat, caps: Capacities): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
   const { maxPrompt, maxBatch, ctxCap } = caps;
   const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const memory = memoryPlan(arch, format, { ctx: ctxCap, batch: maxBatch, promptLen: maxPrompt, maxBindingBytes, maxBufferSize: device.limits.maxBufferSize });
@@ -56,17 +58,22 @@ export function plan(device: GPUDevice, arch: Arch, format: WeightFormat, caps: 
     memoryBytes: memory.total,
     dispatchesPerLayer: perLayer,
     // Planned here (the workload may be skipped before building); replaced by the count of the built ops.
-    // Embedding and lm_head dispatch once per row part; the head adds final norm, argmax and the step advance.
-    dispatchesPerDecodeStep: 2 * Math.ceil(arch.vocab / rowsPerPart(format, arch.hidden, maxBindingBytes)) + arch.layers * perLayer + 3,
+    dispatchesPerDecodeStep: GpuModel.dispatchesPerDecodeStep(arch, format, maxBindingBytes),
   };
   return { memory, accounting, maxBindingBytes };
 }
 
-/** The workload's kernels tuned on this adapter (before the model exists: tuning operands and the model never share memory). */
-export async function tune(env: GenEnv, arch: Arch, format: WeightFormat): Promise<Tuned> {
+/**
+ * The workload's kernels tuned on this adapter (before the model exists: tuning operands and the model never
+ * share memory). Each linear role is tuned in the format holding most of its weights (a mix's other formats of
+ * the role run the same variant; the workload's full-forward check runs them all).
+ */
+export async function tune(env: GenEnv, arch: Arch, format: ModelFormat): Promise<Tuned> {
   const { device, gen, tuner } = env;
   if (!tuner) return {};
-  const linearVariants = await tuneLinears(tuner, device, modelLinearConfigs(arch, format), (role) => role === 'head', linearUsage(gen), env.timeoutMs, env.stream);
+  const formats = roleFormats(modelPlan(arch, format));
+  const configs = Object.fromEntries(LINEAR_ROLES.map((role) => [role, modelLinearConfigs(arch, formats[role][0] as WeightFormat)[role]])) as ReturnType<typeof modelLinearConfigs>;
+  const linearVariants = await tuneLinears(tuner, device, configs, (role) => role === 'head', linearUsage(gen), env.timeoutMs, env.stream);
   const headShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim };
   const decodeTiles = await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs);
   return { linearVariants, decodeTiles };
@@ -78,7 +85,7 @@ export interface Tuned {
 }
 
 /** Builds the model with the tuned variants and generates its weights (or has `file` load them). */
-export async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: WeightFormat, tuned: Tuned, caps: Capacities, file?: ModelFileConfig): Promise<GpuModel> {
+export async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: ModelFormat, tuned: Tuned, caps: Capacities, file?: ModelFileConfig): Promise<GpuModel> {
   const { device, gen } = env;
   const { linearVariants, decodeTiles } = tuned;
   const { maxPrompt, maxBatch, ctxCap } = caps;
@@ -148,7 +155,7 @@ export function failed(e: unknown, memory: MemoryPlan): { state: 'skipped' | 'in
 }
 
 /** Runs one architecture x format. Failures are recorded on the workload; cancellation propagates. */
-export async function runWorkload(env: GenEnv, preset: string, arch: Arch, format: WeightFormat, invalidReason: string | null): Promise<Workload> {
+export async function runWorkload(env: GenEnv, preset: string, arch: Arch, format: ModelFormat, invalidReason: string | null): Promise<Workload> {
   const base = { id: `${arch.name}-${format}`, preset, arch, format, tests: [] as TokenTest[] };
   const formatCheck = validateArch(arch, format);
   if (!formatCheck.ok) return { ...base, state: 'skipped', reason: formatCheck.errors.join('; ') };
