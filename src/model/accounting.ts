@@ -11,7 +11,7 @@
  * of [seqs][kvHeads][ctx][headDim].
  */
 import { dataBytes, tensorBytes } from '../core/tensor';
-import { type MatrixKind, type ModelFormat, matrixFormat } from './formats/mix';
+import { type Formats, type MatrixKind, matrixFormat } from './formats/mix';
 import type { Arch } from './types';
 
 const F32 = 4;
@@ -35,7 +35,7 @@ const KIND: Record<MatrixShape['name'], MatrixKind> = {
 };
 
 /** Bytes of layer `layer`'s matmul weights in `format`. */
-function layerBytes(arch: Arch, format: ModelFormat, layer: number): number {
+function layerBytes(arch: Arch, format: Formats, layer: number): number {
   return layerMatrices(arch).reduce((s, m) => s + tensorBytes(matrixFormat(arch, format, KIND[m.name], layer), m.rows, m.cols), 0);
 }
 
@@ -102,7 +102,7 @@ export interface WeightBytes {
  * Bytes the weights occupy on the GPU in `format` (norms and biases are always f32): what a GGUF file of
  * the model in that file type holds for these tensors.
  */
-export function weightBytes(arch: Arch, format: ModelFormat): WeightBytes {
+export function weightBytes(arch: Arch, format: Formats): WeightBytes {
   let layers = 0;
   for (let l = 0; l < arch.layers; l++) layers += layerBytes(arch, format, l);
   const perLayer = layers / arch.layers;
@@ -158,7 +158,7 @@ export interface WeightLayout {
  * Activations are ignored: they are O(hidden) per row and stay in cache. With `layout` (a model file), the
  * weights are the file's.
  */
-export function decodeBytesPerToken(arch: Arch, format: ModelFormat, ctx: number, batch: number, layout?: WeightLayout): DecodeBytes {
+export function decodeBytesPerToken(arch: Arch, format: Formats, ctx: number, batch: number, layout?: WeightLayout): DecodeBytes {
   assertCtx(ctx);
   assertCount('batch', batch, 1);
   const w = weightBytes(arch, format);
@@ -236,7 +236,7 @@ export interface MemoryPlan {
  * when one weight row does (larger matrices are split into row parts, a row can't be); when any buffer
  * exceeds maxBufferSize; when the prompt doesn't fit the cache; or when the total exceeds the budget.
  */
-export function memoryPlan(arch: Arch, format: ModelFormat, o: MemoryPlanOptions): MemoryPlan {
+export function memoryPlan(arch: Arch, format: Formats, o: MemoryPlanOptions): MemoryPlan {
   assertCount('ctx', o.ctx, 1);
   assertCount('batch', o.batch, 1);
   assertCount('promptLen', o.promptLen, 1);

@@ -29,7 +29,7 @@ import { createRmsNorm } from '../kernels/transformer/rmsnorm';
 import { createRopeKv } from '../kernels/transformer/rope';
 import { createStepAdvance } from '../kernels/transformer/step';
 import { generateWeights } from '../kernels/weights/weights';
-import type { ModelFormat } from './formats/mix';
+import type { Formats } from './formats/mix';
 import { BIAS_SCALE, type LayerPlan, type ModelPlan, NORM_SCALE, type TensorSpec, modelPlan, singleFormat } from './plan';
 import {
   argmaxTraffic,
@@ -52,7 +52,7 @@ import type { Arch } from './types';
 export interface ModelConfig {
   arch: Arch;
   /** One format for every matrix, or a mix (per tensor: formats/mix.ts). */
-  format: ModelFormat;
+  format: Formats;
   /** Most token rows in one forward (max of prompt length and decode batch). */
   maxRows: number;
   /** Most sequences decoded at once. */
@@ -543,7 +543,7 @@ export class GpuModel {
    * `maxBindingBytes`). Without arguments: LAYER_KERNELS, the count when no matrix is split.
    * ForwardOps.dispatchesPerLayer is the same count taken from the built ops (the tests compare them).
    */
-  static dispatchesPerLayer(arch?: Arch, format?: ModelFormat, maxBindingBytes?: number): number {
+  static dispatchesPerLayer(arch?: Arch, format?: Formats, maxBindingBytes?: number): number {
     if (!arch || !format || maxBindingBytes === undefined) return LAYER_KERNELS;
     const perLayer = modelPlan(arch, format).layers.map((lp) => layerDispatches(lp, maxBindingBytes));
     return perLayer.length ? Math.max(...perLayer) : LAYER_KERNELS;
@@ -553,7 +553,7 @@ export class GpuModel {
    * Dispatches of one decode step from the plan (the embedding and the head once per row part, every
    * layer, final norm, argmax and the step advance); the built ops' count replaces it once they exist.
    */
-  static dispatchesPerDecodeStep(arch: Arch, format: ModelFormat, maxBindingBytes: number): number {
+  static dispatchesPerDecodeStep(arch: Arch, format: Formats, maxBindingBytes: number): number {
     const p = modelPlan(arch, format);
     const head = p.lmHead ?? p.embedding;
     const layers = p.layers.reduce((n, lp) => n + layerDispatches(lp, maxBindingBytes), 0);

@@ -14,7 +14,7 @@
  */
 import type { WeightFormat } from '../core/tensor';
 import { ampLog2For } from '../kernels/weights/weights';
-import { type MatrixKind, type ModelFormat, matrixFormat } from './formats/mix';
+import { type Formats, type MatrixKind, matrixFormat } from './formats/mix';
 import type { Arch } from './types';
 
 /** Rows [rowStart, rowStart + rows) of a matrix, stored in `format`. */
@@ -63,7 +63,7 @@ export function gateUpRow(which: 'gate' | 'up', i: number): number {
 
 export interface ModelPlan {
   arch: Arch;
-  format: ModelFormat;
+  format: Formats;
   embedding: TensorSpec;
   /** Null when tied: the embedding matrix doubles as the output head. */
   lmHead: TensorSpec | null;
@@ -90,7 +90,7 @@ function stacked(parts: ReadonlyArray<{ rows: number; format: WeightFormat }>): 
 }
 
 /** The plan of `arch` with its weights in `format` (per tensor for a mix). */
-export function modelPlan(arch: Arch, format: ModelFormat): ModelPlan {
+export function modelPlan(arch: Arch, format: Formats): ModelPlan {
   const { hidden: H, ffn: F, heads, kvHeads, headDim } = arch;
   const nq = heads * headDim;
   const nkv = kvHeads * headDim;

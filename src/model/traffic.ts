@@ -20,7 +20,7 @@
 import type { Traffic } from '../core/work';
 import type { LinearConfig } from '../kernels/linear/config';
 import { decodeBytesPerToken } from './accounting';
-import type { ModelFormat } from './formats/mix';
+import type { Formats } from './formats/mix';
 import { type TensorSpec, modelPlan, singleFormat } from './plan';
 import { dataBytes, rowsPerPart, scaleBytes, tensorBytes } from '../core/tensor';
 import type { Arch } from './types';
@@ -210,7 +210,7 @@ export interface DecodeTraffic extends Traffic {
  * v are two dispatches), split under `maxBindingBytes` as allocTensor splits them (not at all without it);
  * the cache is taken to hold the step (ctxCap > pos).
  */
-export function decodeTraffic(arch: Arch, format: ModelFormat, batch: number, pos: number, maxBindingBytes?: number): DecodeTraffic {
+export function decodeTraffic(arch: Arch, format: Formats, batch: number, pos: number, maxBindingBytes?: number): DecodeTraffic {
   assertPos(pos);
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be an integer >= 1, got ${batch}`);
   const plan = modelPlan(arch, format);

@@ -10,6 +10,7 @@
  * weights read once plus the prompt's KV-cache writes, activations ignored).
  */
 import { decodeBytesPerToken, flopsPerToken, kvCacheBytes, prefillFlops, weightBytes } from '../model/accounting';
+import type { ModelFormat } from '../model/formats/mix';
 import type { BenchResult, TokenTest, Workload } from '../schema/result';
 
 export interface RooflinePoint {
@@ -43,13 +44,18 @@ function metric(r: BenchResult, id: string): number | null {
 /** FLOPs and bytes per token of a token test (null when the accounting cannot be computed). */
 export function testWork(w: Workload, t: TokenTest): { flops: number; bytes: number } | null {
   try {
+    // A model file's bytes are its own layout's (the workload's accounting, each decode test's traffic).
+    const file = w.source?.kind === 'gguf' || w.format === 'mixed';
     if (t.kind === 'prefill') {
       const P = t.promptLen || t.tokens;
-      const bytes = weightBytes(w.arch, w.format).total + kvCacheBytes(w.arch, P, 1);
+      const weights = file ? w.accounting?.weightBytes : weightBytes(w.arch, w.format as ModelFormat).total;
+      if (weights === undefined) return null;
+      const bytes = weights + kvCacheBytes(w.arch, P, 1);
       return { flops: prefillFlops(w.arch, P) / P, bytes: bytes / P };
     }
     const ctx = t.depth + t.tokens / 2;
-    return { flops: flopsPerToken(w.arch, ctx), bytes: decodeBytesPerToken(w.arch, w.format, ctx, t.batch).perToken };
+    const bytes = file ? t.traffic?.neededPerToken : decodeBytesPerToken(w.arch, w.format as ModelFormat, ctx, t.batch).perToken;
+    return bytes === undefined ? null : { flops: flopsPerToken(w.arch, ctx), bytes };
   } catch {
     return null;
   }

@@ -129,6 +129,9 @@ export const ArchSchema = z.object({
 /** A model's weight format: one format for every matrix, or a llama.cpp mix (q4_k_m: per tensor). */
 export const WeightFormatSchema = z.enum(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k', 'q5_k', 'q6_k', 'q4_k_m']);
 
+/** A workload's format: a weight format, or 'mixed': a model file whose matrices mix formats as no named mix does (its source lists them). */
+export const WorkloadFormatSchema = z.union([WeightFormatSchema, z.literal('mixed')]);
+
 /** Percentiles of per-token (inter-token) latency, ns. */
 export const LatencySchema = z.object({ p50: nonNeg, p90: nonNeg, p99: nonNeg });
 
@@ -276,7 +279,7 @@ export const WorkloadSchema = z.object({
   /** The prompt and generated text (models with a vocabulary). */
   text: WorkloadTextSchema.optional(),
   arch: ArchSchema,
-  format: WeightFormatSchema,
+  format: WorkloadFormatSchema,
   state: z.enum(['ok', 'invalid', 'skipped', 'errored', 'cancelled']),
   reason: z.string().optional(),
   accounting: WorkloadAccountingSchema.optional(),
@@ -483,7 +486,7 @@ export const CostBlendSchema = z.object({
 export const CostWorkloadSchema = z.object({
   workload: z.string(),
   preset: z.string(),
-  format: WeightFormatSchema,
+  format: WorkloadFormatSchema,
   tests: z.array(CostTestSchema),
   /** Test names the summary uses: the fastest prefill, batch-1 decode at the shallowest depth, the fastest decode. */
   prefill: z.string().nullable(),

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { decodeBytesPerToken, paramCount, weightBytes } from '../../src/model/accounting';
-import { archOf, fileParams, fileWeightLayout, ropeInvFreqOf, tensorTypes, uniformFormat } from '../../src/model/gguf/model-file';
+import { archOf, fileFormats, fileParams, fileWeightLayout, ropeInvFreqOf, tensorTypes } from '../../src/model/gguf/model-file';
 import { readGgufHeader } from '../../src/model/gguf/read';
 import { bytesSource } from '../../src/model/gguf/source';
 import { Tokenizer } from '../../src/model/tokenizer/tokenize';
@@ -22,7 +22,7 @@ describe('byte counts from the tensor table', () => {
   ] as const)('%s %s: as the arch and format count them (one format, no q/k norms)', async (arch, format) => {
     const h = await header(arch, format);
     const a = archOf(FIXTURES[arch].spec);
-    expect(uniformFormat(h)).toBe(format);
+    expect(fileFormats(h, FIXTURES[arch].spec).label).toBe(format);
     const layout = fileWeightLayout(h);
     expect(layout.weightBytes).toBe(weightBytes(a, format).total);
     expect(decodeBytesPerToken(a, format, 7, 3, layout)).toEqual(decodeBytesPerToken(a, format, 7, 3));
@@ -36,9 +36,19 @@ describe('byte counts from the tensor table', () => {
     expect(layout.stepWeights - decodeBytesPerToken(archOf(spec), 'f32', 0, 1).weights + layout.lookupRowBytes).toBe(spec.layers * 2 * spec.headDim * 4);
   });
 
-  test('a Q4_K_M file has no one format; its types are counted with their bytes', async () => {
+  test('a Q4_K_M file: each matrix in its own type, named q4_k_m; its types are counted with their bytes', async () => {
     const h = await header('llama', 'q4_k_m');
-    expect(uniformFormat(h)).toBeNull();
+    const { spec } = FIXTURES.llama;
+    const formats = fileFormats(h, spec);
+    expect(formats.label).toBe('q4_k_m');
+    expect(formats.of('output', null)).toBe('q6_k');
+    expect(formats.of('attn_q', 0)).toBe('q4_k');
+    expect(formats.of('attn_v', 0)).toBe('q4_k');
+    expect(formats.of('attn_v', 1)).toBe('q6_k'); // the last layer of two uses more bits
+    const a = archOf(spec);
+    const layout = fileWeightLayout(h);
+    expect(layout.weightBytes).toBe(weightBytes(a, 'q4_k_m').total);
+    expect(decodeBytesPerToken(a, formats, 7, 3, layout)).toEqual(decodeBytesPerToken(a, 'q4_k_m', 7, 3));
     const types = tensorTypes(h);
     expect(types.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K', 'F32']);
     expect(types.reduce((s, t) => s + t.bytes, 0)).toBe(h.tensors.reduce((s, t) => s + t.bytes, 0));

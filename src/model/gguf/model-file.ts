@@ -7,6 +7,7 @@
 import type { WeightFormat } from '../../core/tensor';
 import type { WeightLayout } from '../accounting';
 import type { Resources } from '../../gpu/buffers';
+import { type MatrixKind, type TensorFormats, labelOf } from '../formats/mix';
 import { GpuModel, type ModelConfig, type ModelFileConfig } from '../model';
 import type { Arch } from '../types';
 import { type ModelSpec, archFromGguf, tensorRole } from './arch';
@@ -33,18 +34,22 @@ export function archOf(spec: ModelSpec): Arch {
   return { name, hidden, ffn, layers, heads, kvHeads, headDim, vocab, tiedEmbeddings, qkvBias, ropeTheta, normEps };
 }
 
-/** The matrices of a file (every tensor with rows) and their formats. */
-function matrices(header: GgufHeader) {
-  return header.tensors.filter((t) => t.dims.length >= 2).map((t) => ({ t, format: t.format as WeightFormat }));
-}
-
 /**
- * The one format of every matrix of the file, or null when they differ (a Q4_K_M file). Vectors (norms,
- * biases) are f32 in the model whatever the file stores.
+ * The file's own formats, matrix by matrix, and what a result calls them (labelOf: its one format,
+ * q4_k_m when the file follows that recipe, else mixed). Fused tensors give their parts their type
+ * (phi3's attn_qkv to q, k and v; its ffn_up, which holds gate and up, to both); a tied head is the
+ * embedding. Vectors (norms, biases) are f32 in the model whatever the file stores.
  */
-export function uniformFormat(header: GgufHeader): WeightFormat | null {
-  const formats = new Set(matrices(header).map((m) => m.format));
-  return formats.size === 1 ? ([...formats][0] as WeightFormat) : null;
+export function fileFormats(header: GgufHeader, spec: ModelSpec): TensorFormats {
+  const byName = new Map(header.tensors.filter((t) => t.dims.length >= 2).map((t) => [t.name, t.format as WeightFormat]));
+  const of = (kind: MatrixKind, layer: number | null): WeightFormat => {
+    const at = (k: string) => byName.get(layer === null ? `${k}.weight` : `blk.${layer}.${k}.weight`);
+    const fused = kind === 'attn_q' || kind === 'attn_k' || kind === 'attn_v' ? at('attn_qkv') : kind === 'ffn_gate' ? at('ffn_up') : undefined;
+    const f = at(kind) ?? fused ?? (kind === 'output' ? at('token_embd') : undefined);
+    if (!f) throw new GgufError('bad-tensor', `the file has no ${layer === null ? kind : `blk.${layer}.${kind}`} matrix`);
+    return f;
+  };
+  return { label: labelOf(archOf(spec), of), of };
 }
 
 /**
@@ -133,14 +138,12 @@ export async function ggufModelFile(
 export type GgufModelShape = Omit<ModelConfig, 'arch' | 'format' | 'file'>;
 
 /**
- * A GpuModel with the file's weights (every matrix in the file's one format; per-tensor formats are not
- * run yet): header checks, frequencies, streaming. Returns the model and the file's SHA-256.
+ * A GpuModel with the file's weights, each matrix in the file's own format (fileFormats): header checks,
+ * frequencies, streaming. Returns the model and the file's SHA-256.
  */
 export async function createGgufGpuModel(device: GPUDevice, res: Resources, source: ByteSource, m: GgufModel, shape: GgufModelShape, options: UploadOptions): Promise<{ model: GpuModel; sha256: string }> {
-  const format = uniformFormat(m.header);
-  if (!format) throw new Error(`matrices in several types (${tensorTypes(m.header).map((t) => t.type).join(', ')}); per-tensor formats are not run yet`);
   const hash = { sha256: null as string | null };
   const file = await ggufModelFile(device, source, m, options, hash);
-  const model = await GpuModel.create(device, res, { ...shape, arch: archOf(m.spec), format, file });
+  const model = await GpuModel.create(device, res, { ...shape, arch: archOf(m.spec), format: fileFormats(m.header, m.spec), file });
   return { model, sha256: hash.sha256 as string };
 }

@@ -6,11 +6,11 @@
  */
 import { Resources } from '../../../gpu/buffers';
 import { errorMessage, withErrorScopes } from '../../../gpu/errors';
-import type { WeightFormat } from '../../../core/tensor';
 import { countDispatches } from '../../../core/work';
 import { decodeBytesPerToken } from '../../../model/accounting';
 import { validateArch } from '../../../model/arch';
-import { type GgufModel, archOf, fileParams, fileWeightLayout, ggufModelFile, openGgufModel, tensorTypes, uniformFormat } from '../../../model/gguf/model-file';
+import { type ModelFormat, formatsUsed } from '../../../model/formats/mix';
+import { type GgufModel, archOf, fileParams, fileFormats, fileWeightLayout, ggufModelFile, openGgufModel, tensorTypes } from '../../../model/gguf/model-file';
 import type { Arch } from '../../../model/types';
 import { bytesToText, detokenize } from '../../../model/tokenizer/detokenize';
 import { Tokenizer } from '../../../model/tokenizer/tokenize';
@@ -21,7 +21,7 @@ import type { GenEnv } from './env';
 import { buildModel, capacities, failed, kernelFigures, plan, tokenTests, tune } from './workload';
 
 /** What the phase's checks decided for a format: why its workloads may not be timed, or the verification. */
-export type FormatGate = (format: WeightFormat) => Promise<{ invalid: string | null; verification?: Verification }>;
+export type FormatGate = (format: ModelFormat) => Promise<{ invalid: string | null; verification?: Verification }>;
 
 /** The workload id of a file: its name without ".gguf". */
 export function fileWorkloadId(name: string): string {
@@ -98,17 +98,28 @@ export async function runGgufWorkload(env: GenEnv, files: ModelFiles, ref: strin
   }
 }
 
+/** The gates of every format: the first invalid one's reason, and the verification of the first (the most bytes) or of the one that failed. */
+async function gateAll(gate: FormatGate, formats: readonly ModelFormat[]): Promise<{ invalid: string | null; verification?: Verification }> {
+  let first: Awaited<ReturnType<FormatGate>> | undefined;
+  for (const f of formats) {
+    const g = await gate(f);
+    if (g.invalid) return g;
+    first ??= g;
+  }
+  return first ?? { invalid: 'no format to check' };
+}
+
 /** The workload of a file whose header was read. */
 async function runOpened(env: GenEnv, source: NamedSource, m: GgufModel, gate: FormatGate): Promise<Workload> {
   const arch = archOf(m.spec);
-  const format = uniformFormat(m.header);
-  const base = { id: fileWorkloadId(source.name), preset: source.name, arch, format: format ?? 'f32', tests: [] };
-  if (!format) {
-    const types = tensorTypes(m.header).map((t) => t.type).join(', ');
-    return { ...base, state: 'errored', reason: `${source.name}: matrices in several types (${types}); per-tensor formats are not run yet` };
-  }
-  const formatCheck = validateArch(arch, format);
-  if (!formatCheck.ok) return { ...base, state: 'skipped', reason: formatCheck.errors.join('; ') };
+  const format = fileFormats(m.header, m.spec);
+  const base = { id: fileWorkloadId(source.name), preset: source.name, arch, format: format.label, tests: [] };
+  const used = formatsUsed(arch, format);
+  const formatProblems = used.flatMap((f) => {
+    const c = validateArch(arch, f);
+    return c.ok ? [] : c.errors;
+  });
+  if (formatProblems.length) return { ...base, state: 'skipped', reason: formatProblems.join('; ') };
   const vocab = vocabOrNull(m);
   const prompt = promptOf(env.gen, vocab, arch.vocab);
   const caps = capacities(env.gen, prompt ? { promptLen: prompt.ids.length } : undefined);
@@ -116,7 +127,8 @@ async function runOpened(env: GenEnv, source: NamedSource, m: GgufModel, gate: F
   const layout = fileWeightLayout(m.header);
   Object.assign(accounting, { params: fileParams(m.header), weightBytes: layout.weightBytes, decodeBytesPerToken: decodeBytesPerToken(arch, format, 0, 1, layout).perToken });
   if (!memory.fits) return { ...base, state: 'skipped', reason: memory.reason, accounting };
-  const checked = await gate(format);
+  // A file in a named mix is checked as that mix (its segments included); any other mix format by format.
+  const checked = await gateAll(gate, format.label === 'mixed' ? used : [format.label]);
   if (checked.invalid) return { ...base, state: 'invalid', reason: checked.invalid, accounting };
   const res = new Resources();
   try {

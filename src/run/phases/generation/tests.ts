@@ -5,7 +5,7 @@ import { latencyPercentiles, summarize, tokensPerSecond } from '../../../measure
 import { type WeightLayout, decodeBytesPerToken, flopsPerToken, prefillFlops } from '../../../model/accounting';
 import { type GpuModel, forwardTraffic } from '../../../model/model';
 import { TRAFFIC_METHOD } from '../../../model/traffic';
-import type { ModelFormat } from '../../../model/formats/mix';
+import type { Formats } from '../../../model/formats/mix';
 import type { Arch } from '../../../model/types';
 import type { TokenTest } from '../../../schema/result';
 import { type TokenTile, tokenTile } from '../../../kernels/linear/config';
@@ -48,7 +48,7 @@ export interface TestContext {
   res: Resources;
   id: string;
   arch: Arch;
-  format: ModelFormat;
+  format: Formats;
   /** Bytes of all weights (prefill reads them once per prompt). */
   weightBytes: number;
   /** A model file's weight layout (what a decode step needs to read), where the arch and format cannot say it. */

@@ -8,7 +8,7 @@ import { decodeBytesPerToken, flopsPerToken, memoryPlan, paramCount, weightBytes
 import { validateArch } from '../../../model/arch';
 import { countDispatches } from '../../../core/work';
 import type { WeightFormat } from '../../../core/tensor';
-import type { ModelFormat } from '../../../model/formats/mix';
+import type { Formats, ModelFormat } from '../../../model/formats/mix';
 import { GpuModel, LINEAR_ROLES, type LinearRole, type ModelFileConfig, modelLinearConfigs, roleFormats } from '../../../model/model';
 import { modelPlan } from '../../../model/plan';
 import type { Arch } from '../../../model/types';
@@ -45,7 +45,7 @@ export function capacities(gen: GenerationConfig, generate?: { promptLen: number
 }
 
 /** Bytes, FLOPs, memory and dispatches of a workload, planned before anything is built. */
-export function plan(device: GPUDevice, arch: Arch, format: ModelFormat, caps: Capacities): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
+export function plan(device: GPUDevice, arch: Arch, format: Formats, caps: Capacities): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
   const { maxPrompt, maxBatch, ctxCap } = caps;
   const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const memory = memoryPlan(arch, format, { ctx: ctxCap, batch: maxBatch, promptLen: maxPrompt, maxBindingBytes, maxBufferSize: device.limits.maxBufferSize });
@@ -68,7 +68,7 @@ export function plan(device: GPUDevice, arch: Arch, format: ModelFormat, caps: C
  * share memory). Each linear role is tuned in the format holding most of its weights (a mix's other formats of
  * the role run the same variant; the workload's full-forward check runs them all).
  */
-export async function tune(env: GenEnv, arch: Arch, format: ModelFormat): Promise<Tuned> {
+export async function tune(env: GenEnv, arch: Arch, format: Formats): Promise<Tuned> {
   const { device, gen, tuner } = env;
   if (!tuner) return {};
   const formats = roleFormats(modelPlan(arch, format));
@@ -85,7 +85,7 @@ export interface Tuned {
 }
 
 /** Builds the model with the tuned variants and generates its weights (or has `file` load them). */
-export async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: ModelFormat, tuned: Tuned, caps: Capacities, file?: ModelFileConfig): Promise<GpuModel> {
+export async function buildModel(env: GenEnv, res: Resources, id: string, arch: Arch, format: Formats, tuned: Tuned, caps: Capacities, file?: ModelFileConfig): Promise<GpuModel> {
   const { device, gen } = env;
   const { linearVariants, decodeTiles } = tuned;
   const { maxPrompt, maxBatch, ctxCap } = caps;
