@@ -57,7 +57,7 @@ describe('the smoke suite in Node through Dawn', () => {
     const gen = result.phases[2];
     expect(gen?.checks?.length).toBeGreaterThan(4);
     expect(gen?.checks?.every((c) => c.verification.state === 'passed')).toBe(true);
-    expect(gen?.workloads?.map((w) => `${w.id}:${w.state}`)).toEqual(['tiny-f32:ok', 'tiny-f16:ok', 'tiny-q8_0:ok', 'tiny-q4_0:ok']);
+    expect(gen?.workloads?.map((w) => `${w.id}:${w.state}`)).toEqual(['tiny-f32:ok', 'tiny-f16:ok', 'tiny-q8_0:ok', 'tiny-q4_k_m:ok']);
     for (const w of gen?.workloads ?? []) {
       expect(w.tests.map((t) => t.name)).toEqual(['pp16', 'tg8', 'tg8 b4']);
       expect(w.verification?.state).toBe('passed');
