@@ -24,7 +24,7 @@ export type AttentionPrecision = 'default' | 'f32';
 
 // The part of node-llama-cpp 3.22's API used here, typed locally so the project compiles without it.
 interface NlcSequence {
-  evaluate(tokens: number[], options?: { temperature?: number }): AsyncGenerator<number, void, void | number | number[]>;
+  evaluate(tokens: number[], options?: { temperature?: number; yieldEogToken?: boolean }): AsyncGenerator<number, void, void | number | number[]>;
   controlledEvaluate(input: [number, { generateNext?: { token?: boolean; logits?: boolean; options?: { temperature?: number } } }][]): Promise<
     (undefined | { next: { token?: number | null; logits?: Map<number, number> } })[]
   >;
@@ -126,7 +126,8 @@ export async function nativeGreedy(ggufPath: string, promptIds: readonly number[
   return withModel(ggufPath, contextFor(promptIds.length + n), options.precision ?? 'default', async (_model, ctx) => {
     const out: number[] = [];
     if (n <= 0) return out;
-    for await (const t of ctx.getSequence().evaluate([...promptIds], { temperature: 0 })) {
+    // yieldEogToken: an end-of-generation token is yielded and generation goes on (by default it stops there).
+    for await (const t of ctx.getSequence().evaluate([...promptIds], { temperature: 0, yieldEogToken: true })) {
       out.push(t);
       if (out.length >= n) break;
     }

@@ -1,5 +1,5 @@
-// rope_kv.wgsl with a per-head RMSNorm of q and k first (qwen3's attn_q_norm / attn_k_norm): for each
-// q or k head h of row t, with x = that head's headDim values of the fused qkv row,
+// rope_kv.wgsl (after rope_kv_common.wgsl) with a per-head RMSNorm of q and k first (qwen3's attn_q_norm /
+// attn_k_norm): for each q or k head h of row t, with x = that head's headDim values of the fused qkv row,
 //   x' = x * w / sqrt(mean(x^2) + eps)      (w: normW[0 .. headDim) for q heads, normW[headDim ..) for k)
 // then RoPE and the cache append exactly as rope_kv.wgsl (rotate-half pairs (i, i + headDim/2) at angle
 // pos * invFreq[i]; v copied unnormalised). One workgroup per (row, q or k head): threads stride the head,
@@ -8,33 +8,9 @@
 
 override WG: u32 = 64u; // a power of two (tree reduction)
 
-struct Params {
-  rows: u32,
-  heads: u32,
-  kvHeads: u32,
-  headDim: u32,
-  ctxCap: u32,
-  posStep: u32,
-  eps: f32,
-  pad0: u32,
-  // headDim / 2 frequencies, four per vec4 (uniform arrays need 16-byte elements); headDim <= 512.
-  invFreq: array<vec4f, 64>,
-}
-
-@group(0) @binding(0) var<storage, read> qkv: array<f32>;
-@group(0) @binding(1) var<storage, read_write> q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> kCache: array<f32>;
-@group(0) @binding(3) var<storage, read_write> vCache: array<f32>;
-@group(0) @binding(4) var<storage, read> state: array<u32>;
-@group(0) @binding(5) var<uniform> params: Params;
 @group(0) @binding(6) var<storage, read> normW: array<f32>;
 
 var<workgroup> partial: array<f32, WG>;
-
-// 2*pi split Cody-Waite style: n * TWO_PI_HI is exact for n < 2^16 (6.28125 has 8 significant bits).
-const TWO_PI_HI: f32 = 6.28125;
-const TWO_PI_LO: f32 = 1.9353071795864769e-3;
-const INV_TWO_PI: f32 = 0.15915494309189535;
 
 // 1 / sqrt(mean of squares + eps) of the head from each thread's partial sum (every thread gets it).
 fn inv_rms(tid: u32, ss: f32) -> f32 {
@@ -75,12 +51,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let inv = inv_rms(tid, ss);
   let w0 = select(params.headDim, 0u, isQ);
   for (var k = tid; k < n / 2u; k += WG) {
-    let angle = f32(pos) * params.invFreq[k / 4u][k % 4u];
-    // WGSL only bounds sin/cos accuracy on [-pi, pi]: reduce the angle there first.
-    let n = round(angle * INV_TWO_PI);
-    let r = (angle - n * TWO_PI_HI) - n * TWO_PI_LO;
-    let c = cos(r);
-    let s = sin(r);
+    let cs = rotation(pos, k);
+    let c = cs.x;
+    let s = cs.y;
     let a = qkv[src + k] * inv * normW[w0 + k];
     let b = qkv[src + k + half] * inv * normW[w0 + k + half];
     if (isQ) {

@@ -6,6 +6,7 @@
 import kvWriteWgsl from '../../../shaders/transformer/kv_write.wgsl?raw';
 import ropeWgsl from '../../../shaders/transformer/rope.wgsl?raw';
 import ropeKvWgsl from '../../../shaders/transformer/rope_kv.wgsl?raw';
+import ropeKvCommonWgsl from '../../../shaders/transformer/rope_kv_common.wgsl?raw';
 import ropeKvNormWgsl from '../../../shaders/transformer/rope_kv_norm.wgsl?raw';
 import { createUniform } from '../../gpu/buffers';
 import { getPipeline } from '../../gpu/wgsl';
@@ -148,7 +149,7 @@ export async function createRopeKv(device: GPUDevice, cfg: RopeKvConfig): Promis
   const norm = cfg.qkNorm;
   if (norm && !(norm.eps > 0)) throw new Error(`${label}: eps ${norm.eps} must be positive`);
   const wg = norm ? NORM_WG : ELEMENTWISE_WG;
-  const pipeline = await getPipeline(device, { label, code: norm ? ropeKvNormWgsl : ropeKvWgsl, constants: { WG: wg } });
+  const pipeline = await getPipeline(device, { label, code: ropeKvCommonWgsl + (norm ? ropeKvNormWgsl : ropeKvWgsl), constants: { WG: wg } });
   const invFreq = invFreqOf(label, cfg);
   return {
     bind(args, res) {

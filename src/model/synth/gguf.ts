@@ -49,16 +49,18 @@ export function syntheticValues(seed: number, name: string, n: number, amp: numb
 }
 
 /**
- * Amplitude of a tied embedding. Small, so the input token's own row does not dominate the final state:
- * at amplitude 1 a tied random model predicts its input token at every position (self-similarity), and
- * greedy and teacher-forced comparisons would test nothing.
+ * Amplitude of a tied embedding. A tied random model tends to predict its input token (the logit of token x
+ * has the term sum_i w_i e_xi^2 of the final norm's weights w and x's own row e_x): then greedy generation
+ * repeats one token and the comparisons with llama.cpp test little. Two things keep it from that: the
+ * final norm's weights are centred on zero (the term averages out), and the embedding is half the untied
+ * amplitude, so the input row does not dominate the final state either.
  */
-export const TIED_EMBEDDING_AMP = 0.25;
+export const TIED_EMBEDDING_AMP = 0.5;
 
 /**
  * The float values of one planned tensor, scaled so activations stay near unit size through the layers
  * and the logits spread by about `logitScale` (through the output head, or for a tied head through the
- * final norm's weights, since the embedding rows must stay unit-sized as inputs).
+ * final norm's weights, zero-centred with RMS `head`, since the embedding rows must stay unit-sized as inputs).
  */
 export function syntheticTensorValues(spec: ModelSpec, t: PlannedTensor, seed: number, logitScale = 6): Float32Array {
   const n = t.dims.reduce((a, b) => a * b, 1);
@@ -66,7 +68,7 @@ export function syntheticTensorValues(spec: ModelSpec, t: PlannedTensor, seed: n
   const head = (logitScale * Math.sqrt(3)) / Math.sqrt(spec.hidden) / (spec.tiedEmbeddings ? TIED_EMBEDDING_AMP : 1);
   switch (t.role) {
     case 'output_norm':
-      return spec.tiedEmbeddings ? syntheticValues(seed, t.name, n, 0.25 * head, head) : syntheticValues(seed, t.name, n, 0.25, 1);
+      return spec.tiedEmbeddings ? syntheticValues(seed, t.name, n, Math.sqrt(3) * head) : syntheticValues(seed, t.name, n, 0.25, 1);
     case 'attn_norm': case 'ffn_norm': case 'attn_q_norm': case 'attn_k_norm':
       return syntheticValues(seed, t.name, n, 0.25, 1);
     case 'attn_q_bias': case 'attn_k_bias': case 'attn_v_bias':
