@@ -11,6 +11,8 @@ import { Tokenizer } from '../../src/model/tokenizer/tokenize';
 import { fileWorkloadId, promptOf } from '../../src/run/phases/generation/gguf';
 import type { GenerationConfig } from '../../src/schema/result';
 import { FIXTURES, fixtureBytes } from './gguf-fixtures';
+import { ggufBytes } from '../../src/model/gguf/write';
+import { syntheticGguf } from '../../src/model/synth/gguf';
 
 const header = (arch: keyof typeof FIXTURES, format: Parameters<typeof fixtureBytes>[1]) => readGgufHeader(bytesSource(fixtureBytes(arch, format)));
 
@@ -53,6 +55,28 @@ describe('byte counts from the tensor table', () => {
     expect(types.map((t) => t.type)).toEqual(['Q4_K', 'Q6_K', 'F32']);
     expect(types.reduce((s, t) => s + t.bytes, 0)).toBe(h.tensors.reduce((s, t) => s + t.bytes, 0));
     expect(types.reduce((s, t) => s + t.count, 0)).toBe(h.tensors.length);
+  });
+});
+
+describe('a file whose types follow no named mix', () => {
+  test("is 'mixed', each matrix in its own type, its bytes from its own layout", async () => {
+    const { spec, vocab } = FIXTURES.llama;
+    const file = syntheticGguf(spec, { format: 'q4_k', vocab, tensorFormats: { 'blk.0.ffn_down.weight': 'q8_0', 'blk.1.attn_v.weight': 'q5_k', 'output.weight': 'bf16' } });
+    const h = await readGgufHeader(bytesSource(ggufBytes(file)));
+    const formats = fileFormats(h, spec);
+    expect(formats.label).toBe('mixed');
+    expect([formats.of('ffn_down', 0), formats.of('ffn_down', 1), formats.of('attn_v', 1), formats.of('output', null), formats.of('token_embd', null)]).toEqual(['q8_0', 'q4_k', 'q5_k', 'bf16', 'q4_k']);
+    const a = archOf(spec);
+    expect(fileWeightLayout(h).weightBytes).toBe(weightBytes(a, formats).total);
+  });
+
+  test('a phi3 file: the fused attn_qkv gives q, k and v its type, ffn_up gives gate and up theirs', async () => {
+    const { spec, vocab } = FIXTURES.phi3;
+    const h = await readGgufHeader(bytesSource(ggufBytes(syntheticGguf(spec, { format: 'q4_k_m', vocab }))));
+    const formats = fileFormats(h, spec);
+    expect(formats.label).toBe('q4_k_m');
+    expect(['attn_q', 'attn_k', 'attn_v'].map((k) => formats.of(k as 'attn_q', 0))).toEqual(['q5_k', 'q5_k', 'q5_k']);
+    expect(formats.of('ffn_gate', 0)).toBe(formats.of('ffn_up', 0));
   });
 });
 

@@ -105,19 +105,3 @@ export function formatsUsed(arch: Arch, format: Formats): WeightFormat[] {
   }
   return [...bytes.entries()].sort((a, b) => b[1] - a[1]).map(([f]) => f);
 }
-
-/**
- * The label of a file's per-tensor formats: its one format, 'q4_k_m' when every matrix has the type the
- * Q4_K_M recipe gives it, else 'mixed'.
- */
-export function labelOf(arch: Arch, of: TensorFormats['of']): ModelFormat | 'mixed' {
-  const slots = matrixSlots(arch);
-  const used = new Set(slots.map(({ kind, layer }) => of(kind, layer)));
-  if (used.size === 1) return [...used][0] as WeightFormat;
-  try {
-    if (slots.every(({ kind, layer }) => of(kind, layer) === matrixFormat(arch, 'q4_k_m', kind, layer))) return 'q4_k_m';
-  } catch {
-    // the recipe cannot place its blocks in this shape: not a Q4_K_M file as tokenbench makes them
-  }
-  return 'mixed';
-}

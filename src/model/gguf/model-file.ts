@@ -7,7 +7,8 @@
 import type { WeightFormat } from '../../core/tensor';
 import type { WeightLayout } from '../accounting';
 import type { Resources } from '../../gpu/buffers';
-import { type MatrixKind, type TensorFormats, labelOf } from '../formats/mix';
+import { type MatrixKind, type ModelFormat, type TensorFormats } from '../formats/mix';
+import { q4KMFormat } from '../formats/recipe';
 import { GpuModel, type ModelConfig, type ModelFileConfig } from '../model';
 import type { Arch } from '../types';
 import { type ModelSpec, archFromGguf, tensorRole } from './arch';
@@ -49,7 +50,24 @@ export function fileFormats(header: GgufHeader, spec: ModelSpec): TensorFormats 
     if (!f) throw new GgufError('bad-tensor', `the file has no ${layer === null ? kind : `blk.${layer}.${kind}`} matrix`);
     return f;
   };
-  return { label: labelOf(archOf(spec), of), of };
+  return { label: fileLabel(header, spec), of };
+}
+
+/**
+ * What a result calls a file's formats: its matrices' one type, 'q4_k_m' when every tensor has the type
+ * llama.cpp's Q4_K_M recipe gives it (formats/recipe.ts, on the file's own tensors: phi3's fused ones
+ * included), else 'mixed'.
+ */
+function fileLabel(header: GgufHeader, spec: ModelSpec): ModelFormat | 'mixed' {
+  const matrices = header.tensors.filter((t) => t.dims.length >= 2);
+  const types = new Set(matrices.map((t) => t.format as WeightFormat));
+  if (types.size === 1) return [...types][0] as WeightFormat;
+  try {
+    if (header.tensors.every((t) => t.format === q4KMFormat(t, spec.layers, spec.tiedEmbeddings))) return 'q4_k_m';
+  } catch {
+    // the recipe cannot place k-quant blocks in this shape: not a Q4_K_M file as tokenbench makes them
+  }
+  return 'mixed';
 }
 
 /**

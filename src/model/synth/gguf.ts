@@ -25,6 +25,8 @@ export interface SyntheticGgufOptions {
    * greedy choices more decisive, so engines that round differently still agree. Default 6.
    */
   logitScale?: number;
+  /** Formats of single tensors by name, over `format` (files that mix types as no named mix does). */
+  tensorFormats?: Readonly<Record<string, GgufFormat>>;
 }
 
 /** FNV-1a of a string, to give every tensor its own stream of numbers. */
@@ -118,7 +120,7 @@ export function syntheticGguf(spec: ModelSpec, options: SyntheticGgufOptions): G
     ...vocabMetadata(vocab),
   ];
   const tensors: GgufTensorInput[] = tensorPlan(spec).map((t) => {
-    const f = syntheticTensorFormat(spec, t, format);
+    const f = options.tensorFormats?.[t.name] ?? syntheticTensorFormat(spec, t, format);
     const [cols, ...rest] = t.dims as [number, ...number[]];
     const rows = rest.reduce((a, b) => a * b, 1);
     return { name: t.name, format: f, dims: t.dims, data: () => quantizeMatrix(f, syntheticTensorValues(spec, t, seed, options.logitScale), rows, cols) };
