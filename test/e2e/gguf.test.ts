@@ -282,6 +282,7 @@ describe('--gguf from the command line', () => {
   test.each([
     [['--gguf', '/nonexistent/m.gguf'], /--gguf \/nonexistent\/m\.gguf: no such file/],
     [['run', '--runtime', 'node', '--gguf', '/nonexistent/m.gguf'], /--gguf \/nonexistent\/m\.gguf: no such file/],
+    [['--gguf', 'test/e2e/gguf.test.ts'], /--gguf \S+gguf\.test\.ts: not a GGUF file \(it starts with 0x2f 0x2a 0x2a 0x0a, not "GGUF"\)/],
     [['--prompt-text', 'Hello'], /--prompt-text: a prompt is read with a model file's vocabulary/],
     [['--gguf', 'm.gguf', '--webdriver', 'http://grid.example:4444'], /WebDriver hands the page a file by its path/],
   ])('usage error %j exits 2 before anything runs', async (args, message) => {
