@@ -1,13 +1,14 @@
 /**
  * Model files named on the command line (`--gguf FILE`). The request names each file by its base name, as
  * the page knows a picked file, so the request is the same for every transport and a result never carries a
- * path; the command line keeps the paths here. Before anything runs, every file must be readable (a usage
- * error otherwise); the Node runner opens them for ranged reads and closes them when the run is over, the
+ * path; the command line keeps the paths here. Before anything runs, every file must be readable and start
+ * with GGUF's magic (a usage error otherwise); the Node runner opens them for ranged reads and closes them when the run is over, the
  * browser drivers hand the paths to the page's file input. No npm imports: the Node runner's bundle uses it.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { openFileSource } from '../src/model/gguf/source-node';
+import { GGUF_MAGIC } from '../src/model/gguf/types';
 import type { ModelFiles, NamedSource } from '../src/run/files';
 import type { RunRequest } from '../src/run/request';
 import { isModelFile } from '../src/runtime/generation-text';
@@ -41,12 +42,30 @@ export function namedModelFiles(request: RunRequest, cwd = process.cwd()): { ok:
   return { ok: true, request: { ...request, generation: { ...request.generation, models } }, files };
 }
 
-/** Why a model file cannot be read, or null: checked before anything runs. */
+/**
+ * Why a file is not a GGUF file from its first bytes (the magic "GGUF"), or null. The rest of the header is
+ * read by the run, which records any other problem on the file's workload.
+ */
+function magicProblem(path: string): string | null {
+  const head = new Uint8Array(4);
+  const fd = openSync(path, 'r');
+  try {
+    const n = readSync(fd, head, 0, 4, 0);
+    if (n < 4) return `--gguf ${path}: not a GGUF file (${n} bytes is too short to hold the magic "GGUF")`;
+  } finally {
+    closeSync(fd);
+  }
+  if (new DataView(head.buffer).getUint32(0, true) === GGUF_MAGIC) return null;
+  const hex = [...head].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+  return `--gguf ${path}: not a GGUF file (it starts with ${hex}, not "GGUF")`;
+}
+
+/** Why a model file cannot be read or is not a GGUF file, or null: checked before anything runs. */
 export function modelFileProblem(f: ModelFile): string | null {
   try {
     if (!statSync(f.path).isFile()) return `--gguf ${f.path}: not a file`;
     accessSync(f.path, constants.R_OK);
-    return null;
+    return magicProblem(f.path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return `--gguf ${f.path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable (permission denied)' : (e as Error).message}`;

@@ -93,7 +93,8 @@ describe('the same options in the page address', () => {
 describe('model files on this machine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokenbench-model-files-'));
   const file = join(dir, 'm.gguf');
-  writeFileSync(file, Uint8Array.from({ length: 100 }, (_, i) => i));
+  // GGUF's magic, then bytes equal to their offsets.
+  writeFileSync(file, Uint8Array.from({ length: 100 }, (_, i) => (i < 4 ? 'GGUF'.charCodeAt(i) : i)));
   mkdirSync(join(dir, 'folder.gguf'));
 
   test('a readable file has no problem; a missing one, a folder and an unreadable one are named', () => {
@@ -105,6 +106,15 @@ describe('model files on this machine', () => {
     chmodSync(locked, 0);
     // root reads anything: the check is only meaningful for other users.
     if (process.getuid?.() !== 0) expect(modelFileProblem({ name: 'locked.gguf', path: locked })).toMatch(/not readable/);
+  });
+
+  test('a file that does not start with GGUF\'s magic is named before anything runs', () => {
+    const notes = join(dir, 'notes.gguf');
+    writeFileSync(notes, 'not a model');
+    expect(modelFileProblem({ name: 'notes.gguf', path: notes })).toBe(`--gguf ${notes}: not a GGUF file (it starts with 0x6e 0x6f 0x74 0x20, not "GGUF")`);
+    const short = join(dir, 'short.gguf');
+    writeFileSync(short, 'GG');
+    expect(modelFileProblem({ name: 'short.gguf', path: short })).toBe(`--gguf ${short}: not a GGUF file (2 bytes is too short to hold the magic "GGUF")`);
   });
 
   test('the Node resolver reads ranges by name and closes what it opened', async () => {

@@ -151,7 +151,8 @@ async function runOpened(env: GenEnv, source: NamedSource, m: GgufModel, gate: F
     if (prompt) {
       env.onStep(`generating ${env.gen.genTokens} tokens from the prompt`);
       const generated = await withErrorScopes(env.device, `${base.id}.generate`, () => model.greedy(Uint32Array.from(prompt.ids), env.gen.genTokens, env.timeoutMs));
-      text = { prompt: prompt.text ?? textOf(vocab, prompt.ids, true), promptTokens: prompt.ids, generatedTokens: generated, generated: textOf(vocab, generated, false) };
+      // `prompt` is the text as given; a prompt given as ids is null (reports then show the ids).
+      text = { prompt: prompt.text, promptTokens: prompt.ids, generatedTokens: generated, generated: textOf(vocab, generated, false) };
     }
     const figures = await kernelFigures(env, res, model);
     const source_ = sourceOf(source.name, m, hash.sha256 as string);
