@@ -5,12 +5,14 @@
  *
  * Each run checks the whole contract: the file picked or handed over, the request naming it, the loading
  * display, the result's source block (name, size, SHA-256 of the file, architecture), the text,
- * generatedTokens, and the page or report showing them.
+ * generatedTokens, and the page or report showing them; the generated tokens are llama.cpp's (node-llama-cpp on
+ * the same file, CPU).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { nativeGreedy } from '../../bench/peers/llama-native';
 import type { StaticServer } from '../../bench/serve';
 import { writeGgufFile } from '../../src/model/gguf/write-node';
 import { syntheticGguf } from '../../src/model/synth/gguf';
@@ -44,12 +46,12 @@ afterAll(async () => {
 });
 
 /** The contract for a finished run of the fixture: its source block, text and generated tokens. */
-function expectFileWorkload(r: BenchResult, prompt: { text?: string; tokens?: number[] }) {
+function expectFileWorkload(r: BenchResult, prompt: { text?: string; tokens?: number[] }, gen = 3) {
   const w = r.phases.flatMap((p) => p.workloads ?? []).find((x) => x.source?.kind === 'gguf');
   expect(w, JSON.stringify(r.errors)).toBeDefined();
   expect(w?.state).toBe('ok');
   expect(w?.source).toMatchObject({ kind: 'gguf', file: FILE, bytes: size, sha256, architecture: 'llama' });
-  expect(w?.text?.generatedTokens).toHaveLength(3);
+  expect(w?.text?.generatedTokens).toHaveLength(gen);
   if (prompt.text !== undefined) expect(w?.text?.prompt).toBe(prompt.text);
   if (prompt.tokens) expect(w?.text).toMatchObject({ prompt: null, promptTokens: prompt.tokens });
   // Each decode test records what its first sequence generated: from the test's own start token, not the
@@ -57,7 +59,7 @@ function expectFileWorkload(r: BenchResult, prompt: { text?: string; tokens?: nu
   const decodes = w?.tests.filter((t) => t.kind === 'decode') ?? [];
   expect(decodes.length).toBeGreaterThan(0);
   for (const d of decodes) {
-    expect(d.generatedTokens, d.name).toHaveLength(3);
+    expect(d.generatedTokens, d.name).toHaveLength(gen);
     expect(d.generatedTokens?.every((id) => id < (w?.arch.vocab ?? 0)), d.name).toBe(true);
   }
   return w!;
@@ -101,7 +103,7 @@ describe('a model file in the page', () => {
       await page.locator('#tune').uncheck();
       await page.locator('#generation-settings summary').click();
       await page.locator('#gen-formats').fill('q8_0');
-      await page.locator('#gen-gen').fill('3');
+      await page.locator('#gen-gen').fill('8');
       await page.locator('#gen-batches').fill('1');
       await page.locator('#gen-prompt-text').fill('Hello world');
       const steps: string[] = [];
@@ -116,7 +118,9 @@ describe('a model file in the page', () => {
       expect(loads.some((t) => t.includes(FILE)), loads.join(' | ')).toBe(true);
       await expect(page.locator('#model-load').isHidden()).resolves.toBe(true);
       expect(errors).toEqual([]);
-      const w = expectFileWorkload(result, { text: 'Hello world' });
+      const w = expectFileWorkload(result, { text: 'Hello world' }, 8);
+      // The page's greedy generation in q8_0 is llama.cpp's, token for token (test/gpu/gguf-llama.test.ts does every format in Node).
+      expect(w.text?.generatedTokens).toEqual(await nativeGreedy(path, w.text?.promptTokens ?? [], 8));
       // The bar showed bytes of the file (the phase's loadingLabel), and the page shows source and text as text.
       expect(loads.some((t) => t.startsWith(`Loading ${FILE}: `) && t.includes(`of ${fmtBytes(size)}`)), loads.join(' | ')).toBe(true);
       const block = page.locator(`#model-outputs [data-workload="${w.id}"]`);
@@ -217,6 +221,7 @@ describe('--gguf from the command line', () => {
     if (!runtime.length) expect(run.stderr).toContain(`model files handed to the page: ${FILE} (${size} bytes)`);
     expect(run.code, run.stderr).toBe(0);
     const w = expectFileWorkload(r, { tokens: [1, 2, 3] });
+    expect(w.text?.generatedTokens).toEqual(await nativeGreedy(path, [1, 2, 3], 3));
     expect(run.stdout).toContain(`model files:\n  ${w.id}: ${FILE} · ${fmtBytes(size)} · sha256 ${sha256.slice(0, 12)} · llama`);
     expect(run.stdout).toContain('    prompt: token ids 1,2,3 (3 tokens)');
   });

@@ -8,7 +8,7 @@ import { createLinear } from '../../src/kernels/linear/linear';
 import { LINEAR_CANDIDATES, type SgmatLinearParams, linearVariant, linearVariantId, linearVariants, planSgmatLinear } from '../../src/kernels/linear/variants';
 import { linearSgmatWgsl } from '../../src/kernels/linear/wgsl';
 import { SGMAT_FEATURE, type SgmatEnv, type SubgroupMatrixConfig } from '../../src/kernels/matmul/sgmat-plan';
-import { WEIGHT_FORMATS, type WeightFormat, allocTensor } from '../../src/core/tensor';
+import { KBLOCK, WEIGHT_FORMATS, type WeightFormat, allocTensor, colsMultiple } from '../../src/core/tensor';
 import { TIMEOUT_MS, sharedDevice } from './helpers';
 import { EMU_F16X4, emulateSubgroupMatrices } from './sgmat-emulation';
 
@@ -58,10 +58,13 @@ function emuBuild(config = cfg('f32', 8, 8, 8), mutate: (code: string) => string
   return { sgmatEnv, sgmatCode: (code) => emulated(mutate(code)) };
 }
 
-/** K with a tail after the last full slice of 48, per format (q8_0 and q4_0 need multiples of 32). */
-const kTail = (f: WeightFormat) => (f === 'f32' || f === 'f16' ? 104 : 160);
-/** K a multiple of the slice. */
-const kWhole = (f: WeightFormat) => (f === 'f32' || f === 'f16' ? 96 : 192);
+/**
+ * K with a tail after the last full slice of 48, per format (q8_0 and q4_0 need multiples of 32, the
+ * k-quants of 256: 256 = 5 x 48 + 16).
+ */
+const kTail = (f: WeightFormat) => (f === 'f32' || f === 'f16' ? 104 : colsMultiple(f) === KBLOCK ? 256 : 160);
+/** K a multiple of the slice (and of a k-quant's block). */
+const kWhole = (f: WeightFormat) => (f === 'f32' || f === 'f16' ? 96 : colsMultiple(f) === KBLOCK ? 768 : 192);
 
 // Tokens 9 (one partial token tile) and 70 (five tiles, the last partial); N not a multiple of 32.
 const MODES: Array<{ mode: string; shape: (f: WeightFormat) => Omit<LinearCase, 'format'> }> = [
