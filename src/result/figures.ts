@@ -17,6 +17,15 @@ export function workloadKey(w: Workload): string {
   return w.source?.kind === 'gguf' ? `${w.source.file}@${w.source.sha256.slice(0, 12)}` : w.id;
 }
 
+/**
+ * The model column of a workload: a model file by its file name (the name inside the file can be shared
+ * by many files: every quantisation of one model), anything else by its architecture's name.
+ */
+export function modelLabel(w: Workload): string {
+  if (w.source?.kind === 'gguf') return w.source.file;
+  return /\.gguf$/i.test(w.preset) ? w.preset : w.arch.name;
+}
+
 export interface TokenFigure {
   /** Stable across runs: workload key + test name (e.g. "tiny-q4_0/tg8 b4", "m.gguf@3f2a9c1b2d4e/tg16"). */
   key: string;
@@ -85,7 +94,7 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
   const ns = meanSd(main.samplesNs);
   return {
     key: `${workloadKey(w)}/${t.name}`,
-    model: w.arch.name,
+    model: modelLabel(w),
     format: w.format,
     test: t.name,
     kind: t.kind,

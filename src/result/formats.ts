@@ -1,7 +1,7 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
 import { meanSd, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, Measurement, ModelSource, Phase, TokenTest, Workload, WorkloadText } from '../schema/result';
-import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, runtimeName, tokenFigures } from './figures';
+import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, modelLabel, runtimeName, tokenFigures } from './figures';
 import { resultOk } from './verdict';
 
 /** Three significant digits, with thousands separators for large values. */
@@ -124,7 +124,7 @@ export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
   // How much more the kernels read than the step needs (decode tests; absent in older results).
   const traffic = t.traffic ? ` · reads ${t.traffic.ratio.toFixed(3)}× needed` : '';
   return {
-    model: w.arch.name,
+    model: modelLabel(w),
     format: w.format,
     test: t.name,
     tokPerSec: `${fmtNumber(main.median)} ± ${fmtNumber(meanSd(main.samplesNs.map((ns) => tokensPerSecond(total, ns))).sd)}`,
@@ -140,7 +140,7 @@ export function workloadRows(w: Workload): TokenRow[] {
   if (w.state === 'ok' && w.tests.length) return w.tests.map((t) => tokenTestRow(w, t));
   return [
     {
-      model: w.arch.name,
+      model: modelLabel(w),
       format: w.format,
       test: '—',
       tokPerSec: `${w.state}${w.reason ? `: ${w.reason}` : ''}`,

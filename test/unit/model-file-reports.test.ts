@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { diffResults } from '../../src/result/compare';
 import { headlineMetrics, tokenFigures, workloadKey } from '../../src/result/figures';
-import { CSV_COLUMNS, formats, quoteText } from '../../src/result/formats';
+import { CSV_COLUMNS, formats, quoteText, tokenRows } from '../../src/result/formats';
 import { gate } from '../../src/result/gate';
 import { type BenchResult, type Workload, parseResult } from '../../src/schema/result';
 import { tokenResult } from './token-fixture';
@@ -30,6 +30,13 @@ function fromFile(id = 'tiny-llama', sha256 = SHA, generated = 'Paris\u001b[31m 
 describe('a model file in the reports', () => {
   test('the fixture is a valid result', () => {
     expect(parseResult(JSON.parse(JSON.stringify(fromFile()))).ok).toBe(true);
+  });
+
+  test('the token table names a file workload by its file, not by the model name inside it', () => {
+    const rows = tokenRows(fromFile());
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.model).toBe('tiny q4_k_m.gguf');
+    expect(tokenFigures(fromFile()).every((f) => f.model === 'tiny q4_k_m.gguf')).toBe(true);
   });
 
   test('text: source (file, size, sha256 prefix, architecture, tensor types) and the text, quoted with escapes', () => {
