@@ -4,7 +4,22 @@
  */
 import { fmtDuration } from '../src/result/formats';
 import type { BenchResult } from '../src/schema/result';
+import { parseLoadingLabel } from '../src/run/files';
 import type { Progress } from '../src/run/runner';
+
+/**
+ * Whether a log (not a terminal, which rewrites one line) gets a line for `step` after `last`: every new
+ * step, but a model file's loading steps only at each tenth of the file and at its end (the phase reports
+ * every percent, for the page's bar).
+ */
+export function logsStep(step: string, last: string): boolean {
+  if (step === last) return false;
+  const now = parseLoadingLabel(step);
+  const before = parseLoadingLabel(last);
+  if (!now || !before || now.name !== before.name) return true;
+  const tenth = (l: { loaded: number; total: number }) => (l.total ? Math.floor((10 * l.loaded) / l.total) : 10);
+  return tenth(now) !== tenth(before) || now.loaded === now.total;
+}
 
 /** A progress line on stderr (rewritten in place on a terminal, one line per step otherwise). */
 export function progressReporter(quiet: boolean) {
@@ -18,7 +33,8 @@ export function progressReporter(quiet: boolean) {
       const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
       const line = `[${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}`;
       if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-      else if (p.step !== lastStep) process.stderr.write(`${line}\n`);
+      else if (logsStep(p.step, lastStep)) process.stderr.write(`${line}\n`);
+      else return; // a skipped loading step: the next one is compared with the last line written
       lastStep = p.step;
     },
     /** Clears the progress line (a terminal rewrites it in place). */
@@ -39,7 +55,7 @@ export function progressReporter(quiet: boolean) {
 export function labelledProgress(label: string, quiet: boolean): (p: Progress) => void {
   let last = '';
   return (p) => {
-    if (quiet || p.step === last) return;
+    if (quiet || !logsStep(p.step, last)) return;
     last = p.step;
     const eta = p.etaMs === null ? '' : ` · ~${fmtDuration(p.etaMs)} left`;
     process.stderr.write(`[${label} ${String(Math.round(p.fraction * 100)).padStart(3)}%] ${p.phaseTitle} · ${p.step}${eta}\n`);
