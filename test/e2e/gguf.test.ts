@@ -23,9 +23,9 @@ import { tokenResult } from '../unit/token-fixture';
 import { readResult, startChromedriver, startServeBrowser } from './fleet-helpers';
 import { launch, onProgress, pageResult, runCli, servePage, tempDir } from './helpers';
 
-const FILE = 'tiny-llama-q8_0.gguf';
+const FILE = 'tiny-llama-f32.gguf';
 /** Small runs: smoke suite, the fixture's format only, three decode steps, no tuning. */
-const SMALL = ['--suite', 'smoke', '--formats', 'q8_0', '--gen', '3', '--batches', '1', '--no-tune'];
+const SMALL = ['--suite', 'smoke', '--formats', 'f32', '--gen', '3', '--batches', '1', '--no-tune'];
 
 let dir: string;
 let path: string;
@@ -37,7 +37,9 @@ beforeAll(async () => {
   dir = tempDir();
   path = join(dir, FILE);
   const { spec, vocab } = FIXTURES.llama;
-  size = await writeGgufFile(path, syntheticGguf(spec, { format: 'q8_0', vocab }));
+  // f32: llama.cpp computes its matmuls in f32 too, so its greedy tokens are the exact model's (in q8_0 it
+  // quantises activations, and a near-tie can flip: test/gpu/gguf-llama.test.ts checks the formats in Node).
+  size = await writeGgufFile(path, syntheticGguf(spec, { format: 'f32', vocab }));
   sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
   server = await servePage();
 });
@@ -102,7 +104,7 @@ describe('a model file in the page', () => {
       await page.locator('#suite').selectOption('smoke');
       await page.locator('#tune').uncheck();
       await page.locator('#generation-settings summary').click();
-      await page.locator('#gen-formats').fill('q8_0');
+      await page.locator('#gen-formats').fill('f32');
       await page.locator('#gen-gen').fill('8');
       await page.locator('#gen-batches').fill('1');
       await page.locator('#gen-prompt-text').fill('Hello world');
@@ -112,14 +114,14 @@ describe('a model file in the page', () => {
       const result = await pageResult(page);
 
       // The request named the file and carried the prompt; the run reached the file's unit.
-      expect(result.config.generation).toMatchObject({ models: [{ gguf: FILE }], promptText: 'Hello world', formats: ['q8_0'] });
+      expect(result.config.generation).toMatchObject({ models: [{ gguf: FILE }], promptText: 'Hello world', formats: ['f32'] });
       expect(steps.some((s) => s.includes(FILE))).toBe(true);
       const loads = await page.evaluate(() => (window as unknown as { __loads: string[] }).__loads);
       expect(loads.some((t) => t.includes(FILE)), loads.join(' | ')).toBe(true);
       await expect(page.locator('#model-load').isHidden()).resolves.toBe(true);
       expect(errors).toEqual([]);
       const w = expectFileWorkload(result, { text: 'Hello world' }, 8);
-      // The page's greedy generation in q8_0 is llama.cpp's, token for token (test/gpu/gguf-llama.test.ts does every format in Node).
+      // The page's greedy generation is llama.cpp's, token for token (test/gpu/gguf-llama.test.ts does every format in Node).
       expect(w.text?.generatedTokens).toEqual(await nativeGreedy(path, w.text?.promptTokens ?? [], 8));
       // The bar showed bytes of the file (the phase's loadingLabel), and the page shows source and text as text.
       expect(loads.some((t) => t.startsWith(`Loading ${FILE}: `) && t.includes(`of ${fmtBytes(size)}`)), loads.join(' | ')).toBe(true);
@@ -184,7 +186,7 @@ describe('a model file in the page', () => {
     const browser = await launch(['swiftshader']);
     try {
       const page = await browser.newPage();
-      const query = new URLSearchParams([['suite', 'smoke'], ['gguf', FILE], ['prompt-tokens', '1,2,3'], ['formats', 'q8_0'], ['gen', '3'], ['batches', '1'], ['tune', '0'], ['autorun', '1']]);
+      const query = new URLSearchParams([['suite', 'smoke'], ['gguf', FILE], ['prompt-tokens', '1,2,3'], ['formats', 'f32'], ['gen', '3'], ['batches', '1'], ['tune', '0'], ['autorun', '1']]);
       await page.goto(`${server.url}?${query.toString()}`);
       await expect(page.locator('#autorun-waiting').textContent()).resolves.toMatch(new RegExp(`starts once ${FILE.replace(/\./g, '\\.')} is picked`));
       await expect(page.locator(`#model-files-list li[data-name="${FILE}"] .file-size`).textContent()).resolves.toMatch(/not picked yet/);
