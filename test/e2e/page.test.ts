@@ -32,13 +32,13 @@ describe('bench page in headless Chromium', () => {
       await expect(page.locator('#results-body').textContent()).resolves.toMatch(/GFLOP\/s/);
       // Token results: the tiny preset in every format, prefill and decode tests.
       await expect(page.locator('#tokens-body tr').count()).resolves.toBe(12);
-      await expect(page.locator('#tokens-body').textContent()).resolves.toMatch(/tiny.*q4_0.*tg8 b4/s);
+      await expect(page.locator('#tokens-body').textContent()).resolves.toMatch(/tiny.*q4_k_m.*tg8 b4/s);
       await expect(page.locator('#progress-text').textContent()).resolves.toMatch(/Finished/);
       // Autotuning ran, its choices are listed, and they were kept in this browser for the next run.
       await expect(page.locator('#tuning-summary').textContent()).resolves.toMatch(/Autotuning: \d+ decisions/);
       await expect(page.locator('#tuning-body tr').count()).resolves.toBe(result.tuning?.entries.length ?? -1);
       await expect(page.evaluate(() => Object.keys(JSON.parse(localStorage.getItem('tokenbench.tune-cache.v1') ?? '{}')).length)).resolves.toBeGreaterThan(0);
-      await expect(page.locator('#gemv').textContent()).resolves.toMatch(/tiny-q4_0: qkv .* GB\/s/);
+      await expect(page.locator('#gemv').textContent()).resolves.toMatch(/tiny-q4_k_m: qkv .* GB\/s/);
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-json').click()]);
       expect(download.suggestedFilename()).toMatch(/^tokenbench-smoke-.*\.json$/);
       const path = await download.path();
