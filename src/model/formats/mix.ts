@@ -39,11 +39,6 @@ export interface TensorFormats {
 /** The formats of a model's matrices: a model format (synthetic weights) or a file's own. */
 export type Formats = ModelFormat | TensorFormats;
 
-/** The name of a model's formats in results and labels. */
-export function formatsLabel(format: Formats): ModelFormat | 'mixed' {
-  return typeof format === 'string' ? format : format.label;
-}
-
 /** Columns (the input size K) of a matrix of `arch`. */
 function matrixCols(arch: Arch, kind: MatrixKind): number {
   if (kind === 'attn_output') return arch.heads * arch.headDim;
@@ -87,7 +82,7 @@ export function modelColsMultiple(format: ModelFormat): number {
 }
 
 /** Every matrix of `arch` by kind and layer (token_embd and, when untied, output with layer null). */
-export function matrixSlots(arch: Arch): Array<{ kind: MatrixKind; layer: number | null }> {
+function matrixSlots(arch: Arch): Array<{ kind: MatrixKind; layer: number | null }> {
   const perLayer: MatrixKind[] = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'];
   const out: Array<{ kind: MatrixKind; layer: number | null }> = [{ kind: 'token_embd', layer: null }];
   if (!arch.tiedEmbeddings) out.push({ kind: 'output', layer: null });
