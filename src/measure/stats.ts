@@ -65,6 +65,16 @@ export function tokensPerSecond(tokens: number, ns: number): number {
   return ns > 0 ? tokens / (ns / 1e9) : 0;
 }
 
+/**
+ * A token rate from per-repetition times (ns): tokens per second at the median time, and its spread (the
+ * p10 of the rate comes from the p90 of the time), with the samples.
+ */
+export function rateOf(tokens: number, samplesNs: readonly number[]): { median: number; p10: number; p90: number; samplesNs: number[] } {
+  const s = summarize(samplesNs);
+  const r = (ns: number) => tokensPerSecond(tokens, ns);
+  return { median: r(s.median), p10: r(s.p90), p90: r(s.p10), samplesNs: [...samplesNs] };
+}
+
 // ------------------------------------------------------------------------------------- rank-sum test
 
 export interface SampleComparison {

@@ -33,7 +33,7 @@ export async function execute(
       runtime: place.runtime,
       ...(place.conditions ? { conditions: place.conditions } : {}),
       ...(place.files ? { files: place.files } : {}),
-      overrides: { generation: request.generation },
+      overrides: { generation: request.generation, ...(request.peers ? { peers: request.peers } : {}) },
       tune: request.tune,
     },
     hooks,

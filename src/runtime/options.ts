@@ -31,7 +31,7 @@ export interface OptionSpec {
 }
 
 /** The part of a RunRequest an option's text goes into; each part has one parser. */
-export type RequestPart = 'suite' | 'generation' | 'model' | 'architecture' | 'tune' | 'cost';
+export type RequestPart = 'suite' | 'generation' | 'model' | 'architecture' | 'tune' | 'cost' | 'peer';
 
 export interface RequestOption extends OptionSpec {
   part: RequestPart;
@@ -43,6 +43,7 @@ export const SECTIONS = {
   workload: 'Token workloads (defaults come from the suite)',
   architecture: 'Custom architecture from flags (one model, added to the models above)',
   cost: 'Cost per token and energy (stored in the result; no price is ever assumed)',
+  peer: 'llama.cpp beside tokenbench (same model file, same settings; ratios in the result)',
 } as const;
 
 const GENERATION_HELP: Record<GenerationKey, [value: string, help: string]> = {
@@ -128,6 +129,17 @@ export const REQUEST_OPTIONS: readonly RequestOption[] = Object.freeze([
   ...GENERATION_KEYS.filter((k) => k !== 'models').map((k) => fromHelp('generation', SECTIONS.workload, [k, GENERATION_HELP[k]])),
   ...ARCH_FLAG_NAMES.map((f) => fromHelp('architecture', SECTIONS.architecture, [f, ARCHITECTURE_HELP[f] ?? ['X', f]])),
   ...COST_KEYS.map((k) => fromHelp('cost', SECTIONS.cost, [k, COST_HELP[k]])),
+  {
+    name: 'peer',
+    type: 'string',
+    value: 'LIST',
+    part: 'peer',
+    section: SECTIONS.peer,
+    help:
+      'run llama.cpp on the same GGUF files after tokenbench: webgpu (llama.cpp\'s WebGPU backend in the page, via wllama), ' +
+      'native (llama.cpp through node-llama-cpp on this machine; native:cpu|cuda|vulkan|metal picks its backend, default auto). ' +
+      'Synthetic presets are written to GGUF files first, so both engines run the same bytes',
+  },
 ]);
 
 /** Options of the page address only: they say what the page does, not what a run is. */

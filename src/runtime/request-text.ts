@@ -11,7 +11,7 @@ import { archFromFlags } from '../model/arch';
 import { DEFAULT_SUITE, type RunRequest, defaultRunRequest } from '../run/request';
 import { isSuiteName } from '../run/suites';
 import { parseTuneCache } from '../run/tune/tuner';
-import { ConfigSchema, CostInputsSchema, SuiteNameSchema, firstIssue } from '../schema/result';
+import { ConfigSchema, CostInputsSchema, NativeBackendSchema, PeerEngineSchema, PeerRequestSchema, type PeerRequest, SuiteNameSchema, firstIssue } from '../schema/result';
 import { type ModelEntry, type Parsed, generationToParams, isModelFile, parseGenerationOverrides, parseModel, parseModelFile } from './generation-text';
 import { PAGE_OPTIONS, REQUEST_OPTIONS, type RequestPart } from './options';
 
@@ -49,6 +49,35 @@ export function parseSwitch(name: string, text: string, spelling: Spelling): Par
   return { ok: false, error: `${spelling === 'url' ? `?${name}=` : `--${name}`} must be 1 or 0, got "${text}"` };
 }
 
+/**
+ * The peers of `--peer webgpu,native:vulkan`: engines comma-separated, each once; the native engine may name
+ * its backend after a colon (default auto).
+ */
+export function parsePeers(text: string): Parsed<PeerRequest> {
+  const engines: PeerRequest['engines'] = [];
+  let native: PeerRequest['native'] = 'auto';
+  for (const item of text.split(',').map((t) => t.trim())) {
+    const [name = '', backend, extra] = item.split(':');
+    const engine = PeerEngineSchema.safeParse(name);
+    if (!engine.success) return { ok: false, error: `peer: unknown engine "${item}" (use webgpu, native or native:${NativeBackendSchema.options.join('|')})` };
+    if (engines.includes(engine.data)) return { ok: false, error: `peer: "${name}" is given more than once` };
+    if (backend !== undefined || extra !== undefined) {
+      const b = NativeBackendSchema.safeParse(backend);
+      if (engine.data !== 'native' || extra !== undefined || !b.success) {
+        return { ok: false, error: `peer: "${item}": only native takes a backend, one of ${NativeBackendSchema.options.join(', ')}` };
+      }
+      native = b.data;
+    }
+    engines.push(engine.data);
+  }
+  return { ok: true, value: { engines, native } };
+}
+
+/** The text of a peer request (parsePeers reads it back). */
+export function peersToText(p: PeerRequest): string {
+  return p.engines.map((e) => (e === 'native' && p.native !== 'auto' ? `native:${p.native}` : e)).join(',');
+}
+
 /** Models from `model` (each occurrence), the architecture flags (one custom model) and `gguf` (each file). */
 function extraModels(texts: OptionTexts): Parsed<ModelEntry[]> {
   const out: ModelEntry[] = [];
@@ -75,13 +104,14 @@ function extraModels(texts: OptionTexts): Parsed<ModelEntry[]> {
  * What only the whole request can tell: a model file named twice, a prompt given both ways, a prompt with
  * no model file to read it (synthetic models have no vocabulary).
  */
-function promptAndFileProblems(g: RunRequest['generation']): string[] {
+function promptAndFileProblems(g: RunRequest['generation'], peers: boolean): string[] {
   const files = (g.models ?? []).filter(isModelFile).map((m) => m.gguf);
   const twice = files.filter((f, i) => files.indexOf(f) !== i);
   const out = twice.length ? [`gguf: ${[...new Set(twice)].map((f) => `"${f}"`).join(', ')} given more than once`] : [];
   if (g.promptText !== undefined && g.promptTokens) out.push('prompt-text: give the prompt as --prompt-text or as --prompt-tokens, not both');
   const prompt = g.promptText !== undefined ? 'prompt-text' : g.promptTokens ? 'prompt-tokens' : null;
-  if (prompt && !files.length) {
+  // With peers, synthetic models become GGUF files with a vocabulary (src/run/peers/models.ts).
+  if (prompt && !files.length && !peers) {
     out.push(`${prompt}: a prompt is read with a model file's vocabulary and no model file is given (--gguf FILE, or pick one in the page); synthetic models have no vocabulary`);
   }
   return out;
@@ -107,7 +137,9 @@ export function requestFromTexts(texts: OptionTexts, spelling: Spelling): Parsed
     if (extra.length) request.generation.models = [...(request.generation.models ?? []), ...extra];
   });
   take(parseCostInputs((k) => last(k)), (c) => (request.cost = hasCostInputs(c) ? c : null));
-  if (!errors.length) errors.push(...promptAndFileProblems(request.generation).map((e) => spell(e, spelling)));
+  const peer = last('peer');
+  if (peer !== undefined && peer !== '') take(parsePeers(peer), (p) => (request.peers = p));
+  if (!errors.length) errors.push(...promptAndFileProblems(request.generation, request.peers !== null).map((e) => spell(e, spelling)));
   return errors.length ? { ok: false, error: errors.join('; ') } : { ok: true, value: request };
 }
 
@@ -118,6 +150,7 @@ export function requestToTexts(r: RunRequest): Array<[string, string]> {
     ...(r.tune.enabled ? [] : ([['tune', '0']] as Array<[string, string]>)),
     ...generationToParams(r.generation),
     ...(r.cost ? costToParams(r.cost) : []),
+    ...(r.peers ? ([['peer', peersToText(r.peers)]] as Array<[string, string]>) : []),
   ];
 }
 
@@ -158,6 +191,7 @@ const RequestSchema = z.strictObject({
   generation: z.strictObject(ConfigSchema.shape.generation.shape).partial().default({}),
   tune: z.strictObject({ enabled: z.boolean().default(true), cache: z.record(z.string(), z.unknown()).optional() }).default({ enabled: true }),
   cost: z.strictObject({ ...CostInputsSchema.shape, mix: CostInputsSchema.shape.mix.default({ ...DEFAULT_MIX }) }).nullable().default(null),
+  peers: z.strictObject({ ...PeerRequestSchema.shape, native: NativeBackendSchema.default('auto') }).nullable().default(null),
 });
 
 /** What `window.tokenbench.run` accepts: a RunRequest, any part of which may be left out. */

@@ -229,6 +229,98 @@ export const TokenTestSchema = z.object({
   arithmetic: z.enum(['f32', 'f16-inputs']).optional(),
 });
 
+/** The engines tokenbench can run beside itself: llama.cpp's WebGPU backend in the page (wllama), native llama.cpp. */
+export const PeerEngineSchema = z.enum(['webgpu', 'native']);
+
+/** Native llama.cpp backends a run may ask for (`--peer native:vulkan`); auto: the best one llama.cpp finds. */
+export const NativeBackendSchema = z.enum(['auto', 'cpu', 'cuda', 'vulkan', 'metal']);
+
+/** The peers a run asks for. */
+export const PeerRequestSchema = z.object({
+  engines: z.array(PeerEngineSchema).min(1),
+  native: NativeBackendSchema,
+});
+
+/** One token test of a peer, named as tokenbench's test it stands beside (pp16, tg8@d32). */
+export const PeerTestSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['prefill', 'decode']),
+  promptLen: count,
+  depth: count,
+  /** Tokens processed (prefill) or generated (decode) per repetition, as the peer counted them. */
+  tokens: z.number().int().positive(),
+  /** Tokens per second per repetition: median and spread, with the raw samples (ns per repetition). */
+  rate: RateSchema,
+  /** Where the times come from, in words (llama.cpp's own timings, or a wall clock around its calls). */
+  timer: z.string(),
+});
+
+/**
+ * tokenbench beside a peer on one token test: tokenbench's tok/s (the figure it reports: GPU timestamps when
+ * the test has them, else wall clock) over the peer's, both medians.
+ */
+export const PeerRatioSchema = z.object({
+  test: z.string(),
+  tokenbench: nonNeg,
+  peer: nonNeg,
+  /** tokenbench / peer (1 = as fast as llama.cpp). */
+  ratio: nonNeg,
+  /**
+   * WebGPU peer on the same adapter only: tokenbench below KERNEL_LIMITED_RATIO of it, so the figure measures
+   * tokenbench's kernels, not the hardware.
+   */
+  kernelLimited: z.boolean(),
+  /** Settings that differ between the two sides (each a sentence); empty: like for like. */
+  differences: z.array(z.string()),
+});
+
+/** A peer engine run on the same model bytes as a workload, after tokenbench's own tests. */
+export const PeerSchema = z.object({
+  engine: PeerEngineSchema,
+  /** ok: figures below; skipped: could not run here (reason says why); errored: failed while running. */
+  state: z.enum(['ok', 'skipped', 'errored']),
+  reason: z.string().optional(),
+  /** The engine in words and its version: "llama.cpp via @wllama/wllama 3.8.1", "llama.cpp via node-llama-cpp 3.22.1". */
+  name: z.string(),
+  version: z.string().optional(),
+  /** The backend llama.cpp actually used: webgpu, cpu (also the WebAssembly fallback), cuda, vulkan, metal. */
+  backend: z.string().optional(),
+  /** Why the backend is not the one asked for (e.g. ggml-webgpu needs shader-f16). */
+  backendNote: z.string().optional(),
+  /** The device llama.cpp names (GPU name, or the CPU). */
+  device: z.string().optional(),
+  settings: z
+    .object({
+      kvType: z.enum(['f16', 'f32']),
+      flashAttention: z.boolean().nullable(),
+      batch: z.number().int().positive().nullable(),
+      threads: z.number().int().positive().nullable(),
+      gpuLayers: z.number().int().nonnegative().nullable(),
+      contextSize: z.number().int().positive().nullable(),
+    })
+    .optional(),
+  tests: z.array(PeerTestSchema),
+  /**
+   * The peer's greedy continuation of the workload's prompt against tokenbench's: how many leading tokens
+   * agree (compared as token ids, or as text where the peer returns only text).
+   */
+  agreement: z
+    .object({
+      compared: count,
+      matching: count,
+      /** Index of the first token that differs; null when all compared agree. */
+      firstDifference: count.nullable(),
+      method: z.enum(['token-ids', 'text']),
+      peerTokens: z.array(count).optional(),
+      peerText: z.string().optional(),
+    })
+    .optional(),
+  /** tokenbench / peer per test both ran (derived from the two sides' figures when the peer was attached). */
+  ratios: z.array(PeerRatioSchema).optional(),
+  /** Seconds the peer took in all (loading included). */
+  durationMs: nonNeg.optional(),
+});
+
 export const KernelTimeSchema = z.object({ kernel: z.string(), dispatches: count, ns: nonNeg, share: nonNeg });
 
 export const WorkloadAccountingSchema = z.object({
@@ -319,6 +411,8 @@ export const WorkloadSchema = z.object({
   profile: z
     .object({ decode: z.array(KernelTimeSchema), prefill: z.array(KernelTimeSchema), source: TimerSourceSchema })
     .optional(),
+  /** Peer engines run on the same model file (`--peer`), each with its figures or why it did not run. */
+  peers: z.array(PeerSchema).optional(),
 });
 
 const phaseBase = {
@@ -427,6 +521,8 @@ export const ConfigSchema = z.object({
     promptText: z.string().optional(),
     promptTokens: z.array(count).min(1).optional(),
   }),
+  /** Peer engines asked for (`--peer`); absent: none. */
+  peers: PeerRequestSchema.optional(),
 });
 
 const positive = finite.refine((v) => v > 0, 'must be > 0');
@@ -615,6 +711,12 @@ export type RunConfig = z.infer<typeof ConfigSchema>;
 export type RunError = z.infer<typeof RunErrorSchema>;
 export type BenchResult = z.infer<typeof ResultSchema>;
 export type Workload = z.infer<typeof WorkloadSchema>;
+export type PeerEngine = z.infer<typeof PeerEngineSchema>;
+export type NativeBackend = z.infer<typeof NativeBackendSchema>;
+export type PeerRequest = z.infer<typeof PeerRequestSchema>;
+export type PeerTest = z.infer<typeof PeerTestSchema>;
+export type PeerRatio = z.infer<typeof PeerRatioSchema>;
+export type Peer = z.infer<typeof PeerSchema>;
 export type TokenTest = z.infer<typeof TokenTestSchema>;
 export type KernelTime = z.infer<typeof KernelTimeSchema>;
 export type GenerationConfig = RunConfig['generation'];

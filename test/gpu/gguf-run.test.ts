@@ -69,7 +69,7 @@ describe('a GGUF file through the runner', () => {
       reps: 1,
       promptText: prompt,
     };
-    result = await execute(testGpu(), { suite: 'smoke', generation, tune: { enabled: false }, cost: null }, { runtime: nodeRuntime(), files });
+    result = await execute(testGpu(), { suite: 'smoke', generation, tune: { enabled: false }, cost: null, peers: null }, { runtime: nodeRuntime(), files });
     const parsed = parseResult(JSON.parse(JSON.stringify(result)));
     expect(parsed.ok, parsed.ok ? '' : parsed.error).toBe(true);
     const ws = result.phases.find((p) => p.id === 'generation')?.workloads ?? [];

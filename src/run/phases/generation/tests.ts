@@ -1,7 +1,7 @@
 /** The token tests of a workload: prefill (ppN) and decode (tgN, tgN@dD, tgN bB) records from timed runs. */
 import type { Resources } from '../../../gpu/buffers';
 import { withErrorScopes } from '../../../gpu/errors';
-import { latencyPercentiles, summarize, tokensPerSecond } from '../../../measure/stats';
+import { latencyPercentiles, rateOf, summarize } from '../../../measure/stats';
 import { type WeightLayout, decodeBytesPerToken, flopsPerToken, prefillFlops } from '../../../model/accounting';
 import { type GpuModel, forwardTraffic } from '../../../model/model';
 import { TRAFFIC_METHOD } from '../../../model/traffic';
@@ -14,13 +14,6 @@ import { LINEAR_ROLES, type LinearRole } from '../../../model/model';
 import type { GenEnv } from './env';
 import { nonFiniteLogits } from './logits';
 import { type DecodeRun, spanProblem, timeDecode, timePrefill } from './timing';
-
-/** Rates of `tokens` tokens from per-run times (p10 of the rate comes from p90 of the time). */
-function rate(tokens: number, samplesNs: number[]) {
-  const s = summarize(samplesNs);
-  const r = (ns: number) => tokensPerSecond(tokens, ns);
-  return { median: r(s.median), p10: r(s.p90), p90: r(s.p10), samplesNs };
-}
 
 /** Measured tok/s against the tighter of the bandwidth- and compute-bound rates. */
 function bounds(measured: number, bw: number | null, compute: number | null, computeCeiling: 'f32-fma' | 'matrix-f16') {
@@ -81,10 +74,10 @@ export class NonFiniteError extends Error {
  * The GPU rate of `tokens` per run when every run has a GPU span that is a figure; otherwise null, with
  * the reason when timestamps existed but were too coarse.
  */
-function gpuRate(env: GenEnv, tokens: number, spans: ReadonlyArray<number | null>): { gpu: ReturnType<typeof rate> | null; gpuNote?: string } {
+function gpuRate(env: GenEnv, tokens: number, spans: ReadonlyArray<number | null>): { gpu: ReturnType<typeof rateOf> | null; gpuNote?: string } {
   if (!spans.length || spans.some((s) => s === null)) return { gpu: null };
   const problem = spanProblem(env.timer, spans as number[]);
-  return problem ? { gpu: null, gpuNote: problem } : { gpu: rate(tokens, spans as number[]) };
+  return problem ? { gpu: null, gpuNote: problem } : { gpu: rateOf(tokens, spans as number[]) };
 }
 
 /** ppP: `reps` prefills of a P-token prompt. */
@@ -93,7 +86,7 @@ export async function prefillTest(t: TestContext, P: number): Promise<TokenTest>
   const runs = await withErrorScopes(env.device, `${t.id}.pp${P}`, () => timePrefill(env, t.model, t.res, P));
   await assertFiniteLogits(t, 1, `pp${P}`);
   const { gpu, gpuNote } = gpuRate(env, P, runs.map((r) => r.gpuNs));
-  const wall = rate(P, runs.map((r) => r.wallNs));
+  const wall = rateOf(P, runs.map((r) => r.wallNs));
   const linears = linearsAt(t, P, 1);
   const { bw, peak, ceiling } = ceilings(env.ceilings, linears.arithmetic);
   return {
@@ -136,8 +129,8 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
   const { runs, tokens } = await withErrorScopes(env.device, `${t.id}.${name}`, () => timeDecode(env, t.model, t.res, batch, depth, N));
   await assertFiniteLogits(t, batch, name);
   const { gpu, gpuNote } = gpuRate(env, batch * N, runs.map((r) => r.gpuNs));
-  const busy = gpu && runs.every((r) => r.busyNs !== null) ? rate(batch * N, runs.map((r) => r.busyNs as number)) : null;
-  const wall = rate(batch * N, runs.map((r) => r.wallNs));
+  const busy = gpu && runs.every((r) => r.busyNs !== null) ? rateOf(batch * N, runs.map((r) => r.busyNs as number)) : null;
+  const wall = rateOf(batch * N, runs.map((r) => r.wallNs));
   const measured = (gpu ?? wall).median;
   const avgCtx = depth + N / 2;
   // Steps run at state[0] = depth .. depth + N - 1; traffic is linear in it, so the mean gives the exact mean.
