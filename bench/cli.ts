@@ -17,6 +17,7 @@ import { type Ending, prepareEnding } from './ending';
 import { runFleet } from './fleet';
 import { gateMain } from './gate';
 import { modelFilesProblem } from './model-files';
+import { withPeerFiles } from './peers/peers';
 import { ROOT, runNodeRuntime } from './node-launch';
 import { chromeFlags } from './profiles';
 import { serveBrowserMain } from './serve-browser';
@@ -90,7 +91,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tokenbench: ${prepared.error}\n`);
     return 2;
   }
-  return o.endpoints.length ? runFleet(o, prepared.ending) : runLocalBrowser(o, prepared.ending);
+  // --peer: synthetic workloads become GGUF files that tokenbench and llama.cpp both run.
+  const peered = await withPeerFiles(o);
+  try {
+    return await (o.endpoints.length ? runFleet(peered.o, prepared.ending) : runLocalBrowser(peered.o, prepared.ending));
+  } finally {
+    peered.cleanup();
+  }
 }
 
 const isEntry = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);

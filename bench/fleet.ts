@@ -4,6 +4,7 @@
  * parallel. Each result is tagged with its endpoint; a failing or disconnecting endpoint is reported with
  * its error while the others finish; the merged report follows (bench/ending.ts).
  */
+import { type PeerPlace, addCommandLinePeers } from './peers/peers';
 import { fmtDuration } from '../src/result/formats';
 import type { CliOptions, Endpoint } from './args';
 import { type DriveContext, cancellations, checkOutcome } from './drivers/drive';
@@ -43,6 +44,15 @@ export function errorText(e: unknown): string {
   return head.split('\n').filter(Boolean).slice(0, 3).join(' ').replace(/\s+/g, ' ').trim();
 }
 
+/** Whether an endpoint's browser runs on this machine (127.0.0.1, ::1, localhost). */
+function isLoopback(url: string): boolean {
+  try {
+    return ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** Runs one endpoint with its driver; never throws: a failure is the entry's error. */
 async function runEndpoint(ep: Endpoint, label: string, ctx: DriveContext, o: CliOptions, pageBase: string): Promise<FleetEntry> {
   const endpoint = redactEndpoint(ep.url);
@@ -53,7 +63,12 @@ async function runEndpoint(ep: Endpoint, label: string, ctx: DriveContext, o: Cl
       ep.driver === 'playwright'
         ? await runRemote(ep.url, ctx)
         : await runWebDriver(ep.url, { flags: webDriverFlags(o, ep.url, pageBase, process.getuid?.() === 0), headless: !o.headed, binary: o.browser, pageUrl: pageBase }, ctx);
-    const checked = checkOutcome(outcome, endpoint);
+    const first = checkOutcome(outcome, endpoint);
+    if (!first.ok) return { ...base, result: null, error: first.error };
+    // Native llama.cpp measures this machine: beside a browser on it (a loopback endpoint) only.
+    const place: PeerPlace = isLoopback(ep.url) ? { kind: 'browser' } : { kind: 'remote', endpoint };
+    const peered = await addCommandLinePeers(first.result, ctx.modelFiles, place, ctx.log);
+    const checked = checkOutcome({ raw: peered, flags: null }, endpoint);
     if (!checked.ok) return { ...base, result: null, error: checked.error };
     if (!o.quiet) process.stderr.write(`[${label}] ${checked.result.status} in ${fmtDuration(Date.now() - t0)}\n`);
     return { ...base, result: checked.result, error: null };

@@ -18,6 +18,7 @@ import { driveOne } from './drivers/drive';
 import { listAdapters, runNode } from './drivers/node';
 import { prepareEnding } from './ending';
 import { modelFilesProblem, openModelFiles } from './model-files';
+import { withPeerFiles } from './peers/peers';
 import { dawnSetup } from './profiles';
 
 /** The runner is the Node runtime whatever the arguments say: add `--runtime node` when absent. */
@@ -56,12 +57,15 @@ export async function nodeMain(argv: readonly string[]): Promise<number> {
   const runtime = nodeRuntime(setup.options);
   process.stderr.write(`tokenbench: Node ${runtime.node} · ${runtime.dawn} · Dawn options: ${setup.options.join(' ') || 'none'}` +
     `${process.env.VK_ICD_FILENAMES ? ` · VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}` : ''}\n`);
+  // --peer: synthetic workloads become GGUF files that tokenbench and llama.cpp both run.
+  const peered = await withPeerFiles(o);
   // Model files are opened when the run reads them, and closed when it is over.
-  const files = openModelFiles(o.modelFiles);
+  const files = openModelFiles(peered.o.modelFiles);
   try {
-    return await driveOne(o, prepared.ending, (ctx) => runNode(gpu, runtime, ctx, files.files));
+    return await driveOne(peered.o, prepared.ending, (ctx) => runNode(gpu, runtime, ctx, files.files));
   } finally {
     await files.close();
+    peered.cleanup();
   }
 }
 

@@ -8,6 +8,7 @@ import { type BenchResult, parseResult } from '../../src/schema/result';
 import type { CliOptions } from '../args';
 import type { ModelFile } from '../model-files';
 import { type Ending, finishResult } from '../ending';
+import { addCommandLinePeers } from '../peers/peers';
 import { handleInterrupt, progressReporter } from '../terminal';
 import { withTuneCache } from '../tune-cache';
 
@@ -95,8 +96,16 @@ export async function driveOne(o: CliOptions, ending: Ending, drive: (ctx: Drive
       process.stderr.write(`tokenbench: ${checked.error}\n`);
       return 1;
     }
-    progress.finished(checked.result);
-    return finishResult(checked.result, ending);
+    // Peers that run from the command line (native llama.cpp), after tokenbench's own run.
+    const log = (line: string) => process.stderr.write(`tokenbench: ${line}\n`);
+    const result = await addCommandLinePeers(checked.result, o.modelFiles, { kind: o.runtime === 'node' ? 'node' : 'browser' }, log);
+    const again = checkOutcome({ raw: result, flags: null });
+    if (!again.ok) {
+      process.stderr.write(`tokenbench: ${again.error}\n`);
+      return 1;
+    }
+    progress.finished(again.result);
+    return finishResult(again.result, ending);
   } catch (e) {
     process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);
     return 1;

@@ -6,7 +6,7 @@
  * TOKENBENCH_LLAMA_CPP_DIR), and its absence is an error that says how to install it.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The exact install command (also in scripts/install-llama-cpp.sh, which runs it for this platform). */
@@ -59,7 +59,16 @@ interface NlcModule {
  */
 export const LLAMA_THREADS = 1;
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The project's root: the nearest folder above this module with a package.json (this file runs from
+ * bench/peers under tsx and from dist-node/ in the Node runner's bundle).
+ */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+const REPO = repoRoot();
 
 /** Where scripts/install-llama-cpp.sh installs node-llama-cpp. */
 export function llamaCppPrefix(): string {
