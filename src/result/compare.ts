@@ -3,6 +3,7 @@
  * against the first (the baseline) with % change and a Mann–Whitney rank test on the raw samples
  * (src/result/significance.ts). Export formats for a comparison mirror a single result's. Pure.
  */
+import { formatPercent } from './peers';
 import {
   type GithubBenchEntry,
   csvRows,
@@ -61,6 +62,10 @@ export interface CompareRow {
   usdPer1M: number | null;
   joulesPerToken: number | null;
   verification: 'passed' | 'failed' | 'none';
+  /** tokenbench / llama.cpp on the same file in that run (`--peer`); null without that peer. */
+  ofWebgpu: number | null;
+  ofNative: number | null;
+  kernelLimited: boolean;
 }
 
 export interface DiffRow {
@@ -131,6 +136,9 @@ export function compareRows(l: LabelledResult): CompareRow[] {
     usdPer1M: f.cost?.usdPer1M ?? null,
     joulesPerToken: f.cost?.joulesPerToken ?? null,
     verification: f.verification,
+    ofWebgpu: f.ofWebgpu,
+    ofNative: f.ofNative,
+    kernelLimited: f.kernelLimited,
   }));
 }
 
@@ -206,7 +214,10 @@ export function uniqueLabels(names: readonly string[]): string[] {
 
 // ---- Presentation --------------------------------------------------------------------------------------
 
-export const COMPARE_HEADER = ['result', 'device', 'software', 'runtime', 'model', 'format', 'test', 'tok/s', '% of bound', '$/1M tokens', 'J/token', 'verification'];
+export const COMPARE_HEADER = [
+  'result', 'device', 'software', 'runtime', 'model', 'format', 'test', 'tok/s', '% of bound', '% of llama.cpp WebGPU', '% of llama.cpp native',
+  '$/1M tokens', 'J/token', 'verification',
+];
 
 /** Display strings of one comparison row (same order as COMPARE_HEADER). */
 export function compareRowCells(r: CompareRow): string[] {
@@ -220,6 +231,8 @@ export function compareRowCells(r: CompareRow): string[] {
     r.test,
     fmtNumber(r.tokPerSec),
     r.efficiency !== null ? `${(r.efficiency * 100).toFixed(1)}%` : '—',
+    r.ofWebgpu !== null ? `${formatPercent(r.ofWebgpu)}${r.kernelLimited ? ' (kernel-limited)' : ''}` : '—',
+    r.ofNative !== null ? formatPercent(r.ofNative) : '—',
     fmtUsd(r.usdPer1M),
     r.joulesPerToken !== null ? fmtNumber(r.joulesPerToken) : '—',
     r.verification,
@@ -250,7 +263,7 @@ export function comparisonMarkdown(c: Comparison): string {
     ),
     '',
   );
-  if (c.rows.length) out.push(mdTable(COMPARE_HEADER, c.rows.map(compareRowCells), new Set([7, 8, 9, 10])), '');
+  if (c.rows.length) out.push(mdTable(COMPARE_HEADER, c.rows.map(compareRowCells), new Set([7, 8, 9, 10, 11, 12])), '');
   for (const d of c.diffs) {
     out.push(`**${mdCell(d.candidate)}** vs **${mdCell(d.baseline)}** (Mann–Whitney U, α = ${c.alpha})`, '');
     out.push(d.rows.length ? mdTable(DIFF_HEADER, d.rows.map(diffRowCells), new Set([2, 3, 4, 5])) : 'no figure in common', '');

@@ -5,6 +5,7 @@
  * Pure.
  */
 import { type SampleComparison, compareSamples, meanSd, median, tokensPerSecond } from '../measure/stats';
+import { ratioOf } from './peers';
 import type { BenchResult, CostTest, Measurement, ModelSource, TimerInfo, TokenTest, Workload, WorkloadText } from '../schema/result';
 
 /**
@@ -29,6 +30,8 @@ export function modelLabel(w: Workload): string {
 export interface TokenFigure {
   /** Stable across runs: workload key + test name (e.g. "tiny-q4_0/tg8 b4", "m.gguf@3f2a9c1b2d4e/tg16"). */
   key: string;
+  /** The workload's id in this result. */
+  workload: string;
   model: string;
   format: string;
   test: string;
@@ -65,6 +68,11 @@ export interface TokenFigure {
   text: WorkloadText | null;
   /** Generated token ids of the test's first sequence (decode tests that record them). */
   generatedTokens: number[] | null;
+  /** tokenbench / llama.cpp on the same file (`--peer`): WebGPU in the page, native; null where that peer has no figure. */
+  ofWebgpu: number | null;
+  ofNative: number | null;
+  /** Below KERNEL_LIMITED_RATIO of llama.cpp's WebGPU backend on the same adapter. */
+  kernelLimited: boolean;
 }
 
 export interface KernelFigure {
@@ -94,6 +102,7 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
   const ns = meanSd(main.samplesNs);
   return {
     key: `${workloadKey(w)}/${t.name}`,
+    workload: w.id,
     model: modelLabel(w),
     format: w.format,
     test: t.name,
@@ -121,6 +130,9 @@ export function tokenFigure(r: BenchResult, w: Workload, t: TokenTest): TokenFig
     file: w.source?.kind === 'gguf' ? w.source : null,
     text: w.text ?? null,
     generatedTokens: t.generatedTokens ?? null,
+    ofWebgpu: ratioOf(w, t.name, 'webgpu')?.ratio ?? null,
+    ofNative: ratioOf(w, t.name, 'native')?.ratio ?? null,
+    kernelLimited: ratioOf(w, t.name, 'webgpu')?.kernelLimited ?? false,
   };
 }
 

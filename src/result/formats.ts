@@ -2,6 +2,7 @@
 import { meanSd, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, Measurement, ModelSource, Phase, TokenTest, Workload, WorkloadText } from '../schema/result';
 import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, modelLabel, runtimeName, tokenFigures } from './figures';
+import { KERNEL_LIMITED_NOTE, KERNEL_LIMITED_RATIO, PEER_LABEL, formatRatio, ratioOf } from './peers';
 import { resultOk } from './verdict';
 
 /** Three significant digits, with thousands separators for large values. */
@@ -105,6 +106,8 @@ export interface TokenRow {
   wall: string;
   latency: string;
   bound: string;
+  /** tokenbench as a share of each peer that ran this test ("41 % of llama.cpp WebGPU · kernel-limited"); '' without peers. */
+  peers: string;
   state: Workload['state'];
 }
 
@@ -132,8 +135,44 @@ export function tokenTestRow(w: Workload, t: TokenTest): TokenRow {
     wall: fmtNumber(t.wall.median),
     latency,
     bound: bound + traffic,
+    peers: peerCell(w, t.name),
     state: w.state,
   };
+}
+
+/** tokenbench's share of each peer's speed on one test, for the token tables. */
+export function peerCell(w: Workload, test: string): string {
+  const parts = (['webgpu', 'native'] as const).flatMap((e) => {
+    const x = ratioOf(w, test, e);
+    return x ? [`${formatRatio(x, e)}${x.kernelLimited ? ' · KERNEL-LIMITED' : ''}`] : [];
+  });
+  return parts.join(' · ');
+}
+
+/** One line per peer of a workload: engine, backend, device, settings, agreement, differences, or why it did not run. */
+export function peerLines(w: Workload): string[] {
+  return (w.peers ?? []).map((p) => {
+    const head = `  ${w.id} · ${PEER_LABEL[p.engine]} (${p.name})`;
+    if (p.state !== 'ok') return `${head}: ${p.state}${p.reason ? `: ${p.reason}` : ''}`;
+    const s = p.settings;
+    const settings = s
+      ? `KV ${s.kvType}, flash attention ${s.flashAttention === null ? '?' : s.flashAttention ? 'on' : 'off'}, batch ${s.batch ?? '?'}, threads ${s.threads ?? '?'}, GPU layers ${s.gpuLayers ?? '?'}`
+      : 'settings not recorded';
+    const agree = p.agreement ? ` · greedy tokens agree ${p.agreement.matching}/${p.agreement.compared} (${p.agreement.method})` : '';
+    const tests = p.tests.map((t) => `${t.name} ${fmtNumber(t.rate.median)} tok/s`).join(', ');
+    const diffs = [...new Set((p.ratios ?? []).flatMap((x) => x.differences))];
+    const limited = (p.ratios ?? []).filter((x) => x.kernelLimited).map((x) => x.test);
+    return (
+      `${head}: ${p.backend ?? '?'}${p.backendNote ? ` (${p.backendNote})` : ''} on ${p.device ?? '?'} · ${settings} · ${tests}${agree}` +
+      (limited.length ? `\n    ${KERNEL_LIMITED_NOTE} (${limited.join(', ')}: below ${KERNEL_LIMITED_RATIO * 100} % of llama.cpp WebGPU on this adapter)` : '') +
+      diffs.map((d) => `\n    differs: ${d}`).join('')
+    );
+  });
+}
+
+/** Whether any workload of the result has a peer record. */
+export function hasPeers(r: BenchResult): boolean {
+  return r.phases.some((p) => p.workloads?.some((w) => w.peers?.length));
 }
 
 export function workloadRows(w: Workload): TokenRow[] {
@@ -148,6 +187,7 @@ export function workloadRows(w: Workload): TokenRow[] {
       wall: '',
       latency: '',
       bound: '',
+      peers: '',
       state: w.state,
     },
   ];
@@ -286,8 +326,10 @@ export function textTable(result: BenchResult): string {
   const body = resultRows(result).map((r) => [r.phase, r.test, r.value, r.spread, r.cv, r.time, r.verification]);
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...body.map((b) => (b[i] ?? '').length))));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const tokenHeader = ['model', 'format', 'test', 'tok/s', 'src', 'wall tok/s', 'latency', 'efficiency'];
-  const tokenBody = tokenRows(result).map((r) => [r.model, r.format, r.test, r.tokPerSec, r.source, r.wall, r.latency, r.bound]);
+  const peers = hasPeers(result);
+  const tokenHeader = ['model', 'format', 'test', 'tok/s', 'src', 'wall tok/s', 'latency', 'efficiency', ...(peers ? ['vs llama.cpp'] : [])];
+  const tokenBody = tokenRows(result).map((r) => [r.model, r.format, r.test, r.tokPerSec, r.source, r.wall, r.latency, r.bound, ...(peers ? [r.peers] : [])]);
+  const peerText = result.phases.flatMap((p) => (p.workloads ?? []).flatMap(peerLines));
   const tokenWidths = tokenHeader.map((h, i) => Math.min(70, Math.max(h.length, ...tokenBody.map((b) => (b[i] ?? '').length))));
   const tline = (cells: string[]) => cells.map((c, i) => c.padEnd(tokenWidths[i] ?? 0)).join('  ').trimEnd();
   const checks = result.phases.flatMap((p) => p.checks ?? []);
@@ -304,6 +346,7 @@ export function textTable(result: BenchResult): string {
       ? ['', tline(tokenHeader), tline(tokenWidths.map((w) => '-'.repeat(w))), ...tokenBody.map(tline)]
       : []),
     ...(fileLines(result).length ? ['', 'model files:', ...fileLines(result)] : []),
+    ...(peerText.length ? ['', 'llama.cpp on the same files (--peer; ratios: tokenbench tok/s / llama.cpp tok/s):', ...peerText] : []),
     ...(gemvLines(result).length ? ['', 'decode GEMV, one token, each projection timed alone, streamed through distinct weight copies (bytes read / median time):', ...gemvLines(result)] : []),
     ...(checks.length
       ? ['', `correctness checks: ${checks.filter((c) => c.verification.state === 'passed').length}/${checks.length} passed` +
@@ -390,7 +433,7 @@ export const CSV_COLUMNS = [
   'model_n_params', 'test', 'kind', 'n_prompt', 'n_gen', 'n_depth', 'n_batch', 'timer', 'avg_ns', 'stddev_ns',
   'value', 'stddev', 'unit', 'wall_value', 'ttft_ms', 'tpot_ms', 'efficiency', 'bound', 'usd_per_1m', 'tokens_per_usd',
   'j_per_token', 'tok_s_per_w', 'verification', 'model_file', 'model_sha256', 'model_arch', 'prompt', 'generated_text',
-  'generated_tokens',
+  'generated_tokens', 'pct_of_llama_webgpu', 'pct_of_llama_native', 'kernel_limited',
 ] as const;
 
 /** One CSV row per token test, then one per kernel measurement (value in its unit). */
@@ -402,12 +445,13 @@ export function csvRows(r: BenchResult): Array<Array<string | number | boolean |
     f.efficiency, f.bound, f.cost?.usdPer1M ?? null, f.cost?.tokensPerUsd ?? null, f.cost?.joulesPerToken ?? null,
     f.cost?.tokPerSecPerW ?? null, f.verification, f.file?.file ?? null, f.file?.sha256 ?? null, f.file?.architecture ?? null,
     f.text ? promptOf(f.text) : null, f.text?.generated ?? null, f.generatedTokens?.join(' ') ?? null,
+    f.ofWebgpu !== null ? f.ofWebgpu * 100 : null, f.ofNative !== null ? f.ofNative * 100 : null, f.kernelLimited,
   ]);
   const kernels = kernelFigures(r).map((k) => {
     const { mean, sd } = meanSd(k.samplesNs);
     return [
       ...head, null, null, null, null, k.label, k.kind, null, null, null, null, k.source, mean, sd, k.value, null, k.unit,
-      null, null, null, null, null, null, null, null, null, k.verification, null, null, null, null, null, null,
+      null, null, null, null, null, null, null, null, null, k.verification, null, null, null, null, null, null, null, null, null,
     ];
   });
   return [...tokens, ...kernels];
@@ -494,7 +538,23 @@ export function costText(r: BenchResult): string {
     lines.push(line(COST_HEADER), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line));
   }
   for (const n of r.cost?.notes ?? []) lines.push(`note: ${n}`);
+  const engine = costEngineNote(r);
+  if (engine) lines.push(`note: ${engine}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Which engine the cost figures are based on: always tokenbench's own kernels; with a WebGPU peer on the same
+ * adapter, how they stand against llama.cpp's, and the kernel-limited tests (their cost overstates the
+ * hardware's). Null without peers.
+ */
+export function costEngineNote(r: BenchResult): string | null {
+  if (!hasPeers(r)) return null;
+  const limited = tokenFigures(r).filter((f) => f.kernelLimited).map((f) => `${f.model} ${f.format} ${f.test}`);
+  return (
+    "cost figures are based on tokenbench's own engine (its kernels), not on llama.cpp's" +
+    (limited.length ? `; kernel-limited (below ${KERNEL_LIMITED_RATIO * 100} % of llama.cpp WebGPU on this adapter), so their cost overstates what this hardware can do: ${limited.join(', ')}` : '')
+  );
 }
 
 /** One line naming the run's outcome. */
@@ -527,11 +587,14 @@ export function resultMarkdown(r: BenchResult): string {
   const figs = tokenFigures(r);
   const hasCost = !!r.cost;
   const backend = `WebGPU${isSoftware(r) ? ' (software)' : ''}`;
-  const header = ['model', 'format', 'size', 'params', 'backend', 'test', 't/s', 'bound', ...(hasCost ? ['$/1M tok', 'J/tok'] : [])];
+  const peers = hasPeers(r);
+  const header = ['model', 'format', 'size', 'params', 'backend', 'test', 't/s', 'bound', ...(peers ? ['vs llama.cpp'] : []), ...(hasCost ? ['$/1M tok', 'J/tok'] : [])];
+  const workloads = new Map(r.phases.flatMap((p) => p.workloads ?? []).map((w) => [w.id, w]));
   const rows = figs.map((f) => [
     f.model, f.format, f.weightBytes !== null ? fmtBytes(f.weightBytes) : '?', f.params !== null ? fmtParams(f.params) : '?', backend, f.test,
     `${f.tokPerSec.toFixed(2)} ± ${f.tokPerSecSd.toFixed(2)}`,
     f.efficiency !== null ? `${(f.efficiency * 100).toFixed(1)}% ${f.bound ?? ''}`.trim() : '—',
+    ...(peers ? [(workloads.get(f.workload) ? peerCell(workloads.get(f.workload) as Workload, f.test) : '') || '—'] : []),
     ...(hasCost ? [fmtUsd(f.cost?.usdPer1M), f.cost?.joulesPerToken != null ? fmtNumber(f.cost.joulesPerToken) : '—'] : []),
   ]);
   const kernels = kernelFigures(r).map((k) => [k.label, `${fmtNumber(k.value)} ${k.unit}`, `${fmtNumber(k.p10)}–${fmtNumber(k.p90)}`, k.verification]);
@@ -551,6 +614,8 @@ export function resultMarkdown(r: BenchResult): string {
   if (sources.length) out.push(mdTable(['workload', 'file', 'size', 'sha256', 'architecture', 'params', 'tensor types'], sources), '');
   const texts = files.flatMap((w) => (w.text ? [[w.id, w.text.prompt !== null ? quoteText(w.text.prompt) : promptOf(w.text), quoteText(w.text.generated)]] : []));
   if (texts.length) out.push(mdTable(['workload', 'prompt', 'generated'], texts), '');
+  const peerText = [...workloads.values()].flatMap(peerLines);
+  if (peerText.length) out.push('llama.cpp on the same files (`--peer`):', '', ...peerText.map((l) => `- ${mdCell(l.trim())}`), '');
   if (figs.length) {
     out.push(mdCell(costHeadline(r)), '');
     const cr = costRows(r).map(costRowCells);

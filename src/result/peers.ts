@@ -101,7 +101,13 @@ export function ratioOf(w: Workload, test: string, engine: PeerEngine): PeerRati
 
 /** "83 % of llama.cpp WebGPU": a ratio as reports print it. */
 export function formatRatio(x: PeerRatio, engine: PeerEngine): string {
-  return `${Math.round(x.ratio * 100)} % of ${PEER_LABEL[engine]}`;
+  return `${formatPercent(x.ratio)} of ${PEER_LABEL[engine]}`;
+}
+
+/** A ratio as a percentage: whole numbers from 10 %, two significant digits below (software adapters give 0.09 %). */
+export function formatPercent(ratio: number): string {
+  const pct = ratio * 100;
+  return `${pct >= 10 ? Math.round(pct) : Number(pct.toPrecision(2))} %`;
 }
 
 /** A skipped peer record: the engine could not run here, for the reason given; tokenbench's figures stand. */

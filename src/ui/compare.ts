@@ -191,7 +191,7 @@ function render(): void {
     const cells = compareRowCells(r);
     append(
       rowsBody,
-      el('tr', { 'data-result': r.result, 'data-key': r.key }, ...cells.map((t, i) => el('td', { class: i === 2 && r.software ? 'badge-software' : i >= 7 && i <= 10 ? 'num' : undefined }, t))),
+      el('tr', { 'data-result': r.result, 'data-key': r.key }, ...cells.map((t, i) => el('td', { class: i === 2 && r.software ? 'badge-software' : i >= 7 && i <= 12 ? 'num' : undefined }, t))),
     );
   }
 

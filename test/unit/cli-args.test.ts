@@ -11,7 +11,7 @@ describe('CLI argument parsing', () => {
       warnings: [],
       options: {
         // The request: the same object the page and the Node runner take.
-        request: { suite: 'standard', generation: {}, tune: { enabled: true }, cost: null },
+        request: { suite: 'standard', generation: {}, tune: { enabled: true }, cost: null, peers: null },
         modelFiles: [],
         out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
         // CI, fleet and Node-runtime options (issue 7).

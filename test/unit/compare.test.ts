@@ -33,9 +33,9 @@ describe('comparison table', () => {
 
   test('display cells: software label, % of bound, $ and the "enter a price" fallback', () => {
     expect(COMPARE_HEADER).toHaveLength(compareRowCells(c.rows[0]!).length);
-    expect(compareRowCells(c.rows[4]!)).toEqual(['b.json', 'nvidia / hopper / NVIDIA H100 80GB HBM3', 'SOFTWARE', 'Node v20.19.0 + webgpu@0.6.2', 'tiny', 'q4_0', 'tg8', '120', '20.0%', '$8.33', '4.17', 'passed']);
+    expect(compareRowCells(c.rows[4]!)).toEqual(['b.json', 'nvidia / hopper / NVIDIA H100 80GB HBM3', 'SOFTWARE', 'Node v20.19.0 + webgpu@0.6.2', 'tiny', 'q4_0', 'tg8', '120', '20.0%', '—', '—', '$8.33', '4.17', 'passed']);
     const unpriced = compareResults([{ label: 'x', result: tokenResult() }]);
-    expect(compareRowCells(unpriced.rows[0]!)[9]).toBe('enter a price');
+    expect(compareRowCells(unpriced.rows[0]!)[11]).toBe('enter a price');
   });
 
   test('summaries name the device, runtime, verification and $/h', () => {
@@ -104,7 +104,7 @@ describe('comparison export formats', () => {
   test('markdown: results, table and diff', () => {
     const md = compareFormats.md([a, b]);
     expect(md).toMatch(/\| b\.json \| nvidia .* \| SOFTWARE ADAPTER \|/);
-    expect(md).toMatch(/\| a\.json \| .* \| tg8 \| 100 \| 20\.0% \| \$10\.0 \| 5\.00 \| passed \|/);
+    expect(md).toMatch(/\| a\.json \| .* \| tg8 \| 100 \| 20\.0% \| — \| — \| \$10\.0 \| 5\.00 \| passed \|/);
     expect(md).toMatch(/\*\*b\.json\*\* vs \*\*a\.json\*\*/);
     expect(md).toMatch(/\| tiny q4_0 tg8 \| tok\/s \| 100 \| 120 \| \+20\.0% \| 0\.00\d \| better \|/);
   });

@@ -41,6 +41,7 @@ const SAMPLES: Record<string, Record<string, string>> = {
   'api-output-price': { 'api-input-price': '0.2', 'api-output-price': '0.8' },
   'token-mix': { 'token-mix': '2:1', 'hourly-price': '1' },
   accelerator: { accelerator: 'l4' },
+  peer: { peer: 'webgpu,native:vulkan' },
 };
 
 /** The command line of some option texts: `--name value`, or `--no-name` for an option turned off. */

@@ -14,7 +14,7 @@ describe('bench page URL parameters', () => {
     expect(out.ok).toBe(true);
     if (!out.ok) return;
     expect(out.value.autorun).toBe(expected.autorun);
-    expect(out.value.request).toEqual({ suite: expected.suite, generation: {}, tune: { enabled: true }, cost: null });
+    expect(out.value.request).toEqual({ suite: expected.suite, generation: {}, tune: { enabled: true }, cost: null, peers: null });
   });
 
   test('the parameters present are named, so the page can keep a chosen suite', () => {
