@@ -45,6 +45,7 @@ export interface PagePeerOptions {
   onStep?: (step: string) => void;
   signal?: { cancelled: boolean };
   lib?: () => Promise<WllamaLib>;
+  unsupported?: () => string | null;
 }
 
 /**
@@ -68,6 +69,7 @@ export async function runPagePeers(result: BenchResult, files: readonly File[], 
       onStep: (s) => options.onStep?.(`${PEER_LABEL.webgpu} · ${w.id} · ${s}`),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.lib ? { lib: options.lib } : {}),
+      ...(options.unsupported ? { unsupported: options.unsupported } : {}),
     });
     out = withPeer(out, w.id, peer);
   }

@@ -78,6 +78,8 @@ export interface WllamaPeerInput {
   signal?: { cancelled: boolean };
   /** Where wllama comes from (tests hand in a fake or a failing loader). */
   lib?: () => Promise<WllamaLib>;
+  /** Why wllama cannot run in this browser, or null (default: wllamaUnsupported; tests outside a browser replace it). */
+  unsupported?: () => string | null;
 }
 
 /** What llama.cpp returns from a completion, the parts the peer reads. */
@@ -160,7 +162,7 @@ class Cancelled extends Error {}
 export async function runWllamaPeer(input: WllamaPeerInput): Promise<Peer> {
   const started = performance.now();
   const done = (p: Peer): Peer => ({ ...p, durationMs: performance.now() - started });
-  const unsupported = wllamaUnsupported();
+  const unsupported = (input.unsupported ?? wllamaUnsupported)();
   if (unsupported) return done({ ...skippedPeer('webgpu', WLLAMA_NAME, unsupported), version: WLLAMA_VERSION });
   let vocab: Vocab;
   try {
