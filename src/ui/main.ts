@@ -414,11 +414,31 @@ async function withPeerFiles(request: RunRequest, files: File[]): Promise<{ requ
   return { request: run, files: [...out.values()] };
 }
 
-/** llama.cpp's WebGPU peer on the workloads of a finished run; a failure of the worker itself is recorded on them. */
-async function runPeers(result: BenchResult, files: File[]): Promise<BenchResult> {
+/**
+ * llama.cpp's WebGPU peer on the workloads of a finished run; a failure of the worker itself is recorded on
+ * them. Its steps go to the page and, as one more phase after tokenbench's (`last`), to automation.
+ */
+async function runPeers(result: BenchResult, files: File[], last: Progress | null): Promise<BenchResult> {
   progressText.textContent = `${PEER_LABEL.webgpu}: starting…`;
+  const started = performance.now();
+  const count = (last?.phaseCount ?? 0) + 1;
+  const show = (step: string) => {
+    progressText.textContent = step;
+    window.tokenbench.onProgress?.({
+      phaseId: 'peers',
+      phaseTitle: PEER_LABEL.webgpu,
+      phaseIndex: count - 1,
+      phaseCount: count,
+      step,
+      stepsDone: 0,
+      stepCount: 1,
+      fraction: last?.fraction ?? 1,
+      elapsedMs: (last?.elapsedMs ?? 0) + performance.now() - started,
+      etaMs: null,
+    });
+  };
   try {
-    return await bench.runPeers(result, files, Comlink.proxy((step: string) => void (progressText.textContent = step)));
+    return await bench.runPeers(result, files, Comlink.proxy(show));
   } catch (e) {
     const reason = `the peer run failed in the worker: ${e instanceof Error ? e.message : String(e)}`;
     return resultWorkloads(result)
@@ -438,6 +458,7 @@ async function runInWorker(original: RunRequest, held: File[]): Promise<BenchRes
   setRunning(true);
   // Progress arrives on its own channel and may trail the result: ignore it once the run has returned.
   let returned = false;
+  let last: Progress | null = null;
   try {
     const { request, files } = original.peers ? await withPeerFiles(original, held) : { request: original, files: held };
     const names = files.map((f) => f.name);
@@ -448,6 +469,7 @@ async function runInWorker(original: RunRequest, held: File[]): Promise<BenchRes
       Comlink.proxy({
         onProgress: (p: Progress) => {
           if (returned) return;
+          last = p;
           renderProgress(p);
           modelFiles.progress(p.step, names);
           window.tokenbench.onProgress?.(p);
@@ -467,7 +489,7 @@ async function runInWorker(original: RunRequest, held: File[]): Promise<BenchRes
     );
     returned = true;
     // The page runs the WebGPU peer; native llama.cpp is the command line's (it adds that record itself).
-    const final = original.peers?.engines.includes('webgpu') ? await runPeers(result, files) : result;
+    const final = original.peers?.engines.includes('webgpu') ? await runPeers(result, files, last) : result;
     await finishRun(final);
     return final;
   } catch (e) {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StaticServer } from '../../bench/serve';
 import { KERNEL_LIMITED_NOTE } from '../../src/result/peers';
 import { WLLAMA_VERSION } from '../../src/runtime/peers/names';
-import { launch, pageResult, servePage } from './helpers';
+import { launch, onProgress, pageResult, servePage } from './helpers';
 
 let server: StaticServer;
 beforeAll(async () => {
@@ -38,6 +38,9 @@ describe('llama.cpp WebGPU peer in the page', () => {
       expect(requests.filter((u) => /wllama/i.test(u))).toEqual([]);
       expect(requests.some((u) => /\/assets\/worker-/.test(u))).toBe(true);
 
+      // Automation (the CLI's drivers) hears the peer's steps as one more phase.
+      const peerSteps: string[] = [];
+      await onProgress(page, (p) => p.phaseId === 'peers' && peerSteps.push(p.step));
       await page.locator('#peer-webgpu').check();
       await page.locator('#run').click();
       const result = await pageResult(page);
@@ -74,6 +77,7 @@ describe('llama.cpp WebGPU peer in the page', () => {
       expect(block).toMatch(/Differences.*tokenbench on the GPU/);
       expect(block).toMatch(/of 4 greedy tokens agree/);
       await expect(page.locator('#progress-text').textContent()).resolves.toMatch(/Finished/);
+      expect(peerSteps).toContain('llama.cpp WebGPU · tiny-f32 · pp8 1/1');
       // Under the page's CSP (header and meta), from its own origin only, without a refusal in the console.
       const origin = new URL(server.url).origin;
       expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:'))).toEqual([]);
