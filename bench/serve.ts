@@ -19,6 +19,8 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
+  // llama.cpp's wasm (the WebGPU peer): compiled while it streams in only when served as application/wasm.
+  '.wasm': 'application/wasm',
 };
 
 export interface StaticServer {

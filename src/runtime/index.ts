@@ -5,6 +5,8 @@
 export { SUITES } from '../run/suites';
 export { parseLoadingLabel } from '../run/files';
 export { type RunRequest, defaultRunRequest } from '../run/request';
+export type { PeerModelFile } from '../run/peers/models';
+export { WLLAMA_NAME } from './peers/names';
 export type { Progress } from '../run/runner';
 export { TUNE_CACHE_KEY, type TuneCache, cacheUpdates, mergeTuneCache, parseTuneCache } from '../run/tune/tuner';
 export { TOOL } from '../version';

@@ -8,6 +8,8 @@ import type { RunHooks } from '../run/runner';
 import type { BenchResult, Environment, Runtime } from '../schema/result';
 import { execute } from './execute';
 import { blobFiles } from './files';
+import { type PeerModelFile, withPeerModels } from '../run/peers/models';
+import { runPagePeers, writePeerFile } from './peers/page';
 
 export type DescribeOutcome = { ok: true; environment: Environment } | { ok: false; error: string };
 
@@ -59,6 +61,33 @@ const api = {
       },
       signal,
     );
+  },
+
+  /**
+   * A request with peers as it runs (src/run/peers/models.ts): its synthetic models as peer model files, the
+   * files to write, and the models no file can hold. Here rather than in the page, which then bundles none of
+   * the writer.
+   */
+  async peerModels(request: RunRequest): Promise<ReturnType<typeof withPeerModels>> {
+    return withPeerModels(request);
+  },
+
+  /**
+   * Writes the peer model files of a run with peers (src/run/peers/models.ts) with tokenbench's GGUF writer;
+   * `onBytes` hears each file's bytes written so far. The page holds the Files it gets back.
+   */
+  async writePeerModels(models: readonly PeerModelFile[], onBytes?: (name: string, written: number) => void): Promise<File[]> {
+    return models.map((m) => writePeerFile(m, onBytes ? (n) => void Promise.resolve(onBytes(m.name, n)).catch(() => undefined) : undefined));
+  },
+
+  /**
+   * Runs the WebGPU peer (llama.cpp via wllama) on the workloads of a finished run whose model files are
+   * `files`, and returns the result with the peers attached. Never rejects for a peer's failure: that is the
+   * peer's record. Cancel stops it between steps.
+   */
+  async runPeers(result: BenchResult, files: readonly File[], onStep?: (step: string) => void): Promise<BenchResult> {
+    signal = { cancelled: false };
+    return runPagePeers(result, files, { signal, ...(onStep ? { onStep: (s: string) => void Promise.resolve(onStep(s)).catch(() => undefined) } : {}) });
   },
 
   /** The page tells the worker when it is hidden or shown (workers have no visibility events). */

@@ -1,14 +1,17 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
-import { adapterLabel, fmtDuration, fmtNs, formats, gemvLines, phaseRows, resultFileName, type Row, type TokenRow, tokenRows, tuningSummary, workloadRows } from '../result/formats';
-import { type BenchResult, type Environment, type GenerationConfig, MAX_IMPORT_BYTES, type Phase, type TimerInfo, parseResultText } from '../schema/result';
+import { adapterLabel, fmtBytes, fmtDuration, fmtNs, formats, gemvLines, phaseRows, resultFileName, type Row, tuningSummary, workloadRows } from '../result/formats';
+import { PEER_LABEL, resultWorkloads, withPeer } from '../result/peers';
+import { type BenchResult, type Environment, type GenerationConfig, MAX_IMPORT_BYTES, type Phase, type TimerInfo, type Workload, parseResultText } from '../schema/result';
 import { resultOk } from '../result/verdict';
 import {
   type BenchWorkerApi,
   type GenerationKey,
+  type PeerModelFile,
   type Progress,
   type RunRequest,
   SUITES,
+  WLLAMA_NAME,
   defaultRunRequest,
   generationToParams,
   isModelFile,
@@ -19,6 +22,7 @@ import { installAutomation } from './automation';
 import { append, clear, el } from './dom';
 import { createModelFilesPanel, isGgufName } from './model-files';
 import { appendModelOutputs, renderModelOutputs } from './model-output';
+import { peerRatioText } from './peers';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
 import { createCostPanel } from './cost-form';
 import { loadTuneCache, renderTuning, saveTuneCache } from './tuning';
@@ -38,6 +42,8 @@ const runBtn = el('button', { id: 'run', class: 'primary', disabled: true }, 'Ru
 const cancelBtn = el('button', { id: 'cancel', disabled: true }, 'Cancel');
 const exportBtn = el('button', { id: 'export-json', disabled: true }, 'Export JSON');
 const tuneBox = el('input', { id: 'tune', type: 'checkbox', checked: true });
+/** Runs llama.cpp's WebGPU backend (wllama) on the same model files after tokenbench: `?peer=webgpu`. */
+const peerBox = el('input', { id: 'peer-webgpu', type: 'checkbox' });
 const copyBtn = el('button', { id: 'copy-json', disabled: true }, 'Copy JSON');
 /** Generation settings, one text field each (the options of src/runtime/options.ts: same syntax as the CLI and the URL). */
 const GEN_FIELDS: Array<[GenerationKey, string]> = [
@@ -87,6 +93,16 @@ const controls = el(
     tuneBox,
     el('label', { for: 'tune' }, 'Autotune kernels for this adapter (choices are cached in this browser and re-checked on every run)'),
   ),
+  el(
+    'div',
+    { class: 'controls' },
+    peerBox,
+    el(
+      'label',
+      { for: 'peer-webgpu' },
+      'Compare with llama.cpp (WebGPU, in this page): synthetic models are written to GGUF files and llama.cpp runs the same bytes after tokenbench',
+    ),
+  ),
   modelFiles.section,
   genFieldset,
   progressBar,
@@ -101,7 +117,7 @@ const tokensBody = el('tbody', { id: 'tokens-body' });
 const tokensTable = el(
   'table',
   { id: 'tokens' },
-  el('thead', {}, el('tr', {}, ...['Model', 'Format', 'Test', 'tok/s (± sd)', 'Source', 'Wall tok/s', 'Latency', 'Efficiency'].map((h) => el('th', {}, h)))),
+  el('thead', {}, el('tr', {}, ...['Model', 'Format', 'Test', 'tok/s (± sd)', 'Source', 'Wall tok/s', 'Latency', 'Efficiency', 'vs llama.cpp'].map((h) => el('th', {}, h)))),
   tokensBody,
 );
 /** Source and text of every workload that ran a model file, beside the token table. */
@@ -228,8 +244,15 @@ function appendRows(rows: Row[]): void {
   }
 }
 
-function appendTokenRows(rows: TokenRow[]): void {
-  for (const r of rows) {
+/** The token table's rows of workloads, with each test's share of llama.cpp's speed where a peer ran. */
+function appendTokenRows(workloads: readonly Workload[]): void {
+  for (const w of workloads) appendWorkloadRows(w);
+}
+
+function appendWorkloadRows(w: Workload): void {
+  const tests = w.state === 'ok' ? w.tests : [];
+  for (const [i, r] of workloadRows(w).entries()) {
+    const t = tests[i];
     append(
       tokensBody,
       el(
@@ -243,6 +266,7 @@ function appendTokenRows(rows: TokenRow[]): void {
         el('td', { class: 'num' }, r.wall),
         el('td', {}, r.latency),
         el('td', {}, r.bound),
+        el('td', { class: 'peer-ratio' }, t ? peerRatioText(w, t) : ''),
       ),
     );
   }
@@ -270,6 +294,7 @@ function setRunning(on: boolean): void {
   runBtn.disabled = on;
   suiteSelect.disabled = on;
   tuneBox.disabled = on;
+  peerBox.disabled = on;
   cancelBtn.disabled = !on;
   modelFiles.setDisabled(on);
   syncModelsField();
@@ -292,6 +317,7 @@ function fileRefs(r: RunRequest): string[] {
 function showRequest(r: RunRequest): void {
   suiteSelect.value = r.suite;
   tuneBox.checked = r.tune.enabled;
+  peerBox.checked = r.peers?.engines.includes('webgpu') ?? false;
   for (const [key] of PROMPT_FIELDS) genInputs.get(key)!.value = '';
   fillGenInputs(SUITES[r.suite].config.generation);
   const { models, ...rest } = r.generation;
@@ -315,6 +341,7 @@ function formRequest(): RunRequest | null {
     ['suite', [suiteSelect.value]],
     ['tune', [tuneBox.checked ? '1' : '0']],
   ]);
+  if (peerBox.checked) texts.set('peer', ['webgpu']);
   const files = modelFiles.names();
   for (const [key, input] of genInputs) {
     if (key === 'models' && files.length && !modelFiles.withModels.checked) continue;
@@ -354,19 +381,87 @@ function startRun(request: RunRequest): Promise<BenchResult> {
   return run;
 }
 
-async function runInWorker(request: RunRequest, files: File[]): Promise<BenchResult> {
-  const names = files.map((f) => f.name);
+/** Peer model files this page wrote, by what they were written from: a later run of the same models reuses them. */
+const peerFiles = new Map<string, File>();
+
+/**
+ * A request with peers runs its synthetic models as GGUF files (src/run/peers/models.ts): the request that
+ * names them and the files, each held already (picked, or handed over by the CLI), written by an earlier run,
+ * or written now in the worker.
+ */
+async function withPeerFiles(request: RunRequest, files: File[]): Promise<{ request: RunRequest; files: File[] }> {
+  const { request: run, files: models, problems } = await bench.peerModels(request);
+  document.getElementById('peer-problems')?.remove();
+  if (problems.length) {
+    notice('warn', `Not run (no GGUF file can hold them, so llama.cpp cannot run them): ${problems.map((p) => `${p.preset} ${p.format}: ${p.reason}`).join('; ')}`, 'peer-problems');
+  }
+  const held = new Map(modelFiles.held().map((f) => [f.name, f]));
+  const out = new Map(files.map((f) => [f.name, f]));
+  const toWrite: PeerModelFile[] = [];
+  for (const m of models) {
+    const f = held.get(m.name) ?? peerFiles.get(JSON.stringify(m));
+    if (f) out.set(f.name, f);
+    else toWrite.push(m);
+  }
+  if (toWrite.length) {
+    const report = (name: string, bytes: number) => void (progressText.textContent = `Writing ${name} for llama.cpp: ${fmtBytes(bytes)}…`);
+    const written = await bench.writePeerModels(toWrite, Comlink.proxy(report));
+    for (const [i, f] of written.entries()) {
+      peerFiles.set(JSON.stringify(toWrite[i]), f);
+      out.set(f.name, f);
+    }
+  }
+  return { request: run, files: [...out.values()] };
+}
+
+/**
+ * llama.cpp's WebGPU peer on the workloads of a finished run; a failure of the worker itself is recorded on
+ * them. Its steps go to the page and, as one more phase after tokenbench's (`last`), to automation.
+ */
+async function runPeers(result: BenchResult, files: File[], last: Progress | null): Promise<BenchResult> {
+  progressText.textContent = `${PEER_LABEL.webgpu}: starting…`;
+  const started = performance.now();
+  const count = (last?.phaseCount ?? 0) + 1;
+  const show = (step: string) => {
+    progressText.textContent = step;
+    window.tokenbench.onProgress?.({
+      phaseId: 'peers',
+      phaseTitle: PEER_LABEL.webgpu,
+      phaseIndex: count - 1,
+      phaseCount: count,
+      step,
+      stepsDone: 0,
+      stepCount: 1,
+      fraction: last?.fraction ?? 1,
+      elapsedMs: (last?.elapsedMs ?? 0) + performance.now() - started,
+      etaMs: null,
+    });
+  };
+  try {
+    return await bench.runPeers(result, files, Comlink.proxy(show));
+  } catch (e) {
+    const reason = `the peer run failed in the worker: ${e instanceof Error ? e.message : String(e)}`;
+    return resultWorkloads(result)
+      .filter((w) => w.state === 'ok' && w.source?.kind === 'gguf')
+      .reduce((r, w) => withPeer(r, w.id, { engine: 'webgpu', state: 'errored', reason, name: WLLAMA_NAME, tests: [] }), result);
+  }
+}
+
+async function runInWorker(original: RunRequest, held: File[]): Promise<BenchResult> {
   clear(resultsBody);
   clear(tokensBody);
   clear(modelOutputs);
   modelOutputs.hidden = true;
   resultsSummary.textContent = '';
   progressBar.value = 0;
-  progressText.textContent = `Starting the ${request.suite} suite…`;
+  progressText.textContent = `Starting the ${original.suite} suite…`;
   setRunning(true);
   // Progress arrives on its own channel and may trail the result: ignore it once the run has returned.
   let returned = false;
+  let last: Progress | null = null;
   try {
+    const { request, files } = original.peers ? await withPeerFiles(original, held) : { request: original, files: held };
+    const names = files.map((f) => f.name);
     // Without a cache in the request, the choices kept in this browser.
     const tune = request.tune.enabled ? { enabled: true, cache: request.tune.cache ?? loadTuneCache() } : { enabled: false };
     const result = await bench.run(
@@ -374,13 +469,14 @@ async function runInWorker(request: RunRequest, files: File[]): Promise<BenchRes
       Comlink.proxy({
         onProgress: (p: Progress) => {
           if (returned) return;
+          last = p;
           renderProgress(p);
           modelFiles.progress(p.step, names);
           window.tokenbench.onProgress?.(p);
         },
         onPhase: (phase: Phase) => {
           appendRows(phaseRows(phase));
-          appendTokenRows((phase.workloads ?? []).flatMap(workloadRows));
+          appendTokenRows(phase.workloads ?? []);
           appendModelOutputs(modelOutputs, phase.workloads ?? []);
         },
         onEnvironment: (_env: Environment, timer: TimerInfo) => renderTimer(timer),
@@ -392,8 +488,10 @@ async function runInWorker(request: RunRequest, files: File[]): Promise<BenchRes
       files,
     );
     returned = true;
-    await finishRun(result);
-    return result;
+    // The page runs the WebGPU peer; native llama.cpp is the command line's (it adds that record itself).
+    const final = original.peers?.engines.includes('webgpu') ? await runPeers(result, files, last) : result;
+    await finishRun(final);
+    return final;
   } catch (e) {
     notice('error', `The benchmark worker failed: ${e instanceof Error ? e.message : String(e)}`);
     throw e;
@@ -421,7 +519,7 @@ function showResult(result: BenchResult, source: string): void {
   clear(resultsBody);
   appendRows(result.phases.flatMap((p) => phaseRows(p)));
   clear(tokensBody);
-  appendTokenRows(tokenRows(result));
+  appendTokenRows(resultWorkloads(result));
   renderModelOutputs(modelOutputs, result);
   const gemv = gemvLines(result);
   gemvLine.textContent = gemv.length ? `Decode GEMV, one token, each projection timed alone, streamed through distinct weight copies (bytes read / median time): ${gemv.join(' | ')}` : '';

@@ -1,11 +1,13 @@
 /**
  * What a model file produced, beside the figures: per workload, its source (file, size, SHA-256,
- * architecture, parameters, tensor types) and its prompt and generated text. Everything here comes from a
- * model file or a result file, so it is set as text (textContent through el()), never parsed as HTML.
+ * architecture, parameters, tensor types), its prompt and generated text, and the records of llama.cpp run
+ * beside it (peers). Everything here comes from a model file or a result file, so it is set as text
+ * (textContent through el()), never parsed as HTML.
  */
 import { isFileWorkload, modelSourceFields, promptOf } from '../result/formats';
 import type { BenchResult, Workload } from '../schema/result';
 import { append, clear, el } from './dom';
+import { peersBlock } from './peers';
 
 function kv(rows: Array<[string, string]>): HTMLTableElement {
   return el('table', { class: 'kv' }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)))));
@@ -27,6 +29,7 @@ export function modelOutput(w: Workload): HTMLElement {
           el('div', {}, el('h4', {}, `Generated (${t.generatedTokens.length} tokens)`), el('pre', { class: 'generated' }, t.generated), el('div', { class: 'token-ids' }, `token ids: ${t.generatedTokens.join(', ')}`)),
         )
       : null,
+    peersBlock(w),
   );
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { StaticServer } from '../../bench/serve';
+import { CSP_HEADER, CSP_META } from '../../src/csp';
 import { launch, pageResult, servePage } from './helpers';
 
 let server: StaticServer;
@@ -9,6 +10,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
+
+/** The policy's directives by name, each with its sources. */
+function directives(policy: string): Map<string, string[]> {
+  return new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name = '', ...sources]) => [name, sources]));
+}
+
+/**
+ * Same origin only: every source of every fetch directive is 'self', 'none', or a scheme whose URLs only
+ * this origin's own script can make (blob:, and data: for images); the only keyword beyond them is
+ * 'wasm-unsafe-eval' (llama.cpp's wasm in the page: WebAssembly compilation, not JavaScript eval).
+ */
+function expectSameOriginOnly(policy: string): void {
+  const d = directives(policy);
+  expect(d.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+  expect(d.get('worker-src')).toEqual(["'self'", 'blob:']);
+  expect(d.get('connect-src')).toEqual(["'self'"]);
+  expect(d.get('default-src')).toEqual(["'self'"]);
+  expect(d.get('object-src')).toEqual(["'none'"]);
+  const allowed = new Set(["'self'", "'none'", "'wasm-unsafe-eval'", 'blob:', 'data:']);
+  for (const [name, sources] of d) {
+    if (name === 'frame-ancestors') continue;
+    expect(sources.filter((s) => !allowed.has(s)), name).toEqual([]);
+  }
+}
 
 const HOSTILE = '<img src=x onerror="globalThis.pwned=1"><script>globalThis.pwned=1</script>';
 
@@ -47,8 +72,10 @@ describe('page security', () => {
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(`${server.url}?suite=smoke&autorun=1&formats=q4_0&gen=2&batches=1`);
       const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
-      expect(csp).toMatch(/script-src 'self'/);
-      expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+      expect(csp).toBe(CSP_META);
+      expectSameOriginOnly(csp ?? '');
+      expectSameOriginOnly(CSP_HEADER);
+      expect(csp).not.toMatch(/'unsafe-inline'|'unsafe-eval'|\*|https?:/);
       const result = await pageResult(page);
       expect(result.status).toBe('completed');
       // An inline script must be refused under the policy.
@@ -63,6 +90,8 @@ describe('page security', () => {
       const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
       expect(foreign).toEqual([]);
       expect(requests.length).toBeGreaterThan(2);
+      // llama.cpp (wllama and its wasm) loads only for a run that asks for the peer.
+      expect(requests.filter((u) => /wllama/i.test(u))).toEqual([]);
       // The only console error allowed is the refused inline script above.
       expect(problems.filter((p) => !/inline script/i.test(p))).toEqual([]);
     } finally {

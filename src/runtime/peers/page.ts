@@ -1,0 +1,77 @@
+/**
+ * The page's side of a run with peers (src/run/peers): writing the peer model files the request names
+ * (tokenbench's GGUF writer, in the worker) and, once tokenbench's run returned, running the WebGPU peer on
+ * every workload whose file the page holds and attaching its record. Native llama.cpp is the command
+ * line's (bench/): the page leaves `native` to it.
+ */
+import { ggufChunks } from '../../model/gguf/write';
+import { type PeerModelFile, peerModelGguf } from '../../run/peers/models';
+import { type PeerPlan, peerTestPlan } from '../../run/peers/plan';
+import { PEER_LABEL, resultWorkloads, runKvType, withPeer } from '../../result/peers';
+import type { BenchResult, Workload } from '../../schema/result';
+import { type PeerPrompt, type WllamaLib, runWllamaPeer } from './wllama';
+
+/**
+ * A peer model file's bytes as a File, written chunk by chunk (header, then each tensor); `onBytes` hears the
+ * bytes written so far after each chunk.
+ */
+export function writePeerFile(f: PeerModelFile, onBytes?: (written: number) => void): File {
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  let written = 0;
+  for (const chunk of ggufChunks(peerModelGguf(f))) {
+    parts.push(chunk as Uint8Array<ArrayBuffer>);
+    written += chunk.length;
+    onBytes?.(written);
+  }
+  return new File(parts, f.name, { type: 'application/octet-stream' });
+}
+
+/** The workload's greedy run as the peer compares it: text prompts only (llama.cpp in the page takes text). */
+function promptOf(w: Workload): PeerPrompt | null {
+  const t = w.text;
+  if (!t || t.prompt === null || !t.generatedTokens.length) return null;
+  return { text: t.prompt, promptTokens: t.promptTokens, generatedTokens: t.generatedTokens };
+}
+
+/** The peer's plan for one workload: the batch-1 tests of the run that this workload ran. */
+function planOf(r: BenchResult, w: Workload): PeerPlan {
+  const g = r.config.generation;
+  const tests = peerTestPlan(g).filter((t) => w.tests.some((x) => x.name === t.name && x.batch === 1));
+  return { tests, reps: g.reps, kvType: runKvType(r), genTokens: g.genTokens };
+}
+
+export interface PagePeerOptions {
+  /** "llama.cpp WebGPU · tiny-f32 · pp16": what the peer is doing. */
+  onStep?: (step: string) => void;
+  signal?: { cancelled: boolean };
+  lib?: () => Promise<WllamaLib>;
+  unsupported?: () => string | null;
+}
+
+/**
+ * The result with a `webgpu` peer on every ok workload whose model file is among `files`, when the run asked
+ * for it (config.peers) and completed. tokenbench's own figures are left as they are.
+ */
+export async function runPagePeers(result: BenchResult, files: readonly File[], options: PagePeerOptions = {}): Promise<BenchResult> {
+  if (!result.config.peers?.engines.includes('webgpu') || result.status !== 'completed') return result;
+  let out = result;
+  for (const w of resultWorkloads(result)) {
+    if (options.signal?.cancelled) break;
+    const source = w.source;
+    if (w.state !== 'ok' || source?.kind !== 'gguf') continue;
+    const file = files.find((f) => f.name === source.file);
+    if (!file) continue;
+    const peer = await runWllamaPeer({
+      file,
+      plan: planOf(result, w),
+      prompt: promptOf(w),
+      environment: result.environment ?? null,
+      onStep: (s) => options.onStep?.(`${PEER_LABEL.webgpu} · ${w.id} · ${s}`),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.lib ? { lib: options.lib } : {}),
+      ...(options.unsupported ? { unsupported: options.unsupported } : {}),
+    });
+    out = withPeer(out, w.id, peer);
+  }
+  return out;
+}
