@@ -162,14 +162,16 @@ describe('runPagePeers', () => {
     expect(resultWorkloads(after)[0]?.peers?.[0]).toMatchObject({ state: 'skipped', reason: 'this browser lacks WebAssembly JSPI' });
   });
 
-  test('nothing runs without the webgpu engine, for a run that did not complete, or without the file', async () => {
+  test('nothing runs without the webgpu engine, for a run that did not complete, or without the file (said so)', async () => {
     const { lib, calls } = fakeWllama();
     const native = peerRun();
     native.config.peers = { engines: ['native'], native: 'auto' };
     const cancelled = { ...peerRun(), status: 'cancelled' as const };
-    for (const [r, files] of [[native, [file]], [cancelled, [file]], [peerRun(), []]] as const) {
+    for (const [r, files] of [[native, [file]], [cancelled, [file]]] as const) {
       expect(resultWorkloads(await runPagePeers(r, files, { lib, unsupported: supported }))[0]?.peers).toBeUndefined();
     }
+    const noFile = resultWorkloads(await runPagePeers(peerRun(), [], { lib, unsupported: supported }))[0]?.peers;
+    expect(noFile).toEqual([expect.objectContaining({ engine: 'webgpu', state: 'skipped', reason: expect.stringMatching(/does not hold/) })]);
     expect(calls.completions).toHaveLength(0);
   });
 });

@@ -7,9 +7,9 @@
 import { ggufChunks } from '../../model/gguf/write';
 import { type PeerModelFile, peerModelGguf } from '../../run/peers/models';
 import { type PeerPlan, peerTestPlan } from '../../run/peers/plan';
-import { PEER_LABEL, resultWorkloads, runKvType, withPeer } from '../../result/peers';
+import { PEER_LABEL, resultWorkloads, runKvType, skippedPeer, withPeer } from '../../result/peers';
 import type { BenchResult, Workload } from '../../schema/result';
-import { type PeerPrompt, type WllamaLib, runWllamaPeer } from './wllama';
+import { type PeerPrompt, WLLAMA_NAME, type WllamaLib, runWllamaPeer } from './wllama';
 
 /**
  * A peer model file's bytes as a File, written chunk by chunk (header, then each tensor); `onBytes` hears the
@@ -57,10 +57,14 @@ export async function runPagePeers(result: BenchResult, files: readonly File[], 
   let out = result;
   for (const w of resultWorkloads(result)) {
     if (options.signal?.cancelled) break;
-    const source = w.source;
-    if (w.state !== 'ok' || source?.kind !== 'gguf') continue;
-    const file = files.find((f) => f.name === source.file);
-    if (!file) continue;
+    const source = w.source?.kind === 'gguf' ? w.source : null;
+    const file = source ? files.find((f) => f.name === source.file) : undefined;
+    // Nothing is left out without a word: a workload that did not run, or whose file the page lacks, says why.
+    const why = w.state !== 'ok' ? `tokenbench's own workload did not run (${w.state}): nothing to compare` : !file ? 'the page does not hold this workload\'s model file' : null;
+    if (why || !file) {
+      out = withPeer(out, w.id, skippedPeer('webgpu', WLLAMA_NAME, why ?? 'no model file'));
+      continue;
+    }
     const peer = await runWllamaPeer({
       file,
       plan: planOf(result, w),
