@@ -13,6 +13,7 @@ import { type OptionSpec, REQUEST_OPTIONS, SECTIONS } from '../src/runtime/optio
 import { requestFromTexts } from '../src/runtime/request-text';
 import { type CliOption, commandHelp, helpOrError, readCommandLine } from './command-line';
 import { isLoopbackUrl } from './loopback';
+import { SUBMIT_TOKEN_ENV, boardUrlProblem } from './submit-client';
 import { type ModelFile, namedModelFiles } from './model-files';
 import { PROFILES, type ProfileName, parseProfileList } from './profiles';
 
@@ -63,6 +64,10 @@ export interface CliOptions {
   dawnDisable: string[];
   /** Node runtime: print the adapters Dawn sees and exit. */
   listAdapters: boolean;
+  /** Results board the result is sent to after it is written (`--submit`); null: none. */
+  submit: string | null;
+  /** The board's submit token (`--submit-token`); null: $TOKENBENCH_BOARD_SUBMIT_TOKEN, else none. */
+  submitToken: string | null;
 }
 
 /** A remote browser of a fleet run. */
@@ -206,6 +211,7 @@ function toggles(into: 'dawnEnable' | 'dawnDisable'): CliOption<Reading>['set'] 
   };
 }
 
+const BOARD = 'Results board (npm run board)';
 const FLEET = 'Fleet (remote browsers, run in parallel; each result is tagged with its endpoint)';
 const NODE = 'Node runtime (no browser, npm webgpu = Dawn)';
 
@@ -289,6 +295,19 @@ const RUN_OWN = {
     name: 'list-adapters', type: 'boolean', section: NODE, help: 'print the adapters Dawn sees and exit',
     set: (s) => ((s.listAdapters = true), null),
   },
+  submit: {
+    name: 'submit', type: 'string', value: 'URL', section: BOARD,
+    help: 'after the result file is written, send it to this board (http://host:8787); every endpoint\'s result in a fleet. ' +
+      'A failed submission keeps the file and exits 3',
+    set: (s, v, flag) => {
+      const problem = boardUrlProblem(v as string);
+      return problem ? `${flag}: ${problem}` : ((s.submit = v as string), null);
+    },
+  },
+  'submit-token': {
+    name: 'submit-token', type: 'string', value: 'T', section: BOARD, help: `the board's submit token (default $${SUBMIT_TOKEN_ENV})`,
+    set: (s, v) => (v ? ((s.submitToken = v as string), null) : '--submit-token needs a value'),
+  },
 } satisfies Record<string, CliOption<Reading>>;
 
 /** A run option of the table: its text is kept for requestFromTexts (booleans as 1/0). */
@@ -321,6 +340,7 @@ export const USAGE = commandHelp(
       '       npm run bench -- serve-browser [options]',
       '       npm run bench -- gate RESULT.json --baseline OLD.json [options]',
       '       npm run bench -- compare A.json B.json ... [options]',
+      '       npm run bench -- submit A.json ... --to URL [--token T]',
     ].join('\n'),
     about:
       'Runs the tokenbench suite in the system Chrome/Chromium (headless), in remote browsers or in Node\n' +
@@ -335,10 +355,11 @@ export const USAGE = commandHelp(
       { title: 'CI', notes: ['(with $GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it)'] },
       { title: FLEET, notes: ['With several endpoints, --out names the merged report; results go to <out>.<n>.json.'] },
       { title: NODE },
+      { title: BOARD },
     ],
     footer:
       'Exit codes: 0 ok · 1 the run failed, a result failed verification, an endpoint failed or a metric\n' +
-      'regressed · 2 usage error or no browser.',
+      'regressed · 2 usage error or no browser · 3 the run was ok and its file written, but --submit failed.',
   },
   RUN_OPTIONS,
 );
@@ -348,7 +369,7 @@ function defaults(): Reading {
     out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
     baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, alpha: DEFAULT_ALPHA, allow: [], outputFormats: [], endpoints: [],
     serveBind: '127.0.0.1', serveHost: null, servePort: 0,
-    runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false,
+    runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false, submit: null, submitToken: null,
     texts: new Map(), seen: new Set(), warnings: [], help: false,
   };
 }
@@ -395,6 +416,7 @@ function conflicts(r: Reading): string | null {
     if (r.flags.length || r.headed) return '--flags and --headed are browser options: with --runtime node use --profile, --dawn-enable, --dawn-disable';
   }
   if (given('max-regression', 'alpha', 'allow') && !r.baseline) return '--max-regression, --alpha and --allow need --baseline';
+  if (given('submit-token') && !r.submit) return '--submit-token needs --submit URL';
   if (!r.endpoints.some((e) => e.driver === 'webdriver') && given('host', 'serve-host', 'serve-port')) {
     return '--host, --serve-host and --serve-port set up the page server for --webdriver endpoints';
   }

@@ -2,8 +2,8 @@
  * The tokenbench command line. `run` (the default) reads its arguments into one RunRequest (bench/args.ts)
  * and hands it to a driver: the system Chrome/Chromium here (bench/drivers/playwright.ts), remote
  * browsers (bench/fleet.ts) or Node through Dawn (bench/node-runner.ts); every run ends through
- * bench/ending.ts. Also `compare`, `gate` and `serve-browser`. Exit codes: 0 ok, 1 run or verification
- * failed, 2 usage error / no browser.
+ * bench/ending.ts. Also `compare`, `gate`, `submit` and `serve-browser`. Exit codes: 0 ok, 1 run or
+ * verification failed, 2 usage error / no browser, 3 the result was written but `--submit` failed.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -21,6 +21,7 @@ import { withPeerFiles } from './peers/peers';
 import { ROOT, runNodeRuntime } from './node-launch';
 import { chromeFlags } from './profiles';
 import { serveBrowserMain } from './serve-browser';
+import { submitMain } from './submit';
 import { PAGE_DIR, serveStatic } from './serve';
 
 /**
@@ -74,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'compare') return runCompare(argv.slice(1));
   if (argv[0] === 'serve-browser') return serveBrowserMain(argv.slice(1));
   if (argv[0] === 'gate') return gateMain(argv.slice(1));
+  if (argv[0] === 'submit') return submitMain(argv.slice(1));
   // The Node runner reads the same arguments again, and warns itself.
   const o = parseRunArgs(argv, (parsed) => parsed.runtime !== 'node');
   if (typeof o === 'number') return o;

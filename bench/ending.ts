@@ -1,8 +1,9 @@
 /**
  * How every run ends, whichever front-end ran it (the local browser, a fleet, the Node runner): tuning
  * choices kept in the cache file, the result written atomically and printed, the extra `--format` files,
- * the `--baseline` gate and GitHub's step summary. What can fail before a run (an unknown format, an
- * unreadable baseline) is checked by prepareEnding first. No npm imports: the Node runner's bundle uses it.
+ * the `--baseline` gate, GitHub's step summary and, once the file is written, `--submit` to a results
+ * board. What can fail before a run (an unknown format, an unreadable baseline) is checked by prepareEnding
+ * first. No npm imports: the Node runner's bundle uses it.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { cacheUpdates, mergeTuneCache } from '../src/run/tune/tuner';
 import { type BenchResult, type Tuning, parseResultText } from '../src/schema/result';
 import type { CliOptions } from './args';
 import { FLEET_SCHEMA_ID, FLEET_SCHEMA_VERSION, type FleetEntry, type FleetReport, fleetMarkdown, fleetRows, fleetText } from './fleet-report';
+import { SUBMIT_TOKEN_ENV, type SubmitTarget, outcomeLine, submitText } from './submit-client';
 import { defaultTuneCachePath, readTuneCacheFile } from './tune-cache';
 
 export interface LoadedBaseline {
@@ -34,7 +36,15 @@ export interface Ending {
   allow: readonly Unjudged[];
   /** Tuning cache file that receives the new choices; null when tuning is off. */
   tuneCache: string | null;
+  /** Results board each written result is sent to; null: none. */
+  submit: SubmitTarget | null;
 }
+
+/**
+ * Exit code of a run whose result was fine and written but could not be submitted (--submit): apart from 1
+ * (the run or its checks failed, which wins when both happen), so CI can tell a board outage from a bad run.
+ */
+export const SUBMIT_FAILED_EXIT = 3;
 
 /** Output formats `--format` accepts: every entry of `formats` except json (the result itself). */
 export function extraFormatNames(): string[] {
@@ -69,19 +79,21 @@ export function loadBaseline(path: string): { ok: true; baseline: LoadedBaseline
   return { ok: true, baseline: { path: full, result: parsed.result, label: describeResult(parsed.result, path) } };
 }
 
-type EndingChoices = Pick<CliOptions, 'out' | 'outputFormats' | 'baseline' | 'maxRegression' | 'alpha' | 'allow' | 'tuneCache'> & {
+type EndingChoices = Pick<CliOptions, 'out' | 'outputFormats' | 'baseline' | 'maxRegression' | 'alpha' | 'allow' | 'tuneCache'> &
+  Partial<Pick<CliOptions, 'submit' | 'submitToken'>> & {
   request: Pick<CliOptions['request'], 'tune'>;
 };
 
 /** Checks, before anything runs, what the end will need: the format names and the baseline file. */
-export function prepareEnding(o: EndingChoices): { ok: true; ending: Ending } | { ok: false; error: string } {
+export function prepareEnding(o: EndingChoices, env: NodeJS.ProcessEnv = process.env): { ok: true; ending: Ending } | { ok: false; error: string } {
   const known = extraFormatNames();
   const bad = o.outputFormats.find((f) => !known.includes(f));
   if (bad !== undefined) return { ok: false, error: `--format: unknown format "${bad}" (known: ${known.join(', ')})` };
   const b = o.baseline ? loadBaseline(o.baseline) : null;
   if (b && !b.ok) return b;
   const tuneCache = o.request.tune.enabled ? (o.tuneCache ?? defaultTuneCachePath()) : null;
-  return { ok: true, ending: { out: o.out, outputFormats: o.outputFormats, baseline: b?.baseline ?? null, maxRegression: o.maxRegression, alpha: o.alpha, allow: o.allow, tuneCache } };
+  const submit = o.submit ? { url: o.submit, token: o.submitToken ?? (env[SUBMIT_TOKEN_ENV] || null) } : null;
+  return { ok: true, ending: { out: o.out, outputFormats: o.outputFormats, baseline: b?.baseline ?? null, maxRegression: o.maxRegression, alpha: o.alpha, allow: o.allow, tuneCache, submit } };
 }
 
 /** Writes via a temporary file and rename, so a crash never leaves a half-written file. */
@@ -158,11 +170,36 @@ function endResult(result: BenchResult, file: string, e: Ending, title?: string)
   return { ok: verified && report.ok, gate: report, gateMarkdown: gateMarkdown(report, e.baseline.label) };
 }
 
-/** The end of a run with one result. Exit code: 0 when it is verified and passed the gate, else 1. */
-export function finishResult(result: BenchResult, e: Ending): number {
-  const ended = endResult(result, resolve(e.out ?? resultFileName(result)), e);
+/**
+ * Sends a written result file to the board, its bytes as written; reports the outcome on stderr. Returns
+ * whether it is on the board. The file stays whatever happens.
+ */
+export async function submitFile(file: string, target: SubmitTarget, title?: string): Promise<boolean> {
+  const who = title ? `${title}: ` : '';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    process.stderr.write(`tokenbench: ${who}--submit: cannot read ${file}: ${(e as Error).message}\n`);
+    return false;
+  }
+  const outcome = await submitText(text, target);
+  if (outcome.ok) process.stderr.write(`tokenbench: ${who}${outcomeLine(outcome)}\n`);
+  else process.stderr.write(`tokenbench: ${who}--submit failed: ${outcome.error}; the result stays in ${file}\n`);
+  return outcome.ok;
+}
+
+/**
+ * The end of a run with one result. Exit code: 0 when it is verified and passed the gate (and reached the
+ * board with --submit), 1 when it is not verified or failed the gate, SUBMIT_FAILED_EXIT when only the
+ * submission failed.
+ */
+export async function finishResult(result: BenchResult, e: Ending): Promise<number> {
+  const file = resolve(e.out ?? resultFileName(result));
+  const ended = endResult(result, file, e);
   appendStepSummary(resultMarkdown(result) + (ended.gateMarkdown ? `\n${ended.gateMarkdown}` : ''));
-  return ended.ok ? 0 : 1;
+  const submitted = e.submit ? await submitFile(file, e.submit) : true;
+  return !ended.ok ? 1 : submitted ? 0 : SUBMIT_FAILED_EXIT;
 }
 
 /**
@@ -170,7 +207,7 @@ export function finishResult(result: BenchResult, e: Ending): number {
  * merged report (`--out`) with every headline metric of every endpoint. Exit code 0 when every endpoint
  * produced a verified result that passed its checks.
  */
-export function finishFleet(entries: FleetEntry[], e: Ending, suite: BenchResult['config']['suite'], startedAt: string): number {
+export async function finishFleet(entries: FleetEntry[], e: Ending, suite: BenchResult['config']['suite'], startedAt: string): Promise<number> {
   if (entries.length === 1) {
     const only = entries[0] as FleetEntry;
     if (only.result) return finishResult(only.result, e);
@@ -211,5 +248,10 @@ export function finishFleet(entries: FleetEntry[], e: Ending, suite: BenchResult
   appendStepSummary(fleetMarkdown(entries) + gates);
   const ok = report.endpoints.every((x) => x.ok);
   if (!ok) process.stderr.write('tokenbench: not every endpoint produced a verified result that passed its checks (exit 1)\n');
-  return ok ? 0 : 1;
+  // Every endpoint's result, one after the other (a board's rate limit counts per client).
+  let submitted = true;
+  for (const entry of entries) {
+    if (e.submit && entry.file) submitted = (await submitFile(entry.file, e.submit, entry.label)) && submitted;
+  }
+  return !ok ? 1 : submitted ? 0 : SUBMIT_FAILED_EXIT;
 }

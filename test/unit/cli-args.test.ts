@@ -18,6 +18,8 @@ describe('CLI argument parsing', () => {
         baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], outputFormats: [], endpoints: [],
         serveBind: '127.0.0.1', serveHost: null, servePort: 0,
         runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false,
+        // Results board (issue 15).
+        submit: null, submitToken: null,
       },
     });
   });

@@ -135,7 +135,7 @@ describe('CI outputs', () => {
     expect(prepareEnding({ ...o, baseline: '/nonexistent/b.json', outputFormats: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/no such file/) });
     expect(prepareEnding({ ...o, outputFormats: ['github-bigger'] })).toEqual({
       ok: true,
-      ending: { out: null, outputFormats: ['github-bigger'], baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], tuneCache: '/t.json' },
+      ending: { out: null, outputFormats: ['github-bigger'], baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], tuneCache: '/t.json', submit: null },
     });
     // No tuning, no cache file to keep choices in.
     expect(prepareEnding({ ...o, outputFormats: [], request: { tune: { enabled: false } } })).toMatchObject({ ok: true, ending: { tuneCache: null } });

@@ -1,0 +1,269 @@
+/**
+ * The board's HTTP API (node:http): submitting results, listing them, fetching one, the leaderboard. Every
+ * answer is JSON (a stored result is sent as stored) with the page's Content-Security-Policy and nosniff;
+ * results are untrusted data, stored and returned as text, never interpreted as markup.
+ *
+ *   POST /api/results           a result JSON → 201 { id } (new) · 200 { id } (already there)
+ *   GET  /api/results           ?model&format&vendor&architecture&runtime&software=0|1&since&until&limit&offset&cursor
+ *   GET  /api/results/:id       the stored result, byte for byte
+ *   GET  /api/leaderboard       ?model&format (required), and the list's device filters
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CSP_HEADER } from '../../src/csp';
+import { MAX_IMPORT_BYTES, parseResult } from '../../src/schema/result';
+import type { BoardDb } from './database';
+import { contentHash, isResultId } from './records';
+import { DEFAULT_RATE_LIMIT, type RateLimit, tokenBuckets } from './rate-limit';
+import { type ResultFilter, decodeCursor, leaderboard, listResults, resultBody, storeResult } from './store';
+
+export interface BoardOptions {
+  /** Bearer token POST /api/results needs; null: anyone may submit. */
+  submitToken: string | null;
+  /** Bearer token every GET needs; null: reading is public. */
+  readToken: string | null;
+  rateLimit: RateLimit;
+  /** Largest body accepted, bytes (the schema's import limit). */
+  maxBytes: number;
+  /** Where server errors are reported. */
+  log: (line: string) => void;
+}
+
+export const DEFAULT_BOARD_OPTIONS: BoardOptions = {
+  submitToken: null,
+  readToken: null,
+  rateLimit: DEFAULT_RATE_LIMIT,
+  maxBytes: MAX_IMPORT_BYTES,
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Largest page of a list. */
+export const MAX_LIMIT = 500;
+export const DEFAULT_LIMIT = 50;
+
+const HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'content-security-policy': CSP_HEADER,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+/** An answer other than success: status and message. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { ...HEADERS, ...headers, 'content-length': String(Buffer.byteLength(text)) }).end(text);
+}
+
+/** Constant-time comparison of a presented token with the expected one (hashed: equal lengths). */
+function tokenMatches(presented: string, expected: string): boolean {
+  return timingSafeEqual(Buffer.from(contentHash(presented), 'hex'), Buffer.from(contentHash(expected), 'hex'));
+}
+
+/** 401 without a bearer token, 403 with a wrong one. */
+function requireToken(req: IncomingMessage, expected: string | null, what: string): void {
+  if (expected === null) return;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!m) throw new HttpError(401, `${what} needs a token: Authorization: Bearer <token>`, { 'www-authenticate': 'Bearer' });
+  if (!tokenMatches(m[1] as string, expected)) throw new HttpError(403, `wrong token for ${what}`);
+}
+
+/**
+ * The request body, at most `max` bytes. Too large: 413, after reading (and dropping) what the client sends
+ * up to twice the limit, so that it sees the answer; past that the connection is cut.
+ */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((ok, fail) => {
+    const declared = Number(req.headers['content-length']);
+    let size = 0;
+    let tooLarge = Number.isFinite(declared) && declared > max;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) tooLarge = true;
+      if (tooLarge) {
+        chunks.length = 0;
+        if (size > 2 * max) req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => (tooLarge ? fail(new HttpError(413, `result too large: more than ${max} bytes`)) : ok(Buffer.concat(chunks))));
+    req.on('error', fail);
+    req.on('close', () => fail(new HttpError(413, `result too large: more than ${max} bytes`)));
+  });
+}
+
+/** A query parameter: absent → undefined; present twice or empty → a 400. */
+function param(q: URLSearchParams, name: string): string | undefined {
+  const all = q.getAll(name);
+  if (all.length === 0) return undefined;
+  if (all.length > 1 || !all[0]) throw new HttpError(400, `${name}: give it once, with a value`);
+  return all[0];
+}
+
+function intParam(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const v = param(q, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new HttpError(400, `${name}: expected an integer from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function dateParam(q: URLSearchParams, name: string): string | undefined {
+  const v = param(q, name);
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw new HttpError(400, `${name}: expected an ISO date such as 2026-01-31 or 2026-01-31T12:00:00Z, got "${v}"`);
+  return new Date(t).toISOString();
+}
+
+const FILTER_PARAMS = ['model', 'format', 'vendor', 'architecture', 'runtime', 'software', 'since', 'until'];
+
+function filterOf(q: URLSearchParams): ResultFilter {
+  const f: ResultFilter = {};
+  for (const name of ['model', 'format', 'vendor', 'architecture'] as const) {
+    const v = param(q, name);
+    if (v !== undefined) f[name] = v;
+  }
+  const runtime = param(q, 'runtime');
+  if (runtime !== undefined) {
+    if (runtime !== 'browser' && runtime !== 'node') throw new HttpError(400, `runtime: expected browser or node, got "${runtime}"`);
+    f.runtime = runtime;
+  }
+  const software = param(q, 'software');
+  if (software !== undefined) {
+    if (software !== '0' && software !== '1') throw new HttpError(400, `software: expected 0 or 1, got "${software}"`);
+    f.software = software === '1';
+  }
+  const since = dateParam(q, 'since');
+  const until = dateParam(q, 'until');
+  if (since !== undefined) f.since = since;
+  if (until !== undefined) f.until = until;
+  return f;
+}
+
+function checkParams(q: URLSearchParams, known: readonly string[]): void {
+  for (const name of q.keys()) if (!known.includes(name)) throw new HttpError(400, `unknown parameter "${name}" (known: ${known.join(', ')})`);
+}
+
+async function postResult(db: BoardDb, req: IncomingMessage, o: BoardOptions): Promise<[number, unknown]> {
+  requireToken(req, o.submitToken, 'submitting');
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  // A JSON content type also keeps other sites' pages from posting here without a CORS preflight.
+  if (type !== 'application/json') throw new HttpError(415, 'send the result as Content-Type: application/json');
+  const bytes = await readBody(req, o.maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, 'not UTF-8 text');
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, `not JSON: ${(e as Error).message}`);
+  }
+  const parsed = parseResult(data);
+  if (!parsed.ok) throw new HttpError(400, parsed.error);
+  const stored = await storeResult(db, text, parsed.result);
+  return [stored.created ? 201 : 200, { id: stored.id }];
+}
+
+async function route(db: BoardDb, req: IncomingMessage, res: ServerResponse, o: BoardOptions): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://board');
+  const path = url.pathname;
+  const q = url.searchParams;
+  const method = req.method ?? 'GET';
+  const only = (...methods: string[]) => {
+    if (!methods.includes(method)) throw new HttpError(405, `${method} not allowed here`, { allow: methods.join(', ') });
+  };
+  if (path === '/api/results') {
+    only('GET', 'POST');
+    if (method === 'POST') {
+      const [status, body] = await postResult(db, req, o);
+      return send(res, status, body);
+    }
+    requireToken(req, o.readToken, 'reading');
+    checkParams(q, [...FILTER_PARAMS, 'limit', 'offset', 'cursor']);
+    const cursorText = param(q, 'cursor');
+    const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
+    if (after === null) throw new HttpError(400, 'cursor: not a cursor from this board');
+    const page = { limit: intParam(q, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT), offset: intParam(q, 'offset', 0, 0, 1e9), ...(after ? { after } : {}) };
+    return send(res, 200, await listResults(db, filterOf(q), page));
+  }
+  const one = /^\/api\/results\/([^/]+)$/.exec(path);
+  if (one) {
+    only('GET');
+    requireToken(req, o.readToken, 'reading');
+    const id = one[1] as string;
+    const body = isResultId(id) ? await resultBody(db, id) : null;
+    if (body === null) throw new HttpError(404, `no result ${JSON.stringify(id.slice(0, 80))} on this board`);
+    // Immutable: the id is the hash of these bytes.
+    return send(res, 200, body, o.readToken ? {} : { 'cache-control': 'public, max-age=31536000, immutable' });
+  }
+  if (path === '/api/leaderboard') {
+    only('GET');
+    requireToken(req, o.readToken, 'reading');
+    checkParams(q, [...FILTER_PARAMS, 'limit']);
+    const f = filterOf(q);
+    if (f.model === undefined || f.format === undefined) throw new HttpError(400, 'the leaderboard needs model and format');
+    return send(res, 200, { model: f.model, format: f.format, rows: await leaderboard(db, f.model, f.format, f, intParam(q, 'limit', 100, 1, MAX_LIMIT)) });
+  }
+  throw new HttpError(404, `no such endpoint: ${method} ${path.slice(0, 200)}`);
+}
+
+export interface Board {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Starts the API on `host:port` (port 0: a free one) over an open database; close() leaves the database open. */
+export async function startBoard(db: BoardDb, host: string, port: number, options: Partial<BoardOptions> = {}): Promise<Board> {
+  const o: BoardOptions = { ...DEFAULT_BOARD_OPTIONS, ...options };
+  const limiter = tokenBuckets(o.rateLimit);
+  const server = createServer((req, res) => {
+    const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (wait > 0) {
+      req.resume();
+      return send(res, 429, { error: 'too many requests: slow down' }, { 'retry-after': String(Math.ceil(wait)) });
+    }
+    route(db, req, res, o).catch((e: unknown) => {
+      if (e instanceof HttpError) return send(res, e.status, { error: e.message }, e.headers);
+      o.log(`board: ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) send(res, 500, { error: 'internal error (logged on the server)' });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 300_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok());
+  });
+  const { port: actual } = server.address() as AddressInfo;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${actual}`,
+    server,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
+  };
+}

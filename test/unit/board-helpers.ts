@@ -1,0 +1,74 @@
+/** Results boards started in-process for the board tests: a fresh database, the API on a free loopback port. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BoardDb, openDatabase } from '../../bench/board/database';
+import { type Board, type BoardOptions, startBoard } from '../../bench/board/server';
+import type { BenchResult } from '../../src/schema/result';
+import { tokenResult } from './token-fixture';
+
+export interface TestBoard {
+  board: Board;
+  db: BoardDb;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opening the embedded database runs initdb in WebAssembly: seconds on a small machine. */
+export const OPEN_TIMEOUT_MS = 120_000;
+
+/** A board over a new embedded database in a temporary folder; no rate limit unless asked. */
+export async function testBoard(options: Partial<BoardOptions> = {}): Promise<TestBoard> {
+  const dir = mkdtempSync(join(tmpdir(), 'tokenbench-board-'));
+  const db = await openDatabase({ kind: 'embedded', dir });
+  const board = await startBoard(db, '127.0.0.1', 0, { rateLimit: { rate: 0, burst: 1 }, log: () => undefined, ...options });
+  return {
+    board,
+    db,
+    url: board.url,
+    close: async () => {
+      await board.close();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Variant {
+  decode?: number;
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  software?: boolean;
+  runtime?: 'browser' | 'node';
+  startedAt?: string;
+  /** Tool commit: makes otherwise equal results distinct. */
+  commit?: string;
+}
+
+/** A valid result with one tiny-q4_0 workload, varied where a test needs it. */
+export function boardResult(v: Variant = {}): BenchResult {
+  const decode = v.decode ?? 100;
+  const r = tokenResult({ prefill: decode * 10, decode, batch4: decode * 3.2 });
+  const adapter = r.environment?.adapter;
+  if (!r.environment || !adapter) throw new Error('fixture without an adapter');
+  r.environment.adapter = {
+    ...adapter,
+    vendor: v.vendor ?? adapter.vendor,
+    architecture: v.architecture ?? adapter.architecture,
+    description: v.description ?? adapter.description,
+  };
+  if (v.software) r.environment.software = { isSoftware: true, reason: 'SwiftShader' };
+  if (v.runtime === 'browser') r.runtime = { kind: 'browser', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36' };
+  if (v.startedAt) {
+    r.startedAt = v.startedAt;
+    r.finishedAt = v.startedAt;
+  }
+  if (v.commit) r.tool = { ...r.tool, commit: v.commit };
+  return r;
+}
+
+/** POSTs a body to the board's results endpoint. */
+export function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/api/results`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+}
