@@ -141,6 +141,42 @@ export function tokenFigures(r: BenchResult): TokenFigure[] {
   return okTests(r).map(([w, t]) => tokenFigure(r, w, t));
 }
 
+/**
+ * What a run found for one workload, in one line: prefill (the fastest prefill test), decode at batch 1 (the
+ * shallowest depth) and at the fastest batch (same depth), each with the figures a buyer asks for. The
+ * same choice of tests as the cost summary (src/cost/model.ts costOfWorkload).
+ */
+export interface WorkloadHeadline {
+  workload: string;
+  model: string;
+  format: string;
+  prefill: TokenFigure | null;
+  decodeBatch1: TokenFigure | null;
+  decodeBest: TokenFigure | null;
+}
+
+/** One headline per `ok` workload with token tests, in result order. */
+export function workloadHeadlines(r: BenchResult): WorkloadHeadline[] {
+  const figs = tokenFigures(r);
+  const ids = [...new Set(figs.map((f) => f.workload))];
+  const fastest = (xs: TokenFigure[]) => xs.reduce<TokenFigure | null>((b, f) => (!b || f.tokPerSec > b.tokPerSec ? f : b), null);
+  return ids.map((id) => {
+    const mine = figs.filter((f) => f.workload === id);
+    const decodes = mine.filter((f) => f.kind === 'decode');
+    const minDepth = Math.min(...decodes.map((f) => f.depth));
+    const shallow = decodes.filter((f) => f.depth === minDepth);
+    const first = mine[0] as TokenFigure;
+    return {
+      workload: id,
+      model: first.model,
+      format: first.format,
+      prefill: fastest(mine.filter((f) => f.kind === 'prefill')),
+      decodeBatch1: fastest(shallow.filter((f) => f.batch === 1)),
+      decodeBest: fastest(shallow),
+    };
+  });
+}
+
 /** Every token test of every `ok` workload, in result order. */
 function okTests(r: BenchResult): Array<[Workload, TokenTest]> {
   return r.phases.flatMap((p) => (p.workloads ?? []).filter((w) => w.state === 'ok').flatMap((w) => w.tests.map((t): [Workload, TokenTest] => [w, t])));

@@ -1,8 +1,8 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
 import { meanSd, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, Measurement, ModelSource, Phase, TokenTest, Workload, WorkloadText } from '../schema/result';
-import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, modelLabel, runtimeName, tokenFigures } from './figures';
-import { KERNEL_LIMITED_NOTE, KERNEL_LIMITED_RATIO, PEER_LABEL, formatRatio, ratioOf } from './peers';
+import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, modelLabel, runtimeName, tokenFigures, workloadHeadlines } from './figures';
+import { KERNEL_LIMITED_NOTE, KERNEL_LIMITED_RATIO, PEER_LABEL, formatPercent, formatRatio, ratioOf } from './peers';
 import { resultOk } from './verdict';
 
 /** Three significant digits, with thousands separators for large values. */
@@ -321,6 +321,29 @@ function fileLines(r: BenchResult): string[] {
   ]);
 }
 
+/**
+ * The headline view of a run: per model x format one line with decode tok/s (batch 1 and best batch),
+ * prefill tok/s and TTFT, $/1M tokens and J/token (when priced), % of the roofline bound, % of llama.cpp.
+ */
+export function headlineLines(r: BenchResult): string[] {
+  return workloadHeadlines(r).map((h) => {
+    const d = h.decodeBatch1;
+    const best = h.decodeBest;
+    const p = h.prefill;
+    const parts = [
+      d ? `decode ${fmtNumber(d.tokPerSec)} tok/s (${d.test})` : null,
+      best && best !== d ? `best ${fmtNumber(best.tokPerSec)} tok/s (${best.test})` : null,
+      p ? `prefill ${fmtNumber(p.tokPerSec)} tok/s (${p.test}${p.ttftMs !== null ? `, TTFT ${fmtNumber(p.ttftMs)} ms` : ''})` : null,
+      d?.cost?.usdPer1M != null ? `${fmtUsd(d.cost.usdPer1M)}/1M decode` : null,
+      d?.cost?.joulesPerToken != null ? `${fmtNumber(d.cost.joulesPerToken)} J/token` : null,
+      d?.efficiency != null ? `${(d.efficiency * 100).toFixed(1)}% of ${d.bound ?? 'bound'} bound` : null,
+      d?.ofWebgpu != null ? `${formatPercent(d.ofWebgpu)} of llama.cpp WebGPU${d.kernelLimited ? ' (KERNEL-LIMITED)' : ''}` : null,
+      d?.ofNative != null ? `${formatPercent(d.ofNative)} of llama.cpp native` : null,
+    ].filter((x): x is string => x !== null);
+    return `  ${h.model} ${h.format}: ${parts.join(' · ')}`;
+  });
+}
+
 export function textTable(result: BenchResult): string {
   const header = ['phase', 'test', 'median', 'p10–p90', 'cv', 'time/unit', 'verification'];
   const body = resultRows(result).map((r) => [r.phase, r.test, r.value, r.spread, r.cv, r.time, r.verification]);
@@ -338,6 +361,7 @@ export function textTable(result: BenchResult): string {
     `adapter: ${adapterLabel(result)}`,
     `runtime: ${result.runtime.kind}${result.runtime.userAgent ? ` · ${result.runtime.userAgent}` : ''}${result.runtime.dawn ? ` · ${result.runtime.dawn}` : ''}`,
     result.timer ? `timer: ${result.timer.source}, resolution ${fmtNs(result.timer.resolutionNs)}${result.timer.quantized ? ' (quantised)' : ''}` : 'timer: none',
+    ...(headlineLines(result).length ? ['', `headline${isSoftware(result) ? ' (SOFTWARE adapter: not a hardware result)' : ''}:`, ...headlineLines(result)] : []),
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
