@@ -24,6 +24,8 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(phases).toEqual(['roofline:completed', 'matmul:completed', 'generation:completed']);
     const ids = result.phases.flatMap((p) => p.measurements.map((m) => `${m.id}:${m.state}`));
     const f16 = result.environment?.deviceFeatures.includes('shader-f16') ? 'ok' : 'skipped';
+    // No --kv-type: the run resolved it by the adapter and wrote it into the result.
+    expect(result.config.generation.kvType).toBe(f16 === 'ok' ? 'f16' : 'f32');
     expect(ids).toEqual([
       'read-bandwidth:ok',
       'copy-bandwidth:ok',
@@ -169,6 +171,23 @@ describe('the smoke suite in Node through Dawn', () => {
     const m = result.phases[0]?.measurements[0];
     expect(m?.state).toBe('ok');
     if (m?.state === 'ok') expect(m.timing.source).toBe('wall-clock');
+  });
+
+  test('--kv-type f16 runs on any adapter (packed; SwiftShader has no shader-f16), checked, and the result says so', { timeout: WHOLE_SUITE_MS }, async () => {
+    const result = await runSuite(testGpu(), {
+      suite: 'smoke',
+      runtime: nodeRuntime(),
+      overrides: { reps: 2, generation: { formats: ['q4_0'], batches: [1], promptLens: [4], depths: [3], genTokens: 2, reps: 1, kvType: 'f16' } },
+      tune: { enabled: false },
+    });
+    expect(result.config.generation.kvType).toBe('f16');
+    const gen = result.phases.find((p) => p.id === 'generation');
+    expect(gen?.state).toBe('completed');
+    const checks = gen?.checks ?? [];
+    expect(checks.filter((c) => /f16 (KV )?cache/.test(c.verification.method)).length).toBeGreaterThanOrEqual(5); // rope_kv, rope_kv_norm, 2 attention, forward
+    for (const c of checks) expect(c.verification.state, c.verification.method).toBe('passed');
+    expect(gen?.workloads?.map((w) => w.state)).toEqual(['ok']);
+    expect(parseResult(JSON.parse(JSON.stringify(result))).ok).toBe(true);
   });
 
   test('no WebGPU gives a failed result with an actionable message, not an exception', async () => {
