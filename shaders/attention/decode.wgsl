@@ -12,8 +12,8 @@
 //      the output, rescaled when m grows), reading V[j][sl].
 // Finally the R row groups' (m, l, acc) are merged in workgroup memory. Masked keys never enter exp()
 // and cache rows past state[0] are never read.
-// The caches' element type comes in as the kv template key (shaders/kv/load_f32.wgsl or load_f16.wgsl): load_k4 and
-// load_v4 return one vec4 of a cache row in f32 whatever the cache holds.
+// The caches' element type comes in as the `kv` template key (shaders/kv/load_f32.wgsl or
+// load_f16.wgsl): load_k4 and load_v4 return one vec4 of a cache row in f32 whatever the cache holds.
 
 override HD: u32 = 64u; // a multiple of 4
 override S4: u32 = HD / 4u; // vec4 slices per head row

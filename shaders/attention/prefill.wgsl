@@ -13,8 +13,8 @@
 // No [T, T] score matrix ever reaches global memory. Masked scores never enter exp(), keys past the
 // tile's last position are staged as zeros, and the running max starts at a finite sentinel, so there
 // is no inf - inf and poisoned cache tails cannot leak in.
-// The caches' element type comes in as the kv template key (shaders/kv/load_f32.wgsl or load_f16.wgsl): K and V are
-// staged a vec4 per thread and step (load_k4 / load_v4 widen an f16 cache to f32).
+// The caches' element type comes in as the `kv` template key (shaders/kv/load_f32.wgsl or
+// load_f16.wgsl): K and V are staged a vec4 per thread and step (load_k4 / load_v4 widen f16 to f32).
 
 override HD: u32 = 64u; // a multiple of 4
 override S4: u32 = HD / 4u; // vec4s per cache row

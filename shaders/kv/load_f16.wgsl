@@ -1,4 +1,4 @@
-// KV-cache reads, f16 cache (inserted as the kv template key into shaders/attention/{decode,prefill}.wgsl): two f16
+// KV-cache reads, f16 cache: the `kv` template key of shaders/attention/{decode,prefill}.wgsl. Two f16
 // per u32 word, element 2i in the low half of word i (pack2x16float), so no shader-f16 is needed.
 // load_k4(i) / load_v4(i) return elements 4i .. 4i + 3 of the K / V cache, widened to f32 exactly.
 

@@ -1,4 +1,4 @@
-// KV-cache reads, f32 cache (inserted as the kv template key into shaders/attention/{decode,prefill}.wgsl): one f32
+// KV-cache reads, f32 cache: the `kv` template key of shaders/attention/{decode,prefill}.wgsl. One f32
 // per element. load_k4(i) / load_v4(i) return elements 4i .. 4i + 3 of the K / V cache.
 
 @group(0) @binding(1) var<storage, read> kCache: array<vec4f>;

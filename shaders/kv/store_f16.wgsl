@@ -1,5 +1,5 @@
-// KV-cache writes, f16 cache (inserted as the kv template key into shaders/transformer/{rope_kv_common,kv_write}.wgsl):
-// two f16 per u32 word, element 2i in the low half of word i (pack2x16float: no shader-f16 needed). A
+// KV-cache writes, f16 cache: the `kv` template key of shaders/transformer/{rope_kv_common,kv_write}.wgsl.
+// Two f16 per u32 word, element 2i in the low half of word i (pack2x16float: no shader-f16 needed). A
 // cache row (one position of one kv head) has headDim elements (even) and half = headDim / 2 writer
 // threads; thread j owns word j, elements (2j, 2j + 1), and writes it whole: no two threads share a word.
 

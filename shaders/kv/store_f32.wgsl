@@ -1,5 +1,5 @@
-// KV-cache writes, f32 cache (inserted as the kv template key into shaders/transformer/{rope_kv_common,kv_write}.wgsl):
-// one f32 per element. A cache row (one position of one kv head) has headDim elements and half =
+// KV-cache writes, f32 cache: the `kv` template key of shaders/transformer/{rope_kv_common,kv_write}.wgsl.
+// One f32 per element. A cache row (one position of one kv head) has headDim elements and half =
 // headDim / 2 writer threads; thread j owns the rotate-half pair (j, j + half).
 
 @group(0) @binding(2) var<storage, read_write> kCache: array<f32>;

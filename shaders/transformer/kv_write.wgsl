@@ -1,9 +1,9 @@
 // Appends this step's K and V rows ([rows, kvHeads * headDim], f32) to the per-layer caches, laid out
 // [seqCap][kvHeads][ctxCap][headDim]. Row t is sequence seq(t) at position pos(t):
 //   posStep 1 (prefill): seq 0, pos state[0] + t;  posStep 0 (decode): seq t, pos state[0].
-// One thread per two elements of a cache row: thread j of a row writes elements kv_elems(j) (the
-// caches' element type comes in as the kv template key: shaders/kv/store_f32.wgsl or store_f16.wgsl, where the two
-// are one packed word, so no two threads share a word). headDim is even.
+// One thread per two elements of a cache row: thread j of a row writes elements kv_elems(j). The
+// caches' element type comes in as the `kv` template key (shaders/kv/store_f32.wgsl or store_f16.wgsl;
+// in f16 the two are one packed word, so no two threads share a word). headDim is even.
 // Rows whose position is past ctxCap are dropped rather than written out of bounds.
 
 override WG: u32 = 256u;

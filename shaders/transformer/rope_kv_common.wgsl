@@ -3,8 +3,8 @@
 // (i, i + headDim/2) at angle pos * invFreq[i], as rope.wgsl. qkv is token-major
 // [rows, (heads + 2 * kvHeads) * headDim]: per row, q heads, then k heads, then v heads; caches are
 // [seqCap][kvHeads][ctxCap][headDim]; pos(t) = state[0] + t * posStep, seq(t) = posStep ? 0 : t.
-// The caches' element type comes in as the kv template key: a k head's writer thread j stores the two elements
-// kv_elems(j) of its cache row (the pair (j, j + half) in f32, the word (2j, 2j + 1) in f16).
+// The caches' element type comes in as the `kv` template key: a k head's writer thread j stores the
+// two elements kv_elems(j) of its cache row (the pair (j, j + half) in f32, the word (2j, 2j + 1) in f16).
 
 struct Params {
   rows: u32,

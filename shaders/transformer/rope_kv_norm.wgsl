@@ -2,8 +2,9 @@
 // attn_k_norm): for each q or k head h of row t, with x = that head's headDim values of the fused qkv row,
 //   x' = x * w / sqrt(mean(x^2) + eps)      (w: normW[0 .. headDim) for q heads, normW[headDim ..) for k)
 // then RoPE and the cache append exactly as rope_kv.wgsl (rotate-half pairs (i, i + headDim/2) at angle
-// pos * invFreq[i]; v copied unnormalised; a k head's thread k writes cache elements kv_elems(k)). One workgroup per (row, q or k head): threads stride the head,
-// tree-reduce the sum of squares in workgroup memory, then rotate the pairs they own. Workgroups are
+// pos * invFreq[i]; v copied unnormalised; a k head's thread k writes cache elements kv_elems(k)). One
+// workgroup per (row, q or k head): threads stride the head, tree-reduce the sum of squares in workgroup
+// memory, then rotate the pairs they own. Workgroups are
 // laid out on an (x, y) grid; th = wg.x + wg.y * nwg.x = t * (heads + kvHeads) + slot.
 
 override WG: u32 = 64u; // a power of two (tree reduction)
