@@ -12,6 +12,8 @@
 //      the output, rescaled when m grows), reading V[j][sl].
 // Finally the R row groups' (m, l, acc) are merged in workgroup memory. Masked keys never enter exp()
 // and cache rows past state[0] are never read.
+// The caches' element type comes in as the `kv` template key (shaders/kv/load_f32.wgsl or
+// load_f16.wgsl): load_k4 and load_v4 return one vec4 of a cache row in f32 whatever the cache holds.
 
 override HD: u32 = 64u; // a multiple of 4
 override S4: u32 = HD / 4u; // vec4 slices per head row
@@ -31,8 +33,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> q: array<vec4f>;
-@group(0) @binding(1) var<storage, read> kCache: array<vec4f>;
-@group(0) @binding(2) var<storage, read> vCache: array<vec4f>;
+{{kv}}
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
 @group(0) @binding(5) var<uniform> params: Params;
@@ -65,7 +66,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       let kk = k * R + r;
       var p = 0.0;
       if (k0 + kk <= pos) {
-        p = dot(qv, kCache[cacheBase + (k0 + kk) * S4 + sl]);
+        p = dot(qv, load_k4(cacheBase + (k0 + kk) * S4 + sl));
       }
       part[kk * PS + sl] = p;
     }
@@ -95,7 +96,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       if (k0 + kk <= pos) {
         let p = exp(sc[kk] - mNew);
         l += p;
-        acc = fma(vec4f(p), vCache[cacheBase + (k0 + kk) * S4 + sl], acc);
+        acc = fma(vec4f(p), load_v4(cacheBase + (k0 + kk) * S4 + sl), acc);
       }
     }
     m = mNew;

@@ -13,8 +13,11 @@
 // No [T, T] score matrix ever reaches global memory. Masked scores never enter exp(), keys past the
 // tile's last position are staged as zeros, and the running max starts at a finite sentinel, so there
 // is no inf - inf and poisoned cache tails cannot leak in.
+// The caches' element type comes in as the `kv` template key (shaders/kv/load_f32.wgsl or
+// load_f16.wgsl): K and V are staged a vec4 per thread and step (load_k4 / load_v4 widen f16 to f32).
 
-override HD: u32 = 64u;
+override HD: u32 = 64u; // a multiple of 4
+override S4: u32 = HD / 4u; // vec4s per cache row
 override BQ: u32 = 16u;
 override BK: u32 = 16u;
 override WG: u32 = 64u;
@@ -36,8 +39,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;
-@group(0) @binding(1) var<storage, read> kCache: array<f32>;
-@group(0) @binding(2) var<storage, read> vCache: array<f32>;
+{{kv}}
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
 @group(0) @binding(5) var<uniform> params: Params;
@@ -48,6 +50,14 @@ var<workgroup> S: array<f32, BQ * BK>;
 var<workgroup> rowM: array<f32, BQ>;
 var<workgroup> rowL: array<f32, BQ>;
 var<workgroup> rowAlpha: array<f32, BQ>;
+
+// Four consecutive elements of a staged K or V row.
+fn stage4(at: u32, v: vec4f) {
+  KVs[at] = v.x;
+  KVs[at + 1u] = v.y;
+  KVs[at + 2u] = v.z;
+  KVs[at + 3u] = v.w;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
@@ -76,21 +86,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   // Last key position any query of this tile needs (clamped so a bad state cannot read past the cache).
   let lastPos = min(base + min(q0 + BQ, params.rows) - 1u, params.ctxCap - 1u);
   let nTiles = lastPos / BK + 1u;
-  let cacheBase = kvh * params.ctxCap * HD; // sequence 0
+  let cacheBase = kvh * params.ctxCap * S4; // sequence 0, in vec4s
   let sq = tid / TPQ; // query row of this thread in the score phase
   let lane = tid % TPQ; // its keys: lane, lane + TPQ, ...
   var acc = array<f32, MAX_OPT>();
 
   for (var tile = 0u; tile < nTiles; tile++) {
     let k0 = tile * BK;
-    for (var e = tid; e < BK * HD; e += WG) {
-      let j = e / HD;
-      let d = e % HD;
-      var v = 0.0;
+    for (var e = tid; e < BK * S4; e += WG) {
+      let j = e / S4;
+      let s4 = e % S4;
+      var v = vec4f(0.0);
       if (k0 + j <= lastPos) {
-        v = kCache[cacheBase + (k0 + j) * HD + d];
+        v = load_k4(cacheBase + (k0 + j) * S4 + s4);
       }
-      KVs[j * RS + d] = v;
+      stage4(j * RS + 4u * s4, v);
     }
     workgroupBarrier();
 
@@ -132,14 +142,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
       rowAlpha[tid] = alpha;
     }
     // K is no longer needed (everyone passed the barrier above): stage V in its place.
-    for (var e = tid; e < BK * HD; e += WG) {
-      let j = e / HD;
-      let d = e % HD;
-      var v = 0.0;
+    for (var e = tid; e < BK * S4; e += WG) {
+      let j = e / S4;
+      let s4 = e % S4;
+      var v = vec4f(0.0);
       if (k0 + j <= lastPos) {
-        v = vCache[cacheBase + (k0 + j) * HD + d];
+        v = load_v4(cacheBase + (k0 + j) * S4 + s4);
       }
-      KVs[j * RS + d] = v;
+      stage4(j * RS + 4u * s4, v);
     }
     workgroupBarrier();
 

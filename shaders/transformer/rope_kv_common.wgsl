@@ -3,6 +3,8 @@
 // (i, i + headDim/2) at angle pos * invFreq[i], as rope.wgsl. qkv is token-major
 // [rows, (heads + 2 * kvHeads) * headDim]: per row, q heads, then k heads, then v heads; caches are
 // [seqCap][kvHeads][ctxCap][headDim]; pos(t) = state[0] + t * posStep, seq(t) = posStep ? 0 : t.
+// The caches' element type comes in as the `kv` template key: a k head's writer thread j stores the
+// two elements kv_elems(j) of its cache row (the pair (j, j + half) in f32, the word (2j, 2j + 1) in f16).
 
 struct Params {
   rows: u32,
@@ -19,8 +21,8 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;
 @group(0) @binding(1) var<storage, read_write> q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> kCache: array<f32>;
-@group(0) @binding(3) var<storage, read_write> vCache: array<f32>;
+// Bindings 2 and 3 (the caches), kv_elems and kv_store: shaders/kv/store_f32.wgsl or store_f16.wgsl.
+{{kv}}
 @group(0) @binding(4) var<storage, read> state: array<u32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
@@ -36,4 +38,10 @@ fn rotation(pos: u32, k: u32) -> vec2f {
   let n = round(angle * INV_TWO_PI);
   let r = (angle - n * TWO_PI_HI) - n * TWO_PI_LO;
   return vec2f(cos(r), sin(r));
+}
+
+// Element e of a rotated head from its pair (a, b) = (x[i], x[i + half]), i = e % half, at (cos, sin) cs:
+// a * c - b * s in the lower half (e < half), a * s + b * c in the upper.
+fn rope_elem(a: f32, b: f32, cs: vec2f, upper: bool) -> f32 {
+  return select(a * cs.x - b * cs.y, a * cs.y + b * cs.x, upper);
 }

@@ -2,8 +2,9 @@
 // attn_k_norm): for each q or k head h of row t, with x = that head's headDim values of the fused qkv row,
 //   x' = x * w / sqrt(mean(x^2) + eps)      (w: normW[0 .. headDim) for q heads, normW[headDim ..) for k)
 // then RoPE and the cache append exactly as rope_kv.wgsl (rotate-half pairs (i, i + headDim/2) at angle
-// pos * invFreq[i]; v copied unnormalised). One workgroup per (row, q or k head): threads stride the head,
-// tree-reduce the sum of squares in workgroup memory, then rotate the pairs they own. Workgroups are
+// pos * invFreq[i]; v copied unnormalised; a k head's thread k writes cache elements kv_elems(k)). One
+// workgroup per (row, q or k head): threads stride the head, tree-reduce the sum of squares in workgroup
+// memory, then rotate the pairs they own. Workgroups are
 // laid out on an (x, y) grid; th = wg.x + wg.y * nwg.x = t * (heads + kvHeads) + slot.
 
 override WG: u32 = 64u; // a power of two (tree reduction)
@@ -51,23 +52,33 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let inv = inv_rms(tid, ss);
   let w0 = select(params.headDim, 0u, isQ);
   for (var k = tid; k < n / 2u; k += WG) {
-    let cs = rotation(pos, k);
-    let c = cs.x;
-    let s = cs.y;
-    let a = qkv[src + k] * inv * normW[w0 + k];
-    let b = qkv[src + k + half] * inv * normW[w0 + k + half];
     if (isQ) {
+      let cs = rotation(pos, k);
+      let a = normed(src, k, inv, w0);
+      let b = normed(src, k + half, inv, w0);
       let dst = t * nq + slot * params.headDim + k;
-      q[dst] = a * c - b * s;
-      q[dst + half] = a * s + b * c;
+      q[dst] = rope_elem(a, b, cs, false);
+      q[dst + half] = rope_elem(a, b, cs, true);
     } else {
+      // Thread k writes elements kv_elems(k) of the cache row, each rotated at its own pair.
       let h = slot - params.heads;
       let seq = select(t, 0u, params.posStep == 1u);
-      let dst = ((seq * params.kvHeads + h) * params.ctxCap + pos) * params.headDim + k;
-      kCache[dst] = a * c - b * s;
-      kCache[dst + half] = a * s + b * c;
-      vCache[dst] = qkv[src + nkv + k];
-      vCache[dst + half] = qkv[src + nkv + k + half];
+      let dst = ((seq * params.kvHeads + h) * params.ctxCap + pos) * params.headDim;
+      let el = kv_elems(k, half);
+      let kv = vec2f(normed_rotated(src, el.x, half, pos, inv, w0), normed_rotated(src, el.y, half, pos, inv, w0));
+      let vv = vec2f(qkv[src + nkv + el.x], qkv[src + nkv + el.y]);
+      kv_store(dst, k, half, kv, vv);
     }
   }
+}
+
+// Element i of the head whose values start at qkv[src], RMS-normalised (inv, weights from normW[w0]).
+fn normed(src: u32, i: u32, inv: f32, w0: u32) -> f32 {
+  return qkv[src + i] * inv * normW[w0 + i];
+}
+
+// Element e of that head, normalised and rotated at position pos.
+fn normed_rotated(src: u32, e: u32, half: u32, pos: u32, inv: f32, w0: u32) -> f32 {
+  let i = e % half;
+  return rope_elem(normed(src, i, inv, w0), normed(src, i + half, inv, w0), rotation(pos, i), e >= half);
 }

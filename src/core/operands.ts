@@ -4,6 +4,7 @@
  */
 import { type Resources, createBuffer, readBuffer } from '../gpu/buffers';
 import { fillConst, fillHash } from './fill';
+import { type KvType, packKv, unpackKv } from './kv';
 import { hashValue } from './numeric';
 
 /** Where a check's operands live and how long a read-back may take. */
@@ -63,4 +64,23 @@ export async function readF32(ctx: CheckContext, buf: GPUBuffer, count: number):
 /** The first `count` u32 of `buf`. */
 export async function readU32(ctx: CheckContext, buf: GPUBuffer, count: number): Promise<Uint32Array> {
   return new Uint32Array(await readBuffer(ctx.device, buf, ctx.timeoutMs, 0, count * 4));
+}
+
+/** A KV-cache buffer holding `values` as a `kvType` cache stores them (f16: rounded, packed; NaN kept). */
+export function kvBuffer(ctx: CheckContext, label: string, kvType: KvType, values: ArrayLike<number>): GPUBuffer {
+  const bytes = packKv(kvType, values);
+  const buf = createBuffer(ctx.device, ctx.res, label, bytes.byteLength);
+  ctx.device.queue.writeBuffer(buf, 0, bytes);
+  return buf;
+}
+
+/** Writes `values` into a `kvType` cache buffer (queue-ordered before the next submit). */
+export function writeKv(ctx: CheckContext, buf: GPUBuffer, kvType: KvType, values: ArrayLike<number>): void {
+  ctx.device.queue.writeBuffer(buf, 0, packKv(kvType, values));
+}
+
+/** The first `count` values of a `kvType` cache buffer, widened to f32. */
+export async function readKv(ctx: CheckContext, buf: GPUBuffer, kvType: KvType, count: number): Promise<Float32Array> {
+  const bytes = await readBuffer(ctx.device, buf, ctx.timeoutMs, 0, 4 * (kvType === 'f16' ? Math.ceil(count / 2) : count));
+  return unpackKv(kvType, bytes, count);
 }

@@ -7,9 +7,11 @@
  * o[hidden x heads*headDim], gate and up[ffn x hidden], down[hidden x ffn]; embedding[vocab x hidden], and
  * lm_head[vocab x hidden] too unless tied; each matrix in the format the model format gives it
  * (formats/mix.ts: one for all, or per tensor for a mix), at exactly its GGUF bytes. Norm weights (2 per
- * layer + final, hidden each) and QKV biases in f32. The KV cache is f32: per layer one K and one V buffer
- * of [seqs][kvHeads][ctx][headDim].
+ * layer + final, hidden each) and QKV biases in f32. The KV cache is f16 or f32 (kvType; f32 where a
+ * caller does not say, as results from before the setting ran): per layer one K and one V buffer of
+ * [seqs][kvHeads][ctx][headDim].
  */
+import { type KvType, kvElementBytes } from '../core/kv';
 import { dataBytes, tensorBytes } from '../core/tensor';
 import { type Formats, type MatrixKind, matrixFormat } from './formats/mix';
 import type { Arch } from './types';
@@ -119,11 +121,11 @@ export function paramCount(arch: Arch): number {
   return arch.layers * layerParams(arch) + embeddings + normParams(arch) + biasParams(arch);
 }
 
-/** Bytes of the f32 KV cache holding `ctx` tokens for each of `seqs` sequences (K and V, all layers). */
-export function kvCacheBytes(arch: Arch, ctx: number, seqs: number): number {
+/** Bytes of the `kvType` KV cache holding `ctx` tokens for each of `seqs` sequences (K and V, all layers). */
+export function kvCacheBytes(arch: Arch, ctx: number, seqs: number, kvType: KvType = 'f32'): number {
   assertCount('ctx', ctx, 0);
   assertCount('seqs', seqs, 1);
-  return 2 * arch.layers * seqs * arch.kvHeads * ctx * arch.headDim * F32;
+  return 2 * arch.layers * seqs * arch.kvHeads * ctx * arch.headDim * kvElementBytes(kvType);
 }
 
 /** Memory traffic of one decode step. weights/kvRead/kvWrite/total cover the whole batch. */
@@ -156,9 +158,9 @@ export interface WeightLayout {
  * Weights are read once per step whatever the batch, so they amortise; the KV cache is per sequence, so it
  * doesn't. Attention reads ctx+1 positions because the new token's K/V is written first, then read back.
  * Activations are ignored: they are O(hidden) per row and stay in cache. With `layout` (a model file), the
- * weights are the file's.
+ * weights are the file's. K and V values take kvElementBytes(kvType) each (f16: 2, f32: 4).
  */
-export function decodeBytesPerToken(arch: Arch, format: Formats, ctx: number, batch: number, layout?: WeightLayout): DecodeBytes {
+export function decodeBytesPerToken(arch: Arch, format: Formats, ctx: number, batch: number, layout?: WeightLayout, kvType: KvType = 'f32'): DecodeBytes {
   assertCtx(ctx);
   assertCount('batch', batch, 1);
   const w = weightBytes(arch, format);
@@ -166,7 +168,7 @@ export function decodeBytesPerToken(arch: Arch, format: Formats, ctx: number, ba
   const head = arch.tiedEmbeddings ? w.embedding : w.lmHead;
   const lookups = tensorBytes(matrixFormat(arch, format, 'token_embd', null), batch, arch.hidden);
   const weights = layout ? layout.stepWeights + batch * layout.lookupRowBytes : w.layers + head + lookups + w.norms + w.biases;
-  const kvPerToken = 2 * arch.layers * arch.kvHeads * arch.headDim * F32;
+  const kvPerToken = 2 * arch.layers * arch.kvHeads * arch.headDim * kvElementBytes(kvType);
   const kvRead = batch * kvPerToken * (ctx + 1);
   const kvWrite = batch * kvPerToken;
   const total = weights + kvRead + kvWrite;
@@ -210,6 +212,8 @@ export interface MemoryPlanOptions {
   maxBufferSize: number;
   /** Total bytes we allow ourselves (e.g. a fraction of the adapter's memory); no check when absent. */
   budgetBytes?: number;
+  /** KV-cache element type (default f32). */
+  kvType?: KvType;
 }
 
 export interface MemoryPlan {
@@ -247,9 +251,10 @@ export function memoryPlan(arch: Arch, format: Formats, o: MemoryPlanOptions): M
   const problems: string[] = [];
 
   const weights = weightBytes(arch, format).total;
-  const kvCache = kvCacheBytes(arch, o.ctx, o.batch);
+  const kvType = o.kvType ?? 'f32';
+  const kvCache = kvCacheBytes(arch, o.ctx, o.batch, kvType);
   // One K (or V) buffer of one layer is what the attention kernel binds.
-  const kvLayer = o.batch * arch.kvHeads * o.ctx * arch.headDim * F32;
+  const kvLayer = o.batch * arch.kvHeads * o.ctx * arch.headDim * kvElementBytes(kvType);
 
   const rows = Math.max(o.promptLen, o.batch);
   const qDim = arch.heads * arch.headDim;

@@ -14,7 +14,8 @@
  *   6. down linear added into the residual stream
  */
 import { type Resources, createBuffer, queueDone, readBuffer } from '../gpu/buffers';
-import { fillHash } from '../core/fill';
+import { fillHash, fillHashF16 } from '../core/fill';
+import { type KvType, kvElementBytes } from '../core/kv';
 import { allocTensor, rowsPerPart, tensorBytes } from '../core/tensor';
 import type { QTensor, WeightFormat } from '../core/tensor';
 import { type GpuWork, type Kernel, type Traffic, type WorkCost, countDispatches, withCost } from '../core/work';
@@ -61,6 +62,8 @@ export interface ModelConfig {
   ctxCap: number;
   /** Most generated tokens kept in the on-GPU token log, per sequence. */
   logCap: number;
+  /** KV-cache element type (default f32); f16 is packed two per u32 and runs without shader-f16. */
+  kvType?: KvType;
   /**
    * Largest weight buffer in bytes: tensors are split into row parts that fit it. Defaults to (and is
    * capped at) the device's binding limit; tests lower it to exercise split tensors in the forward.
@@ -151,6 +154,7 @@ interface LayerTensors {
   qkvBias: GPUBuffer | null;
   /** f32 [2 headDim]: q then k per-head norm weights (ModelFileConfig.qkNorm only). */
   qkNorm: GPUBuffer | null;
+  /** [seqCap][kvHeads][ctxCap][headDim] in cfg.kvType. */
   kCache: GPUBuffer;
   vCache: GPUBuffer;
 }
@@ -337,7 +341,7 @@ export class GpuModel {
     this.embedding = await this.tensor(p.embedding);
     this.lmHead = p.lmHead ? await this.tensor(p.lmHead) : this.embedding;
     this.finalNorm = await this.vector('final_norm', arch.hidden, p.finalNormSeed, NORM_SCALE);
-    const cacheBytes = 4 * seqCap * arch.kvHeads * ctxCap * arch.headDim;
+    const cacheBytes = kvElementBytes(this.kvType) * seqCap * arch.kvHeads * ctxCap * arch.headDim;
     for (const [l, lp] of p.layers.entries()) {
       this.layers.push({
         qkv: await this.matrix(lp.qkv),
@@ -358,10 +362,16 @@ export class GpuModel {
   async fillCaches(seed: number): Promise<void> {
     const { arch, seqCap, ctxCap } = this.cfg;
     const n = seqCap * arch.kvHeads * ctxCap * arch.headDim;
+    const fill = this.kvType === 'f16' ? fillHashF16 : fillHash;
     for (const [l, layer] of this.layers.entries()) {
-      await fillHash(this.device, this.res, layer.kCache, n, seed + 2 * l, 1);
-      await fillHash(this.device, this.res, layer.vCache, n, seed + 2 * l + 1, 1);
+      await fill(this.device, this.res, layer.kCache, n, seed + 2 * l);
+      await fill(this.device, this.res, layer.vCache, n, seed + 2 * l + 1);
     }
+  }
+
+  /** The KV cache's element type. */
+  get kvType(): KvType {
+    return this.cfg.kvType ?? 'f32';
   }
 
   /** Sets [pos, counter] before a submit (queue-ordered). */
@@ -465,7 +475,7 @@ export class GpuModel {
       }
       return [role, built] as const;
     };
-    const attnShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap };
+    const attnShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap, kvType: this.kvType };
     const decodeTile = kind === 'decode' ? this.cfg.decodeTiles?.[rows] : undefined;
     const [linears, normH, ropeKv, embed, argmax, adv, attn] = await Promise.all([
       Promise.all(LINEAR_ROLES.map(linearOf)),

@@ -1,8 +1,10 @@
 /**
- * Float64 CPU reference of the whole forward pass, on the same (dequantised) weights the GPU uses.
- * For tiny architectures only: it materialises every weight matrix.
+ * Float64 CPU reference of the whole forward pass, on the same (dequantised) weights the GPU uses, and
+ * the same KV-cache element type: an f16 cache holds K (after RoPE) and V rounded to f16, as the kernels
+ * store them. For tiny architectures only: it materialises every weight matrix.
  */
 import { dequantRows } from '../kernels/weights/weights.ref';
+import { type KvType, kvRound } from '../core/kv';
 import { hashValue } from '../core/numeric';
 import { BIAS_SCALE, type ModelPlan, NORM_SCALE, type TensorSpec, gateUpRow, modelPlan, qkvSlices } from './plan';
 import type { Arch } from './types';
@@ -111,6 +113,7 @@ export class ReferenceModel {
   constructor(
     readonly arch: Arch,
     readonly format: ModelFormat,
+    readonly kvType: KvType = 'f32',
   ) {
     this.plan = modelPlan(arch, format);
     const H = arch.hidden;
@@ -164,8 +167,8 @@ export class ReferenceModel {
       const v = matvec(w.v, h, w.vBias);
       const kc = this.kCache[l] as Float64Array[];
       const vc = this.vCache[l] as Float64Array[];
-      kc.push(k);
-      vc.push(v);
+      kc.push(k.map((x) => kvRound(this.kvType, x)));
+      vc.push(v.map((x) => kvRound(this.kvType, x)));
       const attn = new Float64Array(heads * headDim);
       for (let hh = 0; hh < heads; hh++) {
         const kv = Math.floor(hh / group);

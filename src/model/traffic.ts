@@ -18,6 +18,7 @@
  * over a generation) gives the exact mean.
  */
 import type { Traffic } from '../core/work';
+import { type KvType, kvElementBytes } from '../core/kv';
 import type { LinearConfig } from '../kernels/linear/config';
 import { decodeBytesPerToken } from './accounting';
 import type { Formats } from './formats/mix';
@@ -99,11 +100,19 @@ export interface AttentionTrafficShape {
   headDim: number;
   /** Positions per sequence in the cache: the shaders clamp to it. */
   ctxCap: number;
+  /** The cache's element type (default f32): 2 or 4 bytes per cached value. */
+  kvType?: KvType;
+}
+
+/** Bytes of one cached K or V value. */
+function kvBytes(s: AttentionTrafficShape): number {
+  return kvElementBytes(s.kvType ?? 'f32');
 }
 
 /**
  * rope_kv.wgsl: rows of the fused qkv (q heads always; k and v heads only for rows whose position is
- * inside the cache, the others return early), state[0]; writes rotated q, and k and v into the caches.
+ * inside the cache, the others return early), state[0]; writes rotated q, and k and v into the caches
+ * (at the cache's element size).
  * posStep 1 (prefill): row t at pos + t; 0 (decode): every row at pos. With `qkNorm` (rope_kv_norm.wgsl)
  * also the q heads' norm weights, and the k heads' when any k head is inside the cache.
  */
@@ -115,19 +124,19 @@ export function ropeKvTraffic(s: AttentionTrafficShape, rows: number, posStep: 0
   const norms = qkNorm ? (inCache > 0 ? 2 : 1) * s.headDim * F32 : 0;
   return {
     read: rows * nq * F32 + inCache * 2 * nkv * F32 + U32 + norms,
-    written: rows * nq * F32 + inCache * 2 * nkv * F32,
+    written: rows * nq * F32 + inCache * 2 * nkv * kvBytes(s),
   };
 }
 
 /**
- * attention_decode.wgsl: each sequence reads its q row and, per kv head, K and V at positions
- * 0 ..= min(pos, ctxCap - 1) (the new token, written by ropeKv, included; shared by the GQA group).
+ * attention_decode.wgsl: each sequence reads its q row and, per kv head, K and V (at the cache's element
+ * size) at positions 0 ..= min(pos, ctxCap - 1) (the new token, written by ropeKv, included; shared by the GQA group).
  */
 export function attentionDecodeTraffic(s: AttentionTrafficShape, rows: number, pos: number): Traffic {
   assertPos(pos);
   const positions = Math.min(pos, s.ctxCap - 1) + 1;
   const q = rows * s.heads * s.headDim * F32;
-  return { read: q + 2 * rows * s.kvHeads * positions * s.headDim * F32 + U32, written: q };
+  return { read: q + 2 * rows * s.kvHeads * positions * s.headDim * kvBytes(s) + U32, written: q };
 }
 
 /**
@@ -139,7 +148,7 @@ export function attentionPrefillTraffic(s: AttentionTrafficShape, rows: number, 
   assertPos(pos);
   const positions = Math.min(pos + rows - 1, s.ctxCap - 1) + 1;
   const q = rows * s.heads * s.headDim * F32;
-  return { read: q + 2 * s.kvHeads * positions * s.headDim * F32 + U32, written: q };
+  return { read: q + 2 * s.kvHeads * positions * s.headDim * kvBytes(s) + U32, written: q };
 }
 
 /** rmsnorm.wgsl: x (read twice per row by the same threads: once) and the weights; writes y. */
@@ -208,14 +217,14 @@ export interface DecodeTraffic extends Traffic {
  * then final norm, lm_head, argmax, step advance), so presets can be checked without a GPU; the GPU tests
  * hold it equal to forwardTraffic of the built ops. Each matrix counts per format segment (a mix's q/k and
  * v are two dispatches), split under `maxBindingBytes` as allocTensor splits them (not at all without it);
- * the cache is taken to hold the step (ctxCap > pos).
+ * the cache is taken to hold the step (ctxCap > pos) in `kvType` (default f32).
  */
-export function decodeTraffic(arch: Arch, format: Formats, batch: number, pos: number, maxBindingBytes?: number): DecodeTraffic {
+export function decodeTraffic(arch: Arch, format: Formats, batch: number, pos: number, maxBindingBytes?: number, kvType: KvType = 'f32'): DecodeTraffic {
   assertPos(pos);
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be an integer >= 1, got ${batch}`);
   const plan = modelPlan(arch, format);
   const H = arch.hidden;
-  const shape: AttentionTrafficShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap: pos + 1 };
+  const shape: AttentionTrafficShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap: pos + 1, kvType };
   const norm = { eps: arch.normEps };
   // A linear of `t`'s shape and modes, every format segment of it.
   const linear = (t: TensorSpec, modes: Omit<LinearShape, 'format' | 'K' | 'N'>, rowMultiple = 1): Traffic =>
@@ -239,6 +248,6 @@ export function decodeTraffic(arch: Arch, format: Formats, batch: number, pos: n
     stepAdvanceTraffic(),
   );
   const { read, written } = sumTraffic(ops);
-  const needed = decodeBytesPerToken(arch, format, pos, batch).total;
+  const needed = decodeBytesPerToken(arch, format, pos, batch, undefined, kvType).total;
   return { read, written, needed, ratio: read / needed };
 }

@@ -11,7 +11,8 @@
  */
 import { decodeBytesPerToken, flopsPerToken, kvCacheBytes, prefillFlops, weightBytes } from '../model/accounting';
 import type { ModelFormat } from '../model/formats/mix';
-import type { BenchResult, TokenTest, Workload } from '../schema/result';
+import type { BenchResult, KvType, TokenTest, Workload } from '../schema/result';
+import { runKvType } from './peers';
 
 export interface RooflinePoint {
   label: string;
@@ -41,8 +42,11 @@ function metric(r: BenchResult, id: string): number | null {
   return null;
 }
 
-/** FLOPs and bytes per token of a token test (null when the accounting cannot be computed). */
-export function testWork(w: Workload, t: TokenTest): { flops: number; bytes: number } | null {
+/**
+ * FLOPs and bytes per token of a token test (null when the accounting cannot be computed), with the run's
+ * KV-cache type (runKvType: f32 for results from before the setting).
+ */
+export function testWork(w: Workload, t: TokenTest, kvType: KvType = 'f32'): { flops: number; bytes: number } | null {
   try {
     // A model file's bytes are its own layout's (the workload's accounting, each decode test's traffic).
     const file = w.source?.kind === 'gguf' || w.format === 'mixed';
@@ -50,11 +54,11 @@ export function testWork(w: Workload, t: TokenTest): { flops: number; bytes: num
       const P = t.promptLen || t.tokens;
       const weights = file ? w.accounting?.weightBytes : weightBytes(w.arch, w.format as ModelFormat).total;
       if (weights === undefined) return null;
-      const bytes = weights + kvCacheBytes(w.arch, P, 1);
+      const bytes = weights + kvCacheBytes(w.arch, P, 1, kvType);
       return { flops: prefillFlops(w.arch, P) / P, bytes: bytes / P };
     }
     const ctx = t.depth + t.tokens / 2;
-    const bytes = file ? t.traffic?.neededPerToken : decodeBytesPerToken(w.arch, w.format as ModelFormat, ctx, t.batch).perToken;
+    const bytes = file ? t.traffic?.neededPerToken : decodeBytesPerToken(w.arch, w.format as ModelFormat, ctx, t.batch, undefined, kvType).perToken;
     return bytes === undefined ? null : { flops: flopsPerToken(w.arch, ctx), bytes };
   } catch {
     return null;
@@ -71,6 +75,7 @@ export function rooflineOf(r: BenchResult): Roofline {
   const peakGflops = metric(r, 'fma-f32');
   const matrix = r.phases.flatMap((p) => p.measurements).flatMap((m) => (m.state === 'ok' && onMatrixUnits(m.id) ? [m.metric.median] : []));
   const points: RooflinePoint[] = [];
+  const kvType = runKvType(r);
   for (const p of r.phases) {
     for (const m of p.measurements) {
       if (m.state !== 'ok' || !m.work.flops || !m.work.bytes) continue;
@@ -80,7 +85,7 @@ export function rooflineOf(r: BenchResult): Roofline {
     for (const w of p.workloads ?? []) {
       if (w.state !== 'ok') continue;
       for (const t of w.tests) {
-        const work = testWork(w, t);
+        const work = testWork(w, t, kvType);
         if (!work || !(work.bytes > 0)) continue;
         const tokPerSec = (t.gpu ?? t.wall).median;
         const units = t.arithmetic === 'f16-inputs' ? 'matrix' : 'vector';

@@ -5,7 +5,7 @@
  * bench/peers (Node).
  */
 import { testRate } from '../cost/model';
-import type { BenchResult, Peer, PeerEngine, PeerRatio, Workload } from '../schema/result';
+import type { BenchResult, KvType, Peer, PeerEngine, PeerRatio, Workload } from '../schema/result';
 
 /**
  * Below this share of llama.cpp's WebGPU speed on the same adapter, a tokenbench figure measures tokenbench's
@@ -20,8 +20,8 @@ export const KERNEL_LIMITED_NOTE = "kernel-limited: this figure measures tokenbe
 export const PEER_LABEL: Record<PeerEngine, string> = { webgpu: 'llama.cpp WebGPU', native: 'llama.cpp native' };
 
 /** The KV-cache type of tokenbench's run (f32 in results from before the setting). */
-export function runKvType(r: BenchResult): 'f16' | 'f32' {
-  return (r.config.generation as { kvType?: 'f16' | 'f32' }).kvType ?? 'f32';
+export function runKvType(r: BenchResult): KvType {
+  return r.config.generation.kvType ?? 'f32';
 }
 
 /** Sentences for the settings in which a peer differs from tokenbench's side of the comparison. */

@@ -5,6 +5,7 @@
  * keeps what finished.
  */
 import { ErrorLog, type GpuContext, NoAdapterError, acquireGpu } from '../gpu/device';
+import { defaultKvType } from '../core/kv';
 import { type CancelSignal, CancelledError, errorMessage, withErrorScopes } from '../gpu/errors';
 import { type MeasurePlan, type Timer, createTimer } from '../measure/timer';
 import {
@@ -359,6 +360,9 @@ export async function runSuite(
   const errors = new ErrorLog();
   const s = await setup(gpuApi, req, base, errors, acquire, signal);
   if (!s.ok) return s.result;
+  // Resolved once the adapter is known, and written into the result's config: a result always says
+  // which KV cache it ran. A recovered device keeps it (the packed f16 cache runs on every adapter).
+  config.generation = { ...config.generation, kvType: config.generation.kvType ?? defaultKvType(s.gpu.device) };
   const run = new Run(base, SUITES[req.suite], config, req, hooks, signal, errors, s.gpu, s.timer, s.tuner);
   try {
     hooks.onEnvironment?.(run.gpu.environment, run.timer.info);

@@ -7,7 +7,8 @@ import { validateArch } from '../model/arch';
 import { PRESETS } from '../model/presets';
 import type { ModelFormat } from '../model/formats/mix';
 import { MODEL_FORMATS } from '../model/formats/mix';
-import type { GenerationConfig, GgufRef } from '../schema/result';
+import type { GenerationConfig, GgufRef, KvType } from '../schema/result';
+import { KV_TYPES } from '../core/kv';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -152,8 +153,15 @@ export function parseModels(text: string): Parsed<ModelEntry[]> {
   return { ok: true, value: out };
 }
 
+/** The KV-cache element type: f16 or f32 (absent: the run picks by the adapter, runner.ts). */
+export function parseKvType(text: string): Parsed<KvType> {
+  const t = text.trim();
+  if ((KV_TYPES as readonly string[]).includes(t)) return { ok: true, value: t as KvType };
+  return { ok: false, error: `kv-type: expected ${KV_TYPES.join(' or ')}, got "${text}"` };
+}
+
 /** Keys of the text form (CLI flags without "--", URL parameters). */
-export const GENERATION_KEYS = ['models', 'formats', 'prompt', 'prompt-text', 'prompt-tokens', 'gen', 'depths', 'batches', 'gen-reps'] as const;
+export const GENERATION_KEYS = ['models', 'formats', 'prompt', 'prompt-text', 'prompt-tokens', 'gen', 'depths', 'batches', 'gen-reps', 'kv-type'] as const;
 export type GenerationKey = (typeof GENERATION_KEYS)[number];
 
 /** Parses whichever generation settings are present. */
@@ -182,6 +190,7 @@ export function parseGenerationOverrides(get: (key: GenerationKey) => string | n
     take('depths', (t) => parseIntList('depths', t, 0, LIMITS.depth), (v) => (out.depths = v)),
     take('batches', (t) => parseIntList('batches', t, 1, LIMITS.batch), (v) => (out.batches = v)),
     take('gen-reps', single('gen-reps', 1, LIMITS.reps), (v) => (out.reps = v)),
+    take('kv-type', parseKvType, (v) => (out.kvType = v)),
   ].filter((e): e is string => e !== null);
   return errs.length ? { ok: false, error: errs.join('; ') } : { ok: true, value: out };
 }
@@ -198,5 +207,6 @@ export function generationToParams(g: Partial<GenerationConfig>): Array<[Generat
   if (g.depths) out.push(['depths', g.depths.join(',')]);
   if (g.batches) out.push(['batches', g.batches.join(',')]);
   if (g.reps !== undefined) out.push(['gen-reps', String(g.reps)]);
+  if (g.kvType !== undefined) out.push(['kv-type', g.kvType]);
   return out;
 }

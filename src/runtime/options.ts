@@ -56,6 +56,10 @@ const GENERATION_HELP: Record<GenerationKey, [value: string, help: string]> = {
   depths: ['LIST', 'KV-cache depths for decode tests (tg128@d4096 = --depths 4096)'],
   batches: ['LIST', 'decode batch sizes (sequences decoded at once)'],
   'gen-reps': ['N', 'repetitions of each prefill / generation'],
+  'kv-type': [
+    'f16|f32',
+    "KV-cache element type: f16 (llama.cpp's default; packed, works without shader-f16) or f32; default f16 where the adapter has shader-f16, else f32",
+  ],
 };
 
 /** Help of the architecture flags of src/model/arch.ts (the unit test checks that every flag has one). */

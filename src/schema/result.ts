@@ -229,6 +229,12 @@ export const TokenTestSchema = z.object({
   arithmetic: z.enum(['f32', 'f16-inputs']).optional(),
 });
 
+/**
+ * Element type of the attention KV cache: f16 (llama.cpp's default; two values packed per u32 with
+ * pack2x16float, so it needs no shader-f16) or f32.
+ */
+export const KvTypeSchema = z.enum(['f16', 'f32']);
+
 /** The engines tokenbench can run beside itself: llama.cpp's WebGPU backend in the page (wllama), native llama.cpp. */
 export const PeerEngineSchema = z.enum(['webgpu', 'native']);
 
@@ -291,7 +297,7 @@ export const PeerSchema = z.object({
   device: z.string().optional(),
   settings: z
     .object({
-      kvType: z.enum(['f16', 'f32']),
+      kvType: KvTypeSchema,
       flashAttention: z.boolean().nullable(),
       batch: z.number().int().positive().nullable(),
       threads: z.number().int().positive().nullable(),
@@ -520,6 +526,12 @@ export const ConfigSchema = z.object({
      */
     promptText: z.string().optional(),
     promptTokens: z.array(count).min(1).optional(),
+    /**
+     * KV-cache element type (`--kv-type`). A request may leave it out: the run resolves it at start (f16
+     * where the adapter has shader-f16, else f32) and the result always carries the value it ran with.
+     * Results from before the setting have none: they ran f32.
+     */
+    kvType: KvTypeSchema.optional(),
   }),
   /** Peer engines asked for (`--peer`); absent: none. */
   peers: PeerRequestSchema.optional(),
@@ -720,6 +732,7 @@ export type Peer = z.infer<typeof PeerSchema>;
 export type TokenTest = z.infer<typeof TokenTestSchema>;
 export type KernelTime = z.infer<typeof KernelTimeSchema>;
 export type GenerationConfig = RunConfig['generation'];
+export type KvType = z.infer<typeof KvTypeSchema>;
 export type CostInputs = z.infer<typeof CostInputsSchema>;
 export type CostTest = z.infer<typeof CostTestSchema>;
 export type CostBlend = z.infer<typeof CostBlendSchema>;

@@ -54,6 +54,7 @@ const GEN_FIELDS: Array<[GenerationKey, string]> = [
   ['depths', 'Context depths'],
   ['batches', 'Decode batches'],
   ['gen-reps', 'Repetitions'],
+  ['kv-type', 'KV cache (f16 or f32; empty: f16 where the adapter has shader-f16)'],
 ];
 /** The prompt of a model file: with the model files, not with the benchmark's settings. */
 const PROMPT_FIELDS: Array<[GenerationKey, string]> = [
@@ -318,7 +319,8 @@ function showRequest(r: RunRequest): void {
   suiteSelect.value = r.suite;
   tuneBox.checked = r.tune.enabled;
   peerBox.checked = r.peers?.engines.includes('webgpu') ?? false;
-  for (const [key] of PROMPT_FIELDS) genInputs.get(key)!.value = '';
+  // Settings a suite does not give are cleared, so an earlier request's value does not linger.
+  for (const key of [...PROMPT_FIELDS.map(([k]) => k), 'kv-type' as const]) genInputs.get(key)!.value = '';
   fillGenInputs(SUITES[r.suite].config.generation);
   const { models, ...rest } = r.generation;
   const others = (models ?? []).filter((m) => !isModelFile(m));

@@ -29,6 +29,20 @@ describe('full forward of tiny architectures matches the float64 CPU reference',
   });
 });
 
+describe('with an f16 KV cache (packed: runs without shader-f16) against the reference that rounds K and V to f16', () => {
+  test.each<[string, ModelFormat]>([
+    ['tiny', 'f32'],
+    ['tiny', 'q4_k_m'],
+    ['tiny-tied', 'f16'],
+  ])('%s in %s: tokens match, logits within tolerance', async (name, format) => {
+    await withDevice(async (ctx) => {
+      const v = await checkForward(ctx.device, PRESETS[name] as Arch, format, TIMEOUT_MS, { kvType: 'f16' });
+      expect(v.state, `${v.method}: error ${v.error} ${v.detail ?? ''}`).toBe('passed');
+      expect(v.method).toMatch(/f16 KV cache/);
+    });
+  });
+});
+
 describe('a layer is at most 6 dispatches (fused norm/QKV, rope+KV append, gate/up+SwiGLU)', () => {
   test.each<[string, WeightFormat]>([
     ['tiny', 'f32'],

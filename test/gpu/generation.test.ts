@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { Arch } from '../../src/model/types';
 import { PRESETS } from '../../src/model/presets';
 import { decodeTraffic } from '../../src/model/traffic';
+import { decodeBytesPerToken } from '../../src/model/accounting';
 import type { BenchResult, TimerInfo } from '../../src/schema/result';
 import { createTimer } from '../../src/measure/timer';
 import { formats } from '../../src/result/formats';
@@ -67,6 +68,19 @@ describe('workload preflight and gating', () => {
       // Accounting: q/k/v/o/gate/up/down + embedding + untied head, f16 = 2 bytes per weight.
       expect(w.accounting?.decodeBytesPerToken).toBeGreaterThan(w.accounting!.weightBytes * 0.5);
       expect(w.profile).toBeUndefined();
+    });
+  });
+
+  test('an f16 KV cache: the workload counts K and V at 2 bytes, as its built ops read them', async () => {
+    await withDevice(async (ctx) => {
+      const arch = PRESETS.tiny as Arch;
+      const w = await runWorkload(env(ctx.device, { depths: [5], kvType: 'f16' }), 'tiny', arch, 'q8_0', null);
+      expect(w.state, w.reason).toBe('ok');
+      const t = w.tests.find((x) => x.kind === 'decode');
+      const pure = decodeTraffic(arch, 'q8_0', 1, 5.5, undefined, 'f16');
+      expect(t?.traffic).toMatchObject({ readPerToken: pure.read, neededPerToken: pure.needed });
+      expect(pure.needed).toBeLessThan(decodeTraffic(arch, 'q8_0', 1, 5.5).needed);
+      expect(w.accounting?.decodeBytesPerToken).toBe(decodeBytesPerToken(arch, 'q8_0', 0, 1, undefined, 'f16').perToken);
     });
   });
 

@@ -24,6 +24,8 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(phases).toEqual(['roofline:completed', 'matmul:completed', 'generation:completed']);
     const ids = result.phases.flatMap((p) => p.measurements.map((m) => `${m.id}:${m.state}`));
     const f16 = result.environment?.deviceFeatures.includes('shader-f16') ? 'ok' : 'skipped';
+    // No --kv-type: the run resolved it by the adapter and wrote it into the result.
+    expect(result.config.generation.kvType).toBe(f16 === 'ok' ? 'f16' : 'f32');
     expect(ids).toEqual([
       'read-bandwidth:ok',
       'copy-bandwidth:ok',
@@ -158,17 +160,27 @@ describe('the smoke suite in Node through Dawn', () => {
     expect(parseResult(JSON.parse(JSON.stringify(off))).ok).toBe(true);
   });
 
-  test('forced wall-clock timing is recorded as such', { timeout: WHOLE_SUITE_MS }, async () => {
+  // One run for both settings (a smoke suite takes minutes on SwiftShader).
+  test('forced wall-clock timing and an explicit --kv-type f16 (packed: SwiftShader has no shader-f16) run and are recorded as such', { timeout: WHOLE_SUITE_MS }, async () => {
     const result = await runSuite(testGpu(), {
       suite: 'smoke',
       runtime: nodeRuntime(),
-      overrides: { forceWallClock: true, reps: 3, generation: { formats: ['q4_0'], batches: [1], promptLens: [4], genTokens: 2, reps: 1 } },
+      overrides: { forceWallClock: true, reps: 3, generation: { formats: ['q4_0'], batches: [1], promptLens: [4], genTokens: 2, reps: 1, kvType: 'f16' } },
       tune: { enabled: false },
     });
     expect(result.timer?.source).toBe('wall-clock');
     const m = result.phases[0]?.measurements[0];
     expect(m?.state).toBe('ok');
     if (m?.state === 'ok') expect(m.timing.source).toBe('wall-clock');
+    expect(result.config.generation.kvType).toBe('f16');
+    const gen = result.phases.find((p) => p.id === 'generation');
+    expect(gen?.state).toBe('completed');
+    const checks = gen?.checks ?? [];
+    // rope_kv, rope_kv_norm, both attention kernels and the full forward ran on the f16 cache, and passed.
+    expect(checks.filter((c) => /f16 (KV )?cache/.test(c.verification.method))).toHaveLength(5);
+    for (const c of checks) expect(c.verification.state, c.verification.method).toBe('passed');
+    expect(gen?.workloads?.map((w) => w.state)).toEqual(['ok']);
+    expect(parseResult(JSON.parse(JSON.stringify(result))).ok).toBe(true);
   });
 
   test('no WebGPU gives a failed result with an actionable message, not an exception', async () => {

@@ -6,6 +6,7 @@ import { decodeTraffic } from '../../src/model/traffic';
 import type { Arch } from '../../src/model/types';
 import type { WeightFormat } from '../../src/core/tensor';
 import { MODEL_FORMATS, type ModelFormat, modelColsMultiple } from '../../src/model/formats/mix';
+import { KV_TYPES, kvElementBytes } from '../../src/core/kv';
 import { sharedDevice } from './helpers';
 
 /** Cache positions of the tiny models: room for a prefill of PROMPT and the positions checked below. */
@@ -62,6 +63,26 @@ describe('forwardTraffic of the built decode ops equals decodeTraffic', () => {
           expect(split).toBeGreaterThan(decodeTraffic(a, format, batch, pos).read);
         }
       }
+    });
+  });
+});
+
+/** The same with each KV-cache type: the built ops count K and V at the cache's element size, as decodeTraffic does. */
+describe.each(KV_TYPES)('with a %s KV cache', (kvType) => {
+  const { withRes } = sharedDevice();
+
+  test('tiny in q8_0: decode ops equal decodeTraffic, a prefill reads K and V at the element size', async () => {
+    await withRes(async (device, res) => {
+      const a = arch('tiny');
+      const model = await GpuModel.create(device, res, { arch: a, format: 'q8_0', maxRows: PROMPT, seqCap: 3, ctxCap: CTX, logCap: 2, kvType });
+      for (const batch of [1, 3]) {
+        const f = await model.forward('decode', batch);
+        for (const pos of POSITIONS) {
+          expect(forwardTraffic(f, pos), `batch ${batch} pos ${pos}`).toEqual(expect.objectContaining({ read: decodeTraffic(a, 'q8_0', batch, pos, undefined, kvType).read }));
+        }
+      }
+      const f = await model.forward('prefill', PROMPT);
+      expect(forwardTraffic(f, 3).read - forwardTraffic(f, 2).read).toBe(2 * a.layers * a.kvHeads * a.headDim * kvElementBytes(kvType));
     });
   });
 });

@@ -42,6 +42,7 @@ describe('CLI argument parsing', () => {
     [['--prompt', '512,1024', '--gen', '128', '--depths', '0,4096', '--batches', '1,4'], { request: { generation: { promptLens: [512, 1024], genTokens: 128, depths: [0, 4096], batches: [1, 4] } } }],
     [['--model', 'tiny', '--model', 'tiny-tied'], { request: { generation: { models: ['tiny', 'tiny-tied'] } } }],
     [['--models', 'tiny', '--model', 'tiny-tied'], { request: { generation: { models: ['tiny', 'tiny-tied'] } } }],
+    [['--kv-type', 'f32'], { request: { generation: { kvType: 'f32' } } }],
   ])('%j', (argv, expected) => {
     const p = parseArgs(argv);
     expect(p.kind).toBe('run');
@@ -67,6 +68,7 @@ describe('CLI argument parsing', () => {
     [['--models', 'tiny,gpt-5'], /^--models: unknown preset "gpt-5"/],
     [['--hidden', '64', '--ffn', '96', '--layers', '1', '--heads', '4', '--kv-heads', '3', '--head-dim', '16', '--vocab', '10'], /divisible/],
     [['--hidden', '12abc'], /--hidden/],
+    [['--kv-type', 'q8_0'], /^--kv-type: expected f16 or f32, got "q8_0"/],
   ])('rejects %j', (argv, message) => {
     const p = parseArgs(argv);
     expect(p.kind).toBe('error');

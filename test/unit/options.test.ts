@@ -25,6 +25,7 @@ const SAMPLES: Record<string, Record<string, string>> = {
   depths: { depths: '0,100' },
   batches: { batches: '1,4' },
   'gen-reps': { 'gen-reps': '2' },
+  'kv-type': { 'kv-type': 'f16' },
   ...Object.fromEntries(Object.keys(ARCH).map((k) => [k, ARCH])),
   name: { ...ARCH, name: 'mini' },
   'tied-embeddings': { ...ARCH, 'tied-embeddings': 'true' },

@@ -47,6 +47,7 @@ describe('bench page URL parameters', () => {
     ['?formats=q3_k', /unknown format "q3_k"/],
     ['?prompt=0', /^prompt: 0 is outside/],
     ['?batches=4,x', /batches: "x" is not/],
+    ['?kv-type=bf16', /kv-type: expected f16 or f32, got "bf16"/],
     ['?models=' + encodeURIComponent('{"hidden":64,"ffn":96,"layers":1,"heads":3,"kvHeads":2,"headDim":16,"vocab":10}'), /divisible/],
     ['?heads=4&kv-heads=3&hidden=64&ffn=64&layers=1&head-dim=16&vocab=9', /^custom architecture: heads \(4\) must be divisible by kv-heads \(3\)/],
   ])('%s is rejected with a clear message', (search, message) => {

@@ -15,6 +15,8 @@ import {
   ropeKvTraffic,
 } from '../../src/model/traffic';
 import type { Arch } from '../../src/model/types';
+import { KV_TYPES } from '../../src/core/kv';
+import { decodeBytesPerToken, kvCacheBytes } from '../../src/model/accounting';
 import type { WeightFormat } from '../../src/core/tensor';
 import { validateArch } from '../../src/model/arch';
 import { MODEL_FORMATS } from '../../src/model/formats/mix';
@@ -34,10 +36,32 @@ describe(`decode reads at most ${TRAFFIC_RATIO_TARGET} x what it needs (batch 1)
   const formats = (name: string) => MODEL_FORMATS.filter((f) => validateArch(preset(name), f).ok);
   const cases = HEADLINE_PRESETS.flatMap((name) => formats(name).flatMap((format) => [0, DEEP].map((pos) => ({ name, format, pos }))));
   test.each(cases)('$name $format at pos $pos', ({ name, format, pos }) => {
-    const t = decodeTraffic(preset(name), format, 1, pos);
-    expect(t.ratio).toBeLessThanOrEqual(TRAFFIC_RATIO_TARGET);
-    // Every byte needed is read (the KV write is needed but written, not read): never far below 1.
-    expect(t.ratio).toBeGreaterThan(0.99);
+    for (const kvType of KV_TYPES) {
+      const t = decodeTraffic(preset(name), format, 1, pos, undefined, kvType);
+      expect(t.ratio, kvType).toBeLessThanOrEqual(TRAFFIC_RATIO_TARGET);
+      // Every byte needed is read (the KV write is needed but written, not read): never far below 1.
+      expect(t.ratio, kvType).toBeGreaterThan(0.99);
+    }
+  });
+});
+
+describe('an f16 KV cache reads and writes half the KV bytes of an f32 one', () => {
+  test.each([
+    { name: 'qwen2.5-0.5b', format: 'q4_0', batch: 1, pos: DEEP },
+    { name: 'tiny-tied', format: 'q8_0', batch: 3, pos: 17 },
+  ] as const)('$name $format batch $batch at $pos', ({ name, format, batch, pos }) => {
+    const arch = preset(name);
+    const f32 = decodeTraffic(arch, format, batch, pos, undefined, 'f32');
+    const f16 = decodeTraffic(arch, format, batch, pos, undefined, 'f16');
+    // Per layer, kv head and sequence: K and V of pos + 1 positions read, the new position written.
+    const row = (bytes: number) => 2 * arch.layers * arch.kvHeads * arch.headDim * bytes * batch;
+    expect(f32.read - f16.read).toBe((pos + 1) * (row(4) - row(2)));
+    expect(f32.written - f16.written).toBe(row(4) - row(2));
+    expect(f32.needed - f16.needed).toBe((pos + 2) * (row(4) - row(2)));
+    expect(decodeBytesPerToken(arch, format, pos, batch, undefined, 'f16').kvRead).toBe((pos + 1) * row(2));
+    const shape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim, ctxCap: pos + 8 };
+    expect(attentionPrefillTraffic({ ...shape, kvType: 'f16' }, 4, pos).read).toBe(attentionPrefillTraffic(shape, 4, pos).read - 2 * arch.kvHeads * (pos + 4) * arch.headDim * 2);
+    expect(kvCacheBytes(arch, pos, batch, 'f16') * 2).toBe(kvCacheBytes(arch, pos, batch));
   });
 });
 

@@ -3,20 +3,36 @@
  * attentionDecode (one query row per sequence), shaders/attention/{prefill,decode}.wgsl, with their tiles
  * in tiles.ts. CPU reference in attention.ref.ts; the run-time check in check.ts.
  *
- * Both read q already rotated, caches [seqCap][kvHeads][ctxCap][headDim] (f32) that already hold every
- * attended position, and `state` (array<u32>, state[0] = position of the first query row).
+ * Both read q already rotated, caches [seqCap][kvHeads][ctxCap][headDim] that already hold every
+ * attended position, and `state` (array<u32>, state[0] = position of the first query row). The caches'
+ * element type is the config's kvType (default f32; f16 packed two per u32, no shader-f16 needed):
+ * shaders/kv/load_{f32,f16}.wgsl fill the kernels' `{{kv}}` key.
  */
 import decodeWgsl from '../../../shaders/attention/decode.wgsl?raw';
 import prefillWgsl from '../../../shaders/attention/prefill.wgsl?raw';
+import kvLoadF16Wgsl from '../../../shaders/kv/load_f16.wgsl?raw';
+import kvLoadF32Wgsl from '../../../shaders/kv/load_f32.wgsl?raw';
 import { createUniform } from '../../gpu/buffers';
-import { getPipeline } from '../../gpu/wgsl';
+import { fillTemplate, getPipeline } from '../../gpu/wgsl';
+import type { KvType } from '../../core/kv';
 import { assertFeasible } from '../../core/variant';
 import { type BufferArg, type Kernel, bindBuffers, dispatchWork } from '../../core/work';
 import { assertRows } from '../transformer/shared';
 import type { AttentionShape } from './attention.ref';
 import { type DecodeTile, type PrefillTile, decodeTileVariant, defaultDecodeTile, defaultPrefillTile, prefillTileVariant } from './tiles';
 
-export interface AttentionConfig extends AttentionShape {}
+export interface AttentionConfig extends AttentionShape {
+  /** The caches' element type (default f32). */
+  kvType?: KvType;
+}
+
+/** The cache reads of each KV-cache type, inserted as the kernels' `{{kv}}` key. */
+const KV_LOAD_CODE: Readonly<Record<KvType, string>> = { f32: kvLoadF32Wgsl, f16: kvLoadF16Wgsl };
+
+/** A kernel's WGSL with the cache reads of `cfg.kvType`. */
+function withKv(code: string, cfg: AttentionConfig): string {
+  return fillTemplate(code, { kv: KV_LOAD_CODE[cfg.kvType ?? 'f32'] });
+}
 
 function assertShape(label: string, cfg: AttentionShape): void {
   const { heads, kvHeads, headDim, ctxCap } = cfg;
@@ -65,7 +81,7 @@ export async function createAttentionPrefill(device: GPUDevice, cfg: AttentionCo
   if (!tile) throw new Error(`${label}: no tile fits headDim ${cfg.headDim} in ${maxBytes} bytes of workgroup memory`);
   const variant = prefillTileVariant(cfg.headDim, tile);
   assertFeasible(`${label} (headDim ${cfg.headDim})`, variant, device);
-  const pipeline = await getPipeline(device, { label, code: prefillWgsl, constants: { HD: cfg.headDim, BQ: tile.bq, BK: tile.bk, WG: tile.wg } });
+  const pipeline = await getPipeline(device, { label, code: withKv(prefillWgsl, cfg), constants: { HD: cfg.headDim, BQ: tile.bq, BK: tile.bk, WG: tile.wg } });
   return attentionKernel(device, label, pipeline, cfg, variant.id, (rows) => Math.ceil(rows / tile.bq));
 }
 
@@ -79,6 +95,6 @@ export async function createAttentionDecode(device: GPUDevice, cfg: AttentionCon
   const variant = decodeTileVariant(cfg.headDim, cfg.tile ?? defaultDecodeTile(cfg.headDim));
   assertFeasible(`${label} (headDim ${cfg.headDim})`, variant, device);
   const tile = variant.params;
-  const pipeline = await getPipeline(device, { label, code: decodeWgsl, constants: { HD: cfg.headDim, R: tile.rowGroups, KPS: tile.keysPerGroup } });
+  const pipeline = await getPipeline(device, { label, code: withKv(decodeWgsl, cfg), constants: { HD: cfg.headDim, R: tile.rowGroups, KPS: tile.keysPerGroup } });
   return attentionKernel(device, label, pipeline, cfg, variant.id, (rows) => rows);
 }

@@ -6,7 +6,8 @@
  */
 import { type Resources, createBuffer } from '../../gpu/buffers';
 import { hashValue, maxAbsNormalised, relativeL2 } from '../../core/numeric';
-import { type CheckContext, f32Buffer, hashed, poison, readF32, readU32, u32Buffer, writeF32, writeU32 } from '../../core/operands';
+import { type CheckContext, f32Buffer, hashed, kvBuffer, poison, readF32, readKv, readU32, u32Buffer, writeKv, writeU32 } from '../../core/operands';
+import { type KvType, kvRound } from '../../core/kv';
 import { type QTensor, WEIGHT_FORMATS, type WeightFormat } from '../../core/tensor';
 import { type CheckCase, type CheckOptions, countNonFinite, verifyCases } from '../../core/verify';
 import { type GpuWork, sequence } from '../../core/work';
@@ -179,8 +180,11 @@ async function stepAdvanceCase(ctx: CheckContext): Promise<Built> {
   return { work: sequence('step_advance', [step, step]), check };
 }
 
-/** The caches before a ropeKv run: random rows that must survive, NaN where the rows are to be written. */
-function ropeKvCachesBefore(posStep: 0 | 1, rows: number, pos0: number): { k: Float32Array; v: Float32Array } {
+/**
+ * The caches before a ropeKv run: random rows that must survive (values a `kvType` cache holds), NaN
+ * where the rows are to be written.
+ */
+function ropeKvCachesBefore(posStep: 0 | 1, rows: number, pos0: number, kvType: KvType): { k: Float32Array; v: Float32Array } {
   const { kvHeads, headDim, ctxCap, seqCap } = CHECK.ropeKv;
   const cacheLen = seqCap * kvHeads * ctxCap * headDim;
   const before = { k: new Float32Array(cacheLen), v: new Float32Array(cacheLen) };
@@ -188,8 +192,8 @@ function ropeKvCachesBefore(posStep: 0 | 1, rows: number, pos0: number): { k: Fl
     const pos = Math.floor(i / headDim) % ctxCap;
     const seq = Math.floor(i / (kvHeads * ctxCap * headDim));
     const target = posStep === 1 ? seq === 0 && pos >= pos0 && pos < pos0 + rows : seq < rows && pos === pos0;
-    before.k[i] = target ? NaN : hashValue(73, i);
-    before.v[i] = target ? NaN : hashValue(74, i);
+    before.k[i] = target ? NaN : kvRound(kvType, hashValue(73, i));
+    before.v[i] = target ? NaN : kvRound(kvType, hashValue(74, i));
   }
   return before;
 }
@@ -215,11 +219,11 @@ function ropeKvNormExtras(headDim: number, theta: number): { w: Float32Array; ep
   return { w, eps: 1e-6, invFreq };
 }
 
-async function ropeKvCase(ctx: CheckContext, withNorm: boolean): Promise<Built> {
+async function ropeKvCase(ctx: CheckContext, withNorm: boolean, kvType: KvType): Promise<Built> {
   const { heads, kvHeads, headDim, theta, ctxCap, prefill, decode } = CHECK.ropeKv;
   const nq = heads * headDim;
   const extras = withNorm ? ropeKvNormExtras(headDim, theta) : null;
-  const kernel = await createRopeKv(ctx.device, { heads, kvHeads, headDim, theta, ctxCap, ...(extras ? { invFreq: extras.invFreq, qkNorm: { eps: extras.eps } } : {}) });
+  const kernel = await createRopeKv(ctx.device, { heads, kvHeads, headDim, theta, ctxCap, kvType, ...(extras ? { invFreq: extras.invFreq, qkNorm: { eps: extras.eps } } : {}) });
   const normBuf = extras ? f32Buffer(ctx, 'check.rope_kv_norm.w', extras.w) : null;
   const tag = withNorm ? 'rope_kv_norm' : 'rope_kv';
   // A prefill (posStep 1) and a decode step (posStep 0), each on its own operands, in one unit.
@@ -228,26 +232,26 @@ async function ropeKvCase(ctx: CheckContext, withNorm: boolean): Promise<Built> 
     // Norm: inputs 8x larger than unit, so a skipped norm is far off.
     const qkv = await hashed(ctx, `check.${tag}.${posStep}.qkv`, rows * (heads + 2 * kvHeads) * headDim, 71 + posStep, withNorm ? 8 : 1);
     const q = createBuffer(ctx.device, ctx.res, `check.${tag}.${posStep}.q`, rows * nq * 4);
-    const before = ropeKvCachesBefore(posStep, rows, pos0);
-    const kCache = f32Buffer(ctx, `check.${tag}.${posStep}.kCache`, before.k);
-    const vCache = f32Buffer(ctx, `check.${tag}.${posStep}.vCache`, before.v);
+    const before = ropeKvCachesBefore(posStep, rows, pos0, kvType);
+    const kCache = kvBuffer(ctx, `check.${tag}.${posStep}.kCache`, kvType, before.k);
+    const vCache = kvBuffer(ctx, `check.${tag}.${posStep}.vCache`, kvType, before.v);
     const state = u32Buffer(ctx, `check.${tag}.${posStep}.state`, [pos0, 0]);
     const work = kernel.bind({ qkv: qkv.buf, q, kCache, vCache, state, rows, posStep, ...(normBuf ? { qkNorm: normBuf } : {}) }, ctx.res);
     const shape = { rows, heads, kvHeads, headDim, theta, ctxCap, ...(extras ? { invFreq: extras.invFreq } : {}) };
-    const ref = ropeKvRef(qkv.values, before, shape, pos0, posStep, extras ? { w: extras.w, eps: extras.eps } : undefined);
+    const ref = ropeKvRef(qkv.values, before, shape, pos0, posStep, extras ? { w: extras.w, eps: extras.eps } : undefined, kvType);
     modes.push({ rows, q, kCache, vCache, before, ref, work });
   }
   const check = {
     method:
       `${withNorm ? 'ropeKvNorm (per-head q/k RMSNorm, scaled frequencies)' : 'ropeKv'} ${heads} q / ${kvHeads} kv heads x ${headDim}, prefill of ${prefill.rows} rows at ${prefill.pos0} and decode of ` +
-      `${decode.rows} sequences at ${decode.pos0} into a ${ctxCap}-position cache: worst of relative L2 error (q, K cache) and ` +
-      `max abs error over max |value| (V cache) vs float64 CPU reference, all of q and both caches`,
+      `${decode.rows} sequences at ${decode.pos0} into a ${ctxCap}-position ${kvType} cache: worst of relative L2 error (q, K cache) and ` +
+      `max abs error over max |value| (V cache) vs float64 CPU reference${kvType === 'f16' ? ' (K and V rounded to f16 as stored)' : ''}, all of q and both caches`,
     threshold: ROPE_REL_L2_THRESHOLD,
     poison: async () => {
       for (const m of modes) {
         await poison(ctx, m.q, m.rows * nq);
-        writeF32(ctx, m.kCache, m.before.k);
-        writeF32(ctx, m.vCache, m.before.v);
+        writeKv(ctx, m.kCache, kvType, m.before.k);
+        writeKv(ctx, m.vCache, kvType, m.before.v);
       }
     },
     async compare() {
@@ -256,7 +260,7 @@ async function ropeKvCase(ctx: CheckContext, withNorm: boolean): Promise<Built> 
       let checked = 0;
       for (const m of modes) {
         const cacheLen = m.before.k.length;
-        const got = { q: await readF32(ctx, m.q, m.rows * nq), k: await readF32(ctx, m.kCache, cacheLen), v: await readF32(ctx, m.vCache, cacheLen) };
+        const got = { q: await readF32(ctx, m.q, m.rows * nq), k: await readKv(ctx, m.kCache, kvType, cacheLen), v: await readKv(ctx, m.vCache, kvType, cacheLen) };
         error = Math.max(error, relativeL2(got.q, m.ref.q), relativeL2(got.k, m.ref.k), maxAbsNormalised(got.v, m.ref.v));
         unwritten += countNonFinite(got.q) + countNonFinite(got.k) + countNonFinite(got.v);
         checked += got.q.length + 2 * cacheLen;
@@ -270,17 +274,19 @@ async function ropeKvCase(ctx: CheckContext, withNorm: boolean): Promise<Built> 
 /**
  * Run-time self check of every transformer kernel the model runs, on small odd shapes with random
  * (never zero) inputs and poisoned outputs: one Verification per kernel, in the order rmsnorm, embed,
- * argmax, stepAdvance, ropeKv, ropeKvNorm (qwen3's per-head q/k norm). `opts.tamper` replaces each kernel's unit (named by its label).
+ * argmax, stepAdvance, ropeKv, ropeKvNorm (qwen3's per-head q/k norm), the cache writers with
+ * `opts.kvType`'s cache (default f32). `opts.tamper` replaces each kernel's unit (named by its label).
  */
-export function checkTransformerKernels(device: GPUDevice, timeoutMs: number, opts: CheckOptions = {}): Promise<Verification[]> {
+export function checkTransformerKernels(device: GPUDevice, timeoutMs: number, opts: CheckOptions & { kvType?: KvType } = {}): Promise<Verification[]> {
   const at = (res: Resources): CheckContext => ({ device, res, timeoutMs });
+  const kvType = opts.kvType ?? 'f32';
   const cases: CheckCase[] = [
     { name: 'rmsnorm', build: (res) => rmsnormCase(at(res)) },
     { name: 'embed', build: (res) => embedCase(at(res)) },
     { name: 'argmax', build: (res) => argmaxCase(at(res)) },
     { name: 'step_advance', build: (res) => stepAdvanceCase(at(res)) },
-    { name: 'rope_kv', build: (res) => ropeKvCase(at(res), false) },
-    { name: 'rope_kv_norm', build: (res) => ropeKvCase(at(res), true) },
+    { name: 'rope_kv', build: (res) => ropeKvCase(at(res), false, kvType) },
+    { name: 'rope_kv_norm', build: (res) => ropeKvCase(at(res), true, kvType) },
   ];
   return verifyCases(device, cases, opts);
 }

@@ -1,15 +1,19 @@
 /**
  * RoPE and the KV-cache append: ropeKv (shaders/transformer/rope_kv.wgsl) does both over a fused QKV
  * projection in one dispatch, as the model runs it; rope and kvWrite are its halves, kept as building
- * blocks for tests (chunked prefill, chained decode steps).
+ * blocks for tests (chunked prefill, chained decode steps). The cache writers take the cache's element
+ * type (kvType, default f32): shaders/kv/store_{f32,f16}.wgsl fill their `{{kv}}` key.
  */
 import kvWriteWgsl from '../../../shaders/transformer/kv_write.wgsl?raw';
 import ropeWgsl from '../../../shaders/transformer/rope.wgsl?raw';
 import ropeKvWgsl from '../../../shaders/transformer/rope_kv.wgsl?raw';
 import ropeKvCommonWgsl from '../../../shaders/transformer/rope_kv_common.wgsl?raw';
 import ropeKvNormWgsl from '../../../shaders/transformer/rope_kv_norm.wgsl?raw';
+import kvStoreF16Wgsl from '../../../shaders/kv/store_f16.wgsl?raw';
+import kvStoreF32Wgsl from '../../../shaders/kv/store_f32.wgsl?raw';
 import { createUniform } from '../../gpu/buffers';
-import { getPipeline } from '../../gpu/wgsl';
+import { fillTemplate, getPipeline } from '../../gpu/wgsl';
+import { type KvType, assertKvHeadDim } from '../../core/kv';
 import { type BufferArg, type Kernel, bindBuffers, dispatchWork } from '../../core/work';
 import { ELEMENTWISE_WG, type PosStep, assertRows, grid, u32Words } from './shared';
 import { ropeInvFreq } from './transformer.ref';
@@ -22,6 +26,9 @@ function assertHeadDim(label: string, headDim: number): void {
     throw new Error(`${label}: headDim ${headDim} must be even and <= ${MAX_ROPE_HEAD_DIM}`);
   }
 }
+
+/** The cache writes of each KV-cache type, inserted as a writer's `{{kv}}` key. */
+const KV_STORE_CODE: Readonly<Record<KvType, string>> = { f32: kvStoreF32Wgsl, f16: kvStoreF16Wgsl };
 
 export interface RopeConfig {
   heads: number;
@@ -62,13 +69,15 @@ export interface KvWriteConfig {
   headDim: number;
   /** Positions per sequence in the cache. */
   ctxCap: number;
+  /** The caches' element type (default f32). */
+  kvType?: KvType;
 }
 
 export interface KvWriteArgs {
   /** f32 [rows, kvHeads * headDim] (after RoPE for k). */
   k: BufferArg;
   v: BufferArg;
-  /** f32 [seqCap][kvHeads][ctxCap][headDim], one pair per layer. */
+  /** [seqCap][kvHeads][ctxCap][headDim] in the config's kvType, one pair per layer. */
   kCache: BufferArg;
   vCache: BufferArg;
   state: BufferArg;
@@ -76,16 +85,24 @@ export interface KvWriteArgs {
   posStep: PosStep;
 }
 
-/** cache[seq(t)][h][pos(t)][:] = row t of head h, for K and V; rows past ctxCap are dropped. */
+/**
+ * cache[seq(t)][h][pos(t)][:] = row t of head h, for K and V; rows past ctxCap are dropped. One thread per
+ * two elements of a cache row (an f16 cache's word), so headDim must be even.
+ */
 export async function createKvWrite(device: GPUDevice, cfg: KvWriteConfig): Promise<Kernel<KvWriteArgs>> {
   const label = 'kv_write';
-  const pipeline = await getPipeline(device, { label, code: kvWriteWgsl, constants: { WG: ELEMENTWISE_WG } });
+  const kvType = cfg.kvType ?? 'f32';
+  if (!(Number.isInteger(cfg.headDim) && cfg.headDim > 0 && cfg.headDim % 2 === 0)) {
+    throw new Error(`${label}: headDim ${cfg.headDim} must be a positive even integer (each thread writes two elements of a cache row)`);
+  }
+  const code = fillTemplate(kvWriteWgsl, { kv: KV_STORE_CODE[kvType] });
+  const pipeline = await getPipeline(device, { label, code, constants: { WG: ELEMENTWISE_WG } });
   return {
     bind(args, res) {
       assertRows(device, label, args.rows, false);
       const params = createUniform(device, res, `${label}.params`, u32Words(args.rows, cfg.kvHeads, cfg.headDim, cfg.ctxCap, args.posStep, 0, 0, 0));
       const group = bindBuffers(device, pipeline, label, [args.k, args.v, args.kCache, args.vCache, args.state, params]);
-      return dispatchWork(label, pipeline, [{ group, grid: grid(device, args.rows * cfg.kvHeads * cfg.headDim, ELEMENTWISE_WG) }]);
+      return dispatchWork(label, pipeline, [{ group, grid: grid(device, (args.rows * cfg.kvHeads * cfg.headDim) / 2, ELEMENTWISE_WG) }]);
     },
   };
 }
@@ -104,6 +121,8 @@ export interface RopeKvConfig {
   invFreq?: Float32Array;
   /** qwen3: RMSNorm over each q and k head (eps) before RoPE, weights bound as `qkNorm` (rope_kv_norm.wgsl). */
   qkNorm?: { eps: number };
+  /** The caches' element type (default f32); f16 is packed two per u32 and needs no shader-f16. */
+  kvType?: KvType;
 }
 
 export interface RopeKvArgs {
@@ -111,7 +130,7 @@ export interface RopeKvArgs {
   qkv: BufferArg;
   /** f32 [rows, heads * headDim], written: rotated q. */
   q: BufferArg;
-  /** f32 [seqCap][kvHeads][ctxCap][headDim], one pair per layer: rotated k and v appended. */
+  /** [seqCap][kvHeads][ctxCap][headDim] in the config's kvType, one pair per layer: rotated k and v appended. */
   kCache: BufferArg;
   vCache: BufferArg;
   state: BufferArg;
@@ -135,13 +154,15 @@ const NORM_WG = 64;
 
 /**
  * rope + kvWrite in one dispatch: q heads of qkv are rotated into q; k heads rotated and v heads copied
- * into cache[seq(t)][h][pos(t)][:] (rows past ctxCap dropped). One thread per rotated q/k pair; with
+ * into cache[seq(t)][h][pos(t)][:] (rows past ctxCap dropped; rounded to f16 in an f16 cache). One thread per rotated q/k pair; with
  * cfg.qkNorm (label rope_kv_norm), one workgroup per q/k head, which RMS-normalises the head first.
  */
 export async function createRopeKv(device: GPUDevice, cfg: RopeKvConfig): Promise<Kernel<RopeKvArgs>> {
   const label = cfg.qkNorm ? 'rope_kv_norm' : 'rope_kv';
   const { heads, kvHeads, headDim, ctxCap } = cfg;
+  const kvType = cfg.kvType ?? 'f32';
   assertHeadDim(label, headDim);
+  assertKvHeadDim(label, headDim, kvType);
   if (!(Number.isInteger(heads) && heads > 0 && Number.isInteger(kvHeads) && kvHeads > 0)) {
     throw new Error(`${label}: heads ${heads} and kvHeads ${kvHeads} must be positive integers`);
   }
@@ -149,7 +170,8 @@ export async function createRopeKv(device: GPUDevice, cfg: RopeKvConfig): Promis
   const norm = cfg.qkNorm;
   if (norm && !(norm.eps > 0)) throw new Error(`${label}: eps ${norm.eps} must be positive`);
   const wg = norm ? NORM_WG : ELEMENTWISE_WG;
-  const pipeline = await getPipeline(device, { label, code: ropeKvCommonWgsl + (norm ? ropeKvNormWgsl : ropeKvWgsl), constants: { WG: wg } });
+  const code = fillTemplate(ropeKvCommonWgsl + (norm ? ropeKvNormWgsl : ropeKvWgsl), { kv: KV_STORE_CODE[kvType] });
+  const pipeline = await getPipeline(device, { label, code, constants: { WG: wg } });
   const invFreq = invFreqOf(label, cfg);
   return {
     bind(args, res) {

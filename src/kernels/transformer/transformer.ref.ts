@@ -5,6 +5,7 @@
 import { LAYOUTS, QBLOCK, type WeightFormat, dataBytes, scaleBytes } from '../../core/tensor';
 import { dequantLayout } from '../../core/tensor.ref';
 import { bf16FromBits, f16Bits, f16FromBits, mix32 } from '../../core/numeric';
+import { type KvType, kvRound } from '../../core/kv';
 
 /** rmsnorm: y[t,:] = x[t,:] * w / sqrt(mean(x[t,:]^2) + eps). */
 export function rmsnormRef(x: ArrayLike<number>, w: ArrayLike<number>, rows: number, dim: number, eps: number): Float64Array {
@@ -77,13 +78,17 @@ export function cacheIndex(
   return ((seq * shape.kvHeads + head) * shape.ctxCap + pos) * shape.headDim + d;
 }
 
-/** kvWrite applied to copies of the caches: cache[seq(t)][h][pos(t)][:] = row t of head h. */
+/**
+ * kvWrite applied to copies of the caches: cache[seq(t)][h][pos(t)][:] = row t of head h, each value as
+ * a `kvType` cache holds it (rounded to f16 in an f16 cache).
+ */
 export function kvWriteRef(
   caches: { k: ArrayLike<number>; v: ArrayLike<number> },
   rowsKV: { k: ArrayLike<number>; v: ArrayLike<number> },
   shape: { kvHeads: number; headDim: number; ctxCap: number; rows: number },
   pos0: number,
   posStep: number,
+  kvType: KvType = 'f32',
 ): { k: Float64Array; v: Float64Array } {
   const k = Float64Array.from(caches.k);
   const v = Float64Array.from(caches.v);
@@ -96,8 +101,8 @@ export function kvWriteRef(
       for (let d = 0; d < headDim; d++) {
         const src = (t * kvHeads + h) * headDim + d;
         const dst = cacheIndex(shape, seq, h, pos, d);
-        k[dst] = rowsKV.k[src] as number;
-        v[dst] = rowsKV.v[src] as number;
+        k[dst] = kvRound(kvType, rowsKV.k[src] as number);
+        v[dst] = kvRound(kvType, rowsKV.v[src] as number);
       }
     }
   }
@@ -119,7 +124,8 @@ function headNormRef(x: Float64Array, headDim: number, w: ArrayLike<number>, eps
  * ropeKv on a fused QKV activation [rows, (heads + 2 * kvHeads) * headDim]: the rotated q rows
  * [rows, heads * headDim], and copies of the caches with rotated k and plain v appended (as kvWriteRef).
  * `invFreq` replaces theta^(-2i/headDim); with `qkNorm`, each q and k head is RMS-normalised first
- * (weights `w`: q's headDim values, then k's).
+ * (weights `w`: q's headDim values, then k's). In an f16 cache (`kvType`) K is rounded after RoPE and V
+ * as copied, as the kernel stores them.
  */
 export function ropeKvRef(
   qkv: ArrayLike<number>,
@@ -128,6 +134,7 @@ export function ropeKvRef(
   pos0: number,
   posStep: number,
   qkNorm?: { w: ArrayLike<number>; eps: number },
+  kvType: KvType = 'f32',
 ): { q: Float64Array; k: Float64Array; v: Float64Array } {
   const { rows, heads, kvHeads, headDim, theta, ctxCap, invFreq } = shape;
   const nq = heads * headDim;
@@ -143,7 +150,7 @@ export function ropeKvRef(
   const freq = invFreq ? { invFreq } : {};
   const q = ropeRef(normed(slice(0, nq), 0), { rows, heads, headDim, theta, ...freq }, pos0, posStep);
   const k = ropeRef(normed(slice(nq, nkv), 1), { rows, heads: kvHeads, headDim, theta, ...freq }, pos0, posStep);
-  const written = kvWriteRef(caches, { k, v: slice(nq + nkv, nkv) }, { rows, kvHeads, headDim, ctxCap }, pos0, posStep);
+  const written = kvWriteRef(caches, { k, v: slice(nq + nkv, nkv) }, { rows, kvHeads, headDim, ctxCap }, pos0, posStep, kvType);
   return { q, ...written };
 }
 

@@ -5,7 +5,7 @@
  * tests have no peer figure), with the run's repetitions; and the settings both sides should share.
  */
 import { rateOf } from '../../measure/stats';
-import type { GenerationConfig, PeerTest, TokenTest } from '../../schema/result';
+import type { GenerationConfig, KvType, PeerTest, TokenTest } from '../../schema/result';
 
 export interface PeerTestPlan {
   /** tokenbench's test name (pp16, tg8@d32): the ratio pairs them by it. */
@@ -23,7 +23,7 @@ export interface PeerPlan {
   /** Repetitions of each test (one warm-up on top, not recorded). */
   reps: number;
   /** The KV cache type tokenbench ran with; the peer is given the same. */
-  kvType: 'f16' | 'f32';
+  kvType: KvType;
   /** Greedy tokens to generate from the prompt (tokenbench's genTokens). */
   genTokens: number;
 }

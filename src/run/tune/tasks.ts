@@ -19,7 +19,7 @@ import { type LinearConfig, type TokenTile, TOKEN_TILES, tokenTile } from '../..
 import { createLinear } from '../../kernels/linear/linear';
 import { type LinearFixture, describeLinearCase, linearFixture, linearThreshold } from '../../kernels/linear/check';
 import { type LinearParams, isSgmat, linearVariants } from '../../kernels/linear/variants';
-import type { GenerationConfig, Verification } from '../../schema/result';
+import type { GenerationConfig, KvType, Verification } from '../../schema/result';
 import type { Tuner, TuneTask } from './tuner';
 
 /**
@@ -96,25 +96,31 @@ async function checkAt(device: GPUDevice, at: ReadonlyArray<{ rows: number; work
   return at.length === 1 ? (cases[0] as { verification: Verification }).verification : combine(`${first.check.method}; at rows ${at.map((a) => a.rows).join(', ')}`, first.check.threshold, cases);
 }
 
-/** Decode attention for `rows` sequences at position `pos`: every tile that fits this head geometry. */
+/**
+ * Decode attention for `rows` sequences at position `pos` over a `kvType` cache: every tile that fits this
+ * head geometry. An f16 cache reads half the bytes, so it is its own task (the key says so; an f32 task
+ * keeps the key tuning caches had before the setting).
+ */
 export function attentionDecodeTask(
   device: GPUDevice,
   shape: Omit<AttentionShape, 'ctxCap'>,
   rows: number,
   pos: number,
   timeoutMs: number,
+  kvType: KvType = 'f32',
 ): TuneTask<DecodeTile> {
   return {
     family: 'attention_decode',
-    key: `${shape.heads}/${shape.kvHeads} heads x ${shape.headDim}, ${rows} sequence(s) at position ${pos}`,
+    key: `${shape.heads}/${shape.kvHeads} heads x ${shape.headDim}, ${rows} sequence(s) at position ${pos}${kvType === 'f32' ? '' : `, ${kvType} KV cache`}`,
     candidates: feasible(decodeTileVariants(shape.headDim), device).map((v) => ({ id: v.id, value: v.params })),
-    open: (res: Resources) => decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs),
+    open: (res: Resources) => decodeAttentionFixture(device, res, shape, rows, pos, timeoutMs, kvType),
   };
 }
 
 /**
  * Tunes decode attention for each batch of a workload at the mean position of its longest decode test
- * (depth + half the generated tokens): long contexts are where the tile matters.
+ * (depth + half the generated tokens): long contexts are where the tile matters. `kvType` is the cache
+ * the run uses: the tiles are timed and checked on it.
  */
 export async function tuneDecodeAttention(
   tuner: Tuner,
@@ -122,10 +128,11 @@ export async function tuneDecodeAttention(
   shape: Omit<AttentionShape, 'ctxCap'>,
   gen: Pick<GenerationConfig, 'batches' | 'depths' | 'genTokens'>,
   timeoutMs: number,
+  kvType: KvType = 'f32',
 ): Promise<Partial<Record<number, DecodeTile>>> {
   const pos = Math.max(...gen.depths) + Math.floor(gen.genTokens / 2);
   const out: Partial<Record<number, DecodeTile>> = {};
-  for (const b of gen.batches) out[b] = await tuner.choose(attentionDecodeTask(device, shape, b, pos, timeoutMs));
+  for (const b of gen.batches) out[b] = await tuner.choose(attentionDecodeTask(device, shape, b, pos, timeoutMs, kvType));
   return out;
 }
 

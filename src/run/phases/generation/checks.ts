@@ -13,7 +13,7 @@ import { GpuModel, type ModelConfig, encodeForward } from '../../../model/model'
 import { ReferenceModel } from '../../../model/reference';
 import type { Arch } from '../../../model/types';
 import type { ModelFormat } from '../../../model/formats/mix';
-import type { Verification } from '../../../schema/result';
+import type { KvType, Verification } from '../../../schema/result';
 import { promptTokens } from './tokens';
 
 /** Architecture of the full-forward check: 2 layers, GQA, QKV bias, untied head. */
@@ -25,13 +25,16 @@ export const FORWARD_LOGIT_TOLERANCE = 1e-3;
 const CHECK_PROMPT = 7;
 const CHECK_STEPS = 4;
 
-/** Kernel self-checks: every transformer kernel on random data, odd sizes, poisoned outputs. */
-export async function runKernelChecks(device: GPUDevice, timeoutMs: number): Promise<Array<{ id: string; verification: Verification }>> {
+/**
+ * Kernel self-checks: every transformer kernel on random data, odd sizes, poisoned outputs; the cache
+ * writers and attention with the run's KV-cache type.
+ */
+export async function runKernelChecks(device: GPUDevice, timeoutMs: number, kvType: KvType = 'f32'): Promise<Array<{ id: string; verification: Verification }>> {
   const out: Array<{ id: string; verification: Verification }> = [];
   const add = (id: string, v: Verification) => out.push({ id, verification: v });
   add('linear', await checkLinear(device, timeoutMs));
-  for (const [i, v] of (await checkTransformerKernels(device, timeoutMs)).entries()) add(`transformer-${i}`, v);
-  for (const [i, v] of (await checkAttention(device, timeoutMs)).entries()) add(`attention-${i}`, v);
+  for (const [i, v] of (await checkTransformerKernels(device, timeoutMs, { kvType })).entries()) add(`transformer-${i}`, v);
+  for (const [i, v] of (await checkAttention(device, timeoutMs, { kvType })).entries()) add(`attention-${i}`, v);
   return out;
 }
 
@@ -55,8 +58,11 @@ async function runCheckForward(device: GPUDevice, model: GpuModel, prompt: Uint3
   return { logits, tokens, log };
 }
 
-/** Variants a model runs instead of the defaults: what a workload tuned (ModelConfig's fields). */
-export type TunedVariants = Pick<ModelConfig, 'linearVariants' | 'decodeTiles'>;
+/**
+ * What a model runs instead of the defaults: the variants a workload tuned and the run's KV-cache type
+ * (ModelConfig's fields; kvType absent: f32).
+ */
+export type TunedVariants = Pick<ModelConfig, 'linearVariants' | 'decodeTiles' | 'kvType'>;
 
 /** The tuned decode tiles that can run `arch`'s head dimension on `device` (a tile is tuned for its model's). */
 function tilesFor(device: GPUDevice, arch: Arch, tiles: TunedVariants['decodeTiles']): TunedVariants['decodeTiles'] {
@@ -67,8 +73,9 @@ function tilesFor(device: GPUDevice, arch: Arch, tiles: TunedVariants['decodeTil
 
 /**
  * Full forward of a tiny architecture in `format`: prefill + CHECK_STEPS decode steps on the GPU vs the
- * float64 reference on the same dequantised weights. Greedy tokens must match; logits within tolerance.
- * With `tuned`, the model runs those variants (the ones a workload will run), not the defaults.
+ * float64 reference on the same dequantised weights (and KV-cache type: an f16 cache's rounding of K and
+ * V is modelled). Greedy tokens must match; logits within tolerance. With `tuned`, the model runs those
+ * variants (the ones a workload will run), not the defaults, and tuned.kvType's cache.
  */
 export async function checkForward(device: GPUDevice, arch: Arch, format: ModelFormat, timeoutMs: number, tuned: TunedVariants = {}): Promise<Verification> {
   const res = new Resources();
@@ -77,9 +84,10 @@ export async function checkForward(device: GPUDevice, arch: Arch, format: ModelF
       ...(tuned.linearVariants ? { linearVariants: tuned.linearVariants } : {}),
       ...(tuned.decodeTiles ? { decodeTiles: tilesFor(device, arch, tuned.decodeTiles) } : {}),
     };
-    const model = await GpuModel.create(device, res, { arch, format, maxRows: CHECK_PROMPT, seqCap: 1, ctxCap: CHECK_PROMPT + CHECK_STEPS + 1, logCap: CHECK_STEPS + 2, ...variants });
+    const kvType = tuned.kvType ?? 'f32';
+    const model = await GpuModel.create(device, res, { arch, format, maxRows: CHECK_PROMPT, seqCap: 1, ctxCap: CHECK_PROMPT + CHECK_STEPS + 1, logCap: CHECK_STEPS + 2, kvType, ...variants });
     const prompt = promptTokens(CHECK_PROMPT, arch.vocab, 3);
-    const ref = new ReferenceModel(arch, format).generate([...prompt], CHECK_STEPS);
+    const ref = new ReferenceModel(arch, format, kvType).generate([...prompt], CHECK_STEPS);
     const gpu = await runCheckForward(device, model, prompt, timeoutMs);
     let worst = 0;
     gpu.logits.forEach((l, s) => {
@@ -90,8 +98,8 @@ export async function checkForward(device: GPUDevice, arch: Arch, format: ModelF
     const wrong = ref.tokens.filter((t, i) => gpu.tokens[i] !== t || gpu.log[i] !== t).length;
     const which = tuned.linearVariants ? ', the tuned variants of the workload' : '';
     const method =
-      `${arch.name} ${format}${which}: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
-      `dequantised weights; greedy tokens must match, logits relative L2 per step`;
+      `${arch.name} ${format}${which}, ${kvType} KV cache: prefill ${CHECK_PROMPT} + ${CHECK_STEPS} decode steps vs float64 CPU forward on the same ` +
+      `dequantised weights${kvType === 'f16' ? ' (K and V rounded to f16 as cached)' : ''}; greedy tokens must match, logits relative L2 per step`;
     return verdict(method, FORWARD_LOGIT_TOLERANCE, {
       error: worst,
       checked: (CHECK_STEPS + 1) * model.cfg.arch.vocab,

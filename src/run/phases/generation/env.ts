@@ -1,7 +1,7 @@
 /** What a token workload needs from the run. */
 import type { CancelSignal } from '../../../gpu/errors';
 import type { Timer } from '../../../measure/timer';
-import type { GenerationConfig, TimerInfo } from '../../../schema/result';
+import type { GenerationConfig, KvType, TimerInfo } from '../../../schema/result';
 import type { Tuner } from '../../tune/tuner';
 
 /** Ceilings from this run's roofline phase (null where the probe did not produce a valid figure). */
@@ -28,4 +28,12 @@ export interface GenEnv {
   kernelTimer?: Timer;
   /** How far bandwidth figures stream (the suite's `stream`; absent: one copy per layer, nothing added). */
   stream?: { targetBytes: number; maxCopies: number };
+}
+
+/**
+ * The KV-cache type a generation config runs with. The runner resolves it at run start (runner.ts), so
+ * a run's config always has one; f32 for a config from before the setting (callers that skip the runner).
+ */
+export function kvTypeOf(gen: Pick<GenerationConfig, 'kvType'>): KvType {
+  return gen.kvType ?? 'f32';
 }

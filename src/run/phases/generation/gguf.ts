@@ -17,7 +17,7 @@ import { Tokenizer } from '../../../model/tokenizer/tokenize';
 import { type Vocab, vocabFromGguf } from '../../../model/tokenizer/vocab';
 import type { GenerationConfig, ModelSource, Verification, Workload, WorkloadText } from '../../../schema/result';
 import { type ModelFiles, type NamedSource, loadingLabel } from '../../files';
-import type { GenEnv } from './env';
+import { type GenEnv, kvTypeOf } from './env';
 import { buildModel, capacities, failed, kernelFigures, plan, tokenTests, tune } from './workload';
 
 /** What the phase's checks decided for a format: why its workloads may not be timed, or the verification. */
@@ -123,9 +123,10 @@ async function runOpened(env: GenEnv, source: NamedSource, m: GgufModel, gate: F
   const vocab = vocabOrNull(m);
   const prompt = promptOf(env.gen, vocab, arch.vocab);
   const caps = capacities(env.gen, prompt ? { promptLen: prompt.ids.length } : undefined);
-  const { memory, accounting } = plan(env.device, arch, format, caps);
+  const kvType = kvTypeOf(env.gen);
+  const { memory, accounting } = plan(env.device, arch, format, caps, kvType);
   const layout = fileWeightLayout(m.header);
-  Object.assign(accounting, { params: fileParams(m.header), weightBytes: layout.weightBytes, decodeBytesPerToken: decodeBytesPerToken(arch, format, 0, 1, layout).perToken });
+  Object.assign(accounting, { params: fileParams(m.header), weightBytes: layout.weightBytes, decodeBytesPerToken: decodeBytesPerToken(arch, format, 0, 1, layout, kvType).perToken });
   if (!memory.fits) return { ...base, state: 'skipped', reason: memory.reason, accounting };
   // A file in a named mix is checked as that mix (its segments included); any other mix format by format.
   const checked = await gateAll(gate, format.label === 'mixed' ? used : [format.label]);

@@ -11,12 +11,12 @@ import type { Phase, Verification } from '../../../schema/result';
 import { resolveModel } from '../../models';
 import type { PhaseContext, PhaseDef, PhaseOutput } from '../../phase';
 import { CHECK_ARCH, checkForward, runKernelChecks } from './checks';
-import type { Ceilings, GenEnv } from './env';
+import { type Ceilings, type GenEnv, kvTypeOf } from './env';
 import { runGgufWorkload } from './gguf';
 import { runWorkload } from './workload';
 
 export { FORWARD_LOGIT_TOLERANCE, checkForward, runKernelChecks } from './checks';
-export type { Ceilings, GenEnv } from './env';
+export { type Ceilings, type GenEnv, kvTypeOf } from './env';
 export { promptTokens } from './tokens';
 export { runWorkload } from './workload';
 
@@ -67,7 +67,8 @@ class Gate {
 
 /** The full-forward check of a format on the check architecture, recorded in the phase and the gate. */
 async function forwardCheck(ctx: PhaseContext, out: PhaseOutput, gate: Gate, format: ModelFormat): Promise<void> {
-  const v = await ctx.guard(`forward-check.${format}`, () => checkForward(ctx.gpu.device, PRESETS[CHECK_ARCH] as Arch, format, ctx.config.gpuTimeoutMs));
+  const kvType = kvTypeOf(ctx.config.generation);
+  const v = await ctx.guard(`forward-check.${format}`, () => checkForward(ctx.gpu.device, PRESETS[CHECK_ARCH] as Arch, format, ctx.config.gpuTimeoutMs, { kvType }));
   out.checks.push({ id: `forward-${format}`, verification: v });
   gate.format.set(format, { verification: v, ...(v.state === 'failed' ? { invalid: `full-forward check failed in ${format}: ${v.detail ?? `error ${v.error}`}` } : {}) });
 }
@@ -86,7 +87,7 @@ async function runUnit(ctx: PhaseContext, out: PhaseOutput, gate: Gate, unit: Ge
   const timeoutMs = ctx.config.gpuTimeoutMs;
   const device = ctx.gpu.device;
   if (unit.kind === 'kernel-checks') {
-    const cs = await ctx.guard('kernel-checks', () => runKernelChecks(device, timeoutMs));
+    const cs = await ctx.guard('kernel-checks', () => runKernelChecks(device, timeoutMs, kvTypeOf(ctx.config.generation)));
     out.checks.push(...cs);
     const bad = cs.filter((c) => c.verification.state === 'failed');
     if (bad.length) gate.kernels = `kernel self-check failed: ${bad.map((b) => `${b.id} (${b.verification.method})`).join('; ')}`;

@@ -11,7 +11,7 @@ import type { TokenTest } from '../../../schema/result';
 import { type TokenTile, tokenTile } from '../../../kernels/linear/config';
 import { DEFAULT_LINEAR_PARAMS, type LinearParams, isSgmat, linearVariantId } from '../../../kernels/linear/variants';
 import { LINEAR_ROLES, type LinearRole } from '../../../model/model';
-import type { GenEnv } from './env';
+import { type GenEnv, kvTypeOf } from './env';
 import { nonFiniteLogits } from './logits';
 import { type DecodeRun, spanProblem, timeDecode, timePrefill } from './timing';
 
@@ -136,7 +136,8 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
   // Steps run at state[0] = depth .. depth + N - 1; traffic is linear in it, so the mean gives the exact mean.
   const meanPos = depth + (N - 1) / 2;
   const read = forwardTraffic(await t.model.forward('decode', batch), meanPos).read / batch;
-  const needed = decodeBytesPerToken(arch, format, meanPos, batch, t.layout).perToken;
+  const kvType = kvTypeOf(env.gen);
+  const needed = decodeBytesPerToken(arch, format, meanPos, batch, t.layout, kvType).perToken;
   const linears = linearsAt(t, batch, batch);
   const { bw, peak, ceiling } = ceilings(env.ceilings, linears.arithmetic);
   return {
@@ -154,7 +155,7 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
     tpotMs: { gpu: gpu ? summarize(gpu.samplesNs).median / N / 1e6 : null, wall: summarize(wall.samplesNs).median / N / 1e6 },
     ...interTokenLatency(env, runs),
     traffic: { readPerToken: read, neededPerToken: needed, ratio: read / needed, pos: meanPos, method: TRAFFIC_METHOD },
-    bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch, t.layout).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null, ceiling),
+    bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch, t.layout, kvType).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null, ceiling),
     ...linears,
     generatedTokens: tokens,
   };

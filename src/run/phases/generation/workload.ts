@@ -12,12 +12,12 @@ import type { Formats, ModelFormat } from '../../../model/formats/mix';
 import { GpuModel, LINEAR_ROLES, type LinearRole, type ModelFileConfig, modelLinearConfigs, roleFormats } from '../../../model/model';
 import { modelPlan } from '../../../model/plan';
 import type { Arch } from '../../../model/types';
-import type { GenerationConfig, TokenTest, Workload } from '../../../schema/result';
+import type { GenerationConfig, KvType, TokenTest, Workload } from '../../../schema/result';
 import { type LinearChoices, linearUsage, tuneDecodeAttention, tuneLinears } from '../../tune/tasks';
 import type { DecodeTile } from '../../../kernels/attention/tiles';
 import { PRESETS } from '../../../model/presets';
 import { CHECK_ARCH, checkForward } from './checks';
-import type { GenEnv } from './env';
+import { type GenEnv, kvTypeOf } from './env';
 import { measureGemv, profile } from './kernels';
 import { NonFiniteError, type TestContext, decodeTest, prefillTest } from './tests';
 
@@ -44,16 +44,16 @@ export function capacities(gen: GenerationConfig, generate?: { promptLen: number
   return { maxPrompt, maxBatch, ctxCap };
 }
 
-/** Bytes, FLOPs, memory and dispatches of a workload, planned before anything is built. */
-export function plan(device: GPUDevice, arch: Arch, format: Formats, caps: Capacities): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
+/** Bytes, FLOPs, memory and dispatches of a workload with a `kvType` KV cache, planned before anything is built. */
+export function plan(device: GPUDevice, arch: Arch, format: Formats, caps: Capacities, kvType: KvType): { memory: MemoryPlan; accounting: Accounting; maxBindingBytes: number } {
   const { maxPrompt, maxBatch, ctxCap } = caps;
   const maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  const memory = memoryPlan(arch, format, { ctx: ctxCap, batch: maxBatch, promptLen: maxPrompt, maxBindingBytes, maxBufferSize: device.limits.maxBufferSize });
+  const memory = memoryPlan(arch, format, { ctx: ctxCap, batch: maxBatch, promptLen: maxPrompt, maxBindingBytes, maxBufferSize: device.limits.maxBufferSize, kvType });
   const perLayer = GpuModel.dispatchesPerLayer(arch, format, maxBindingBytes);
   const accounting: Accounting = {
     params: paramCount(arch),
     weightBytes: weightBytes(arch, format).total,
-    decodeBytesPerToken: decodeBytesPerToken(arch, format, 0, 1).perToken,
+    decodeBytesPerToken: decodeBytesPerToken(arch, format, 0, 1, undefined, kvType).perToken,
     flopsPerToken: flopsPerToken(arch, 0),
     memoryBytes: memory.total,
     dispatchesPerLayer: perLayer,
@@ -75,7 +75,7 @@ export async function tune(env: GenEnv, arch: Arch, format: Formats): Promise<Tu
   const configs = Object.fromEntries(LINEAR_ROLES.map((role) => [role, modelLinearConfigs(arch, formats[role][0] as WeightFormat)[role]])) as ReturnType<typeof modelLinearConfigs>;
   const linearVariants = await tuneLinears(tuner, device, configs, (role) => role === 'head', linearUsage(gen), env.timeoutMs, env.stream);
   const headShape = { heads: arch.heads, kvHeads: arch.kvHeads, headDim: arch.headDim };
-  const decodeTiles = await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs);
+  const decodeTiles = await tuneDecodeAttention(tuner, device, headShape, gen, env.timeoutMs, kvTypeOf(gen));
   return { linearVariants, decodeTiles };
 }
 
@@ -98,6 +98,7 @@ export async function buildModel(env: GenEnv, res: Resources, id: string, arch: 
       seqCap: maxBatch,
       ctxCap,
       logCap: gen.genTokens + 4,
+      kvType: kvTypeOf(gen),
       ...(linearVariants ? { linearVariants } : {}),
       ...(decodeTiles ? { decodeTiles } : {}),
       ...(file ? { file } : {}),
@@ -160,14 +161,14 @@ export async function runWorkload(env: GenEnv, preset: string, arch: Arch, forma
   const formatCheck = validateArch(arch, format);
   if (!formatCheck.ok) return { ...base, state: 'skipped', reason: formatCheck.errors.join('; ') };
   const caps = capacities(env.gen);
-  const { memory, accounting } = plan(env.device, arch, format, caps);
+  const { memory, accounting } = plan(env.device, arch, format, caps, kvTypeOf(env.gen));
   if (!memory.fits) return { ...base, state: 'skipped', reason: memory.reason, accounting };
   if (invalidReason) return { ...base, state: 'invalid', reason: invalidReason, accounting };
   const res = new Resources();
   try {
     const tuned = await tune(env, arch, format);
     // The full-forward check with the variants this workload runs (the tiny check architecture, each tuned variant).
-    const verification = tuned.linearVariants ? await withErrorScopes(env.device, `${base.id}.forward-check`, () => checkForward(env.device, PRESETS[CHECK_ARCH] as Arch, format, env.timeoutMs, tuned)) : undefined;
+    const verification = tuned.linearVariants ? await withErrorScopes(env.device, `${base.id}.forward-check`, () => checkForward(env.device, PRESETS[CHECK_ARCH] as Arch, format, env.timeoutMs, { ...tuned, kvType: kvTypeOf(env.gen) })) : undefined;
     if (verification?.state === 'failed') {
       return { ...base, state: 'invalid', reason: `the tuned variants fail the full-forward check: ${verification.detail ?? `error ${verification.error}`}`, accounting, verification };
     }
