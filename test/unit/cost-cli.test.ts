@@ -75,8 +75,8 @@ describe('compare command', () => {
   test('markdown by default, json on request', () => {
     const md = run([a, b]);
     expect(md.code).toBe(0);
-    expect(md.out).toMatch(/\| a\.json \| .* \| tg8 \| 100 \| 20\.0% \| \$10\.0 \|/);
-    expect(md.out).toMatch(/\| b\.json \| .* \| tg8 \| 110 \| 20\.0% \| enter a price \|/);
+    expect(md.out).toMatch(/\| a\.json \| .* \| tg8 \| 100 \| 20\.0% \| — \| — \| \$10\.0 \|/);
+    expect(md.out).toMatch(/\| b\.json \| .* \| tg8 \| 110 \| 20\.0% \| — \| — \| enter a price \|/);
     const json = JSON.parse(run([a, b, '--format', 'json']).out) as { rows: unknown[]; diffs: unknown[] };
     expect(json.rows).toHaveLength(6);
     expect(json.diffs).toHaveLength(1);

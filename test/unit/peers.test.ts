@@ -133,6 +133,8 @@ describe('ratios', () => {
     expect(text).toMatch(/pp16 .* 50 % of llama\.cpp WebGPU · KERNEL-LIMITED/);
     expect(text).toMatch(/tg8 .* 80 % of llama\.cpp WebGPU(?! · KERNEL)/);
     expect(text).toContain(KERNEL_LIMITED_NOTE);
+    // The headline view above the tables: decode at batch 1 and best batch, prefill, bound, peer.
+    expect(text).toMatch(/headline[^\n]*:\n  tiny q4_0: decode 100 tok\/s \(tg8\) · best 320 tok\/s \(tg8 b4\) · prefill 1,000 tok\/s \(pp16, TTFT 16(\.0)? ms\) · 20\.0% of bandwidth bound · 80 % of llama\.cpp WebGPU\n/);
     const [header, first] = resultCsv(r).split('\n');
     const cols = header?.split(',') ?? [];
     const cells = first?.split(',') ?? [];
