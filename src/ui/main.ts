@@ -1,6 +1,6 @@
 /** The bench page: device panel, Run/Cancel, progress, results, export. All GPU work is in the worker. */
 import * as Comlink from 'comlink';
-import { adapterLabel, fmtBytes, fmtDuration, fmtNs, formats, gemvLines, phaseRows, resultFileName, type Row, tuningSummary, workloadRows } from '../result/formats';
+import { adapterLabel, fmtBytes, fmtDuration, fmtNs, formats, gemvLines, headlineLines, phaseRows, resultFileName, type Row, tuningSummary, workloadRows } from '../result/formats';
 import { PEER_LABEL, resultWorkloads, withPeer } from '../result/peers';
 import { type BenchResult, type Environment, type GenerationConfig, MAX_IMPORT_BYTES, type Phase, type TimerInfo, type Workload, parseResultText } from '../schema/result';
 import { resultOk } from '../result/verdict';
@@ -114,6 +114,8 @@ const controls = el(
 const importInput = el('input', { id: 'import-json', type: 'file', accept: 'application/json,.json', 'aria-label': 'Open a result JSON file' });
 const resultsBody = el('tbody', { id: 'results-body' });
 const resultsSummary = el('div', { id: 'results-summary', class: 'progress-text' });
+/** The headline view of the result shown: one line per model x format, before the detailed tables. */
+const headlineList = el('ul', { id: 'headline', class: 'headline' });
 const tokensBody = el('tbody', { id: 'tokens-body' });
 const tokensTable = el(
   'table',
@@ -138,6 +140,7 @@ const resultsSection = el(
   { 'aria-labelledby': 'results-h' },
   el('h2', { id: 'results-h' }, 'Results'),
   el('div', { class: 'controls' }, el('label', { for: 'import-json' }, 'Open a result JSON:'), importInput),
+  headlineList,
   timerLine,
   el(
     'table',
@@ -450,6 +453,7 @@ async function runPeers(result: BenchResult, files: File[], last: Progress | nul
 }
 
 async function runInWorker(original: RunRequest, held: File[]): Promise<BenchResult> {
+  clear(headlineList);
   clear(resultsBody);
   clear(tokensBody);
   clear(modelOutputs);
@@ -518,6 +522,8 @@ async function finishRun(result: BenchResult): Promise<void> {
 /** Renders a whole result (a finished run or an imported file) into the table, from the result alone. */
 function showResult(result: BenchResult, source: string): void {
   costPanel.show(result);
+  clear(headlineList);
+  for (const line of headlineLines(result)) headlineList.append(el('li', {}, line.trim()));
   clear(resultsBody);
   appendRows(result.phases.flatMap((p) => phaseRows(p)));
   clear(tokensBody);

@@ -33,6 +33,9 @@ describe('bench page in headless Chromium', () => {
       // Token results: the tiny preset in every format, prefill and decode tests.
       await expect(page.locator('#tokens-body tr').count()).resolves.toBe(12);
       await expect(page.locator('#tokens-body').textContent()).resolves.toMatch(/tiny.*q4_k_m.*tg8 b4/s);
+      // The headline view before the tables: one line per model x format.
+      await expect(page.locator('#headline li').count()).resolves.toBe(4);
+      await expect(page.locator('#headline').textContent()).resolves.toMatch(/tiny q4_k_m: decode [\d.,]+ tok\/s \(tg8\) · best [\d.,]+ tok\/s \(tg8( b4)?\) · prefill/);
       await expect(page.locator('#progress-text').textContent()).resolves.toMatch(/Finished/);
       // Autotuning ran, its choices are listed, and they were kept in this browser for the next run.
       await expect(page.locator('#tuning-summary').textContent()).resolves.toMatch(/Autotuning: \d+ decisions/);
