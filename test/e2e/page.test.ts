@@ -35,7 +35,7 @@ describe('bench page in headless Chromium', () => {
       await expect(page.locator('#tokens-body').textContent()).resolves.toMatch(/tiny.*q4_k_m.*tg8 b4/s);
       // The headline view before the tables: one line per model x format.
       await expect(page.locator('#headline li').count()).resolves.toBe(4);
-      await expect(page.locator('#headline').textContent()).resolves.toMatch(/tiny q4_k_m: decode [\d.,]+ tok\/s \(tg8\) · best [\d.,]+ tok\/s \(tg8( b4)?\) · prefill/);
+      await expect(page.locator('#headline').textContent()).resolves.toMatch(/tiny q4_k_m: decode [\d.,]+ tok\/s \(tg8\)( · best [\d.,]+ tok\/s \(tg8 b4\))? · prefill [\d.,]+ tok\/s \(pp16, TTFT/);
       await expect(page.locator('#progress-text').textContent()).resolves.toMatch(/Finished/);
       // Autotuning ran, its choices are listed, and they were kept in this browser for the next run.
       await expect(page.locator('#tuning-summary').textContent()).resolves.toMatch(/Autotuning: \d+ decisions/);
