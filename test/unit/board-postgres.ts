@@ -77,7 +77,7 @@ async function startCluster(): Promise<Cluster> {
     if (r.status !== 0) throw new Error(`${[cmd, ...rest].join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}${r.stdout}`);
   };
   try {
-    run('initdb', ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+    run('initdb', ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
     // Another process may take the port between the probe and the start: try a few.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
