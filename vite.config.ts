@@ -4,6 +4,9 @@ import type { Plugin } from 'vite';
 import { CSP_META } from './src/csp.ts';
 import { defineConfig } from 'vitest/config';
 
+/** The results board's tests: a project of their own, for their PostgreSQL server. */
+const BOARD_TESTS = 'test/unit/board-*.test.ts';
+
 /** Adds the page's Content-Security-Policy (src/csp.ts) to the built HTML. */
 function cspPlugin(): Plugin {
   return {
@@ -49,7 +52,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: [BOARD_TESTS], environment: 'node' },
+      },
+      {
+        // The results board's tests, on the embedded engine and on a throwaway PostgreSQL server that the
+        // globalSetup starts once for the run (only when these files run) and removes at the end.
+        extends: true,
+        test: { name: 'board', include: [BOARD_TESTS], environment: 'node', globalSetup: ['test/unit/board-postgres.ts'] },
       },
       {
         extends: true,

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // npm's `pretest`: the system packages tokenbench's tests need, installed when missing so that `npm install`
 // and `npm test` are enough on a fresh Debian or Ubuntu machine. Plain Node, no dependencies: it runs
-// before anything is built, and when everything is present it only looks at four paths.
+// before anything is built, and when everything is present it only looks at a handful of paths.
 // `--browser`: only Chromium, for a headless run (the browser CLI calls it when it finds no browser).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 /**
  * @typedef {{ name: string, paths?: string[], library?: string, pkg: string, why: string }} Requirement
+ *   `paths` may have `*` for a whole segment (a version directory): any entry there will do.
  * @typedef {object} SystemView what the decision looks at; injected by the unit test
  * @property {(path: string) => boolean} exists
+ * @property {(dir: string) => string[]} list the names in a directory, none when it cannot be read
  * @property {string} platform `process.platform`
  * @property {string} arch `process.arch`
  * @property {string | undefined} ldLibraryPath
@@ -20,6 +22,9 @@ import { pathToFileURL } from 'node:url';
  * @typedef {{ action: 'ok' } | { action: 'install', packages: string[], missing: Requirement[], commands: string[][] }
  *   | { action: 'fail', missing: Requirement[], message: string }} Plan
  */
+
+/** Where Debian's `postgresql` puts initdb (beside pg_ctl and postgres): one directory per major version. */
+export const POSTGRES_INITDB = '/usr/lib/postgresql/*/bin/initdb';
 
 /** What the tests need from the system, where they look for it, and the Debian package that has it. */
 /** @type {Requirement[]} */
@@ -33,6 +38,12 @@ export const REQUIREMENTS = [
   },
   { name: 'chromedriver', paths: ['/usr/bin/chromedriver'], pkg: 'chromium-driver', why: 'the WebDriver e2e test drives Chromium through it' },
   { name: 'the Vulkan loader', library: 'libvulkan.so.1', pkg: 'libvulkan1', why: 'Dawn (npm webgpu) opens it to reach SwiftShader' },
+  {
+    name: 'the PostgreSQL server',
+    paths: [POSTGRES_INITDB],
+    pkg: 'postgresql',
+    why: "the results board's tests also run on a throwaway PostgreSQL cluster on loopback",
+  },
 ];
 
 /** Debian's multiarch triplet for Node's `process.arch`. */
@@ -58,12 +69,27 @@ function libraryPaths(library, view) {
 }
 
 /**
+ * The existing paths that `pattern` names, a `*` segment standing for any entry of its directory, in the
+ * order of `list` (for `thisSystem`: numbers in names compared as numbers, so PostgreSQL 9.6 < 10 < 15).
+ * @param {string} pattern
+ * @param {SystemView} view
+ * @returns {string[]}
+ */
+export function expand(pattern, view) {
+  const parts = pattern.split('/');
+  const star = parts.indexOf('*');
+  if (star < 0) return view.exists(pattern) ? [pattern] : [];
+  const head = parts.slice(0, star).join('/');
+  return view.list(head || '/').flatMap((name) => expand([head, name, ...parts.slice(star + 1)].join('/'), view));
+}
+
+/**
  * @param {Requirement} r
  * @param {SystemView} view
  */
 function present(r, view) {
   const paths = r.paths ?? libraryPaths(/** @type {string} */ (r.library), view);
-  return paths.some((p) => view.exists(p));
+  return paths.some((p) => expand(p, view).length > 0);
 }
 
 /**
@@ -127,6 +153,13 @@ export function plan(view, requirements = REQUIREMENTS, purpose = "tokenbench's 
 export function thisSystem() {
   return {
     exists: existsSync,
+    list: (dir) => {
+      try {
+        return readdirSync(dir).sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
+      } catch {
+        return [];
+      }
+    },
     platform: process.platform,
     arch: process.arch,
     ldLibraryPath: process.env['LD_LIBRARY_PATH'],

@@ -1,187 +1,189 @@
-/** The results board's API on the embedded database: submitting, refusing, listing, fetching, the leaderboard. */
+/** The results board's API on both engines (embedded, PostgreSQL server): submitting, refusing, listing, fetching, the leaderboard. */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { countResults } from '../../bench/board/store';
 import { MAX_IMPORT_BYTES } from '../../src/schema/result';
-import { OPEN_TIMEOUT_MS, type TestBoard, boardResult, post, testBoard } from './board-helpers';
+import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, boardResult, post, testBoard } from './board-helpers';
 
 const TOKEN = 'submit-sekrit';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-let t: TestBoard;
-beforeAll(async () => {
-  t = await testBoard({ submitToken: TOKEN });
-}, OPEN_TIMEOUT_MS);
-afterAll(async () => t?.close());
-
-const get = (path: string, headers: Record<string, string> = {}) => fetch(`${t.url}${path}`, { headers });
-
-describe('submitting', () => {
-  test('a valid result is stored under the SHA-256 of its bytes: 201 { id }', async () => {
-    const text = JSON.stringify(boardResult({ commit: 'a'.repeat(40) }), null, 1);
-    const res = await post(t.url, text, auth);
-    expect(res.status).toBe(201);
-    expect(await res.json()).toEqual({ id: sha(text) });
-  });
-
-  test('the same bytes again: 200 with the existing id, nothing new stored', async () => {
-    const text = JSON.stringify(boardResult({ commit: 'b'.repeat(40) }));
-    const first = await post(t.url, text, auth);
-    const before = await countResults(t.db);
-    const again = await post(t.url, text, auth);
-    expect([first.status, again.status]).toEqual([201, 200]);
-    expect(await again.json()).toEqual({ id: sha(text) });
-    expect(await countResults(t.db)).toBe(before);
-  });
-
-  test.each([
-    ['schema-invalid', JSON.stringify({ ...boardResult(), status: 'finished' }), /^invalid result at \$\.status: /],
-    ['not JSON', '{"schema": "tokenbench/result",', /^not JSON: /],
-    ['another JSON document', '[1, 2, 3]', /^invalid result at \$: /],
-  ])('%s: 400 with the first problem, nothing stored', async (_name, body, message) => {
-    const before = await countResults(t.db);
-    const res = await post(t.url, body, auth);
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toMatch(message);
-    expect(await countResults(t.db)).toBe(before);
-  });
-
-  test('larger than the import limit: 413, nothing stored', async () => {
-    const before = await countResults(t.db);
-    const res = await post(t.url, ' '.repeat(MAX_IMPORT_BYTES + 1), auth);
-    expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: string }).error).toMatch(/too large/);
-    expect(await countResults(t.db)).toBe(before);
-  });
-
-  test.each([
-    ['no token', {}, 401, /needs a token/],
-    ['a wrong token', { authorization: 'Bearer nope' }, 403, /wrong token/],
-  ])('%s: %i, nothing stored', async (_name, headers, status, message) => {
-    const before = await countResults(t.db);
-    const res = await post(t.url, JSON.stringify(boardResult({ commit: 'c'.repeat(40) })), headers);
-    expect(res.status).toBe(status);
-    expect(((await res.json()) as { error: string }).error).toMatch(message);
-    expect(await countResults(t.db)).toBe(before);
-  });
-
-  test('a body that is not declared JSON: 415', async () => {
-    const res = await fetch(`${t.url}/api/results`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: JSON.stringify(boardResult()) });
-    expect(res.status).toBe(415);
-  });
-});
-
-describe('reading', () => {
-  const submitted = new Map<string, string>();
+describe.each(ENGINES)('on %s', (engine) => {
+  let t: TestBoard;
   beforeAll(async () => {
-    const variants = [
-      { vendor: 'nvidia', architecture: 'hopper', decode: 300, startedAt: '2026-03-01T10:00:00.000Z' },
-      { vendor: 'amd', architecture: 'rdna-3', decode: 200, runtime: 'browser' as const, startedAt: '2026-03-02T10:00:00.000Z' },
-      { vendor: 'google', architecture: 'swiftshader', decode: 5, software: true, startedAt: '2026-03-03T10:00:00.000Z' },
-      { vendor: 'apple', architecture: 'metal-3', decode: 150, runtime: 'browser' as const, startedAt: '2026-03-04T10:00:00.000Z' },
-    ];
-    for (const v of variants) {
-      // Odd spacing: the board keeps the bytes, not a re-serialisation.
-      const text = `${JSON.stringify(boardResult(v), null, '\t')}\n\n`;
-      const res = await post(t.url, text, auth);
-      submitted.set(v.vendor, ((await res.json()) as { id: string }).id);
-    }
-  });
-
-  type Listed = { results: Array<{ id: string; vendor: string; software: boolean; workloads: unknown[] }>; next: string | null };
-  const list = async (query: string): Promise<Listed> => {
-    const res = await get(`/api/results?${query}`);
-    expect(res.status, await res.clone().text()).toBe(200);
-    return (await res.json()) as Listed;
-  };
-
-  test('GET /api/results/:id answers the stored bytes exactly', async () => {
-    const text = `{"x":0,${JSON.stringify(boardResult({ commit: 'd'.repeat(40) })).slice(1)}   `;
-    const { id } = (await (await post(t.url, text, auth)).json()) as { id: string };
-    const res = await get(`/api/results/${id}`);
-    expect(res.status).toBe(200);
-    expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(text))).toBe(true);
-    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  });
-
-  test.each([
-    ['vendor=AMD', ['amd']],
-    ['architecture=hopper&since=2026-03-01', ['nvidia']],
-    ['runtime=browser', ['apple', 'amd']],
-    ['software=1', ['google']],
-    ['software=0&runtime=node&since=2026-03-01&until=2026-03-01T23:59:59Z', ['nvidia']],
-    ['since=2026-03-02T00:00:00Z&until=2026-03-03T23:00:00Z', ['google', 'amd']],
-  ])('filters: %s', async (query, vendors) => {
-    const { results } = await list(query);
-    expect(results.map((r) => r.vendor)).toEqual(vendors);
-  });
-
-  test('filters by model and format through the figures', async () => {
-    expect((await list('model=tiny&format=q4_0&since=2026-03-01&until=2026-03-05')).results).toHaveLength(4);
-    expect((await list('model=tiny&format=f16')).results).toHaveLength(0);
-    const [first] = (await list('vendor=nvidia')).results;
-    expect(first?.workloads).toEqual([{ model: 'tiny', format: 'q4_0' }]);
-  });
-
-  test('pages by cursor and by offset, newest first', async () => {
-    const all = (await list('since=2026-03-01&until=2026-03-05&limit=10')).results.map((r) => r.vendor);
-    expect(all).toEqual(['apple', 'google', 'amd', 'nvidia']);
-    const first = await list('since=2026-03-01&until=2026-03-05&limit=3');
-    expect(first.next).not.toBeNull();
-    const second = await list(`since=2026-03-01&until=2026-03-05&limit=3&cursor=${first.next}`);
-    expect([...first.results, ...second.results].map((r) => r.vendor)).toEqual(all);
-    expect(second.next).toBeNull();
-    expect((await list('since=2026-03-01&until=2026-03-05&limit=2&offset=2')).results.map((r) => r.vendor)).toEqual(['amd', 'nvidia']);
-  });
-
-  test('the leaderboard of a model × format: fastest decode at batch 1 first, with its best batch and bound', async () => {
-    const res = await get('/api/leaderboard?model=tiny&format=q4_0&since=2026-03-01&until=2026-03-05');
-    expect(res.status).toBe(200);
-    const { rows } = (await res.json()) as { rows: Array<Record<string, unknown>> };
-    expect(rows.map((r) => r['vendor'])).toEqual(['nvidia', 'amd', 'apple', 'google']);
-    expect(rows[0]).toMatchObject({ id: submitted.get('nvidia'), decodeB1: 300, decodeBest: 960, bestBatch: 4, prefill: 3000, efficiency: 0.2, software: false });
-    expect(rows[3]).toMatchObject({ software: true });
-    const hardware = (await (await get('/api/leaderboard?model=tiny&format=q4_0&software=0&since=2026-03-01&until=2026-03-05')).json()) as { rows: unknown[] };
-    expect(hardware.rows).toHaveLength(3);
-  });
-
-  test.each([
-    ['/api/results?software=yes', 400, /software: expected 0 or 1/],
-    ['/api/results?since=yesterday', 400, /since: expected an ISO date/],
-    ['/api/results?limit=0', 400, /limit: expected an integer/],
-    ['/api/results?cursor=xyz', 400, /cursor/],
-    ['/api/results?colour=red', 400, /unknown parameter "colour"/],
-    ['/api/leaderboard?model=tiny', 400, /needs model and format/],
-    [`/api/results/${'0'.repeat(64)}`, 404, /no result/],
-    ['/api/results/<script>', 404, /no result/],
-    ['/nowhere', 404, /no such endpoint/],
-  ])('GET %s: %i', async (path, status, message) => {
-    const res = await get(path);
-    expect(res.status).toBe(status);
-    expect(((await res.json()) as { error: string }).error).toMatch(message);
-  });
-
-  test('every answer is JSON with the CSP and nosniff', async () => {
-    for (const res of [await get('/api/results'), await get('/nowhere'), await post(t.url, '{}')]) {
-      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
-    }
-  });
-});
-
-describe('a read token', () => {
-  let r: TestBoard;
-  beforeAll(async () => {
-    r = await testBoard({ readToken: 'reader' });
+    t = await testBoard(engine, { submitToken: TOKEN });
   }, OPEN_TIMEOUT_MS);
-  afterAll(async () => r?.close());
+  afterAll(async () => t?.close());
 
-  test('reading needs it (401 / 403); submitting does not when no submit token is set', async () => {
-    expect((await fetch(`${r.url}/api/results`)).status).toBe(401);
-    expect((await fetch(`${r.url}/api/results`, { headers: { authorization: 'Bearer no' } })).status).toBe(403);
-    expect((await fetch(`${r.url}/api/results`, { headers: { authorization: 'Bearer reader' } })).status).toBe(200);
-    expect((await post(r.url, JSON.stringify(boardResult()))).status).toBe(201);
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${t.url}${path}`, { headers });
+
+  describe('submitting', () => {
+    test('a valid result is stored under the SHA-256 of its bytes: 201 { id }', async () => {
+      const text = JSON.stringify(boardResult({ commit: 'a'.repeat(40) }), null, 1);
+      const res = await post(t.url, text, auth);
+      expect(res.status).toBe(201);
+      expect(await res.json()).toEqual({ id: sha(text) });
+    });
+
+    test('the same bytes again: 200 with the existing id, nothing new stored', async () => {
+      const text = JSON.stringify(boardResult({ commit: 'b'.repeat(40) }));
+      const first = await post(t.url, text, auth);
+      const before = await countResults(t.db);
+      const again = await post(t.url, text, auth);
+      expect([first.status, again.status]).toEqual([201, 200]);
+      expect(await again.json()).toEqual({ id: sha(text) });
+      expect(await countResults(t.db)).toBe(before);
+    });
+
+    test.each([
+      ['schema-invalid', JSON.stringify({ ...boardResult(), status: 'finished' }), /^invalid result at \$\.status: /],
+      ['not JSON', '{"schema": "tokenbench/result",', /^not JSON: /],
+      ['another JSON document', '[1, 2, 3]', /^invalid result at \$: /],
+    ])('%s: 400 with the first problem, nothing stored', async (_name, body, message) => {
+      const before = await countResults(t.db);
+      const res = await post(t.url, body, auth);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(message);
+      expect(await countResults(t.db)).toBe(before);
+    });
+
+    test('larger than the import limit: 413, nothing stored', async () => {
+      const before = await countResults(t.db);
+      const res = await post(t.url, ' '.repeat(MAX_IMPORT_BYTES + 1), auth);
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: string }).error).toMatch(/too large/);
+      expect(await countResults(t.db)).toBe(before);
+    });
+
+    test.each([
+      ['no token', {}, 401, /needs a token/],
+      ['a wrong token', { authorization: 'Bearer nope' }, 403, /wrong token/],
+    ])('%s: %i, nothing stored', async (_name, headers, status, message) => {
+      const before = await countResults(t.db);
+      const res = await post(t.url, JSON.stringify(boardResult({ commit: 'c'.repeat(40) })), headers);
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { error: string }).error).toMatch(message);
+      expect(await countResults(t.db)).toBe(before);
+    });
+
+    test('a body that is not declared JSON: 415', async () => {
+      const res = await fetch(`${t.url}/api/results`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: JSON.stringify(boardResult()) });
+      expect(res.status).toBe(415);
+    });
+  });
+
+  describe('reading', () => {
+    const submitted = new Map<string, string>();
+    beforeAll(async () => {
+      const variants = [
+        { vendor: 'nvidia', architecture: 'hopper', decode: 300, startedAt: '2026-03-01T10:00:00.000Z' },
+        { vendor: 'amd', architecture: 'rdna-3', decode: 200, runtime: 'browser' as const, startedAt: '2026-03-02T10:00:00.000Z' },
+        { vendor: 'google', architecture: 'swiftshader', decode: 5, software: true, startedAt: '2026-03-03T10:00:00.000Z' },
+        { vendor: 'apple', architecture: 'metal-3', decode: 150, runtime: 'browser' as const, startedAt: '2026-03-04T10:00:00.000Z' },
+      ];
+      for (const v of variants) {
+        // Odd spacing: the board keeps the bytes, not a re-serialisation.
+        const text = `${JSON.stringify(boardResult(v), null, '\t')}\n\n`;
+        const res = await post(t.url, text, auth);
+        submitted.set(v.vendor, ((await res.json()) as { id: string }).id);
+      }
+    });
+
+    type Listed = { results: Array<{ id: string; vendor: string; software: boolean; workloads: unknown[] }>; next: string | null };
+    const list = async (query: string): Promise<Listed> => {
+      const res = await get(`/api/results?${query}`);
+      expect(res.status, await res.clone().text()).toBe(200);
+      return (await res.json()) as Listed;
+    };
+
+    test('GET /api/results/:id answers the stored bytes exactly', async () => {
+      const text = `{"x":0,${JSON.stringify(boardResult({ commit: 'd'.repeat(40) })).slice(1)}   `;
+      const { id } = (await (await post(t.url, text, auth)).json()) as { id: string };
+      const res = await get(`/api/results/${id}`);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(text))).toBe(true);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    });
+
+    test.each([
+      ['vendor=AMD', ['amd']],
+      ['architecture=hopper&since=2026-03-01', ['nvidia']],
+      ['runtime=browser', ['apple', 'amd']],
+      ['software=1', ['google']],
+      ['software=0&runtime=node&since=2026-03-01&until=2026-03-01T23:59:59Z', ['nvidia']],
+      ['since=2026-03-02T00:00:00Z&until=2026-03-03T23:00:00Z', ['google', 'amd']],
+    ])('filters: %s', async (query, vendors) => {
+      const { results } = await list(query);
+      expect(results.map((r) => r.vendor)).toEqual(vendors);
+    });
+
+    test('filters by model and format through the figures', async () => {
+      expect((await list('model=tiny&format=q4_0&since=2026-03-01&until=2026-03-05')).results).toHaveLength(4);
+      expect((await list('model=tiny&format=f16')).results).toHaveLength(0);
+      const [first] = (await list('vendor=nvidia')).results;
+      expect(first?.workloads).toEqual([{ model: 'tiny', format: 'q4_0' }]);
+    });
+
+    test('pages by cursor and by offset, newest first', async () => {
+      const all = (await list('since=2026-03-01&until=2026-03-05&limit=10')).results.map((r) => r.vendor);
+      expect(all).toEqual(['apple', 'google', 'amd', 'nvidia']);
+      const first = await list('since=2026-03-01&until=2026-03-05&limit=3');
+      expect(first.next).not.toBeNull();
+      const second = await list(`since=2026-03-01&until=2026-03-05&limit=3&cursor=${first.next}`);
+      expect([...first.results, ...second.results].map((r) => r.vendor)).toEqual(all);
+      expect(second.next).toBeNull();
+      expect((await list('since=2026-03-01&until=2026-03-05&limit=2&offset=2')).results.map((r) => r.vendor)).toEqual(['amd', 'nvidia']);
+    });
+
+    test('the leaderboard of a model × format: fastest decode at batch 1 first, with its best batch and bound', async () => {
+      const res = await get('/api/leaderboard?model=tiny&format=q4_0&since=2026-03-01&until=2026-03-05');
+      expect(res.status).toBe(200);
+      const { rows } = (await res.json()) as { rows: Array<Record<string, unknown>> };
+      expect(rows.map((r) => r['vendor'])).toEqual(['nvidia', 'amd', 'apple', 'google']);
+      expect(rows[0]).toMatchObject({ id: submitted.get('nvidia'), decodeB1: 300, decodeBest: 960, bestBatch: 4, prefill: 3000, efficiency: 0.2, software: false });
+      expect(rows[3]).toMatchObject({ software: true });
+      const hardware = (await (await get('/api/leaderboard?model=tiny&format=q4_0&software=0&since=2026-03-01&until=2026-03-05')).json()) as { rows: unknown[] };
+      expect(hardware.rows).toHaveLength(3);
+    });
+
+    test.each([
+      ['/api/results?software=yes', 400, /software: expected 0 or 1/],
+      ['/api/results?since=yesterday', 400, /since: expected an ISO date/],
+      ['/api/results?limit=0', 400, /limit: expected an integer/],
+      ['/api/results?cursor=xyz', 400, /cursor/],
+      ['/api/results?colour=red', 400, /unknown parameter "colour"/],
+      ['/api/leaderboard?model=tiny', 400, /needs model and format/],
+      [`/api/results/${'0'.repeat(64)}`, 404, /no result/],
+      ['/api/results/<script>', 404, /no result/],
+      ['/nowhere', 404, /no such endpoint/],
+    ])('GET %s: %i', async (path, status, message) => {
+      const res = await get(path);
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { error: string }).error).toMatch(message);
+    });
+
+    test('every answer is JSON with the CSP and nosniff', async () => {
+      for (const res of [await get('/api/results'), await get('/nowhere'), await post(t.url, '{}')]) {
+        expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+      }
+    });
+  });
+
+  describe('a read token', () => {
+    let r: TestBoard;
+    beforeAll(async () => {
+      r = await testBoard(engine, { readToken: 'reader' });
+    }, OPEN_TIMEOUT_MS);
+    afterAll(async () => r?.close());
+
+    test('reading needs it (401 / 403); submitting does not when no submit token is set', async () => {
+      expect((await fetch(`${r.url}/api/results`)).status).toBe(401);
+      expect((await fetch(`${r.url}/api/results`, { headers: { authorization: 'Bearer no' } })).status).toBe(403);
+      expect((await fetch(`${r.url}/api/results`, { headers: { authorization: 'Bearer reader' } })).status).toBe(200);
+      expect((await post(r.url, JSON.stringify(boardResult()))).status).toBe(201);
+    });
   });
 });

@@ -5,7 +5,7 @@ import { tokenBuckets } from '../../bench/board/rate-limit';
 import { parseArgs } from '../../bench/args';
 import { parseSubmitArgs } from '../../bench/submit';
 import { resultsEndpoint } from '../../bench/submit-client';
-import { OPEN_TIMEOUT_MS, type TestBoard, testBoard } from './board-helpers';
+import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, testBoard } from './board-helpers';
 
 describe('npm run board', () => {
   test('defaults: loopback, the default port, the embedded database under $XDG_DATA_HOME, tokens from the environment', () => {
@@ -83,21 +83,23 @@ describe('rate limit', () => {
     expect(limiter.take('a')).toBeCloseTo(0.5);
   });
 
-  let t: TestBoard;
-  beforeAll(async () => {
-    t = await testBoard({ rateLimit: { rate: 0.5, burst: 2 } });
-  }, OPEN_TIMEOUT_MS);
-  afterAll(async () => t?.close());
+  describe.each(ENGINES)('on %s', (engine) => {
+    let t: TestBoard;
+    beforeAll(async () => {
+      t = await testBoard(engine, { rateLimit: { rate: 0.5, burst: 2 } });
+    }, OPEN_TIMEOUT_MS);
+    afterAll(async () => t?.close());
 
-  test('past the burst the board answers 429 with Retry-After', async () => {
-    const statuses = [];
-    let last: Response | null = null;
-    for (let i = 0; i < 3; i++) {
-      last = await fetch(`${t.url}/api/results`);
-      statuses.push(last.status);
-    }
-    expect(statuses).toEqual([200, 200, 429]);
-    expect(last?.headers.get('retry-after')).toBe('2');
-    expect(await last?.json()).toEqual({ error: 'too many requests: slow down' });
+    test('past the burst the board answers 429 with Retry-After', async () => {
+      const statuses = [];
+      let last: Response | null = null;
+      for (let i = 0; i < 3; i++) {
+        last = await fetch(`${t.url}/api/results`);
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(last?.headers.get('retry-after')).toBe('2');
+      expect(await last?.json()).toEqual({ error: 'too many requests: slow down' });
+    });
   });
 });

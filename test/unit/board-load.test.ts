@@ -1,17 +1,11 @@
-/** The board under load: 1,000 distinct results submitted 32 at a time on loopback, every one kept. */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+/** The board under load, on both engines: 1,000 distinct results submitted 32 at a time on loopback, every one kept. */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contentHash } from '../../bench/board/records';
 import { type SubmitOutcome, submitText } from '../../bench/submit-client';
-import { OPEN_TIMEOUT_MS, type TestBoard, boardResult, testBoard } from './board-helpers';
+import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, boardResult, testBoard } from './board-helpers';
 
 const COUNT = 1000;
 const POOL = 32;
-
-let t: TestBoard;
-beforeAll(async () => {
-  t = await testBoard({ submitToken: 'load' });
-}, OPEN_TIMEOUT_MS);
-afterAll(async () => t?.close());
 
 /** Runs `work` over every item with at most `size` in flight. */
 async function pool<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -27,17 +21,25 @@ async function pool<T, R>(items: readonly T[], size: number, work: (item: T) => 
   return out;
 }
 
-test(`${COUNT} distinct results, ${POOL} at a time: all stored, ids are their content hashes`, async () => {
-  const texts = Array.from({ length: COUNT }, (_, i) => JSON.stringify(boardResult({ decode: 10 + i, commit: i.toString(16).padStart(40, '0') })));
-  const t0 = performance.now();
-  const outcomes: SubmitOutcome[] = await pool(texts, POOL, (text) => submitText(text, { url: t.url, token: 'load' }));
-  const ms = performance.now() - t0;
-  expect(outcomes.filter((o) => !o.ok)).toEqual([]);
-  expect(outcomes.map((o) => (o.ok ? o.id : null))).toEqual(texts.map((x) => contentHash(x)));
-  expect(outcomes.every((o) => o.ok && o.created)).toBe(true);
-  const stored = await t.db.selectFrom('results').select(['id', 'body']).execute();
-  expect(stored).toHaveLength(COUNT);
-  expect(new Set(stored.map((r) => contentHash(r.body)))).toEqual(new Set(texts.map((x) => contentHash(x))));
-  expect(stored.every((r) => contentHash(r.body) === r.id)).toBe(true);
-  process.stderr.write(`board load: ${COUNT} submissions, ${POOL} at a time, in ${(ms / 1000).toFixed(1)} s\n`);
-}, 120_000);
+describe.each(ENGINES)('on %s', (engine) => {
+  let t: TestBoard;
+  beforeAll(async () => {
+    t = await testBoard(engine, { submitToken: 'load' });
+  }, OPEN_TIMEOUT_MS);
+  afterAll(async () => t?.close());
+
+  test(`${COUNT} distinct results, ${POOL} at a time: all stored, ids are their content hashes`, async () => {
+    const texts = Array.from({ length: COUNT }, (_, i) => JSON.stringify(boardResult({ decode: 10 + i, commit: i.toString(16).padStart(40, '0') })));
+    const t0 = performance.now();
+    const outcomes: SubmitOutcome[] = await pool(texts, POOL, (text) => submitText(text, { url: t.url, token: 'load' }));
+    const ms = performance.now() - t0;
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    expect(outcomes.map((o) => (o.ok ? o.id : null))).toEqual(texts.map((x) => contentHash(x)));
+    expect(outcomes.every((o) => o.ok && o.created)).toBe(true);
+    const stored = await t.db.selectFrom('results').select(['id', 'body']).execute();
+    expect(stored).toHaveLength(COUNT);
+    expect(new Set(stored.map((r) => contentHash(r.body)))).toEqual(new Set(texts.map((x) => contentHash(x))));
+    expect(stored.every((r) => contentHash(r.body) === r.id)).toBe(true);
+    process.stderr.write(`board load (${engine}): ${COUNT} submissions, ${POOL} at a time, in ${(ms / 1000).toFixed(1)} s\n`);
+  }, 120_000);
+});

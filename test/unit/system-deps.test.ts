@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { type SystemView, isDebianLike, plan } from '../../scripts/system-deps.mjs';
+import { POSTGRES_INITDB, type SystemView, expand, isDebianLike, plan } from '../../scripts/system-deps.mjs';
 
 // npm's pretest (scripts/system-deps.mjs) decides from a view of the system; here that view is made up, so
 // no case looks at this machine or runs apt-get.
@@ -8,7 +8,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const DRIVER = '/usr/bin/chromedriver';
 const VULKAN = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
-const ALL = [CHROMIUM, ICD, DRIVER, VULKAN];
+const INITDB = '/usr/lib/postgresql/15/bin/initdb';
+const ALL = [CHROMIUM, ICD, DRIVER, VULKAN, INITDB];
 
 const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n';
 const UBUNTU = 'NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\n';
@@ -30,6 +31,10 @@ function view(c: Case): SystemView & { sudoAsked: number } {
   const v = {
     sudoAsked: 0,
     exists: (p: string) => files.has(p),
+    list: (dir: string) => {
+      const under = [...files].filter((f) => f.startsWith(`${dir}/`));
+      return [...new Set(under.map((f) => f.slice(dir.length + 1).split('/')[0] as string))];
+    },
     platform: c.platform ?? 'linux',
     arch: c.arch ?? 'x64',
     ldLibraryPath: c.ldLibraryPath,
@@ -53,6 +58,7 @@ describe('pretest: system packages for the tests', () => {
     { name: 'everything present on an unknown Linux', c: { osRelease: FEDORA } },
     { name: 'the Vulkan loader on LD_LIBRARY_PATH', c: { files: [...without(VULKAN), '/opt/vk/libvulkan.so.1'], ldLibraryPath: '/opt/vk:/nope' } },
     { name: 'the Vulkan loader in the arm64 multiarch directory', c: { arch: 'arm64', files: [...without(VULKAN), '/lib/aarch64-linux-gnu/libvulkan.so.1'] } },
+    { name: 'PostgreSQL 17 rather than 15', c: { files: [...without(INITDB), '/usr/lib/postgresql/17/bin/initdb'] } },
   ])('$name: nothing to do, sudo never asked', ({ c }) => {
     const v = view(c);
     expect(plan(v)).toEqual({ action: 'ok' });
@@ -64,7 +70,8 @@ describe('pretest: system packages for the tests', () => {
     { name: 'Chromium without its SwiftShader ICD', gone: [ICD], packages: ['chromium'] },
     { name: 'no chromedriver', gone: [DRIVER], packages: ['chromium-driver'] },
     { name: 'no Vulkan loader', gone: [VULKAN], packages: ['libvulkan1'] },
-    { name: 'a bare machine', gone: ALL, packages: ['chromium', 'chromium-driver', 'libvulkan1'] },
+    { name: 'no PostgreSQL server', gone: [INITDB], packages: ['postgresql'] },
+    { name: 'a bare machine', gone: ALL, packages: ['chromium', 'chromium-driver', 'libvulkan1', 'postgresql'] },
   ])('Debian as root, $name: apt-get installs $packages', ({ gone, packages }) => {
     const v = view({ files: without(...gone) });
     expect(plan(v)).toMatchObject({
@@ -124,6 +131,15 @@ describe('pretest: system packages for the tests', () => {
     { text: '', debian: false },
   ])('isDebianLike($text) = $debian', ({ text, debian }) => {
     expect(isDebianLike(text)).toBe(debian);
+  });
+
+  test.each([
+    { name: 'one version', files: [INITDB], found: [INITDB] },
+    { name: 'two versions, in the order listed', files: ['/usr/lib/postgresql/13/bin/initdb', INITDB], found: ['/usr/lib/postgresql/13/bin/initdb', INITDB] },
+    { name: 'a version directory with only the client', files: ['/usr/lib/postgresql/15/bin/psql'], found: [] },
+    { name: 'no /usr/lib/postgresql', files: [CHROMIUM], found: [] },
+  ])('expand($name): the initdb paths that exist', ({ files, found }) => {
+    expect(expand(POSTGRES_INITDB, view({ files }))).toEqual(found);
   });
 
 });
