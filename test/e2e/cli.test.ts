@@ -28,7 +28,7 @@ describe('headless CLI', () => {
     expect(run.stderr).toMatch(/\[\s*\d+%\] Roofline probes · read bandwidth/);
     expect(run.stderr).toMatch(/\[100%\] completed in/);
     // The CLI opens the page without parameters and hands it the request through its automation API.
-    expect(run.stderr).toMatch(/tokenbench: page http:\/\/127\.0\.0\.1:\d+\/ \(tokenbench [^)]+\): window\.tokenbench\.run\(\{"suite":"smoke","generation":\{\},"tune":\{"enabled":true,"cache":"0 cached choice\(s\)"\},"cost":null\}\)/);
+    expect(run.stderr).toMatch(/tokenbench: page http:\/\/127\.0\.0\.1:\d+\/ \(tokenbench [^)]+\): window\.tokenbench\.run\(\{"suite":"smoke","generation":\{\},"tune":\{"enabled":true,"cache":"0 cached choice\(s\)"\},"cost":null,"peers":null\}\)/);
     // Tuning ran in the page and its choices reached the CLI's cache file (XDG_CACHE_HOME of the test).
     expect(r.tuning?.mode).toBe('tuned');
     expect(r.tuning?.entries.length).toBeGreaterThan(0);
