@@ -239,9 +239,9 @@ function render(): void {
         { 'data-id': id, class: r.software ? 'software' : undefined },
         el('td', {}, box),
         ...COLUMNS.map((c) =>
-          el('td', { class: c.num ? 'num' : c.key === 'device' && r.software ? 'badge-software' : undefined, title: c.key === 'device' && r.software ? 'software adapter: not a hardware result' : undefined }, c.cell(r)),
+          el('td', { 'data-col': c.key, class: c.num ? 'num' : c.key === 'device' && r.software ? 'badge-software' : undefined, title: c.key === 'device' && r.software ? 'software adapter: not a hardware result' : undefined }, c.cell(r)),
         ),
-        el('td', {}, id ? el('a', { href: `/api/results/${id}`, class: 'result-link', title: id }, `${id.slice(0, 8)}…`) : '—'),
+        el('td', { 'data-col': 'result' }, id ? el('a', { href: `/api/results/${id}`, class: 'result-link', title: id }, `${id.slice(0, 8)}…`) : '—'),
       ),
     );
   }

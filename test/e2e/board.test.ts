@@ -5,6 +5,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { withCost } from '../../src/cost/model';
+import { fmtNumber } from '../../src/result/formats';
 import { OPEN_TIMEOUT_MS, type TestBoard, boardResult, post, testBoard } from '../unit/board-helpers';
 import { launch } from './helpers';
 
@@ -19,8 +21,8 @@ const ids = new Map<string, string>();
 beforeAll(async () => {
   t = await testBoard();
   const results = {
-    nvidia: boardResult({ vendor: 'nvidia', architecture: 'hopper', description: 'H100 SXM', decode: 300 }),
-    amd: boardResult({ vendor: 'amd', architecture: 'cdna-3', description: `MI300X ${HOSTILE}`, decode: 200, runtime: 'browser' }),
+    nvidia: withCost(boardResult({ vendor: 'nvidia', architecture: 'hopper', description: 'H100 SXM', decode: 300 }), { hourlyPrice: 2.5, boardPowerW: 700, mix: { input: 3, output: 1 } }),
+    amd: withCost(boardResult({ vendor: 'amd', architecture: 'cdna-3', description: `MI300X ${HOSTILE}`, decode: 200, runtime: 'browser' }), { hourlyPrice: 1.8, boardPowerW: 750, mix: { input: 3, output: 1 } }),
     google: boardResult({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader', decode: 5, software: true }),
   };
   for (const [name, r] of Object.entries(results)) {
@@ -56,6 +58,14 @@ describe('the board page', () => {
     expect(await first.locator('td:nth-child(5)').textContent()).toBe('300');
     expect(await first.locator('td:nth-child(6)').textContent()).toBe('960 (b4)');
     expect(await first.locator('a.result-link').getAttribute('href')).toBe(`/api/results/${ids.get('nvidia')}`);
+    // The cheapest decode: the batch-4 test, 960 tok/s at $2.50/h and 700 W.
+    expect(await first.locator('td[data-col="usd"]').textContent()).toBe(`$${fmtNumber((2.5 / 3600 / 960) * 1e6)}`);
+    expect(await first.locator('td[data-col="joules"]').textContent()).toBe(fmtNumber(700 / 960));
+  });
+
+  test('the speed-against-cost chart has one point per shown result with cost inputs', async () => {
+    expect(await page.locator('#board-cost-chart').getAttribute('data-series')).toBe('2');
+    expect(await page.locator('#board-chart-note').textContent()).toMatch(/^2 result\(s\) with cost inputs/);
   });
 
   test('result strings are text, never markup', async () => {
