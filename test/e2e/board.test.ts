@@ -19,7 +19,7 @@ let page: Page;
 const ids = new Map<string, string>();
 
 beforeAll(async () => {
-  t = await testBoard();
+  t = await testBoard('pglite');
   const results = {
     nvidia: withCost(boardResult({ vendor: 'nvidia', architecture: 'hopper', description: 'H100 SXM', decode: 300 }), { hourlyPrice: 2.5, boardPowerW: 700, mix: { input: 3, output: 1 } }),
     amd: withCost(boardResult({ vendor: 'amd', architecture: 'cdna-3', description: `MI300X ${HOSTILE}`, decode: 200, runtime: 'browser' }), { hourlyPrice: 1.8, boardPowerW: 750, mix: { input: 3, output: 1 } }),
@@ -153,7 +153,7 @@ describe('the board page', () => {
 describe('a board with a read token', () => {
   let r: TestBoard;
   beforeAll(async () => {
-    r = await testBoard({ readToken: 'reader' });
+    r = await testBoard('pglite', { readToken: 'reader' });
     expect((await post(r.url, JSON.stringify(boardResult({ vendor: 'nvidia' })))).status).toBe(201);
   }, OPEN_TIMEOUT_MS);
   afterAll(async () => r?.close());
