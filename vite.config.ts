@@ -42,8 +42,8 @@ export default defineConfig({
     target: 'es2022',
     outDir: 'dist',
     emptyOutDir: true,
-    // Two pages: the bench (index.html) and the result comparison (compare.html).
-    rollupOptions: { input: { main: 'index.html', compare: 'compare.html' } },
+    // Three pages: the bench (index.html), the result comparison (compare.html) and the results board's (board.html).
+    rollupOptions: { input: { main: 'index.html', compare: 'compare.html', board: 'board.html' } },
   },
   test: {
     // One file at a time: GPU tests (SwiftShader) and browser tests each use every core of a 2-core CI box.

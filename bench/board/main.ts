@@ -4,10 +4,12 @@
  * server. Binds 127.0.0.1 unless --host says otherwise. Exit codes: 0 stopped (Ctrl-C / SIGTERM) · 1 the
  * database or the port could not be opened · 2 usage error.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HELP_OPTION } from '../args';
 import { type CliOption, commandHelp, readCommandLine } from '../command-line';
+import { PAGE_DIR } from '../serve';
 import { SUBMIT_TOKEN_ENV } from '../submit-client';
 import { type Engine, defaultDataDir, openDatabase } from './database';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit';
@@ -165,7 +167,8 @@ export async function boardMain(argv: readonly string[], env: NodeJS.ProcessEnv 
     return 1;
   }
   const access = [o.submitToken ? 'submitting needs a token' : 'anyone who reaches it may submit', o.readToken ? 'reading needs a token' : 'reading is public'];
-  process.stderr.write(`tokenbench board: ${board.url}/api/results · ${engineLabel(o.engine)} · ${access.join(' · ')}\n`);
+  process.stderr.write(`tokenbench board: ${board.url}/ (page) · ${board.url}/api/results · ${engineLabel(o.engine)} · ${access.join(' · ')}\n`);
+  if (!existsSync(join(PAGE_DIR, 'board.html'))) process.stderr.write('tokenbench board: the page is not built (npm run build): the API works, / answers 404\n');
   if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1' && !o.submitToken) {
     process.stderr.write('tokenbench board: warning: listening beyond this machine without --submit-token\n');
   }

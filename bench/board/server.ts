@@ -7,16 +7,23 @@
  *   GET  /api/results           ?model&format&vendor&architecture&runtime&software=0|1&since&until&limit&offset&cursor
  *   GET  /api/results/:id       the stored result, byte for byte
  *   GET  /api/leaderboard       ?model&format (required), and the list's device filters
+ *   GET  /api/workloads         the model × format pairs present, with how many results have each
+ *   GET  /                      the board page (dist/board.html); /compare.html the compare view; /assets/…
+ *
+ * The pages come from the same origin as the API, so their Content-Security-Policy (connect-src 'self')
+ * lets them read it; they are served by bench/serve.ts's staticResponse, from an allow-list of paths.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createReadStream } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CSP_HEADER } from '../../src/csp';
 import { MAX_IMPORT_BYTES, parseResult } from '../../src/schema/result';
 import type { BoardDb } from './database';
+import { PAGE_DIR, staticResponse } from '../serve';
 import { contentHash, isResultId } from './records';
 import { DEFAULT_RATE_LIMIT, type RateLimit, tokenBuckets } from './rate-limit';
-import { type ResultFilter, decodeCursor, leaderboard, listResults, resultBody, storeResult } from './store';
+import { type ResultFilter, decodeCursor, leaderboard, listResults, resultBody, storeResult, workloadCounts } from './store';
 
 export interface BoardOptions {
   /** Bearer token POST /api/results needs; null: anyone may submit. */
@@ -28,6 +35,8 @@ export interface BoardOptions {
   maxBytes: number;
   /** Where server errors are reported. */
   log: (line: string) => void;
+  /** The built pages (`vite build`'s dist/); null: the board serves its API only. */
+  pageDir: string | null;
 }
 
 export const DEFAULT_BOARD_OPTIONS: BoardOptions = {
@@ -36,7 +45,16 @@ export const DEFAULT_BOARD_OPTIONS: BoardOptions = {
   rateLimit: DEFAULT_RATE_LIMIT,
   maxBytes: MAX_IMPORT_BYTES,
   log: (line) => process.stderr.write(`${line}\n`),
+  pageDir: PAGE_DIR,
 };
+
+/** Files of the built pages the board serves: its own page, the compare view and their assets. */
+const PAGE_PATHS: Record<string, string> = { '/': '/board.html', '/board.html': '/board.html', '/compare.html': '/compare.html', '/favicon.svg': '/favicon.svg' };
+
+/** The page file for a request path, or null when the board does not serve that path as a page. */
+function pagePath(path: string): string | null {
+  return PAGE_PATHS[path] ?? (/^\/assets\/[\w.-]+$/.test(path) ? path : null);
+}
 
 /** Largest page of a list. */
 export const MAX_LIMIT = 500;
@@ -214,6 +232,24 @@ async function route(db: BoardDb, req: IncomingMessage, res: ServerResponse, o: 
     if (body === null) throw new HttpError(404, `no result ${JSON.stringify(id.slice(0, 80))} on this board`);
     // Immutable: the id is the hash of these bytes.
     return send(res, 200, body, o.readToken ? {} : { 'cache-control': 'public, max-age=31536000, immutable' });
+  }
+  if (path === '/api/workloads') {
+    only('GET');
+    requireToken(req, o.readToken, 'reading');
+    checkParams(q, []);
+    return send(res, 200, { workloads: await workloadCounts(db) });
+  }
+  const file = path.startsWith('/api/') ? null : pagePath(path);
+  if (file !== null) {
+    only('GET', 'HEAD');
+    // The pages hold no results: they are public; what they read from the API needs the read token.
+    if (o.pageDir === null) throw new HttpError(404, 'this board serves its API only');
+    const r = staticResponse(o.pageDir, file);
+    if (r.status !== 200) throw new HttpError(404, `${file} not found: build the pages first (npm run build)`);
+    res.writeHead(200, { ...r.headers, 'referrer-policy': 'no-referrer' });
+    if (method === 'HEAD') return void res.end();
+    createReadStream(r.file).on('error', () => res.destroy()).pipe(res);
+    return;
   }
   if (path === '/api/leaderboard') {
     only('GET');

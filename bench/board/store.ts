@@ -4,9 +4,12 @@
  * leaderboard of one model × format.
  */
 import { type ExpressionBuilder, sql } from 'kysely';
+import type { LeaderRow, WorkloadCount } from '../../src/result/leaderboard';
 import type { BenchResult } from '../../src/schema/result';
 import type { BoardDb, Tables } from './database';
 import { resultRecord } from './records';
+
+export type { LeaderRow, WorkloadCount };
 
 /** Stores a validated result (its text as received); `created` is false when it was there already. */
 export async function storeResult(db: BoardDb, body: string, r: BenchResult): Promise<{ id: string; created: boolean }> {
@@ -174,31 +177,6 @@ export async function listResults(
   return { results, next: more && last ? encodeCursor({ startedAt: last.started_at.toISOString(), id: last.id }) : null };
 }
 
-/**
- * One leaderboard row: a result's best figures for one model × format. Decode at batch 1 is the fastest
- * batch-1 decode test at the shallowest depth the run measured (as the cost block's decodeBatch1); its % of
- * bound and its llama.cpp ratios go with it. The best decode is the fastest decode at any batch, with its batch;
- * $/1M tokens and J/token are the lowest of any decode test (at the best batch, as a rule).
- */
-export interface LeaderRow {
-  id: string;
-  device: string;
-  vendor: string | null;
-  architecture: string | null;
-  software: boolean;
-  runtime: string;
-  startedAt: string;
-  decodeB1: number | null;
-  decodeBest: number | null;
-  bestBatch: number | null;
-  prefill: number | null;
-  efficiency: number | null;
-  ofWebgpu: number | null;
-  ofNative: number | null;
-  usdPer1M: number | null;
-  joulesPerToken: number | null;
-}
-
 /** The leaderboard of one model × format: fastest decode at batch 1 first (results without one last). */
 export async function leaderboard(db: BoardDb, model: string, format: string, f: ResultFilter = {}, limit = 100): Promise<LeaderRow[]> {
   const decodeB1 = sql`kind = 'decode' and batch = 1`;
@@ -252,4 +230,16 @@ export async function leaderboard(db: BoardDb, model: string, format: string, f:
     usdPer1M: r.usd_per_1m,
     joulesPerToken: r.joules_per_token,
   }));
+}
+
+/** The model × format pairs the board has figures for, with how many results have each: the page's pickers. */
+export async function workloadCounts(db: BoardDb): Promise<WorkloadCount[]> {
+  const rows = await db
+    .selectFrom('figures')
+    .select(['model', 'format', sql<number>`count(distinct result_id)::int`.as('results')])
+    .groupBy(['model', 'format'])
+    .orderBy('model')
+    .orderBy('format')
+    .execute();
+  return rows.map((r) => ({ model: r.model, format: r.format, results: r.results }));
 }

@@ -150,6 +150,26 @@ export function drawThroughput(canvas: HTMLCanvasElement, curves: ThroughputCurv
   }));
 }
 
+/** One point per labelled item (e.g. a board row): x against y, the label in the legend and the tooltip. */
+export function drawScatter(canvas: HTMLCanvasElement, title: string, xTitle: string, yTitle: string, points: Array<{ label: string; x: number; y: number }>): Chart<'scatter'> {
+  canvas.dataset.series = String(points.length);
+  return keep(canvas, new Chart<'scatter'>(fresh(canvas), {
+    type: 'scatter',
+    data: { datasets: points.map((p, i) => ({ label: p.label, data: [{ x: p.x, y: p.y }], borderColor: colour(i), backgroundColor: colour(i), pointRadius: 5 })) },
+    options: {
+      ...common,
+      plugins: {
+        title: { display: true, text: title },
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label ?? ''}: ${fmtNumber((ctx.raw as { y: number }).y)} tok/s at $${fmtNumber((ctx.raw as { x: number }).x)}` } },
+      },
+      scales: {
+        x: { type: 'linear', title: { display: true, text: xTitle }, beginAtZero: true },
+        y: { type: 'linear', title: { display: true, text: yTitle }, beginAtZero: true },
+      },
+    },
+  }));
+}
+
 /** Grouped bars: one group per category (test), one bar per series (result); null values are gaps. */
 export function drawBars(canvas: HTMLCanvasElement, title: string, categories: string[], series: Array<{ label: string; values: Array<number | null> }>): Chart<'bar'> {
   canvas.dataset.series = String(series.length);

@@ -2,6 +2,9 @@
  * The compare page: pick or drop result JSON files → summary, comparison table, bar charts per metric,
  * throughput vs interactivity, a two-result diff with % change and a rank test, and exports. Files are
  * untrusted: size-limited, schema-validated (the error names the JSON path), rendered as text only.
+ *
+ * Results can also come by address: `compare.html?result=/api/results/ID&result=…` (the board page's
+ * "Compare selected") loads each URL, of this page's own origin only, under the same checks as a file.
  */
 import {
   COMPARE_FORMATS,
@@ -18,8 +21,10 @@ import {
   uniqueLabels,
 } from '../result/compare';
 import { throughputCurves } from '../result/efficiency';
+import { deviceName } from '../result/figures';
 import { fmtNumber } from '../result/formats';
 import { MAX_IMPORT_BYTES, parseResultText } from '../schema/result';
+import { boardError, boardGet, sameOrigin } from './board-api';
 import { chartBox, destroyChart, drawBars, drawThroughput } from './charts';
 import { append, clear, el } from './dom';
 
@@ -239,6 +244,44 @@ async function addFiles(files: FileList | File[]): Promise<void> {
   render();
 }
 
+/** Loads the results named by `result=` in the address: same-origin URLs only, each size-limited and validated. */
+async function addUrls(hrefs: string[]): Promise<void> {
+  for (const href of hrefs) {
+    const url = sameOrigin(href);
+    if (!url) {
+      notice('error', `${href.slice(0, 200)}: not loaded: only results from this page's own origin (${location.origin}) can be opened by address`);
+      continue;
+    }
+    let text: string;
+    try {
+      const res = await boardGet(url);
+      if (!res.ok) {
+        notice('error', `${url.pathname}: ${await boardError(res)}`);
+        continue;
+      }
+      const declared = Number(res.headers.get('content-length'));
+      const blob = declared > MAX_IMPORT_BYTES ? null : await res.blob();
+      if (!blob || blob.size > MAX_IMPORT_BYTES) {
+        notice('error', `${url.pathname}: result too large (> ${MAX_IMPORT_BYTES} bytes)`);
+        continue;
+      }
+      text = await blob.text();
+    } catch (e) {
+      notice('error', `${url.pathname}: cannot fetch it: ${(e as Error).message}`);
+      continue;
+    }
+    const parsed = parseResultText(text);
+    if (!parsed.ok) {
+      notice('error', `${url.pathname}: ${parsed.error}`);
+      continue;
+    }
+    // Named by its device and its id (the address's last segment), shortened.
+    const last = url.pathname.split('/').pop() || url.pathname;
+    loaded.push({ name: `${deviceName(parsed.result)} · ${last.slice(0, 8)}`, result: parsed.result });
+  }
+  render();
+}
+
 function download(format: CompareFormat): void {
   const list = labelled();
   if (!list.length) return;
@@ -274,3 +317,5 @@ diffB.addEventListener('change', () => renderDiff(labelled()));
 for (const [f, b] of exportButtons) b.addEventListener('click', () => download(f));
 window.tokenbenchCompare = { labels: () => labelled().map((l) => l.label) };
 render();
+const fromAddress = new URLSearchParams(location.search).getAll('result');
+if (fromAddress.length) void addUrls(fromAddress);

@@ -137,7 +137,7 @@ describe('compare page in headless Chromium', () => {
     const cells = await page.locator('#compare-body tr').evaluateAll((rows) =>
       rows.map((r) => ({ key: r.getAttribute('data-key'), result: r.getAttribute('data-result'), cells: [...r.querySelectorAll('td')].map((td) => td.textContent) })),
     );
-    expect(cells.map((c) => ({ result: c.result, key: c.key, software: c.cells[2], tokPerSec: c.cells[7], bound: c.cells[8], usd: c.cells[9], joules: c.cells[10], verification: c.cells[11] }))).toEqual(
+    expect(cells.map((c) => ({ result: c.result, key: c.key, software: c.cells[2], tokPerSec: c.cells[7], bound: c.cells[8], usd: c.cells[11], joules: c.cells[12], verification: c.cells[13] }))).toEqual(
       expected.map((e) => ({ result: e.result, key: e.key, software: 'SOFTWARE', tokPerSec: e.tokPerSec, bound: e.bound, usd: e.usd, joules: e.joules, verification: e.verification })),
     );
     await expect(page.locator('#compare-summary-body').textContent()).resolves.toMatch(/SOFTWARE ADAPTER: not a hardware result/);

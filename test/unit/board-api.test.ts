@@ -1,5 +1,8 @@
 /** The results board's API on both engines (embedded, PostgreSQL server): submitting, refusing, listing, fetching, the leaderboard. */
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { countResults } from '../../bench/board/store';
 import { MAX_IMPORT_BYTES } from '../../src/schema/result';
@@ -147,7 +150,14 @@ describe.each(ENGINES)('on %s', (engine) => {
       expect(hardware.rows).toHaveLength(3);
     });
 
+    test('GET /api/workloads: the model × format pairs present, with how many results have each', async () => {
+      const res = await get('/api/workloads');
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ workloads: [{ model: 'tiny', format: 'q4_0', results: await countResults(t.db) }] });
+    });
+
     test.each([
+      ['/api/workloads?model=tiny', 400, /unknown parameter "model"/],
       ['/api/results?software=yes', 400, /software: expected 0 or 1/],
       ['/api/results?since=yesterday', 400, /since: expected an ISO date/],
       ['/api/results?limit=0', 400, /limit: expected an integer/],
@@ -185,5 +195,45 @@ describe.each(ENGINES)('on %s', (engine) => {
       expect((await fetch(`${r.url}/api/results`, { headers: { authorization: 'Bearer reader' } })).status).toBe(200);
       expect((await post(r.url, JSON.stringify(boardResult()))).status).toBe(201);
     });
+  });
+});
+
+// The pages are files, not rows: one engine is enough.
+describe('the pages the board serves', () => {
+  let r: TestBoard;
+  const pages = mkdtempSync(join(tmpdir(), 'tokenbench-board-pages-'));
+  beforeAll(async () => {
+    mkdirSync(join(pages, 'assets'));
+    writeFileSync(join(pages, 'board.html'), '<!doctype html><title>board</title>');
+    writeFileSync(join(pages, 'compare.html'), '<!doctype html><title>compare</title>');
+    writeFileSync(join(pages, 'index.html'), '<!doctype html><title>bench</title>');
+    writeFileSync(join(pages, 'assets', 'board-x1.js'), 'export {};');
+    writeFileSync(join(pages, 'secret.json'), '{}');
+    r = await testBoard('pglite', { readToken: 'reader', pageDir: pages });
+  }, OPEN_TIMEOUT_MS);
+  afterAll(async () => r?.close());
+
+  test.each([
+    ['/', 'text/html; charset=utf-8', 'board'],
+    ['/board.html', 'text/html; charset=utf-8', 'board'],
+    ['/compare.html', 'text/html; charset=utf-8', 'compare'],
+    ['/assets/board-x1.js', 'text/javascript; charset=utf-8', 'export'],
+  ])('GET %s: the built file, with the CSP and nosniff, without the read token', async (path, type, text) => {
+    const res = await fetch(`${r.url}${path}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe(type);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+    expect(await res.text()).toContain(text);
+  });
+
+  test.each(['/index.html', '/secret.json', '/assets/../secret.json', '/assets/%2e%2e/secret.json', '/assets/nope.js'])('GET %s: 404, nothing outside the pages and their assets', async (path) => {
+    const res = await fetch(`${r.url}${path}`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  });
+
+  test('POST to a page: 405', async () => {
+    expect((await fetch(`${r.url}/`, { method: 'POST' })).status).toBe(405);
   });
 });

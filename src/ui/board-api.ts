@@ -1,0 +1,57 @@
+/**
+ * Reading the results board from its own pages (the board page, and the compare view when it opens board
+ * results): same-origin requests, with the board's read token when one was entered. The token is kept in
+ * this tab's sessionStorage only, and sent only to this page's own origin.
+ */
+
+/** sessionStorage key of the read token a reader entered on the board page. */
+export const READ_TOKEN_KEY = 'tokenbench.board.readToken';
+
+export function readToken(): string | null {
+  try {
+    return sessionStorage.getItem(READ_TOKEN_KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function setReadToken(token: string | null): void {
+  try {
+    if (token) sessionStorage.setItem(READ_TOKEN_KEY, token);
+    else sessionStorage.removeItem(READ_TOKEN_KEY);
+  } catch {
+    // storage refused (private mode): the token lasts until the page is left
+  }
+}
+
+/** A URL of this page's origin, or null for any other origin (or no URL at all). */
+export function sameOrigin(href: string): URL | null {
+  try {
+    const u = new URL(href, location.href);
+    return u.origin === location.origin ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+/** GET a same-origin URL of the board, with the read token when there is one. */
+export function boardGet(url: URL): Promise<Response> {
+  const token = readToken();
+  return fetch(url, { credentials: 'same-origin', headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+/** The board's error message of a failed answer ({ error }), else the HTTP status. */
+export async function boardError(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { error?: unknown };
+    if (typeof body.error === 'string') return `${res.status}: ${body.error}`;
+  } catch {
+    // not the board's JSON
+  }
+  return `HTTP ${res.status}`;
+}
+
+/** A board result's id: SHA-256 hex (what bench/board/records.ts stores under). */
+export function isResultId(id: string): boolean {
+  return /^[0-9a-f]{64}$/.test(id);
+}
