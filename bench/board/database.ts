@@ -45,7 +45,12 @@ export async function openDatabase(engine: Engine): Promise<BoardDb> {
     const lite = engine.dir ? await PGlite.create(resolve(engine.dir)) : await PGlite.create();
     db = new Kysely<Tables>({ dialect: new PGliteDialect(lite) });
   } else {
-    db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: engine.url, max: 10 }) }) });
+    const pool = new pg.Pool({ connectionString: engine.url, max: 10 });
+    // An idle connection the server drops (a restart, an administrator, the end of a test cluster) is an
+    // 'error' on the pool: said on stderr, and the pool opens a new connection for the next query. Without a
+    // listener it would be an uncaught error that ends the board.
+    pool.on('error', (e) => process.stderr.write(`board: PostgreSQL dropped an idle connection: ${e.message}\n`));
+    db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   }
   try {
     await migrate(db);
