@@ -54,6 +54,20 @@ export function staticResponse(
   };
 }
 
+/**
+ * Starts `server` listening on `host` and `port` (0: a free one); resolves with its origin as a client on
+ * this machine reaches it (`http://127.0.0.1:PORT` for a wildcard host, brackets around IPv6).
+ */
+export async function listenOn(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => ok());
+  });
+  const { port: actual } = server.address() as AddressInfo;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${urlHost}:${actual}`;
+}
+
 /** Serves the built page on `host` (default loopback) and `port` (default a free one). */
 export async function serveStatic(rootDir: string, port = 0, host = '127.0.0.1'): Promise<StaticServer> {
   const root = resolve(rootDir);
@@ -69,14 +83,8 @@ export async function serveStatic(rootDir: string, port = 0, host = '127.0.0.1')
     res.writeHead(200, r.headers);
     createReadStream(r.file).pipe(res);
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, host, () => ok());
-  });
-  const { port: actual } = server.address() as AddressInfo;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${actual}/`,
+    url: `${await listenOn(server, port, host)}/`,
     server,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };

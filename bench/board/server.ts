@@ -16,11 +16,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { CSP_HEADER } from '../../src/csp';
 import { MAX_IMPORT_BYTES, parseResult } from '../../src/schema/result';
 import type { BoardDb } from './database';
-import { PAGE_DIR, staticResponse } from '../serve';
+import { PAGE_DIR, listenOn, staticResponse } from '../serve';
 import { contentHash, isResultId } from './records';
 import { DEFAULT_RATE_LIMIT, type RateLimit, tokenBuckets } from './rate-limit';
 import { type ResultFilter, decodeCursor, leaderboard, listResults, resultBody, storeResult, workloadCounts } from './store';
@@ -287,14 +286,8 @@ export async function startBoard(db: BoardDb, host: string, port: number, option
   });
   server.headersTimeout = 30_000;
   server.requestTimeout = 300_000;
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, host, () => ok());
-  });
-  const { port: actual } = server.address() as AddressInfo;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${actual}`,
+    url: await listenOn(server, port, host),
     server,
     close: () =>
       new Promise<void>((ok) => {
