@@ -179,7 +179,11 @@ export async function listResults(
 
 /** The leaderboard of one model × format: fastest decode at batch 1 first (results without one last). */
 export async function leaderboard(db: BoardDb, model: string, format: string, f: ResultFilter = {}, limit = 100): Promise<LeaderRow[]> {
+  // The tests of the headline view (workloadHeadlines in src/result/figures.ts): decode at batch 1 and the
+  // fastest batch, both at the shallowest depth (array_agg ordered by depth, then speed: the first one), and
+  // the fastest prefill. Cost, bound and peer shares are those of the test they belong to.
   const decodeB1 = sql`kind = 'decode' and batch = 1`;
+  const decode = sql`kind = 'decode'`;
   const ranked = db
     .selectFrom('figures')
     .where('model', '=', model)
@@ -188,14 +192,14 @@ export async function leaderboard(db: BoardDb, model: string, format: string, f:
     .select([
       'result_id',
       sql<number | null>`(array_agg(tok_per_sec order by depth, tok_per_sec desc) filter (where ${decodeB1}))[1]`.as('decode_b1'),
-      sql<number | null>`max(tok_per_sec) filter (where kind = 'decode')`.as('decode_best'),
-      sql<number | null>`(array_agg(batch order by tok_per_sec desc) filter (where kind = 'decode'))[1]`.as('best_batch'),
+      sql<number | null>`(array_agg(tok_per_sec order by depth, tok_per_sec desc) filter (where ${decode}))[1]`.as('decode_best'),
+      sql<number | null>`(array_agg(batch order by depth, tok_per_sec desc) filter (where ${decode}))[1]`.as('best_batch'),
       sql<number | null>`max(tok_per_sec) filter (where kind = 'prefill')`.as('prefill'),
       sql<number | null>`(array_agg(efficiency order by depth, tok_per_sec desc) filter (where ${decodeB1}))[1]`.as('efficiency'),
       sql<number | null>`(array_agg(of_webgpu order by depth, tok_per_sec desc) filter (where ${decodeB1}))[1]`.as('of_webgpu'),
       sql<number | null>`(array_agg(of_native order by depth, tok_per_sec desc) filter (where ${decodeB1}))[1]`.as('of_native'),
-      sql<number | null>`min(usd_per_1m) filter (where kind = 'decode')`.as('usd_per_1m'),
-      sql<number | null>`min(joules_per_token) filter (where kind = 'decode')`.as('joules_per_token'),
+      sql<number | null>`(array_agg(usd_per_1m order by depth, tok_per_sec desc) filter (where ${decode}))[1]`.as('usd_per_1m'),
+      sql<number | null>`(array_agg(joules_per_token order by depth, tok_per_sec desc) filter (where ${decode}))[1]`.as('joules_per_token'),
     ])
     .as('best');
   const rows = await db

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { writeGgufFile } from '../../src/model/gguf/write-node';
 import { resultWorkloads, runKvType, skippedPeer, withPeer } from '../../src/result/peers';
 import { peerModelGguf, withPeerModels } from '../../src/run/peers/models';
-import { peerTestPlan, type PeerPlan } from '../../src/run/peers/plan';
+import { workloadPeerPlan } from '../../src/run/peers/plan';
 import type { RunRequest } from '../../src/run/request';
+import { WLLAMA_NAME } from '../../src/runtime/peers/names';
 import type { BenchResult } from '../../src/schema/result';
 import type { ModelFile } from '../model-files';
 import { NATIVE_PEER_NAME, runNativePeer } from './native-peer';
@@ -55,12 +56,6 @@ export async function writePeerFiles(request: RunRequest, modelFiles: readonly M
 /** Where the run's page or runtime was: this machine's browser, the Node runner, or a remote browser. */
 export type PeerPlace = { kind: 'browser' } | { kind: 'node' } | { kind: 'remote'; endpoint: string };
 
-/** The peer plan of a result: the tests it ran at batch 1, its repetitions and KV-cache type. */
-export function resultPeerPlan(r: BenchResult): PeerPlan {
-  const g = r.config.generation;
-  return { tests: peerTestPlan(g), reps: g.reps, kvType: runKvType(r), genTokens: g.genTokens };
-}
-
 /**
  * The result with the peers that run from the command line: native llama.cpp on each workload's file (this
  * machine only), and a skipped `webgpu` record where no page ran the run. Progress through `log`.
@@ -69,10 +64,9 @@ export async function addCommandLinePeers(r: BenchResult, modelFiles: readonly M
   const peers = r.config.peers;
   if (!peers) return r;
   let out = r;
-  const plan = resultPeerPlan(r);
   for (const w of resultWorkloads(r)) {
     if (peers.engines.includes('webgpu') && place.kind === 'node') {
-      out = withPeer(out, w.id, skippedPeer('webgpu', 'llama.cpp via @wllama/wllama', "llama.cpp's WebGPU backend runs in a browser page (wllama); the Node runner has none: run without --runtime node"));
+      out = withPeer(out, w.id, skippedPeer('webgpu', WLLAMA_NAME, "llama.cpp's WebGPU backend runs in a browser page (wllama); the Node runner has none: run without --runtime node"));
     }
     if (!peers.engines.includes('native')) continue;
     const src = w.source?.kind === 'gguf' ? w.source : null;
@@ -87,6 +81,7 @@ export async function addCommandLinePeers(r: BenchResult, modelFiles: readonly M
     }
     log(`llama.cpp native on ${file.name}`);
     const greedy = w.text ? { promptTokens: w.text.promptTokens, ours: w.text.generatedTokens } : undefined;
+    const plan = workloadPeerPlan(r.config.generation, runKvType(r), w.tests);
     const peer = await runNativePeer({ path: file.path, vocab: w.arch.vocab, plan, ...(greedy ? { greedy } : {}) }, peers.native, log);
     if (peer.state !== 'ok') log(`llama.cpp native on ${file.name}: ${peer.state}: ${peer.reason ?? ''}`);
     out = withPeer(out, w.id, peer);

@@ -6,8 +6,9 @@
 /**
  * One leaderboard row: a result's best figures for one model × format. Decode at batch 1 is the fastest
  * batch-1 decode test at the shallowest depth the run measured (as the cost block's decodeBatch1); its % of
- * bound and its llama.cpp ratios go with it. The best decode is the fastest decode at any batch, with its batch;
- * $/1M tokens and J/token are the lowest of any decode test (at the best batch, as a rule).
+ * bound and its llama.cpp ratios go with it. The best decode is the fastest decode at any batch at that depth,
+ * with its batch, and $/1M tokens and J/token are that test's: the tests of the headline view
+ * (workloadHeadlines in src/result/figures.ts).
  */
 export interface LeaderRow {
   id: string;

@@ -35,6 +35,19 @@ export function peerTestPlan(gen: Pick<GenerationConfig, 'promptLens' | 'depths'
   return [...pp, ...tg];
 }
 
+/**
+ * A peer's plan for one workload of a finished run: the batch-1 tests of the plan that the workload ran
+ * (a test that failed on tokenbench's side has nothing to stand beside), the run's repetitions, its KV type.
+ */
+export function workloadPeerPlan(
+  gen: Pick<GenerationConfig, 'promptLens' | 'depths' | 'genTokens' | 'reps'>,
+  kvType: PeerPlan['kvType'],
+  ran: readonly Pick<TokenTest, 'name' | 'batch'>[],
+): PeerPlan {
+  const tests = peerTestPlan(gen).filter((t) => ran.some((x) => x.name === t.name && x.batch === 1));
+  return { tests, reps: gen.reps, kvType, genTokens: gen.genTokens };
+}
+
 /** The context a peer needs for the plan: the deepest test plus its tokens, and the prompt's greedy run. */
 export function peerContextSize(plan: PeerPlan, promptLen: number): number {
   const need = Math.max(...plan.tests.map((t) => t.depth + t.promptLen + t.tokens), promptLen + plan.genTokens) + 8;

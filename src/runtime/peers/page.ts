@@ -6,7 +6,7 @@
  */
 import { ggufChunks } from '../../model/gguf/write';
 import { type PeerModelFile, peerModelGguf } from '../../run/peers/models';
-import { type PeerPlan, peerTestPlan } from '../../run/peers/plan';
+import { workloadPeerPlan } from '../../run/peers/plan';
 import { PEER_LABEL, resultWorkloads, runKvType, skippedPeer, withPeer } from '../../result/peers';
 import type { BenchResult, Workload } from '../../schema/result';
 import { type PeerPrompt, WLLAMA_NAME, type WllamaLib, runWllamaPeer } from './wllama';
@@ -31,13 +31,6 @@ function promptOf(w: Workload): PeerPrompt | null {
   const t = w.text;
   if (!t || t.prompt === null || !t.generatedTokens.length) return null;
   return { text: t.prompt, promptTokens: t.promptTokens, generatedTokens: t.generatedTokens };
-}
-
-/** The peer's plan for one workload: the batch-1 tests of the run that this workload ran. */
-function planOf(r: BenchResult, w: Workload): PeerPlan {
-  const g = r.config.generation;
-  const tests = peerTestPlan(g).filter((t) => w.tests.some((x) => x.name === t.name && x.batch === 1));
-  return { tests, reps: g.reps, kvType: runKvType(r), genTokens: g.genTokens };
 }
 
 export interface PagePeerOptions {
@@ -67,7 +60,7 @@ export async function runPagePeers(result: BenchResult, files: readonly File[], 
     }
     const peer = await runWllamaPeer({
       file,
-      plan: planOf(result, w),
+      plan: workloadPeerPlan(result.config.generation, runKvType(result), w.tests),
       prompt: promptOf(w),
       environment: result.environment ?? null,
       onStep: (s) => options.onStep?.(`${PEER_LABEL.webgpu} · ${w.id} · ${s}`),
