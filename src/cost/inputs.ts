@@ -26,7 +26,7 @@ export type CostKey = (typeof COST_KEYS)[number];
 export const DEFAULT_MIX = { input: 3, output: 1 } as const;
 
 /** Upper bounds that catch a typo (a price in cents, power in mW) rather than limit real use. */
-const MAX = {
+export const COST_MAX = {
   'hourly-price': 10_000,
   'purchase-price': 100_000_000,
   'lifetime-years': 50,
@@ -37,7 +37,7 @@ const MAX = {
   'api-output-price': 100_000,
 } as const;
 
-type NumberKey = keyof typeof MAX;
+type NumberKey = keyof typeof COST_MAX;
 
 const FIELD: Record<NumberKey, keyof CostInputs> = {
   'hourly-price': 'hourlyPrice',
@@ -57,7 +57,7 @@ function parseNumber(key: NumberKey, text: string): Parsed<number> {
   const t = text.trim().replace(/^\$/, '').replace(/%$/, '');
   if (!/^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) return { ok: false, error: `${key}: "${text}" is not a non-negative number` };
   const v = Number(t);
-  if (!Number.isFinite(v) || v > MAX[key]) return { ok: false, error: `${key}: ${t} is outside [0, ${MAX[key]}]` };
+  if (!Number.isFinite(v) || v > COST_MAX[key]) return { ok: false, error: `${key}: ${t} is outside [0, ${COST_MAX[key]}]` };
   if (POSITIVE.has(key) && v <= 0) return { ok: false, error: `${key}: must be greater than 0` };
   return { ok: true, value: v };
 }
@@ -80,7 +80,7 @@ export function parseMix(text: string): Parsed<CostInputs['mix']> {
 export function parseCostInputs(get: (key: CostKey) => string | null | undefined): Parsed<CostInputs> {
   const out: CostInputs = { mix: { ...DEFAULT_MIX } };
   const errors: string[] = [];
-  for (const key of Object.keys(MAX) as NumberKey[]) {
+  for (const key of Object.keys(COST_MAX) as NumberKey[]) {
     const t = get(key);
     if (t === null || t === undefined || t.trim() === '') continue;
     const r = parseNumber(key, t);
@@ -147,7 +147,7 @@ export function hasCostInputs(i: CostInputs): boolean {
 export function costToParams(i: CostInputs): Array<[CostKey, string]> {
   const out: Array<[CostKey, string]> = [];
   const acc = i.accelerator ? findAccelerator(i.accelerator) : undefined;
-  for (const key of Object.keys(MAX) as NumberKey[]) {
+  for (const key of Object.keys(COST_MAX) as NumberKey[]) {
     const v = i[FIELD[key]];
     if (typeof v !== 'number') continue;
     if (key === 'board-power' && acc && acc.boardPowerW === v) continue;

@@ -65,6 +65,14 @@ export function tokPerSecPerWatt(watts: number | undefined, tokPerSec: number): 
   return tokPerSec / watts;
 }
 
+/**
+ * tok/s per W from J/token (J/token = W / tok/s, so one is the other's reciprocal): for figures stored
+ * without the power they were computed at (the results board's figures table).
+ */
+export function tokPerSecPerWattOfJoules(joules: number | null): number | null {
+  return joules !== null && joules > 0 ? 1 / joules : null;
+}
+
 /** Mix-weighted average of an input-token and an output-token figure; null when either is null. */
 export function blend(mix: CostInputs['mix'], input: number | null, output: number | null): number | null {
   if (input === null || output === null) return null;
@@ -82,21 +90,20 @@ export function testRate(t: TokenTest): { tokPerSec: number; source: CostTest['s
   return t.gpu ? { tokPerSec: t.gpu.median, source: 'gpu-timestamp' } : { tokPerSec: t.wall.median, source: 'wall-clock' };
 }
 
-export function costOfTest(i: CostInputs, t: TokenTest): CostTest {
-  const { tokPerSec, source } = testRate(t);
+/** The cost and energy figures of `tokPerSec` at the inputs: the one place a rate becomes $ and J. */
+export function figuresAt(i: CostInputs, tokPerSec: number): Pick<CostTest, 'usdPer1M' | 'tokensPerUsd' | 'joulesPerToken' | 'tokPerSecPerW'> {
   const perHour = totalPerHour(i);
   return {
-    test: t.name,
-    kind: t.kind,
-    batch: t.batch,
-    depth: t.depth,
-    tokPerSec,
-    source,
     usdPer1M: usdPerMillion(perHour, tokPerSec),
     tokensPerUsd: tokensPerUsd(perHour, tokPerSec),
     joulesPerToken: joulesPerToken(i.boardPowerW, tokPerSec),
     tokPerSecPerW: tokPerSecPerWatt(i.boardPowerW, tokPerSec),
   };
+}
+
+export function costOfTest(i: CostInputs, t: TokenTest): CostTest {
+  const { tokPerSec, source } = testRate(t);
+  return { test: t.name, kind: t.kind, batch: t.batch, depth: t.depth, tokPerSec, source, ...figuresAt(i, tokPerSec) };
 }
 
 function blendTests(i: CostInputs, prefill: CostTest | undefined, decode: CostTest | undefined): CostBlend | null {
