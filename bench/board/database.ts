@@ -21,9 +21,19 @@ export interface ResultsTable extends Omit<ResultRow, 'started_at' | 'finished_a
   received_at: ColumnType<Date, never, never>;
 }
 
+/** The board's price per accelerator (bench/board/prices.ts); `device` is a result's device name. */
+export interface PricesTable {
+  device: string;
+  hourly_price: number;
+  board_power_w: number;
+  electricity_price: number | null;
+  updated_at: ColumnType<Date, string, string>;
+}
+
 export interface Tables {
   results: ResultsTable;
   figures: FigureRow;
+  prices: PricesTable;
 }
 
 export type BoardDb = Kysely<Tables>;
@@ -121,6 +131,20 @@ export const MIGRATIONS: Record<string, Migration> = {
         .addPrimaryKeyConstraint('figures_pk', ['result_id', 'workload', 'test'])
         .execute();
       await db.schema.createIndex('figures_model_format').on('figures').columns(['model', 'format', 'result_id']).execute();
+    },
+  },
+  '0002-prices': {
+    async up(db: Kysely<unknown>) {
+      // Keyed by the results' device name, not a foreign key: a price may come before the device's first result.
+      await db.schema
+        .createTable('prices')
+        .addColumn('device', 'text', (c) => c.primaryKey())
+        .addColumn('hourly_price', 'double precision', (c) => c.notNull())
+        .addColumn('board_power_w', 'double precision', (c) => c.notNull())
+        .addColumn('electricity_price', 'double precision')
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addCheckConstraint('prices_positive', sql`hourly_price > 0 and board_power_w > 0 and (electricity_price is null or electricity_price >= 0)`)
+        .execute();
     },
   },
 };

@@ -1,5 +1,5 @@
 /**
- * `npm run board -- [--port N] [--host H] [--data DIR] [--database URL] [--submit-token T] [--read-token T]`:
+ * `npm run board -- [--port N] [--host H] [--data DIR] [--database URL] [--submit-token T] [--read-token T] [--owner-token T]`:
  * the results board's server (bench/board/server.ts) over the embedded database in --data or a PostgreSQL
  * server. Binds 127.0.0.1 unless --host says otherwise. Exit codes: 0 stopped (Ctrl-C / SIGTERM) · 1 the
  * database or the port could not be opened · 2 usage error.
@@ -13,7 +13,7 @@ import { PAGE_DIR } from '../serve';
 import { SUBMIT_TOKEN_ENV } from '../submit-client';
 import { type Engine, defaultDataDir, openDatabase } from './database';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit';
-import { startBoard } from './server';
+import { OWNER_TOKEN_ENV, startBoard } from './server';
 
 export interface BoardArgs {
   host: string;
@@ -21,6 +21,7 @@ export interface BoardArgs {
   engine: Engine;
   submitToken: string | null;
   readToken: string | null;
+  ownerToken: string | null;
   rateLimit: RateLimit;
 }
 
@@ -30,7 +31,17 @@ export const READ_TOKEN_ENV = 'TOKENBENCH_BOARD_READ_TOKEN';
 /** The default port of `npm run board`. */
 export const DEFAULT_BOARD_PORT = 8787;
 
-type Reading = { host: string; port: number; data: string | null; database: string | null; submitToken: string | null; readToken: string | null; rateLimit: RateLimit; help: boolean };
+type Reading = {
+  host: string;
+  port: number;
+  data: string | null;
+  database: string | null;
+  submitToken: string | null;
+  readToken: string | null;
+  ownerToken: string | null;
+  rateLimit: RateLimit;
+  help: boolean;
+};
 
 const SERVER = 'Server';
 const STORAGE = 'Database';
@@ -89,12 +100,17 @@ const BOARD_OPTIONS: ReadonlyArray<CliOption<Reading>> = [
     name: 'read-token', type: 'string', value: 'T', section: ACCESS, help: `token every read must carry; also $${READ_TOKEN_ENV}. Default: reading is public`,
     set: (s, v) => (v ? ((s.readToken = v as string), null) : '--read-token needs a value'),
   },
+  {
+    name: 'owner-token', type: 'string', value: 'T', section: ACCESS,
+    help: `token of the board's owner, who edits its price table (PUT/DELETE /api/prices/DEVICE, or the page's Prices panel); also $${OWNER_TOKEN_ENV}. Default: the prices cannot be edited`,
+    set: (s, v) => (v ? ((s.ownerToken = v as string), null) : '--owner-token needs a value'),
+  },
   { ...HELP_OPTION, section: SERVER } as CliOption<Reading>,
 ];
 
 export const BOARD_USAGE = commandHelp(
   {
-    usage: 'Usage: npm run board -- [--port N] [--host H] [--data DIR | --database URL] [--submit-token T] [--read-token T]',
+    usage: 'Usage: npm run board -- [--port N] [--host H] [--data DIR | --database URL] [--submit-token T] [--read-token T] [--owner-token T]',
     about:
       "tokenbench's results board: a server that collects results from runs on different machines (POST\n" +
       '/api/results, or `npm run bench -- submit` / `run --submit`), stores each once under the SHA-256 of its\n' +
@@ -110,7 +126,7 @@ export type ParsedBoardArgs = { kind: 'board'; options: BoardArgs } | { kind: 'h
 
 /** Parses the board's arguments; tokens given nowhere on the command line come from `env`. Pure. */
 export function parseBoardArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedBoardArgs {
-  const r: Reading = { host: '127.0.0.1', port: DEFAULT_BOARD_PORT, data: null, database: null, submitToken: null, readToken: null, rateLimit: DEFAULT_RATE_LIMIT, help: false };
+  const r: Reading = { host: '127.0.0.1', port: DEFAULT_BOARD_PORT, data: null, database: null, submitToken: null, readToken: null, ownerToken: null, rateLimit: DEFAULT_RATE_LIMIT, help: false };
   const error = readCommandLine(argv, BOARD_OPTIONS, r);
   if (r.help) return { kind: 'help' };
   if (error) return { kind: 'error', message: error };
@@ -124,6 +140,7 @@ export function parseBoardArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       engine,
       submitToken: r.submitToken ?? (env[SUBMIT_TOKEN_ENV] || null),
       readToken: r.readToken ?? (env[READ_TOKEN_ENV] || null),
+      ownerToken: r.ownerToken ?? (env[OWNER_TOKEN_ENV] || null),
       rateLimit: r.rateLimit,
     },
   };
@@ -160,13 +177,13 @@ export async function boardMain(argv: readonly string[], env: NodeJS.ProcessEnv 
   }
   let board;
   try {
-    board = await startBoard(db, o.host, o.port, { submitToken: o.submitToken, readToken: o.readToken, rateLimit: o.rateLimit });
+    board = await startBoard(db, o.host, o.port, { submitToken: o.submitToken, readToken: o.readToken, ownerToken: o.ownerToken, rateLimit: o.rateLimit });
   } catch (e) {
     process.stderr.write(`tokenbench board: cannot listen on ${o.host}:${o.port}: ${(e as Error).message}\n`);
     await db.destroy();
     return 1;
   }
-  const access = [o.submitToken ? 'submitting needs a token' : 'anyone who reaches it may submit', o.readToken ? 'reading needs a token' : 'reading is public'];
+  const access = [o.submitToken ? 'submitting needs a token' : 'anyone who reaches it may submit', o.readToken ? 'reading needs a token' : 'reading is public', o.ownerToken ? 'the owner token edits prices' : 'prices cannot be edited'];
   process.stderr.write(`tokenbench board: ${board.url}/ (page) · ${board.url}/api/results · ${engineLabel(o.engine)} · ${access.join(' · ')}\n`);
   if (!existsSync(join(PAGE_DIR, 'board.html'))) process.stderr.write('tokenbench board: the page is not built (npm run build): the API works, / answers 404\n');
   if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1' && !o.submitToken) {

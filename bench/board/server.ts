@@ -8,6 +8,9 @@
  *   GET  /api/results/:id       the stored result, byte for byte
  *   GET  /api/leaderboard       ?model&format (required), and the list's device filters
  *   GET  /api/workloads         the model × format pairs present, with how many results have each
+ *   GET  /api/prices            the board's price table: one row per device
+ *   PUT  /api/prices/:device    { hourlyPrice, boardPowerW, electricityPrice? } → 201 / 200 { price } (the owner only)
+ *   DELETE /api/prices/:device  → 200 { deleted } (the owner only)
  *   GET  /                      the board page (dist/board.html); /compare.html the compare view; /assets/…
  *
  * The pages come from the same origin as the API, so their Content-Security-Policy (connect-src 'self')
@@ -22,6 +25,7 @@ import type { BoardDb } from './database';
 import { PAGE_DIR, listenOn, staticResponse } from '../serve';
 import { contentHash, isResultId } from './records';
 import { DEFAULT_RATE_LIMIT, type RateLimit, tokenBuckets } from './rate-limit';
+import { MAX_DEVICE_LENGTH, deletePrice, deviceKey, listPrices, parsePriceInput, putPrice } from './prices';
 import { type ResultFilter, decodeCursor, leaderboard, listResults, resultBody, storeResult, workloadCounts } from './store';
 
 export interface BoardOptions {
@@ -29,6 +33,8 @@ export interface BoardOptions {
   submitToken: string | null;
   /** Bearer token every GET needs; null: reading is public. */
   readToken: string | null;
+  /** Bearer token editing the price table needs; null: nobody may edit it. */
+  ownerToken: string | null;
   rateLimit: RateLimit;
   /** Largest body accepted, bytes (the schema's import limit). */
   maxBytes: number;
@@ -41,6 +47,7 @@ export interface BoardOptions {
 export const DEFAULT_BOARD_OPTIONS: BoardOptions = {
   submitToken: null,
   readToken: null,
+  ownerToken: null,
   rateLimit: DEFAULT_RATE_LIMIT,
   maxBytes: MAX_IMPORT_BYTES,
   log: (line) => process.stderr.write(`${line}\n`),
@@ -54,6 +61,12 @@ const PAGE_PATHS: Record<string, string> = { '/': '/board.html', '/board.html': 
 function pagePath(path: string): string | null {
   return PAGE_PATHS[path] ?? (/^\/assets\/[\w.-]+$/.test(path) ? path : null);
 }
+
+/** The owner token's environment variable (a command line is visible to every local user). */
+export const OWNER_TOKEN_ENV = 'TOKENBENCH_BOARD_OWNER_TOKEN';
+
+/** Largest price body, bytes: three numbers. */
+const MAX_PRICE_BYTES = 4096;
 
 /** Largest page of a list. */
 export const MAX_LIMIT = 500;
@@ -97,11 +110,17 @@ function requireToken(req: IncomingMessage, expected: string | null, what: strin
   if (!tokenMatches(m[1] as string, expected)) throw new HttpError(403, `wrong token for ${what}`);
 }
 
+/** Editing the price table: the owner token, which a board without one refuses to everybody. */
+function requireOwner(req: IncomingMessage, o: BoardOptions): void {
+  if (o.ownerToken === null) throw new HttpError(403, `this board's prices cannot be edited: start it with --owner-token T (or $${OWNER_TOKEN_ENV}) to allow its owner to`);
+  requireToken(req, o.ownerToken, 'editing prices');
+}
+
 /**
  * The request body, at most `max` bytes. Too large: 413, after reading (and dropping) what the client sends
  * up to twice the limit, so that it sees the answer; past that the connection is cut.
  */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, max: number, what: string): Promise<Buffer> {
   return new Promise((ok, fail) => {
     const declared = Number(req.headers['content-length']);
     let size = 0;
@@ -117,9 +136,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => (tooLarge ? fail(new HttpError(413, `result too large: more than ${max} bytes`)) : ok(Buffer.concat(chunks))));
+    req.on('end', () => (tooLarge ? fail(new HttpError(413, `${what} too large: more than ${max} bytes`)) : ok(Buffer.concat(chunks))));
     req.on('error', fail);
-    req.on('close', () => fail(new HttpError(413, `result too large: more than ${max} bytes`)));
+    req.on('close', () => fail(new HttpError(413, `${what} too large: more than ${max} bytes`)));
   });
 }
 
@@ -176,24 +195,28 @@ function checkParams(q: URLSearchParams, known: readonly string[]): void {
   for (const name of q.keys()) if (!known.includes(name)) throw new HttpError(400, `unknown parameter "${name}" (known: ${known.join(', ')})`);
 }
 
-async function postResult(db: BoardDb, req: IncomingMessage, o: BoardOptions): Promise<[number, unknown]> {
-  requireToken(req, o.submitToken, 'submitting');
+/** A JSON request body (`what` names it in errors): its text and its parsed value. */
+async function jsonBody(req: IncomingMessage, max: number, what: string): Promise<{ text: string; data: unknown }> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  // A JSON content type also keeps other sites' pages from posting here without a CORS preflight.
-  if (type !== 'application/json') throw new HttpError(415, 'send the result as Content-Type: application/json');
-  const bytes = await readBody(req, o.maxBytes);
+  // A JSON content type also keeps other sites' pages from sending here without a CORS preflight.
+  if (type !== 'application/json') throw new HttpError(415, `send the ${what} as Content-Type: application/json`);
+  const bytes = await readBody(req, max, what);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new HttpError(400, 'not UTF-8 text');
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return { text, data: JSON.parse(text) as unknown };
   } catch (e) {
     throw new HttpError(400, `not JSON: ${(e as Error).message}`);
   }
+}
+
+async function postResult(db: BoardDb, req: IncomingMessage, o: BoardOptions): Promise<[number, unknown]> {
+  requireToken(req, o.submitToken, 'submitting');
+  const { text, data } = await jsonBody(req, o.maxBytes, 'result');
   const parsed = parseResult(data);
   if (!parsed.ok) throw new HttpError(400, parsed.error);
   const stored = await storeResult(db, text, parsed.result);
@@ -257,6 +280,27 @@ async function route(db: BoardDb, req: IncomingMessage, res: ServerResponse, o: 
     const f = filterOf(q);
     if (f.model === undefined || f.format === undefined) throw new HttpError(400, 'the leaderboard needs model and format');
     return send(res, 200, { model: f.model, format: f.format, rows: await leaderboard(db, f.model, f.format, f, intParam(q, 'limit', 100, 1, MAX_LIMIT)) });
+  }
+  if (path === '/api/prices') {
+    only('GET');
+    requireToken(req, o.readToken, 'reading');
+    checkParams(q, []);
+    return send(res, 200, { prices: await listPrices(db) });
+  }
+  const price = /^\/api\/prices\/([^/]+)$/.exec(path);
+  if (price) {
+    only('PUT', 'DELETE');
+    requireOwner(req, o);
+    const device = deviceKey(price[1] as string);
+    if (device === null) throw new HttpError(400, `device: expected the URL-encoded device name (1 to ${MAX_DEVICE_LENGTH} characters)`);
+    if (method === 'DELETE') {
+      if (!(await deletePrice(db, device))) throw new HttpError(404, `no price for ${JSON.stringify(device.slice(0, 80))} on this board`);
+      return send(res, 200, { deleted: device });
+    }
+    const parsed = parsePriceInput((await jsonBody(req, MAX_PRICE_BYTES, 'price')).data);
+    if (!parsed.ok) throw new HttpError(400, parsed.error);
+    const put = await putPrice(db, device, parsed.value);
+    return send(res, put.created ? 201 : 200, { price: put.price });
   }
   throw new HttpError(404, `no such endpoint: ${method} ${path.slice(0, 200)}`);
 }

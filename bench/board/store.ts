@@ -7,6 +7,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import type { LeaderRow, WorkloadCount } from '../../src/result/leaderboard';
 import type { BenchResult } from '../../src/schema/result';
 import type { BoardDb, Tables } from './database';
+import { rowCost } from './prices';
 import { resultRecord } from './records';
 
 export type { LeaderRow, WorkloadCount };
@@ -177,7 +178,10 @@ export async function listResults(
   return { results, next: more && last ? encodeCursor({ startedAt: last.started_at.toISOString(), id: last.id }) : null };
 }
 
-/** The leaderboard of one model × format: fastest decode at batch 1 first (results without one last). */
+/**
+ * The leaderboard of one model × format: fastest decode at batch 1 first (results without one last). $/1M
+ * tokens and J/token are at the board's price for the device when it has one (bench/board/prices.ts).
+ */
 export async function leaderboard(db: BoardDb, model: string, format: string, f: ResultFilter = {}, limit = 100): Promise<LeaderRow[]> {
   // The tests of the headline view (workloadHeadlines in src/result/figures.ts): decode at batch 1 and the
   // fastest batch, both at the shallowest depth (array_agg ordered by depth, then speed: the first one), and
@@ -205,11 +209,13 @@ export async function leaderboard(db: BoardDb, model: string, format: string, f:
   const rows = await db
     .selectFrom('results')
     .innerJoin(ranked, 'best.result_id', 'results.id')
+    .leftJoin('prices', 'prices.device', 'results.device')
     .where(filtered({ ...f, model: undefined, format: undefined }))
     .select([
       'results.id', 'results.device', 'results.device_vendor', 'results.device_architecture', 'results.software', 'results.runtime',
       'results.started_at', 'best.decode_b1', 'best.decode_best', 'best.best_batch', 'best.prefill', 'best.efficiency',
       'best.of_webgpu', 'best.of_native', 'best.usd_per_1m', 'best.joules_per_token',
+      'prices.hourly_price', 'prices.board_power_w', 'prices.electricity_price',
     ])
     .orderBy(sql`best.decode_b1 desc nulls last`)
     .orderBy(sql`best.decode_best desc nulls last`)
@@ -231,8 +237,13 @@ export async function leaderboard(db: BoardDb, model: string, format: string, f:
     efficiency: r.efficiency,
     ofWebgpu: r.of_webgpu,
     ofNative: r.of_native,
-    usdPer1M: r.usd_per_1m,
-    joulesPerToken: r.joules_per_token,
+    ...rowCost(
+      r.decode_best,
+      { usdPer1M: r.usd_per_1m, joulesPerToken: r.joules_per_token },
+      r.hourly_price !== null && r.board_power_w !== null ? { hourlyPrice: r.hourly_price, boardPowerW: r.board_power_w, electricityPrice: r.electricity_price } : null,
+    ),
+    runUsdPer1M: r.usd_per_1m,
+    runJoulesPerToken: r.joules_per_token,
   }));
 }
 

@@ -25,9 +25,36 @@ export interface LeaderRow {
   efficiency: number | null;
   ofWebgpu: number | null;
   ofNative: number | null;
+  /** At the board's price for this device when it has one (costSource 'board'), else the run's own. */
   usdPer1M: number | null;
   joulesPerToken: number | null;
+  /** Best-batch decode tok/s per W of board power, at the same power as joulesPerToken. */
+  tokPerSecPerW: number | null;
+  /** Where usdPer1M and joulesPerToken come from: the board's price table, the run's cost inputs, neither. */
+  costSource: CostSource | null;
+  /** The run's own figures, whatever the board's prices. */
+  runUsdPer1M: number | null;
+  runJoulesPerToken: number | null;
 }
+
+export type CostSource = 'board' | 'run';
+
+/**
+ * One row of the board's price table (GET /api/prices): what an accelerator costs to run on this board,
+ * as the cost model's inputs (src/cost/model.ts): a rental price per hour, the board power, and optionally
+ * electricity per kWh on top of the hourly price.
+ */
+export interface BoardPrice {
+  /** The device as the board names it (a result's `device`, src/result/figures.ts deviceName). */
+  device: string;
+  hourlyPrice: number;
+  boardPowerW: number;
+  electricityPrice: number | null;
+  updatedAt: string;
+}
+
+/** PUT /api/prices/:device's body. */
+export type BoardPriceInput = Pick<BoardPrice, 'hourlyPrice' | 'boardPowerW'> & { electricityPrice?: number | null };
 
 /** GET /api/leaderboard's answer. */
 export interface Leaderboard {
