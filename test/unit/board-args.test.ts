@@ -9,20 +9,22 @@ import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, testBoard } from './board-hel
 
 describe('npm run board', () => {
   test('defaults: loopback, the default port, the embedded database under $XDG_DATA_HOME, tokens from the environment', () => {
-    const p = parseBoardArgs([], { XDG_DATA_HOME: '/data', TOKENBENCH_BOARD_SUBMIT_TOKEN: 's', TOKENBENCH_BOARD_READ_TOKEN: 'r' });
+    const p = parseBoardArgs([], { XDG_DATA_HOME: '/data', TOKENBENCH_BOARD_SUBMIT_TOKEN: 's', TOKENBENCH_BOARD_READ_TOKEN: 'r', TOKENBENCH_BOARD_OWNER_TOKEN: 'o' });
     expect(p).toMatchObject({
       kind: 'board',
-      options: { host: '127.0.0.1', port: DEFAULT_BOARD_PORT, engine: { kind: 'embedded', dir: '/data/tokenbench/board' }, submitToken: 's', readToken: 'r' },
+      options: { host: '127.0.0.1', port: DEFAULT_BOARD_PORT, engine: { kind: 'embedded', dir: '/data/tokenbench/board' }, submitToken: 's', readToken: 'r', ownerToken: 'o' },
     });
+    expect(parseBoardArgs([], {})).toMatchObject({ options: { ownerToken: null } });
   });
 
   test('options over the environment; PostgreSQL by URL', () => {
-    const p = parseBoardArgs(['--port', '0', '--host', '0.0.0.0', '--database', 'postgres://board@db:5432/tb', '--submit-token', 'x', '--rate', '2', '--burst', '5'], {
+    const p = parseBoardArgs(['--port', '0', '--host', '0.0.0.0', '--database', 'postgres://board@db:5432/tb', '--submit-token', 'x', '--owner-token', 'y', '--rate', '2', '--burst', '5'], {
       TOKENBENCH_BOARD_SUBMIT_TOKEN: 'env',
+      TOKENBENCH_BOARD_OWNER_TOKEN: 'env',
     });
     expect(p).toMatchObject({
       kind: 'board',
-      options: { host: '0.0.0.0', port: 0, engine: { kind: 'postgres', url: 'postgres://board@db:5432/tb' }, submitToken: 'x', readToken: null, rateLimit: { rate: 2, burst: 5 } },
+      options: { host: '0.0.0.0', port: 0, engine: { kind: 'postgres', url: 'postgres://board@db:5432/tb' }, submitToken: 'x', readToken: null, ownerToken: 'y', rateLimit: { rate: 2, burst: 5 } },
     });
   });
 
