@@ -1,28 +1,37 @@
 /**
  * Reading the results board from its own pages (the board page, and the compare view when it opens board
- * results): same-origin requests, with the board's read token when one was entered. The token is kept in
- * this tab's sessionStorage only, and sent only to this page's own origin.
+ * results): same-origin requests, with the board's read token when one was entered, and the owner's edits
+ * of the price table with the owner token. Tokens are kept in this tab's sessionStorage only, and sent only
+ * to this page's own origin.
  */
 
 /** sessionStorage key of the read token a reader entered on the board page. */
 export const READ_TOKEN_KEY = 'tokenbench.board.readToken';
 
-export function readToken(): string | null {
+/** sessionStorage key of the owner token (editing the price table) entered on the board page. */
+export const OWNER_TOKEN_KEY = 'tokenbench.board.ownerToken';
+
+function storedToken(key: string): string | null {
   try {
-    return sessionStorage.getItem(READ_TOKEN_KEY) || null;
+    return sessionStorage.getItem(key) || null;
   } catch {
     return null;
   }
 }
 
-export function setReadToken(token: string | null): void {
+function storeToken(key: string, token: string | null): void {
   try {
-    if (token) sessionStorage.setItem(READ_TOKEN_KEY, token);
-    else sessionStorage.removeItem(READ_TOKEN_KEY);
+    if (token) sessionStorage.setItem(key, token);
+    else sessionStorage.removeItem(key);
   } catch {
     // storage refused (private mode): the token lasts until the page is left
   }
 }
+
+export const readToken = (): string | null => storedToken(READ_TOKEN_KEY);
+export const setReadToken = (token: string | null): void => storeToken(READ_TOKEN_KEY, token);
+export const ownerToken = (): string | null => storedToken(OWNER_TOKEN_KEY);
+export const setOwnerToken = (token: string | null): void => storeToken(OWNER_TOKEN_KEY, token);
 
 /** A URL of this page's origin, or null for any other origin (or no URL at all). */
 export function sameOrigin(href: string): URL | null {
@@ -38,6 +47,15 @@ export function sameOrigin(href: string): URL | null {
 export function boardGet(url: URL): Promise<Response> {
   const token = readToken();
   return fetch(url, { credentials: 'same-origin', headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+/** PUT (a JSON body) or DELETE a same-origin URL of the board, with the owner token. */
+export function boardEdit(url: URL, method: 'PUT' | 'DELETE', body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const token = ownerToken();
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(url, { method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
 /** The board's error message of a failed answer ({ error }), else the HTTP status. */

@@ -1,14 +1,16 @@
 /**
  * The results board's page (served by `npm run board` at /): a leaderboard per model × format from
  * GET /api/leaderboard, sortable by any column, filterable by vendor, runtime and text, software adapters
- * hidden unless asked; rows link to their stored JSON and open, selected, in the compare view. Everything
- * from a result reaches the page as text (el() / textContent), never as HTML.
+ * hidden unless asked; rows link to their stored JSON and open, selected, in the compare view. $/1M tokens
+ * and J/token are at the board's price for the device when it has one (the Prices panel, GET /api/prices,
+ * which the board's owner edits with the owner token), else at the run's own cost inputs. Everything from
+ * a result reaches the page as text (el() / textContent), never as HTML.
  */
-import type { LeaderRow, Leaderboard, WorkloadCount } from '../result/leaderboard';
+import type { BoardPrice, CostSource, LeaderRow, Leaderboard, WorkloadCount } from '../result/leaderboard';
 import { fmtNumber, fmtOptional } from '../result/formats';
 import { formatPercent } from '../result/peers';
-import { boardError, boardGet, isResultId, readToken, sameOrigin, setReadToken } from './board-api';
-import { chartBox, destroyChart, drawScatter } from './charts';
+import { boardEdit, boardError, boardGet, isResultId, ownerToken, readToken, sameOrigin, setOwnerToken, setReadToken } from './board-api';
+import { chartBox, destroyChart, drawBars, drawScatter } from './charts';
 import { append, clear, el } from './dom';
 
 declare global {
@@ -32,6 +34,10 @@ interface Column {
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const pct = (v: number | null) => (v === null ? '—' : formatPercent(v));
 
+/** Where a row's $/1M and J/token come from, in words. */
+const SOURCE_LABEL: Record<CostSource, string> = { board: "board's price", run: "run's inputs" };
+const sourceLabel = (r: LeaderRow) => SOURCE_LABEL[r.costSource as CostSource] ?? '—';
+
 /** The peer ratio a row sorts by: native llama.cpp when the run had it, else llama.cpp's WebGPU backend. */
 const peerValue = (r: LeaderRow) => num(r.ofNative) ?? num(r.ofWebgpu);
 
@@ -53,8 +59,15 @@ const COLUMNS: Column[] = [
     key: 'peer', title: '% of llama.cpp', help: 'batch-1 decode against llama.cpp on the same adapter, when the run had it as a peer', num: true, value: peerValue,
     cell: (r) => [num(r.ofNative) !== null ? `${pct(num(r.ofNative))} native` : '', num(r.ofWebgpu) !== null ? `${pct(num(r.ofWebgpu))} WebGPU` : ''].filter(Boolean).join(' · ') || '—',
   },
-  { key: 'usd', title: '$/1M tokens', help: 'lowest decode cost, from the run\'s own cost inputs (— : the run had none)', num: true, value: (r) => num(r.usdPer1M), cell: (r) => (num(r.usdPer1M) === null ? '—' : `$${fmtNumber(r.usdPer1M as number)}`) },
-  { key: 'joules', title: 'J/token', help: 'lowest decode energy per token, from the run\'s board power (— : none given)', num: true, value: (r) => num(r.joulesPerToken), cell: (r) => fmtOptional(num(r.joulesPerToken)) },
+  {
+    key: 'usd', title: '$/1M tokens', help: "best-batch decode cost at the board's price for the device, else at the run's own cost inputs (— : neither)", num: true,
+    value: (r) => num(r.usdPer1M), cell: (r) => (num(r.usdPer1M) === null ? '—' : `$${fmtNumber(r.usdPer1M as number)}`),
+  },
+  { key: 'joules', title: 'J/token', help: 'best-batch decode energy per token at the board power of the same source', num: true, value: (r) => num(r.joulesPerToken), cell: (r) => fmtOptional(num(r.joulesPerToken)) },
+  {
+    key: 'priced', title: 'Priced at', help: "where $/1M tokens and J/token come from: the board's price for the device (Prices, below) or the run's own cost inputs",
+    num: false, value: (r) => (r.costSource ? sourceLabel(r) : null), cell: sourceLabel,
+  },
   { key: 'date', title: 'Run', help: 'when the run started (UTC)', num: false, value: (r) => r.startedAt, cell: (r) => String(r.startedAt).slice(0, 10) },
 ];
 
@@ -81,6 +94,34 @@ const body = el('tbody', { id: 'board-body' });
 const table = el('table', { id: 'board-table' }, el('thead', {}, head), body);
 const chart = chartBox('board-cost-chart', 'Scatter chart: decode tok/s at the best batch against $ per 1M tokens, one point per result');
 const chartNote = el('p', { id: 'board-chart-note', class: 'hint' });
+const wattChart = chartBox('board-watt-chart', 'Bar chart: decode tok/s per watt of board power at the best batch, one bar per result');
+const wattNote = el('p', { id: 'board-watt-note', class: 'hint' });
+
+const pricesHead = el('tr');
+const pricesBody = el('tbody', { id: 'board-prices-body' });
+const pricesStatus = el('p', { id: 'board-prices-status', class: 'hint', role: 'status' });
+const ownerInput = el('input', { id: 'board-owner-input', type: 'password', autocomplete: 'off', 'aria-label': 'Owner token' });
+const ownerForm = el('form', { id: 'board-owner', class: 'controls' }, "The board's owner can edit these prices: ", ownerInput, el('button', { type: 'submit' }, 'Edit prices'));
+const priceDevice = el('input', { id: 'board-price-device', list: 'board-devices', required: true, maxlength: '500', autocomplete: 'off' });
+const priceHourly = el('input', { id: 'board-price-hourly', type: 'number', min: '0', step: 'any', required: true });
+const priceWatts = el('input', { id: 'board-price-watts', type: 'number', min: '0', step: 'any', required: true });
+const priceElectricity = el('input', { id: 'board-price-electricity', type: 'number', min: '0', step: 'any', placeholder: 'included' });
+const devices = el('datalist', { id: 'board-devices' });
+const forgetOwner = el('button', { type: 'button', id: 'board-owner-forget' }, 'Forget the owner token');
+const field = (label: string, input: HTMLInputElement) => el('label', {}, label, input);
+const priceForm = el(
+  'form',
+  { class: 'cost-form' },
+  field('Device (as the board names it)', priceDevice),
+  field('Hourly price, $/h', priceHourly),
+  field('Board power, W', priceWatts),
+  field('Electricity, $/kWh (optional: on top of the hourly price)', priceElectricity),
+  el('div', { class: 'controls' }, el('button', { type: 'submit', class: 'primary' }, 'Save price'), forgetOwner),
+  devices,
+);
+// The forms' own display (grid, flex) would override their hidden attribute: their boxes are hidden instead.
+const ownerBox = el('div', { id: 'board-owner-box' }, ownerForm);
+const priceBox = el('div', { id: 'board-price-form' }, priceForm);
 
 append(
   app,
@@ -110,11 +151,27 @@ append(
     el('div', { class: 'table-scroll' }, table),
     el('p', { class: 'hint' }, 'Click a header to sort; select rows to open them side by side in the compare view. ', el('a', { href: 'compare.html' }, 'Compare view')),
   ),
-  el('section', { 'aria-labelledby': 'board-chart-h' }, el('h2', { id: 'board-chart-h' }, 'Speed against cost'), chartNote, chart.box),
+  el(
+    'section',
+    { 'aria-labelledby': 'board-chart-h' },
+    el('h2', { id: 'board-chart-h' }, 'Speed against cost and power'),
+    el('div', { class: 'chart-grid' }, el('div', {}, chartNote, chart.box), el('div', {}, wattNote, wattChart.box)),
+  ),
+  el(
+    'section',
+    { 'aria-labelledby': 'board-prices-h' },
+    el('h2', { id: 'board-prices-h' }, 'Prices'),
+    el('p', { class: 'hint' }, "The board's price per accelerator: $/1M tokens and J/token above use it for every run on that device; runs on other devices keep their own cost inputs."),
+    el('div', { class: 'table-scroll' }, el('table', { id: 'board-prices' }, el('thead', {}, pricesHead), pricesBody)),
+    pricesStatus,
+    ownerBox,
+    priceBox,
+  ),
 );
 
 let workloads: WorkloadCount[] = [];
 let rows: LeaderRow[] = [];
+let prices: BoardPrice[] = [];
 let sort: Sort = { key: 'decodeB1', dir: -1 };
 const selected = new Set<string>();
 
@@ -172,12 +229,15 @@ function fillFormats(want: string): void {
   fill(formatSelect, formats.map((w) => [w.format, `${w.format} (${w.results})`]), want);
 }
 
-/** The vendor and runtime pickers from the rows of this model × format, keeping a choice that still exists. */
+/** The vendor and runtime pickers from the rows of this model × format, keeping a choice that still exists; the price form's devices. */
 function fillFilters(): void {
   const vendors = [...new Set(rows.map((r) => (r.vendor ?? '').toLowerCase()).filter(Boolean))].sort();
   const runtimes = [...new Set(rows.map((r) => r.runtime))].sort();
   fill(vendorSelect, [['', 'All vendors'], ...vendors.map((v): [string, string] => [v, v])], vendorSelect.value);
   fill(runtimeSelect, [['', 'All runtimes'], ...runtimes.map((v): [string, string] => [v, v])], runtimeSelect.value);
+  // The devices the owner may price, offered in the price form.
+  clear(devices);
+  for (const d of new Set(rows.map((r) => r.device))) append(devices, el('option', { value: d }));
 }
 
 function visible(): LeaderRow[] {
@@ -250,19 +310,96 @@ function render(): void {
     ? `${shown.length} of ${rows.length} result(s) shown` + (software && !softwareToggle.checked ? `; ${software} on a software adapter hidden` : '') + '.'
     : 'No results for this model and format yet.';
   renderCompare();
-  renderChart(shown);
+  renderCharts(shown);
 }
 
-function renderChart(shown: LeaderRow[]): void {
-  const points = shown
-    .filter((r) => num(r.usdPer1M) !== null && num(r.decodeBest) !== null)
-    .map((r) => ({ label: `${r.device} · ${r.runtime}`, x: r.usdPer1M as number, y: r.decodeBest as number }));
+function renderPrices(): void {
+  const owner = ownerToken() !== null;
+  clear(pricesHead);
+  for (const title of ['Device', '$/h', 'Board power W', 'Electricity $/kWh', 'Updated', ...(owner ? [''] : [])]) append(pricesHead, el('th', {}, title));
+  clear(pricesBody);
+  for (const p of prices) {
+    const edit = el('button', { type: 'button', class: 'board-price-edit' }, 'Edit');
+    edit.addEventListener('click', () => {
+      priceDevice.value = p.device;
+      priceHourly.value = String(p.hourlyPrice);
+      priceWatts.value = String(p.boardPowerW);
+      priceElectricity.value = p.electricityPrice === null ? '' : String(p.electricityPrice);
+      priceHourly.focus();
+    });
+    const remove = el('button', { type: 'button', class: 'board-price-delete' }, 'Delete');
+    remove.addEventListener('click', () => void editPrice(p.device, 'DELETE', undefined, `Deleted the price of ${p.device}.`));
+    append(
+      pricesBody,
+      el(
+        'tr',
+        {},
+        el('td', { 'data-col': 'device' }, p.device),
+        el('td', { class: 'num' }, `$${fmtNumber(p.hourlyPrice)}`),
+        el('td', { class: 'num' }, fmtNumber(p.boardPowerW)),
+        el('td', { class: 'num' }, p.electricityPrice === null ? 'included' : `$${fmtNumber(p.electricityPrice)}`),
+        el('td', {}, String(p.updatedAt).slice(0, 10)),
+        owner ? el('td', {}, edit, ' ', remove) : null,
+      ),
+    );
+  }
+  if (!prices.length) append(pricesBody, el('tr', {}, el('td', { colspan: owner ? '6' : '5', class: 'hint' }, 'No prices yet: every run is priced at its own cost inputs.')));
+  ownerBox.hidden = owner;
+  priceBox.hidden = !owner;
+}
+
+async function loadPrices(): Promise<void> {
+  const got = await getJson<{ prices: BoardPrice[] }>('/api/prices', () => void loadPrices());
+  prices = got && Array.isArray(got.prices) ? got.prices : [];
+  renderPrices();
+}
+
+/** The owner's PUT or DELETE of a device's price; then the prices and the leaderboard again. */
+async function editPrice(device: string, method: 'PUT' | 'DELETE', body: unknown, done: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await boardEdit(sameOrigin(`/api/prices/${encodeURIComponent(device)}`) as URL, method, body);
+  } catch (e) {
+    pricesStatus.textContent = `Cannot reach the board: ${(e as Error).message}`;
+    return;
+  }
+  if (!res.ok) {
+    // A refused token is forgotten: the owner form comes back for another.
+    if (res.status === 401 || res.status === 403) setOwnerToken(null);
+    pricesStatus.textContent = `Not saved: ${await boardError(res)}`;
+    renderPrices();
+    return;
+  }
+  pricesStatus.textContent = done;
+  await loadPrices();
+  await loadBoard();
+}
+
+const rowLabel = (r: LeaderRow) => `${r.device} · ${r.runtime}`;
+
+/** How many of `priced` rows are at the board's prices and how many at their run's own, in words. */
+function sources(priced: LeaderRow[]): string {
+  const board = priced.filter((r) => r.costSource === 'board').length;
+  return `${board} at the board's prices, ${priced.length - board} at their run's own inputs`;
+}
+
+function renderCharts(shown: LeaderRow[]): void {
+  const priced = shown.filter((r) => num(r.usdPer1M) !== null && num(r.decodeBest) !== null);
+  const points = priced.map((r) => ({ label: rowLabel(r), x: r.usdPer1M as number, y: r.decodeBest as number }));
   if (points.length) drawScatter(chart.canvas, 'Decode tok/s (best batch) against $ per 1M tokens', '$ per 1M tokens (lower is cheaper)', 'decode tok/s, best batch', points);
   else destroyChart(chart.canvas);
   chartNote.textContent = points.length
-    ? `${points.length} result(s) with cost inputs; each point is one run, at the prices its run was given.`
-    : 'No shown result carries cost inputs: runs get a cost block from --hourly-price or --purchase-price (or the page\'s cost form).';
+    ? `${points.length} result(s) with a price (${sources(priced)}); each point is one run.`
+    : "No shown result has a price: set one for its device under Prices, or give runs cost inputs (--hourly-price, or the bench page's cost form).";
   chart.box.hidden = points.length === 0;
+
+  const powered = shown.filter((r) => num(r.tokPerSecPerW) !== null).sort((a, b) => (b.tokPerSecPerW as number) - (a.tokPerSecPerW as number));
+  if (powered.length) drawBars(wattChart.canvas, 'Decode tok/s per W (best batch)', powered.map(rowLabel), [{ label: 'tok/s per W', values: powered.map((r) => r.tokPerSecPerW) }]);
+  else destroyChart(wattChart.canvas);
+  wattNote.textContent = powered.length
+    ? `${powered.length} result(s) with a board power (${sources(powered)}), most tokens per joule first.`
+    : 'No shown result has a board power: set one for its device under Prices, or give runs --board-power or --accelerator.';
+  wattChart.box.hidden = powered.length === 0;
 }
 
 /** The model × format in the address, so a view can be linked. */
@@ -295,6 +432,7 @@ async function start(): Promise<void> {
   fillFormats(wanted.get('format') ?? '');
   if (!models.length) notice('info', 'The board has no results yet: submit some with npm run bench -- … --submit URL, or npm run bench -- submit r.json --to URL.');
   await loadBoard();
+  await loadPrices();
 }
 
 modelSelect.addEventListener('change', () => {
@@ -304,6 +442,24 @@ modelSelect.addEventListener('change', () => {
 formatSelect.addEventListener('change', () => void loadBoard());
 for (const c of [vendorSelect, runtimeSelect, softwareToggle]) c.addEventListener('change', render);
 textFilter.addEventListener('input', render);
+ownerForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  setOwnerToken(ownerInput.value.trim() || null);
+  ownerInput.value = '';
+  pricesStatus.textContent = '';
+  renderPrices();
+});
+forgetOwner.addEventListener('click', () => {
+  setOwnerToken(null);
+  renderPrices();
+});
+priceForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const device = priceDevice.value.trim();
+  const electricity = priceElectricity.value.trim();
+  const body = { hourlyPrice: Number(priceHourly.value), boardPowerW: Number(priceWatts.value), electricityPrice: electricity ? Number(electricity) : null };
+  void editPrice(device, 'PUT', body, `Saved the price of ${device}.`);
+});
 compareBtn.addEventListener('click', () => {
   const q = new URLSearchParams();
   for (const id of selected) q.append('result', `/api/results/${id}`);
@@ -312,4 +468,5 @@ compareBtn.addEventListener('click', () => {
 
 window.tokenbenchBoard = { shown: () => visible().map((r) => r.device) };
 renderHead();
+renderPrices();
 void start();

@@ -1,11 +1,13 @@
 /**
  * The results board's page in Chromium, served by a board started in-process (embedded database in a temp
  * folder, the built dist/): rows listed, sorted, filtered, software hidden by default, result strings as
- * text, "Compare selected" opening the compare view, and no horizontal page scroll at 1,280 and 390 px.
+ * text, "Compare selected" opening the compare view, the charts of cost and of tok/s per W, the price table and
+ * the owner's edit of it, and no horizontal page scroll at 1,280 and 390 px.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { withCost } from '../../src/cost/model';
+import { deviceName } from '../../src/result/figures';
 import { fmtNumber } from '../../src/result/formats';
 import { OPEN_TIMEOUT_MS, type TestBoard, boardResult, post, testBoard } from '../unit/board-helpers';
 import { launch } from './helpers';
@@ -17,9 +19,11 @@ let t: TestBoard;
 let browser: Browser;
 let page: Page;
 const ids = new Map<string, string>();
+const devices = new Map<string, string>();
+const OWNER = 'owner-sekrit';
 
 beforeAll(async () => {
-  t = await testBoard('pglite');
+  t = await testBoard('pglite', { ownerToken: OWNER });
   const results = {
     nvidia: withCost(boardResult({ vendor: 'nvidia', architecture: 'hopper', description: 'H100 SXM', decode: 300 }), { hourlyPrice: 2.5, boardPowerW: 700, mix: { input: 3, output: 1 } }),
     amd: withCost(boardResult({ vendor: 'amd', architecture: 'cdna-3', description: `MI300X ${HOSTILE}`, decode: 200, runtime: 'browser' }), { hourlyPrice: 1.8, boardPowerW: 750, mix: { input: 3, output: 1 } }),
@@ -29,7 +33,15 @@ beforeAll(async () => {
     const res = await post(t.url, JSON.stringify(r));
     expect(res.status).toBe(201);
     ids.set(name, ((await res.json()) as { id: string }).id);
+    devices.set(name, deviceName(r));
   }
+  // The board's own price for the AMD card: $1.20/h and 750 W instead of its run's $1.80/h.
+  const priced = await fetch(`${t.url}/api/prices/${encodeURIComponent(devices.get('amd') as string)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${OWNER}` },
+    body: JSON.stringify({ hourlyPrice: 1.2, boardPowerW: 750 }),
+  });
+  expect(priced.status).toBe(201);
   browser = await launch(['default']);
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 }, OPEN_TIMEOUT_MS);
@@ -63,9 +75,36 @@ describe('the board page', () => {
     expect(await first.locator('td[data-col="joules"]').textContent()).toBe(fmtNumber(700 / 960));
   });
 
-  test('the speed-against-cost chart has one point per shown result with cost inputs', async () => {
+  test('the speed-against-cost chart and the tok/s-per-W chart: one point / bar per shown result with a price', async () => {
     expect(await page.locator('#board-cost-chart').getAttribute('data-series')).toBe('2');
-    expect(await page.locator('#board-chart-note').textContent()).toMatch(/^2 result\(s\) with cost inputs/);
+    expect(await page.locator('#board-chart-note').textContent()).toMatch(/^2 result\(s\) with a price \(1 at the board's prices, 1 at their run's own inputs\)/);
+    expect(await page.locator('#board-watt-chart').getAttribute('data-categories')).toBe('2');
+  });
+
+  test("the prices panel lists the board's price; the leaderboard uses it for that device", async () => {
+    await page.waitForSelector('#board-prices-body tr td[data-col="device"]');
+    const row = page.locator('#board-prices-body tr');
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('td').allTextContents()).toEqual([devices.get('amd'), `$${fmtNumber(1.2)}`, '750', 'included', expect.stringMatching(/^\d{4}-\d\d-\d\d$/)]);
+    const amd = page.locator('#board-body tr', { hasText: 'cdna-3' });
+    expect(await amd.locator('td[data-col="usd"]').textContent()).toBe(`$${fmtNumber((1.2 / (640 * 3600)) * 1e6)}`);
+    expect(await amd.locator('td[data-col="priced"]').textContent()).toBe("board's price");
+    expect(await page.locator('#pwned').count()).toBe(0);
+  });
+
+  test("the owner's token opens the price form; a saved price reprices the leaderboard", async () => {
+    expect(await page.locator('#board-price-form').isHidden()).toBe(true);
+    await page.locator('#board-owner-input').fill(OWNER);
+    await page.locator('#board-owner button').click();
+    await page.locator('#board-price-device').fill(devices.get('nvidia') as string);
+    await page.locator('#board-price-hourly').fill('3.6');
+    await page.locator('#board-price-watts').fill('600');
+    await page.locator('#board-price-form button[type="submit"]').click();
+    await page.waitForFunction(() => document.querySelectorAll('#board-prices-body tr').length === 2);
+    const nvidia = page.locator('#board-body tr', { hasText: 'hopper' });
+    await expect.poll(() => nvidia.locator('td[data-col="priced"]').textContent()).toBe("board's price");
+    expect(await nvidia.locator('td[data-col="usd"]').textContent()).toBe(`$${fmtNumber((3.6 / (960 * 3600)) * 1e6)}`);
+    expect(await page.locator('#board-prices-status').textContent()).toMatch(/^Saved the price of /);
   });
 
   test('result strings are text, never markup', async () => {
