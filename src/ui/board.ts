@@ -394,7 +394,9 @@ function renderCharts(shown: LeaderRow[]): void {
   chart.box.hidden = points.length === 0;
 
   const powered = shown.filter((r) => num(r.tokPerSecPerW) !== null).sort((a, b) => (b.tokPerSecPerW as number) - (a.tokPerSecPerW as number));
-  if (powered.length) drawBars(wattChart.canvas, 'Decode tok/s per W (best batch)', powered.map(rowLabel), [{ label: 'tok/s per W', values: powered.map((r) => r.tokPerSecPerW) }]);
+  // A device name's parts (vendor / architecture / description) on lines of their own: long names would squash the bars.
+  const deviceLines = (r: LeaderRow) => r.device.split(' / ');
+  if (powered.length) drawBars(wattChart.canvas, 'Decode tok/s per W (best batch)', powered.map(deviceLines), [{ label: 'tok/s per W', values: powered.map((r) => r.tokPerSecPerW) }]);
   else destroyChart(wattChart.canvas);
   wattNote.textContent = powered.length
     ? `${powered.length} result(s) with a board power (${sources(powered)}), most tokens per joule first.`

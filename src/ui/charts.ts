@@ -170,8 +170,8 @@ export function drawScatter(canvas: HTMLCanvasElement, title: string, xTitle: st
   }));
 }
 
-/** Grouped bars: one group per category (test), one bar per series (result); null values are gaps. */
-export function drawBars(canvas: HTMLCanvasElement, title: string, categories: string[], series: Array<{ label: string; values: Array<number | null> }>): Chart<'bar'> {
+/** Grouped bars: one group per category (test), one bar per series (result); null values are gaps. A category given as lines is drawn on several lines. */
+export function drawBars(canvas: HTMLCanvasElement, title: string, categories: Array<string | string[]>, series: Array<{ label: string; values: Array<number | null> }>): Chart<'bar'> {
   canvas.dataset.series = String(series.length);
   canvas.dataset.categories = String(categories.length);
   return keep(canvas, new Chart<'bar'>(fresh(canvas), {
