@@ -13,7 +13,7 @@ import { type OptionSpec, REQUEST_OPTIONS, SECTIONS } from '../src/runtime/optio
 import { requestFromTexts } from '../src/runtime/request-text';
 import { type CliOption, commandHelp, helpOrError, readCommandLine } from './command-line';
 import { isLoopbackUrl } from './loopback';
-import { SUBMIT_TOKEN_ENV, boardUrlProblem } from './submit-client';
+import { SUBMIT_TOKEN_ENV, boardUrlProblem } from '../src/result/submit';
 import { type ModelFile, namedModelFiles } from './model-files';
 import { PROFILES, type ProfileName, parseProfileList } from './profiles';
 

@@ -15,7 +15,7 @@ import { cacheUpdates, mergeTuneCache } from '../src/run/tune/tuner';
 import { type BenchResult, type Tuning, parseResultText } from '../src/schema/result';
 import type { CliOptions } from './args';
 import { FLEET_SCHEMA_ID, FLEET_SCHEMA_VERSION, type FleetEntry, type FleetReport, fleetMarkdown, fleetRows, fleetText } from './fleet-report';
-import { SUBMIT_TOKEN_ENV, type SubmitTarget, outcomeLine, submitText } from './submit-client';
+import { SUBMIT_TOKEN_ENV, type SubmitTarget, outcomeLine, submitText } from '../src/result/submit';
 import { defaultTuneCachePath, readTuneCacheFile } from './tune-cache';
 
 export interface LoadedBaseline {

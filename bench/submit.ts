@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { MAX_IMPORT_BYTES, parseResultText } from '../src/schema/result';
 import { HELP_OPTION } from './args';
 import { type CliOption, commandHelp, readCommandLine } from './command-line';
-import { SUBMIT_TOKEN_ENV, type SubmitTarget, boardUrlProblem, outcomeLine, submitText } from './submit-client';
+import { SUBMIT_TOKEN_ENV, type SubmitTarget, boardUrlProblem, outcomeLine, submitText } from '../src/result/submit';
 
 type Reading = { files: string[]; to: string | null; token: string | null; help: boolean };
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { HELP_OPTION } from '../args';
 import { type CliOption, commandHelp, readCommandLine } from '../command-line';
 import { PAGE_DIR } from '../serve';
-import { SUBMIT_TOKEN_ENV } from '../submit-client';
+import { SUBMIT_TOKEN_ENV } from '../../src/result/submit';
 import { type Engine, defaultDataDir, openDatabase } from './database';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit';
 import { OWNER_TOKEN_ENV, startBoard } from './server';

@@ -4,7 +4,7 @@ import { DEFAULT_BOARD_PORT, parseBoardArgs } from '../../bench/board/main';
 import { tokenBuckets } from '../../bench/board/rate-limit';
 import { parseArgs } from '../../bench/args';
 import { parseSubmitArgs } from '../../bench/submit';
-import { resultsEndpoint } from '../../bench/submit-client';
+import { resultsEndpoint } from '../../src/result/submit';
 import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, testBoard } from './board-helpers';
 
 describe('npm run board', () => {

@@ -1,7 +1,7 @@
 /** The board under load, on both engines: 1,000 distinct results submitted 32 at a time on loopback, every one kept. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { contentHash } from '../../bench/board/records';
-import { type SubmitOutcome, submitText } from '../../bench/submit-client';
+import { type SubmitOutcome, submitText } from '../../src/result/submit';
 import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, boardResult, testBoard } from './board-helpers';
 
 const COUNT = 1000;

@@ -1,7 +1,8 @@
 /**
  * Sending a result to a results board (bench/board): POST <board>/api/results with the result file's exact
- * bytes, so the board's id is the SHA-256 of the file. Node built-ins only (global fetch): the Node
- * runner's bundle submits through it.
+ * bytes, so the board's id is the SHA-256 of the file. Global fetch only, no DOM and no Node module: the
+ * CLI, the Node runner's bundle and the board's own submit page (src/ui/board-submit.ts) all submit
+ * through it, and the bench page checks a board address with the same rule as --submit.
  */
 
 /** Where results go: the board's address and its submit token (null: none). */
@@ -35,7 +36,7 @@ export function boardUrlProblem(text: string): string | null {
     return `not a URL: "${text}"`;
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `expected an http or https URL, got "${text}"`;
-  if (u.username || u.password) return 'put no credentials in the URL: the token goes in --submit-token / --token or $' + SUBMIT_TOKEN_ENV;
+  if (u.username || u.password) return `put no credentials in the URL: the token goes in --submit-token / --token or $${SUBMIT_TOKEN_ENV} (on the page: in the board's submit window)`;
   return null;
 }
 
