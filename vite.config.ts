@@ -42,8 +42,9 @@ export default defineConfig({
     target: 'es2022',
     outDir: 'dist',
     emptyOutDir: true,
-    // Three pages: the bench (index.html), the result comparison (compare.html) and the results board's (board.html).
-    rollupOptions: { input: { main: 'index.html', compare: 'compare.html', board: 'board.html' } },
+    // Four pages: the bench (index.html), the result comparison (compare.html), and the results board's own two
+    // (board.html; submit.html, which the bench page opens to hand a result to a board of another origin).
+    rollupOptions: { input: { main: 'index.html', compare: 'compare.html', board: 'board.html', submit: 'submit.html' } },
   },
   test: {
     // One file at a time: GPU tests (SwiftShader) and browser tests each use every core of a 2-core CI box.

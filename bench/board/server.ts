@@ -11,7 +11,8 @@
  *   GET  /api/prices            the board's price table: one row per device
  *   PUT  /api/prices/:device    { hourlyPrice, boardPowerW, electricityPrice? } → 201 / 200 { price } (the owner only)
  *   DELETE /api/prices/:device  → 200 { deleted } (the owner only)
- *   GET  /                      the board page (dist/board.html); /compare.html the compare view; /assets/…
+ *   GET  /                      the board page (dist/board.html); /compare.html the compare view; /submit.html the
+ *                               page the bench page opens to hand it a result (src/ui/board-submit.ts); /assets/…
  *
  * The pages come from the same origin as the API, so their Content-Security-Policy (connect-src 'self')
  * lets them read it; they are served by bench/serve.ts's staticResponse, from an allow-list of paths.
@@ -54,8 +55,14 @@ export const DEFAULT_BOARD_OPTIONS: BoardOptions = {
   pageDir: PAGE_DIR,
 };
 
-/** Files of the built pages the board serves: its own page, the compare view and their assets. */
-const PAGE_PATHS: Record<string, string> = { '/': '/board.html', '/board.html': '/board.html', '/compare.html': '/compare.html', '/favicon.svg': '/favicon.svg' };
+/** Files of the built pages the board serves: its own page, its submit page, the compare view and their assets. */
+const PAGE_PATHS: Record<string, string> = {
+  '/': '/board.html',
+  '/board.html': '/board.html',
+  '/submit.html': '/submit.html',
+  '/compare.html': '/compare.html',
+  '/favicon.svg': '/favicon.svg',
+};
 
 /** The page file for a request path, or null when the board does not serve that path as a page. */
 function pagePath(path: string): string | null {

@@ -206,6 +206,7 @@ describe('the pages the board serves', () => {
     mkdirSync(join(pages, 'assets'));
     writeFileSync(join(pages, 'board.html'), '<!doctype html><title>board</title>');
     writeFileSync(join(pages, 'compare.html'), '<!doctype html><title>compare</title>');
+    writeFileSync(join(pages, 'submit.html'), '<!doctype html><title>submit</title>');
     writeFileSync(join(pages, 'index.html'), '<!doctype html><title>bench</title>');
     writeFileSync(join(pages, 'assets', 'board-x1.js'), 'export {};');
     writeFileSync(join(pages, 'secret.json'), '{}');
@@ -217,6 +218,7 @@ describe('the pages the board serves', () => {
     ['/', 'text/html; charset=utf-8', 'board'],
     ['/board.html', 'text/html; charset=utf-8', 'board'],
     ['/compare.html', 'text/html; charset=utf-8', 'compare'],
+    ['/submit.html', 'text/html; charset=utf-8', 'submit'],
     ['/assets/board-x1.js', 'text/javascript; charset=utf-8', 'export'],
   ])('GET %s: the built file, with the CSP and nosniff, without the read token', async (path, type, text) => {
     const res = await fetch(`${r.url}${path}`);
