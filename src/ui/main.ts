@@ -25,6 +25,7 @@ import { appendModelOutputs, renderModelOutputs } from './model-output';
 import { peerRatioText } from './peers';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from './store';
 import { createCostPanel } from './cost-form';
+import { createSubmitPanel } from './submit-panel';
 import { loadTuneCache, renderTuning, saveTuneCache } from './tuning';
 
 const app = document.getElementById('app') as HTMLElement;
@@ -81,6 +82,8 @@ const genFieldset = el(
   el('summary', {}, 'Token workload settings'),
   el('table', { class: 'kv' }, el('tbody', {}, ...GEN_FIELDS.map(fieldRow))),
 );
+/** "Submit to board": the result shown, as Export JSON saves it. */
+const submitPanel = createSubmitPanel(() => (lastResult ? formats.json(lastResult) : null));
 const progressBar = el('progress', { id: 'progress', max: '1', value: '0' });
 const progressText = el('div', { id: 'progress-text', class: 'progress-text', 'aria-live': 'polite' });
 const controls = el(
@@ -104,6 +107,7 @@ const controls = el(
       'Compare with llama.cpp (WebGPU, in this page): synthetic models are written to GGUF files and llama.cpp runs the same bytes after tokenbench',
     ),
   ),
+  submitPanel.element,
   modelFiles.section,
   genFieldset,
   progressBar,
@@ -304,6 +308,7 @@ function setRunning(on: boolean): void {
   syncModelsField();
   exportBtn.disabled = on || !lastResult;
   copyBtn.disabled = on || !lastResult;
+  submitPanel.setEnabled(!on && lastResult !== null);
 }
 
 const worker = new Worker(new URL('../runtime/worker.ts', import.meta.url), { type: 'module', name: 'tokenbench' });
