@@ -77,6 +77,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // board-submit.test.ts submits to a board on PostgreSQL: the board project's throwaway server.
+          globalSetup: ['test/unit/board-postgres.ts'],
           pool: 'forks',
           testTimeout: 600_000,
           hookTimeout: 300_000,
