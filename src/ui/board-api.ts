@@ -4,6 +4,7 @@
  * of the price table with the owner token. Tokens are kept in this tab's sessionStorage only, and sent only
  * to this page's own origin.
  */
+import { recall, remember } from './remember';
 
 /** sessionStorage key of the read token a reader entered on the board page. */
 export const READ_TOKEN_KEY = 'tokenbench.board.readToken';
@@ -11,27 +12,10 @@ export const READ_TOKEN_KEY = 'tokenbench.board.readToken';
 /** sessionStorage key of the owner token (editing the price table) entered on the board page. */
 export const OWNER_TOKEN_KEY = 'tokenbench.board.ownerToken';
 
-function storedToken(key: string): string | null {
-  try {
-    return sessionStorage.getItem(key) || null;
-  } catch {
-    return null;
-  }
-}
-
-function storeToken(key: string, token: string | null): void {
-  try {
-    if (token) sessionStorage.setItem(key, token);
-    else sessionStorage.removeItem(key);
-  } catch {
-    // storage refused (private mode): the token lasts until the page is left
-  }
-}
-
-export const readToken = (): string | null => storedToken(READ_TOKEN_KEY);
-export const setReadToken = (token: string | null): void => storeToken(READ_TOKEN_KEY, token);
-export const ownerToken = (): string | null => storedToken(OWNER_TOKEN_KEY);
-export const setOwnerToken = (token: string | null): void => storeToken(OWNER_TOKEN_KEY, token);
+export const readToken = (): string | null => recall('session', READ_TOKEN_KEY);
+export const setReadToken = (token: string | null): void => remember('session', READ_TOKEN_KEY, token);
+export const ownerToken = (): string | null => recall('session', OWNER_TOKEN_KEY);
+export const setOwnerToken = (token: string | null): void => remember('session', OWNER_TOKEN_KEY, token);
 
 /** A URL of this page's origin, or null for any other origin (or no URL at all). */
 export function sameOrigin(href: string): URL | null {

@@ -14,34 +14,18 @@ import { type SubmitOutcome, outcomeLine, submitText } from '../result/submit';
 import { parseResultText } from '../schema/result';
 import { OUTCOME, READY, RESULT, boardMessage } from './board-link';
 import { isResultId } from './board-api';
-import { append, clear, el } from './dom';
+import { append, clear, el, kvTable } from './dom';
+import { recall, remember } from './remember';
 
 /** localStorage key of the submit token that last worked on this board. */
 export const SUBMIT_TOKEN_KEY = 'tokenbench.board.submitToken';
-
-function storedToken(): string {
-  try {
-    return localStorage.getItem(SUBMIT_TOKEN_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-function storeToken(token: string | null): void {
-  try {
-    if (token) localStorage.setItem(SUBMIT_TOKEN_KEY, token);
-    else localStorage.removeItem(SUBMIT_TOKEN_KEY);
-  } catch {
-    // storage refused (private mode): the token is asked for again next time
-  }
-}
 
 const app = document.getElementById('app') as HTMLElement;
 clear(app);
 
 const from = el('p', { id: 'submit-from', class: 'hint' }, 'Waiting for the bench page to send its result…');
 const summary = el('div', { id: 'submit-summary' });
-const tokenInput = el('input', { id: 'submit-token', type: 'password', autocomplete: 'off', value: storedToken() });
+const tokenInput = el('input', { id: 'submit-token', type: 'password', autocomplete: 'off', value: recall('local', SUBMIT_TOKEN_KEY) ?? '' });
 const sendBtn = el('button', { id: 'submit-send', class: 'primary', type: 'submit', disabled: true }, 'Submit to this board');
 const form = el(
   'form',
@@ -60,10 +44,6 @@ append(
 
 /** The result received and who sent it; null until the opener has sent one. */
 let received: { text: string; origin: string } | null = null;
-
-function kvTable(rows: Array<[string, string]>): HTMLTableElement {
-  return el('table', { class: 'kv' }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)))));
-}
 
 function showOutcome(o: SubmitOutcome): void {
   clear(outcomeBox);
@@ -127,8 +107,8 @@ form.addEventListener('submit', (e) => {
   append(outcomeBox, el('p', { class: 'hint' }, 'Submitting…'));
   void submitText(text, { url: location.origin, token })
     .then((o) => {
-      if (o.ok && token) storeToken(token);
-      if (!o.ok && o.status === 403 && token === storedToken()) storeToken(null);
+      if (o.ok && token) remember('local', SUBMIT_TOKEN_KEY, token);
+      if (!o.ok && o.status === 403 && token === recall('local', SUBMIT_TOKEN_KEY)) remember('local', SUBMIT_TOKEN_KEY, null);
       report(o);
     })
     .finally(() => (sendBtn.disabled = false));

@@ -25,3 +25,8 @@ export function append(parent: Node, ...children: Child[]): void {
 export function clear(node: Node): void {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
+
+/** A two-column table of label and value, as text. */
+export function kvTable(rows: Array<[string, string]>): HTMLTableElement {
+  return el('table', { class: 'kv' }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)))));
+}

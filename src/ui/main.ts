@@ -19,7 +19,7 @@ import {
   requestFromTexts,
 } from '../runtime';
 import { installAutomation } from './automation';
-import { append, clear, el } from './dom';
+import { append, clear, el, kvTable } from './dom';
 import { createModelFilesPanel, isGgufName } from './model-files';
 import { appendModelOutputs, renderModelOutputs } from './model-output';
 import { peerRatioText } from './peers';
@@ -176,10 +176,6 @@ function notice(kind: 'error' | 'warn' | 'info', text: string, id?: string): HTM
   const n = el('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status', id }, text);
   append(notices, n);
   return n;
-}
-
-function kvTable(rows: Array<[string, string]>): HTMLTableElement {
-  return el('table', { class: 'kv' }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)))));
 }
 
 function renderDevice(env: Environment): void {

@@ -9,6 +9,7 @@ import { boardUrlProblem, outcomeLine, resultsEndpoint } from '../result/submit'
 import { OUTCOME, READY, RESULT, SUBMIT_WINDOW, boardMessage, submitPageUrl } from './board-link';
 import { isResultId } from './board-api';
 import { append, clear, el } from './dom';
+import { recall, remember } from './remember';
 
 /** localStorage key of the board address last submitted to. */
 export const BOARD_URL_KEY = 'tokenbench.board.url';
@@ -22,22 +23,6 @@ const CLOSED_POLL_MS = 500;
 /** Said with every failure, so nobody fears for the run. */
 const KEPT = 'The result stays on this page: Export JSON still saves it.';
 
-function storedUrl(): string {
-  try {
-    return localStorage.getItem(BOARD_URL_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-function storeUrl(url: string): void {
-  try {
-    localStorage.setItem(BOARD_URL_KEY, url);
-  } catch {
-    // storage refused (private mode): the address is typed again next time
-  }
-}
-
 export interface SubmitPanel {
   /** The address field, the button and the status line, for the Run section's controls. */
   element: HTMLElement;
@@ -46,7 +31,7 @@ export interface SubmitPanel {
 
 /** `resultText` gives the JSON text of the result shown (what Export JSON saves), or null when there is none. */
 export function createSubmitPanel(resultText: () => string | null): SubmitPanel {
-  const urlInput = el('input', { id: 'board-url', type: 'url', placeholder: 'http://board.example:8787', size: '32', value: storedUrl(), 'aria-label': 'Board address' });
+  const urlInput = el('input', { id: 'board-url', type: 'url', placeholder: 'http://board.example:8787', size: '32', value: recall('local', BOARD_URL_KEY) ?? '', 'aria-label': 'Board address' });
   const button = el('button', { id: 'submit-board', disabled: true }, 'Submit to board');
   const status = el('div', { id: 'board-submit-status', role: 'status', 'aria-live': 'polite' });
   const element = el(
@@ -71,7 +56,7 @@ export function createSubmitPanel(resultText: () => string | null): SubmitPanel 
     const board = urlInput.value.trim();
     const problem = board ? boardUrlProblem(board) : 'give the board\'s address, such as http://board.example:8787';
     if (problem) return say('error', `Board address: ${problem}.`);
-    storeUrl(board);
+    remember('local', BOARD_URL_KEY, board);
     const page = submitPageUrl(board);
     const origin = page.origin;
     const win = window.open(page.href, SUBMIT_WINDOW);
