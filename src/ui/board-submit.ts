@@ -55,7 +55,7 @@ function showOutcome(o: SubmitOutcome): void {
         'div',
         { class: 'notice info', id: 'submit-ok' },
         o.created ? 'Stored on the board as ' : 'Already on the board as ',
-        id ? el('a', { href: `/api/results/${id}` }, id) : o.id,
+        id ? el('a', { href: `api/results/${id}` }, id) : o.id,
         '. ',
         el('a', { href: './' }, 'Open the board'),
       ),
@@ -105,7 +105,8 @@ form.addEventListener('submit', (e) => {
   sendBtn.disabled = true;
   clear(outcomeBox);
   append(outcomeBox, el('p', { class: 'hint' }, 'Submitting…'));
-  void submitText(text, { url: location.origin, token })
+  // This page's folder: the board's address, also behind a reverse proxy's path prefix.
+  void submitText(text, { url: new URL('./', location.href).href, token })
     .then((o) => {
       if (o.ok && token) remember('local', SUBMIT_TOKEN_KEY, token);
       if (!o.ok && o.status === 403 && token === recall('local', SUBMIT_TOKEN_KEY)) remember('local', SUBMIT_TOKEN_KEY, null);
@@ -116,8 +117,8 @@ form.addEventListener('submit', (e) => {
 
 window.addEventListener('message', (ev) => {
   // Only the window that opened this one, and only its first result: a later one would change what the
-  // user has already looked at.
-  if (received || !window.opener || ev.source !== window.opener) return;
+  // user has already looked at. An opaque origin ("null": a file:// page) could not be answered.
+  if (received || !window.opener || ev.source !== window.opener || ev.origin === 'null') return;
   const m = boardMessage(ev.data);
   if (m?.type === RESULT) receive(m.text, ev.origin);
 });
