@@ -3,8 +3,9 @@
  * fast the results board answers its lists, idle and under load. A board is started in this process on
  * 127.0.0.1 (the embedded database in a temporary folder, or an empty PostgreSQL database), filled with N
  * distinct synthetic results (bench/board/sample-results.ts) C at a time, then every query of QUERIES is
- * sent R times, one after the other, twice: with the board idle, and while C lanes keep submitting fresh
- * results ("under load"). Latency is the client's: performance.now() from the request to the last byte of
+ * sent R times, one after the other, twice: with the board idle, and while C lanes submit ("under load"):
+ * a second batch of N new results, then those same results again (answered "already there": the board
+ * validates and hashes each, but holds no more than 2N) until every query has been timed. Latency is the client's: performance.now() from the request to the last byte of
  * the answer. At the end every submitted result must be stored, under the SHA-256 of its bytes. Exit codes:
  * 0 done · 1 the board failed (a request, a submission or the count check) · 2 usage error.
  */
@@ -36,7 +37,7 @@ export interface BenchArgs {
   json: boolean;
 }
 
-export const DEFAULT_BENCH_ARGS: BenchArgs = { database: null, results: 1000, concurrency: 32, requests: 200, json: false };
+export const DEFAULT_BENCH_ARGS: BenchArgs = { database: null, results: 1000, concurrency: 32, requests: 100, json: false };
 
 /** Unmeasured requests of each query before its timed ones (connection set up, plans cached). */
 export const WARMUP_REQUESTS = 5;
@@ -138,7 +139,10 @@ export interface BenchReport {
   requests: number;
   warmup: number;
   fill: { submitted: number; seconds: number };
-  load: { submitted: number; seconds: number };
+  /** Submissions sent a second time after a connection error (not a refusal: those fail the run). */
+  resent: number;
+  /** Under load: new results (at most N), and results of that batch sent again. */
+  load: { submitted: number; again: number; seconds: number };
   /** Every submitted result is stored, once, under the SHA-256 of its bytes. */
   check: { submitted: number; stored: number; hashesMatch: boolean; ok: boolean };
   latency: QueryLatency[];
@@ -147,15 +151,24 @@ export interface BenchReport {
 /** POSTs results `from` … up to `to` (exclusive) of spread `salt`, `size` at a time; throws on the first refusal. */
 async function submitSpread(url: string, from: number, to: number, size: number, salt: number, ids: string[]): Promise<void> {
   const indices = Array.from({ length: to - from }, (_, k) => from + k);
-  await pool(indices, size, async (i) => submitOne(url, spreadResult(i, salt), ids));
+  await pool(indices, size, async (i) => void ids.push(await submitOne(url, spreadResult(i, salt))));
 }
 
-async function submitOne(url: string, result: unknown, ids: string[]): Promise<void> {
+/** Submissions sent again after a connection error (a result is stored once, by its hash: safe to resend). */
+let resent = 0;
+
+/** Submits one result; its id, checked to be the SHA-256 of the bytes sent. */
+async function submitOne(url: string, result: unknown): Promise<string> {
   const text = JSON.stringify(result);
-  const outcome = await submitText(text, { url, token: null });
+  let outcome = await submitText(text, { url, token: null });
+  // A keep-alive connection the server closed as the client reused it (ECONNRESET): once more, counted.
+  if (!outcome.ok && outcome.status === null) {
+    resent++;
+    outcome = await submitText(text, { url, token: null });
+  }
   if (!outcome.ok) throw new Error(`a submission failed: ${outcome.error}`);
   if (outcome.id !== contentHash(text)) throw new Error(`the board named a submission ${outcome.id}, not the SHA-256 of its bytes`);
-  ids.push(outcome.id);
+  return outcome.id;
 }
 
 /** One request, timed to the last byte of the answer; the answer's row count. */
@@ -193,6 +206,7 @@ export async function runBench(o: BenchArgs, log: (line: string) => void = () =>
     const board = await startBoard(db, '127.0.0.1', 0, { rateLimit: { rate: 0, burst: 1 }, log, pageDir: null });
     try {
       const clock = observeClock();
+      resent = 0;
       const ids: string[] = [];
       log(`filling the board (${engineLabel(engine)}) with ${o.results} results, ${o.concurrency} at a time`);
       let t0 = performance.now();
@@ -201,13 +215,19 @@ export async function runBench(o: BenchArgs, log: (line: string) => void = () =>
       const latency: QueryLatency[] = [];
       log(`idle: ${QUERIES.length} queries × ${o.requests} requests`);
       for (const q of QUERIES) latency.push(await timeQuery(board.url, q, o.requests, 'idle'));
-      // Under load: lanes submit fresh results (spread 1) until every query has been timed.
-      log(`under load: the same, while ${o.concurrency} lanes submit`);
+      // Under load: lanes submit a second batch (spread 1), then send it again, until every query has been timed.
+      log(`under load: the same, while ${o.concurrency} lanes submit ${o.results} new results, then send them again`);
       let loading = true;
       let next = 0;
+      let again = 0;
       const before = ids.length;
       const lane = async () => {
-        while (loading) await submitOne(board.url, spreadResult(next++, 1), ids);
+        while (loading) {
+          const i = next++;
+          const id = await submitOne(board.url, spreadResult(i % o.results, 1));
+          if (i < o.results) ids.push(id);
+          else again++;
+        }
       };
       t0 = performance.now();
       const lanes = Promise.all(Array.from({ length: o.concurrency }, lane));
@@ -217,7 +237,7 @@ export async function runBench(o: BenchArgs, log: (line: string) => void = () =>
         loading = false;
         await lanes;
       }
-      const load = { submitted: ids.length - before, seconds: (performance.now() - t0) / 1000 };
+      const load = { submitted: ids.length - before, again, seconds: (performance.now() - t0) / 1000 };
       const stored = await db.selectFrom('results').select(['id', 'body']).execute();
       const storedIds = new Set(stored.map((r) => r.id));
       const hashesMatch = stored.every((r) => contentHash(r.body) === r.id) && ids.every((id) => storedIds.has(id));
@@ -233,6 +253,7 @@ export async function runBench(o: BenchArgs, log: (line: string) => void = () =>
         requests: o.requests,
         warmup: WARMUP_REQUESTS,
         fill,
+        resent,
         load,
         check,
         latency,
@@ -260,7 +281,9 @@ export function reportText(r: BenchReport): string {
     `timer: ${r.timer.source}, observed step ${(r.timer.minStepNs / 1000).toFixed(3)} µs (quantum ${r.timer.quantumNs} ns); ` +
       `latency = request sent to last byte received, on 127.0.0.1, one request at a time, after ${r.warmup} unmeasured`,
     `filled: ${r.fill.submitted} results, ${r.concurrency} at a time, in ${r.fill.seconds.toFixed(1)} s · ` +
-      `under load: ${r.load.submitted} more submitted in ${r.load.seconds.toFixed(1)} s (${(r.load.submitted / r.load.seconds).toFixed(0)}/s)`,
+      `under load: ${r.load.submitted} new and ${r.load.again} sent again in ${r.load.seconds.toFixed(1)} s ` +
+      `(${((r.load.submitted + r.load.again) / r.load.seconds).toFixed(0)} submissions/s; the board held ${r.fill.submitted} → ${r.fill.submitted + r.load.submitted} results)`,
+    ...(r.resent ? [`resent after a connection error: ${r.resent} submission(s)`] : []),
     `count check: ${r.check.stored} stored of ${r.check.submitted} submitted; ids are the SHA-256 of the stored bodies: ${r.check.hashesMatch ? 'yes' : 'NO'} → ${r.check.ok ? 'ok' : 'FAILED'}`,
     '',
     line(head),
