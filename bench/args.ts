@@ -33,6 +33,8 @@ export interface CliOptions {
   /** Whole-run timeout, seconds. */
   timeoutS: number;
   quiet: boolean;
+  /** Run a suite other than smoke on a software adapter without asking (bench/software-run.ts). */
+  yes: boolean;
   /** Tuning cache file; null: the default path (bench/tune-cache.ts). */
   tuneCache: string | null;
   /** Baseline gate (src/result/gate.ts): compare with this result file; null for none. */
@@ -231,6 +233,12 @@ const RUN_OWN = {
     },
   },
   quiet: { name: 'quiet', type: 'boolean', section: SECTIONS.run, help: 'no progress line', set: (s) => ((s.quiet = true), null) },
+  yes: {
+    name: 'yes', short: 'y', type: 'boolean', section: SECTIONS.run,
+    help: 'run a suite other than smoke on a software adapter (SwiftShader, llvmpipe, ...) without asking. Without it the CLI warns, ' +
+      'asks on a terminal and refuses elsewhere (exit 2); a fleet refuses such an endpoint',
+    set: (s) => ((s.yes = true), null),
+  },
   'tune-cache': {
     name: 'tune-cache', type: 'string', value: 'FILE', section: SECTIONS.run,
     help: 'where tuning choices are kept between runs (default: $XDG_CACHE_HOME/tokenbench/tune-cache.json or ~/.cache/...); ' +
@@ -325,11 +333,12 @@ export const RUN_OPTIONS: ReadonlyArray<CliOption<Reading>> = [
   ...BROWSER_OPTIONS,
   RUN_OWN.timeout,
   RUN_OWN.quiet,
+  RUN_OWN.yes,
   request('tune'),
   RUN_OWN['tune-cache'],
   ...REQUEST_OPTIONS.filter((o) => o.section !== SECTIONS.run).map(textOption),
   ...GATE_OPTIONS,
-  ...Object.values(RUN_OWN).filter((o) => !['out', 'timeout', 'quiet', 'tune-cache'].includes(o.name)),
+  ...Object.values(RUN_OWN).filter((o) => !['out', 'timeout', 'quiet', 'yes', 'tune-cache'].includes(o.name)),
   HELP_OPTION,
 ];
 
@@ -359,14 +368,15 @@ export const USAGE = commandHelp(
     ],
     footer:
       'Exit codes: 0 ok · 1 the run failed, a result failed verification, an endpoint failed or a metric\n' +
-      'regressed · 2 usage error or no browser · 3 the run was ok and its file written, but --submit failed.',
+      'regressed · 2 usage error, no browser, or a suite other than smoke on a software adapter not confirmed\n' +
+      '(--yes) · 3 the run was ok and its file written, but --submit failed.',
   },
   RUN_OPTIONS,
 );
 
 function defaults(): Reading {
   return {
-    out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
+    out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, yes: false, tuneCache: null,
     baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, alpha: DEFAULT_ALPHA, allow: [], outputFormats: [], endpoints: [],
     serveBind: '127.0.0.1', serveHost: null, servePort: 0,
     runtime: 'browser', adapter: null, backend: null, dawnEnable: [], dawnDisable: [], listAdapters: false, submit: null, submitToken: null,

@@ -13,6 +13,7 @@ import { runWebDriver, webDriverFlags, webDriverPageBase } from './drivers/webdr
 import { type Ending, finishFleet } from './ending';
 import type { FleetEntry } from './fleet-report';
 import { PAGE_DIR, type StaticServer, serveStatic } from './serve';
+import { softwareAdmission } from './software-run';
 import { handleInterrupt, labelledProgress } from './terminal';
 import { withTuneCache } from './tune-cache';
 
@@ -107,13 +108,17 @@ export async function runFleet(o: CliOptions, ending: Ending): Promise<number> {
     const entries = await Promise.all(
       o.endpoints.map((ep, i) => {
         const label = endpointLabel(i, ep.url);
+        const log = (line: string) => process.stderr.write(`[${label}] ${line}\n`);
+        // Endpoints run in parallel: no question on the terminal; one on a software adapter needs --yes.
+        const admit = softwareAdmission({ suite: request.suite, yes: o.yes, interactive: false, fleet: true, log });
         const ctx: DriveContext = {
           request,
           modelFiles: o.modelFiles,
           timeoutMs: o.timeoutS * 1000,
           progress: labelledProgress(label, o.quiet),
-          log: (line) => process.stderr.write(`[${label}] ${line}\n`),
+          log,
           onCancel: cancels.register,
+          ...(admit ? { admit } : {}),
         };
         return runEndpoint(ep, label, ctx, o, pageBase);
       }),

@@ -4,11 +4,12 @@
  */
 import type { RunRequest } from '../../src/run/request';
 import type { Progress } from '../../src/run/runner';
-import { type BenchResult, parseResult } from '../../src/schema/result';
+import { type BenchResult, type Environment, parseResult } from '../../src/schema/result';
 import type { CliOptions } from '../args';
 import type { ModelFile } from '../model-files';
 import { type Ending, finishResult } from '../ending';
 import { addCommandLinePeers } from '../peers/peers';
+import { NOT_CONFIRMED_EXIT, RunNotConfirmed, isInteractive, softwareAdmission } from '../software-run';
 import { handleInterrupt, progressReporter } from '../terminal';
 import { withTuneCache } from '../tune-cache';
 
@@ -23,6 +24,12 @@ export interface DriveContext {
   log: (line: string) => void;
   /** The driver registers how to cancel its run (Ctrl-C); the run then resolves with what finished. */
   onCancel: (cancel: () => Promise<void>) => void;
+  /**
+   * Called with the adapter once the runtime has described it, before the run starts and before model files
+   * are handed over (bench/software-run.ts): rejects with RunNotConfirmed to stop. Absent: no check, and the
+   * driver need not describe the adapter.
+   */
+  admit?: (environment: Environment) => Promise<void>;
 }
 
 export interface DriveOutcome {
@@ -75,21 +82,24 @@ export function describeRequest(r: RunRequest): string {
 
 /**
  * A run of one driver from the command line (the local browser, the Node runner): the progress line,
- * Ctrl-C, the tuning cache into the request, the schema check, then the common ending. Exit code as
- * finishResult, 1 when the run itself failed.
+ * Ctrl-C, the software-adapter check, the tuning cache into the request, the schema check, then the common
+ * ending. Exit code as finishResult, 1 when the run itself failed, 2 when it was not confirmed.
  */
 export async function driveOne(o: CliOptions, ending: Ending, drive: (ctx: DriveContext) => Promise<DriveOutcome>): Promise<number> {
   const progress = progressReporter(o.quiet);
   const cancels = cancellations();
   const stopHandling = handleInterrupt(cancels.cancelAll);
+  const log = (line: string) => process.stderr.write(`tokenbench: ${line}\n`);
+  const admit = softwareAdmission({ suite: o.request.suite, yes: o.yes, interactive: isInteractive(), log });
   try {
     const outcome = await drive({
       request: withTuneCache(o.request, ending.tuneCache),
       modelFiles: o.modelFiles,
       timeoutMs: o.timeoutS * 1000,
       progress: (p) => progress.update(p),
-      log: (line) => process.stderr.write(`tokenbench: ${line}\n`),
+      log,
       onCancel: cancels.register,
+      ...(admit ? { admit } : {}),
     }).finally(() => progress.done());
     const checked = checkOutcome(outcome);
     if (!checked.ok) {
@@ -97,7 +107,6 @@ export async function driveOne(o: CliOptions, ending: Ending, drive: (ctx: Drive
       return 1;
     }
     // Peers that run from the command line (native llama.cpp), after tokenbench's own run.
-    const log = (line: string) => process.stderr.write(`tokenbench: ${line}\n`);
     const result = await addCommandLinePeers(checked.result, o.modelFiles, { kind: o.runtime === 'node' ? 'node' : 'browser' }, log);
     const again = checkOutcome({ raw: result, flags: null });
     if (!again.ok) {
@@ -107,6 +116,10 @@ export async function driveOne(o: CliOptions, ending: Ending, drive: (ctx: Drive
     progress.finished(again.result);
     return finishResult(again.result, ending);
   } catch (e) {
+    if (e instanceof RunNotConfirmed) {
+      process.stderr.write(`tokenbench: ${e.message}\n`);
+      return NOT_CONFIRMED_EXIT;
+    }
     process.stderr.write(`tokenbench: run failed: ${(e as Error).message}\n`);
     return 1;
   } finally {

@@ -5,14 +5,20 @@
 import type { ModelFiles } from '../../src/run/files';
 import { execute } from '../../src/runtime/execute';
 import { createDawnGpu } from '../../src/runtime/dawn';
+import { describeGpu } from '../../src/runtime/describe';
 import type { Runtime } from '../../src/schema/result';
 import { type DriveContext, type DriveOutcome, deadline, describeRequest } from './drive';
 
 /**
  * Runs the request on `gpu`, reading its model files through `files`; the deadline cancels the run (it then
- * stops between dispatch batches).
+ * stops between dispatch batches). With `ctx.admit`, the adapter is described and admitted first.
  */
 export async function runNode(gpu: GPU, runtime: Runtime, ctx: DriveContext, files?: ModelFiles): Promise<DriveOutcome> {
+  if (ctx.admit) {
+    // No adapter: the run itself reports it, as without the check.
+    const described = await describeGpu(gpu, 'node');
+    if (described.ok) await ctx.admit(described.environment);
+  }
   const signal = { cancelled: false };
   ctx.onCancel(async () => {
     signal.cancelled = true;

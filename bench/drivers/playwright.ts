@@ -42,6 +42,10 @@ async function runOnPage(page: Page, url: string, ctx: DriveContext, guards: Arr
   await race(page.goto(url));
   const version = await race(page.evaluate(async () => (window.tokenbench ? (await window.tokenbench.ready, window.tokenbench.version) : null)));
   if (version === null) throw new Error(`${url} is not the tokenbench page (no window.tokenbench)`);
+  if (ctx.admit) {
+    const described = await race(page.evaluate(() => window.tokenbench.describe()));
+    if (described.ok) await race(ctx.admit(described.environment));
+  }
   if (ctx.modelFiles.length) await race(handFiles(page, ctx));
   ctx.log(`page ${url} (tokenbench ${version}): window.tokenbench.run(${describeRequest(ctx.request)})`);
   ctx.onCancel(async () => {

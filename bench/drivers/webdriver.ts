@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { Browser, Builder, By, type WebDriver } from 'selenium-webdriver';
 import chrome from 'selenium-webdriver/chrome.js';
+import type { DescribeOutcome } from '../../src/runtime/describe';
 import type { Progress } from '../../src/run/runner';
 import type { CliOptions } from '../args';
 import { isLoopbackHost, isLoopbackUrl, urlHost } from '../loopback';
@@ -60,6 +61,12 @@ const START = `
   );
   return window.tokenbench.version;`;
 
+/** The page's adapter (window.tokenbench.describe), or null on a page that is not tokenbench's. */
+const DESCRIBE = `
+  const done = arguments[arguments.length - 1];
+  if (!window.tokenbench) return done(null);
+  window.tokenbench.describe().then(done, () => done(null));`;
+
 const POLL = "return window.__tb ? [window.__tb.progress, window.__tb.result, window.__tb.error] : [null, null, 'the page was reloaded'];";
 
 function sleep(ms: number): Promise<void> {
@@ -108,6 +115,10 @@ export async function runWebDriver(url: string, o: WebDriverOptions, ctx: DriveC
     ctx.log(`WebDriver session: ${String(caps.get('browserName'))} ${String(caps.get('browserVersion') ?? '')}`);
     await driver.manage().setTimeouts({ script: 60_000, pageLoad: 120_000 });
     await driver.get(o.pageUrl);
+    if (ctx.admit) {
+      const described = await driver.executeAsyncScript<DescribeOutcome | null>(DESCRIBE);
+      if (described?.ok) await ctx.admit(described.environment);
+    }
     if (ctx.modelFiles.length) await handFiles(driver, ctx);
     const version = await driver.executeScript<string>(START, ctx.request);
     if (version === 'not-a-tokenbench-page') throw new Error(`${o.pageUrl} is not the tokenbench page as the remote browser sees it`);

@@ -6,7 +6,7 @@
  */
 import { type SampleComparison, compareSamples, meanSd, median, tokensPerSecond } from '../measure/stats';
 import { ratioOf } from './peers';
-import type { BenchResult, CostTest, Measurement, ModelSource, TimerInfo, TokenTest, Workload, WorkloadText } from '../schema/result';
+import type { AdapterInfo, BenchResult, CostTest, Measurement, ModelSource, TimerInfo, TokenTest, Workload, WorkloadText } from '../schema/result';
 
 /**
  * What identifies a workload across results: its id for synthetic weights (preset × format), and for a
@@ -210,7 +210,11 @@ export function kernelFigures(r: BenchResult): KernelFigure[] {
 /** Device name without the software warning (the label is a separate column). */
 export function deviceName(r: BenchResult): string {
   const a = r.environment?.adapter;
-  if (!a) return 'no adapter';
+  return a ? adapterName(a) : 'no adapter';
+}
+
+/** An adapter as reports name it: vendor / architecture / device / description, those it gives. */
+export function adapterName(a: AdapterInfo): string {
   return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
 }
 

@@ -1,7 +1,7 @@
 /** Presentation of results, shared by the page and the CLI. Pure: no DOM, no Node. */
 import { meanSd, tokensPerSecond } from '../measure/stats';
 import type { BenchResult, Measurement, ModelSource, Phase, TokenTest, Workload, WorkloadText } from '../schema/result';
-import { deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, modelLabel, runtimeName, tokenFigures, workloadHeadlines } from './figures';
+import { adapterName, deviceName, headlineMetrics, headlineValue, isSoftware, kernelFigures, modelLabel, runtimeName, tokenFigures, workloadHeadlines } from './figures';
 import { KERNEL_LIMITED_NOTE, KERNEL_LIMITED_RATIO, PEER_LABEL, formatPercent, formatRatio, ratioOf } from './peers';
 import { resultOk } from './verdict';
 
@@ -201,8 +201,7 @@ export function tokenRows(result: BenchResult): TokenRow[] {
 export function adapterLabel(result: BenchResult): string {
   const env = result.environment;
   if (!env) return 'no adapter';
-  const a = env.adapter;
-  const name = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
+  const name = adapterName(env.adapter);
   return env.software.isSoftware ? `${name} [SOFTWARE ADAPTER: not a hardware result]` : name;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Progress } from '../run/runner';
 import type { BenchResult } from '../schema/result';
+import type { DescribeOutcome } from './describe';
 import type { RunRequestInput } from './request-text';
 
 export interface TokenbenchApi {
@@ -13,6 +14,11 @@ export interface TokenbenchApi {
   readonly version: string;
   /** Resolves once the page has looked for its WebGPU device and takes runs (a run waits for it anyway). */
   readonly ready: Promise<void>;
+  /**
+   * The adapter the page found (its environment: vendor, features, whether it is a software adapter), or
+   * why there is none; resolves once the page has looked. The command line reads it before it starts a run.
+   */
+  describe(): Promise<DescribeOutcome>;
   /**
    * Runs a request (src/run/request.ts; parts left out take their defaults). Resolves with the result
    * whatever its status (completed, cancelled, failed); rejects for a malformed request or while another

@@ -13,4 +13,5 @@ export { TOOL } from '../version';
 export { GENERATION_KEYS, type GenerationKey, generationToParams, isModelFile } from './generation-text';
 export { type PageQuery, type RunRequestInput, parsePageQuery, parseRunRequest, requestFromTexts, textsOf } from './request-text';
 export type { TokenbenchApi } from './automation';
-export type { BenchWorkerApi, DescribeOutcome } from './worker';
+export type { BenchWorkerApi } from './worker';
+export type { DescribeOutcome } from './describe';

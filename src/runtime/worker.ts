@@ -1,17 +1,14 @@
 /// <reference lib="webworker" />
 /** The Web Worker entry: all GPU work runs here, exposed to the page with comlink. Thin by design. */
 import * as Comlink from 'comlink';
-import { NoAdapterError, acquireGpu } from '../gpu/device';
-import { errorMessage } from '../gpu/errors';
 import type { RunRequest } from '../run/request';
 import type { RunHooks } from '../run/runner';
-import type { BenchResult, Environment, Runtime } from '../schema/result';
+import type { BenchResult, Runtime } from '../schema/result';
+import { type DescribeOutcome, describeGpu } from './describe';
 import { execute } from './execute';
 import { blobFiles } from './files';
 import { type PeerModelFile, withPeerModels } from '../run/peers/models';
 import { runPagePeers, writePeerFile } from './peers/page';
-
-export type DescribeOutcome = { ok: true; environment: Environment } | { ok: false; error: string };
 
 function browserRuntime(): Runtime {
   return {
@@ -28,14 +25,8 @@ const conditions = { hidden: false, hiddenEvents: 0 };
 
 const api = {
   /** Acquires the adapter and device once to describe them, then releases the device. */
-  async describe(): Promise<DescribeOutcome> {
-    try {
-      const ctx = await acquireGpu(navigator.gpu);
-      ctx.device.destroy();
-      return { ok: true, environment: ctx.environment };
-    } catch (e) {
-      return { ok: false, error: e instanceof NoAdapterError ? e.message : `could not create a WebGPU device: ${errorMessage(e)}` };
-    }
+  describe(): Promise<DescribeOutcome> {
+    return describeGpu(navigator.gpu, 'browser');
   },
 
   /**

@@ -1,10 +1,12 @@
 /** `window.tokenbench` (typed in src/runtime/automation.ts): the page's runs, offered to automation. */
-import { type RunRequest, TOOL, type TokenbenchApi, parseRunRequest } from '../runtime';
+import { type DescribeOutcome, type RunRequest, TOOL, type TokenbenchApi, parseRunRequest } from '../runtime';
 import type { BenchResult } from '../schema/result';
 
-/** What the page lends the API: its one way to start a run, to cancel it, when it is ready, and its model files. */
+/** What the page lends the API: its one way to start a run, to cancel it, when it is ready, its device and its model files. */
 export interface PageRuns {
   ready: Promise<void>;
+  /** What the page's look for its device found. */
+  described: Promise<DescribeOutcome>;
   start(request: RunRequest): Promise<BenchResult>;
   cancel(): void;
   files: {
@@ -25,6 +27,7 @@ export function installAutomation(page: PageRuns): (run: Promise<BenchResult>) =
   window.tokenbench = {
     version: TOOL.version,
     ready: page.ready,
+    describe: () => page.described,
     async run(input) {
       const parsed = parseRunRequest(input);
       if (!parsed.ok) throw new Error(parsed.error);

@@ -6,6 +6,7 @@ import { type BenchResult, type Environment, type GenerationConfig, MAX_IMPORT_B
 import { resultOk } from '../result/verdict';
 import {
   type BenchWorkerApi,
+  type DescribeOutcome,
   type GenerationKey,
   type PeerModelFile,
   type Progress,
@@ -685,8 +686,10 @@ document.addEventListener('drop', (ev) => {
 });
 
 let markReady: () => void = () => undefined;
+let markDescribed: (d: DescribeOutcome) => void = () => undefined;
 const trackRun = installAutomation({
   ready: new Promise<void>((r) => (markReady = r)),
+  described: new Promise<DescribeOutcome>((r) => (markDescribed = r)),
   start: startRun,
   cancel,
   files: {
@@ -739,6 +742,7 @@ async function start(): Promise<void> {
     );
   }
   const described = await bench.describe();
+  markDescribed(described);
   if (described.ok) {
     renderDevice(described.environment);
     if (described.environment.software.isSoftware && !(query.ok && query.value.given.has('suite'))) {

@@ -10,8 +10,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { type BoardDb, type Engine, openDatabase } from '../../bench/board/database';
 import { type Board, type BoardOptions, startBoard } from '../../bench/board/server';
-import type { BenchResult } from '../../src/schema/result';
-import { tokenResult } from './token-fixture';
+export { type Variant, boardResult } from '../../bench/board/sample-results';
 
 export interface TestBoard {
   board: Board;
@@ -71,40 +70,6 @@ export async function testBoard(engine: TestEngine, options: Partial<BoardOption
       await dispose();
     },
   };
-}
-
-export interface Variant {
-  decode?: number;
-  vendor?: string;
-  architecture?: string;
-  description?: string;
-  software?: boolean;
-  runtime?: 'browser' | 'node';
-  startedAt?: string;
-  /** Tool commit: makes otherwise equal results distinct. */
-  commit?: string;
-}
-
-/** A valid result with one tiny-q4_0 workload, varied where a test needs it. */
-export function boardResult(v: Variant = {}): BenchResult {
-  const decode = v.decode ?? 100;
-  const r = tokenResult({ prefill: decode * 10, decode, batch4: decode * 3.2 });
-  const adapter = r.environment?.adapter;
-  if (!r.environment || !adapter) throw new Error('fixture without an adapter');
-  r.environment.adapter = {
-    ...adapter,
-    vendor: v.vendor ?? adapter.vendor,
-    architecture: v.architecture ?? adapter.architecture,
-    description: v.description ?? adapter.description,
-  };
-  if (v.software) r.environment.software = { isSoftware: true, reason: 'SwiftShader' };
-  if (v.runtime === 'browser') r.runtime = { kind: 'browser', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36' };
-  if (v.startedAt) {
-    r.startedAt = v.startedAt;
-    r.finishedAt = v.startedAt;
-  }
-  if (v.commit) r.tool = { ...r.tool, commit: v.commit };
-  return r;
 }
 
 /** POSTs a body to the board's results endpoint. */

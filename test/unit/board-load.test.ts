@@ -1,25 +1,12 @@
 /** The board under load, on both engines: 1,000 distinct results submitted 32 at a time on loopback, every one kept. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { pool } from '../../bench/board/bench-list';
 import { contentHash } from '../../bench/board/records';
 import { type SubmitOutcome, submitText } from '../../src/result/submit';
 import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, boardResult, testBoard } from './board-helpers';
 
 const COUNT = 1000;
 const POOL = 32;
-
-/** Runs `work` over every item with at most `size` in flight. */
-async function pool<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: size }, lane));
-  return out;
-}
 
 describe.each(ENGINES)('on %s', (engine) => {
   let t: TestBoard;

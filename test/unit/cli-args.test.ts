@@ -13,7 +13,7 @@ describe('CLI argument parsing', () => {
         // The request: the same object the page and the Node runner take.
         request: { suite: 'standard', generation: {}, tune: { enabled: true }, cost: null, peers: null },
         modelFiles: [],
-        out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, tuneCache: null,
+        out: null, browser: null, profiles: ['default'], flags: [], headed: false, timeoutS: 3600, quiet: false, yes: false, tuneCache: null,
         // CI, fleet and Node-runtime options (issue 7).
         baseline: null, maxRegression: 0.05, alpha: 0.05, allow: [], outputFormats: [], endpoints: [],
         serveBind: '127.0.0.1', serveHost: null, servePort: 0,

@@ -1,6 +1,6 @@
 /** Hand-built result fixtures for the schema tests: small, valid, and easy to break one field at a time. */
 import type { BenchResult, Measurement, Summary } from '../../src/schema/result';
-import { SCHEMA_ID, SCHEMA_VERSION } from '../../src/schema/result';
+import { sampleHeader } from '../../bench/board/sample-results';
 
 const summary: Summary = {
   n: 3,
@@ -70,46 +70,7 @@ const invalidMeasurement: Measurement = {
 /** A fresh, valid result (a new object each call, so tests may mutate it). */
 export function validResult(): BenchResult {
   return {
-    schema: SCHEMA_ID,
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'tokenbench', version: '0.1.0', commit: '2e9e2930000000000000000000000000000000ab' },
-    startedAt: '2025-01-02T03:04:05.000Z',
-    finishedAt: '2025-01-02T03:04:15.500Z',
-    status: 'completed',
-    config: {
-      suite: 'smoke',
-      warmup: 2,
-      reps: 3,
-      minSampleMs: 1,
-      maxSubmitMs: 100,
-      gpuTimeoutMs: 10_000,
-      forceWallClock: false,
-      generation: { models: ['tiny'], formats: ['f32'], promptLens: [16], genTokens: 8, depths: [0], batches: [1], reps: 2 },
-    },
-    runtime: { kind: 'node', node: 'v20.19.0', dawn: 'webgpu@0.6.2', platform: 'linux', hardwareConcurrency: 16 },
-    environment: {
-      adapter: {
-        vendor: 'nvidia',
-        architecture: 'hopper',
-        device: '',
-        description: 'NVIDIA H100 80GB HBM3',
-        isFallbackAdapter: false,
-        subgroupMinSize: 32,
-        subgroupMaxSize: 32,
-      },
-      adapterFeatures: ['shader-f16', 'timestamp-query'],
-      deviceFeatures: ['shader-f16', 'timestamp-query'],
-      adapterLimits: { maxBufferSize: 4_294_967_296, maxComputeWorkgroupSizeX: 1024 },
-      deviceLimits: { maxBufferSize: 4_294_967_296, maxComputeWorkgroupSizeX: 1024 },
-      software: { isSoftware: false, reason: 'hardware adapter' },
-    },
-    timer: {
-      source: 'gpu-timestamp',
-      resolutionNs: 1,
-      quantized: false,
-      roundTripNs: 45_000,
-      notes: 'timestamp-query available: per-pass GPU timestamps',
-    },
+    ...sampleHeader(),
     phases: [
       {
         id: 'roofline',
