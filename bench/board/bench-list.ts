@@ -17,7 +17,7 @@ import { observeClock } from '../../src/measure/resolution';
 import { quantileSorted } from '../../src/measure/stats';
 import { HELP_OPTION } from '../args';
 import { type CliOption, commandHelp, helpOrError, readCommandLine } from '../command-line';
-import { submitText } from '../submit-client';
+import { submitText } from '../../src/result/submit';
 import { type Engine, openDatabase } from './database';
 import { engineLabel } from './main';
 import { contentHash } from './records';
