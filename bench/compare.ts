@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { COMPARE_FORMATS, type CompareFormat, type LabelledResult, compareFormats, isCompareFormat, uniqueLabels } from '../src/result/compare';
+import { checkIntegrity, integrityMessage } from '../src/result/integrity';
 import { MAX_IMPORT_BYTES, parseResultText } from '../src/schema/result';
 import { HELP_OPTION } from './args';
 import { type CliOption, commandHelp, readCommandLine } from './command-line';
@@ -79,6 +80,11 @@ export function runCompare(argv: string[], out: (s: string) => void = (s) => pro
     for (const e of errors) err(`tokenbench compare: ${e}\n`);
     return 2;
   }
+  // Compared all the same, but said: a figure its own samples do not give was edited after the run.
+  loaded.forEach((result, i) => {
+    const integrity = checkIntegrity(result);
+    if (!integrity.ok) err(`tokenbench compare: warning: ${args.files[i]}: ${integrityMessage(integrity.problems)}\n`);
+  });
   const labels = uniqueLabels(args.files.map((f) => basename(f)));
   out(compareFormats[args.format](loaded.map((result, i) => ({ label: labels[i] as string, result }))));
   return 0;

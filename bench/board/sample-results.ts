@@ -2,8 +2,12 @@
  * Synthetic results: schema-valid, completed and verified, with one token workload (tiny, q4_0 unless
  * varied). The board's benchmark (bench/board/bench-list.ts) fills a board with them, and the unit tests
  * build their results from them (test/unit/fixtures.ts, token-fixture.ts, board-helpers.ts). Not a
- * measurement: the figures are made up.
+ * measurement: the figures are made up, but every derived figure comes from its samples through the run's
+ * own functions, so the results pass the integrity check (src/result/integrity.ts) like real ones.
  */
+import { metricFrom } from '../../src/measure/measure';
+import { latencyPercentiles, perUnitSummary, rateOf, tokensPerSecond } from '../../src/measure/stats';
+import { efficiencyOf, medianMsPerToken, perSequenceRate } from '../../src/measure/token-figures';
 import { type BenchResult, type Measurement, SCHEMA_ID, SCHEMA_VERSION, type TokenTest, type Workload } from '../../src/schema/result';
 
 /** Everything of a result but its phases, errors and verification: a hardware adapter, Node, a GPU timer. */
@@ -57,10 +61,29 @@ const tiny = {
   tiedEmbeddings: false, qkvBias: true, ropeTheta: 10000, normEps: 1e-5,
 };
 
-/** A rate whose median is `tokPerSec`: samples of `tokens` tokens each. */
+/** The double after (step 1) or before (step -1) a positive double. */
+function adjacent(x: number, step: 1 | -1): number {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, x);
+  v.setBigUint64(0, v.getBigUint64(0) + BigInt(step));
+  return v.getFloat64(0);
+}
+
+/** A time near `ns` for which `figure(time)` is exactly `want` (the figure's formula rounds; a few ulps away one hits). */
+export function exactNs(ns: number, want: number, figure: (ns: number) => number): number {
+  let [up, down] = [ns, ns];
+  for (let i = 0; i < 64; i++) {
+    if (figure(up) === want) return up;
+    if (figure(down) === want) return down;
+    [up, down] = [adjacent(up, 1), adjacent(down, -1)];
+  }
+  return ns;
+}
+
+/** A rate whose median is `tokPerSec`: samples of `tokens` tokens each (jitter's median is 1), spread derived. */
 function rate(tokens: number, tokPerSec: number, jitter: number[] = [1, 0.98, 1.02]) {
-  const ns = (tokens / tokPerSec) * 1e9;
-  return { median: tokPerSec, p10: tokPerSec * 0.98, p90: tokPerSec * 1.02, samplesNs: jitter.map((j) => ns * j) };
+  const ns = exactNs((tokens / tokPerSec) * 1e9, tokPerSec, (x) => tokensPerSecond(tokens, x));
+  return rateOf(tokens, jitter.map((j) => ns * j));
 }
 
 export interface TokenRates {
@@ -73,34 +96,47 @@ export interface TokenRates {
 }
 
 /** Six repetitions: enough for the rank test (3 vs 3 can never reach p < 0.05). */
-const SIX = [1, 0.98, 1.02, 0.99, 1.01, 1.005];
+const SIX = [1, 0.98, 1.02, 0.99, 1.01, 1];
+
+type Measured = Pick<TokenTest, 'name' | 'kind' | 'promptLen' | 'depth' | 'batch' | 'tokens' | 'gpu' | 'wall' | 'stepNs'> & {
+  bandwidth: number;
+  compute: number;
+};
+
+/** A token test with every figure derived from its samples and bounds, as the run derives them. */
+function tokenTest(m: Measured): TokenTest {
+  const { bandwidth, compute, ...t } = m;
+  const measured = (t.gpu ?? t.wall).median;
+  const ms = (per: number) => ({ gpu: t.gpu ? medianMsPerToken(t.gpu.samplesNs, per) : null, wall: medianMsPerToken(t.wall.samplesNs, per) });
+  return {
+    ...t,
+    ...(t.kind === 'prefill' ? { ttftMs: ms(1) } : { perSequence: perSequenceRate(measured, t.batch), tpotMs: ms(t.tokens) }),
+    ...(t.stepNs ? { itlNs: latencyPercentiles(t.stepNs), itlSource: 'gpu-timestamp' as const } : {}),
+    bounds: { bandwidth, compute, efficiency: efficiencyOf(measured, bandwidth, compute) },
+  };
+}
 
 export function tokenTests(r: TokenRates): TokenTest[] {
   const steps = (tokPerSec: number, batch: number) =>
     Array.from({ length: 16 }, (_, i) => (batch / tokPerSec) * 1e9 * (1 + ((i * 7) % 5) / 100) * (r.stepScale ?? 1));
   return [
-    {
+    tokenTest({
       name: 'pp16', kind: 'prefill', promptLen: 16, depth: 0, batch: 1, tokens: 16,
       gpu: rate(16, r.prefill), wall: rate(16, r.prefill * 0.9),
-      ttftMs: { gpu: (16 / r.prefill) * 1000, wall: (16 / (r.prefill * 0.9)) * 1000 },
-      bounds: { bandwidth: r.prefill * 4, compute: r.prefill * 2, efficiency: 0.5 },
-    },
-    {
+      bandwidth: r.prefill * 4, compute: r.prefill * 2,
+    }),
+    tokenTest({
       name: 'tg8', kind: 'decode', promptLen: 0, depth: 0, batch: 1, tokens: 8,
-      gpu: rate(8, r.decode, SIX), wall: rate(8, r.decode * 0.9, SIX), perSequence: r.decode,
-      tpotMs: { gpu: 1000 / r.decode, wall: 1000 / (r.decode * 0.9) },
-      itlNs: { p50: 1e9 / r.decode, p90: 1.1e9 / r.decode, p99: 1.2e9 / r.decode }, itlSource: 'gpu-timestamp',
+      gpu: rate(8, r.decode, SIX), wall: rate(8, r.decode * 0.9, SIX),
       stepNs: steps(r.decode, 1),
-      bounds: { bandwidth: r.decode * 5, compute: r.decode * 10, efficiency: 0.2 },
-    },
-    {
+      bandwidth: r.decode * 5, compute: r.decode * 10,
+    }),
+    tokenTest({
       name: 'tg8 b4', kind: 'decode', promptLen: 0, depth: 0, batch: 4, tokens: 8,
-      gpu: rate(32, r.batch4, SIX), wall: rate(32, r.batch4 * 0.9, SIX), perSequence: r.batch4 / 4,
-      tpotMs: { gpu: 4000 / r.batch4, wall: 4000 / (r.batch4 * 0.9) },
-      itlNs: { p50: 4e9 / r.batch4, p90: 4.4e9 / r.batch4, p99: 4.8e9 / r.batch4 }, itlSource: 'gpu-timestamp',
+      gpu: rate(32, r.batch4, SIX), wall: rate(32, r.batch4 * 0.9, SIX),
       stepNs: steps(r.batch4, 4),
-      bounds: { bandwidth: r.batch4 * 2, compute: r.batch4 * 10, efficiency: 0.5 },
-    },
+      bandwidth: r.batch4 * 2, compute: r.batch4 * 10,
+    }),
   ];
 }
 
@@ -118,15 +154,12 @@ export function tokenWorkload(r: TokenRates): Workload {
 
 function okMeasurement(id: string, label: string, kind: Measurement['kind'], unit: 'GB/s' | 'GFLOP/s', value: number, work: { bytes?: number; flops?: number }): Measurement {
   const amount = (unit === 'GB/s' ? work.bytes : work.flops) ?? 1;
-  const ns = amount / value;
+  const ns = exactNs(amount / value, value, (x) => amount / x);
   const samplesNs = [ns, ns * 1.01, ns * 0.99, ns * 1.02, ns * 0.98];
+  const timing = { source: 'gpu-timestamp' as const, unitsPerSample: 1, warmupSamples: 1, samplesNs, perUnitNs: perUnitSummary(samplesNs, 1) };
   return {
-    id, label, kind, params: {}, work, state: 'ok',
-    timing: {
-      source: 'gpu-timestamp', unitsPerSample: 1, warmupSamples: 1, samplesNs,
-      perUnitNs: { n: 5, median: ns, p10: ns * 0.98, p90: ns * 1.02, min: ns * 0.98, max: ns * 1.02, mean: ns, sd: ns * 0.015, cv: 0.015 },
-    },
-    metric: { unit, median: value, p10: value * 0.98, p90: value * 1.02, best: value * 1.02 },
+    id, label, kind, params: {}, work, state: 'ok', timing,
+    metric: metricFrom(timing, amount, unit),
     verification: { state: 'passed', method: 'vs CPU reference', error: 0, threshold: 1e-4, checked: 100 },
     plausibility: { bound: 1e6, unit },
   };

@@ -4,6 +4,7 @@
  * results are untrusted data, stored and returned as text, never interpreted as markup.
  *
  *   POST /api/results           a result JSON → 201 { id } (new) · 200 { id } (already there)
+ *                               400: not JSON, schema-invalid, or inconsistent (src/result/integrity.ts) · 413: too large
  *   GET  /api/results           ?model&format&vendor&architecture&runtime&software=0|1&since&until&limit&offset&cursor
  *   GET  /api/results/:id       the stored result, byte for byte
  *   GET  /api/leaderboard       ?model&format (required), and the list's device filters
@@ -21,6 +22,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { CSP_HEADER } from '../../src/csp';
+import { checkIntegrity, integrityMessage } from '../../src/result/integrity';
 import { MAX_IMPORT_BYTES, parseResult } from '../../src/schema/result';
 import type { BoardDb } from './database';
 import { PAGE_DIR, listenOn, staticResponse } from '../serve';
@@ -226,6 +228,9 @@ async function postResult(db: BoardDb, req: IncomingMessage, o: BoardOptions): P
   const { text, data } = await jsonBody(req, o.maxBytes, 'result');
   const parsed = parseResult(data);
   if (!parsed.ok) throw new HttpError(400, parsed.error);
+  // A headline figure that its own samples do not give was edited after the run (a consistency check, not a signature).
+  const integrity = checkIntegrity(parsed.result);
+  if (!integrity.ok) throw new HttpError(400, integrityMessage(integrity.problems));
   const stored = await storeResult(db, text, parsed.result);
   return [stored.created ? 201 : 200, { id: stored.id }];
 }

@@ -41,6 +41,11 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
+/** Summary of the time per unit of samples that each cover `unitsPerSample` units (a Timing's perUnitNs). */
+export function perUnitSummary(samplesNs: readonly number[], unitsPerSample: number): Summary {
+  return summarize(samplesNs.map((s) => s / unitsPerSample));
+}
+
 /** Median (R type 7 quantile at 0.5). */
 export function median(values: readonly number[]): number {
   return quantileSorted([...values].sort((a, b) => a - b), 0.5);

@@ -5,7 +5,7 @@
  */
 import calibrateWgsl from '../../shaders/measure/timer_calibrate.wgsl?raw';
 import type { Timing, TimerInfo } from '../schema/result';
-import { summarize } from './stats';
+import { perUnitSummary, summarize } from './stats';
 import { queueDone } from '../gpu/buffers';
 import { type CancelSignal, throwIfCancelled } from '../gpu/errors';
 import { detectQuantum, observeClock } from './resolution';
@@ -183,7 +183,7 @@ async function runPlan(work: Work, plan: MeasurePlan, minNs: number, sample: Sam
     unitsPerSample: units,
     warmupSamples: plan.warmup,
     samplesNs: samples,
-    perUnitNs: summarize(samples.map((s) => s / units)),
+    perUnitNs: perUnitSummary(samples, units),
   };
 }
 

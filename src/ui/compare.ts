@@ -23,7 +23,8 @@ import {
 import { throughputCurves } from '../result/efficiency';
 import { deviceName } from '../result/figures';
 import { fmtNumber } from '../result/formats';
-import { MAX_IMPORT_BYTES, parseResultText } from '../schema/result';
+import { checkIntegrity, integrityMessage } from '../result/integrity';
+import { type BenchResult, MAX_IMPORT_BYTES, parseResultText } from '../schema/result';
 import { boardError, boardGet, sameOrigin } from './board-api';
 import { chartBox, destroyChart, drawBars, drawThroughput } from './charts';
 import { append, clear, el } from './dom';
@@ -118,6 +119,12 @@ append(app, notices, filesSection, tableSection, chartsSection, diffSection, exp
 
 function notice(kind: 'error' | 'warn', text: string): void {
   append(notices, el('div', { class: `notice ${kind} import-error`, role: kind === 'error' ? 'alert' : 'status' }, text));
+}
+
+/** Loaded all the same, with a warning: a figure its own samples do not give was edited after the run. */
+function warnIfInconsistent(name: string, result: BenchResult): void {
+  const integrity = checkIntegrity(result);
+  if (!integrity.ok) notice('warn', `${name}: ${integrityMessage(integrity.problems)}`);
 }
 
 function labelled(): LabelledResult[] {
@@ -239,6 +246,7 @@ async function addFiles(files: FileList | File[]): Promise<void> {
       notice('error', `${file.name}: ${parsed.error}`);
       continue;
     }
+    warnIfInconsistent(file.name, parsed.result);
     loaded.push({ name: file.name, result: parsed.result });
   }
   render();
@@ -277,6 +285,7 @@ async function addUrls(hrefs: string[]): Promise<void> {
     }
     // Named by its device and its id (the address's last segment), shortened.
     const last = url.pathname.split('/').pop() || url.pathname;
+    warnIfInconsistent(url.pathname, parsed.result);
     loaded.push({ name: `${deviceName(parsed.result)} · ${last.slice(0, 8)}`, result: parsed.result });
   }
   render();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseResultText } from '../../src/schema/result';
+import { checkIntegrity } from '../../src/result/integrity';
 import { resultOk } from '../../src/result/verdict';
 import { runCli, tempDir } from './helpers';
 
@@ -20,6 +21,8 @@ describe('headless CLI', () => {
     expect(r.environment?.adapter.architecture).toBe('swiftshader');
     expect(r.environment?.software.isSoftware).toBe(true);
     expect(resultOk(r)).toBe(true);
+    // A genuine result: every derived figure is what its samples give (what the results board checks).
+    expect(checkIntegrity(r)).toEqual({ ok: true });
     const ids = r.phases.flatMap((p) => p.measurements.filter((m) => m.state === 'ok').map((m) => m.id));
     expect(ids).toEqual(expect.arrayContaining(['read-bandwidth', 'copy-bandwidth', 'fma-f32', 'matmul-f32-127x129x131']));
     // Summary table and software label on stdout, progress on stderr.

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { NODE_BUNDLE } from '../../bench/node-launch';
+import { checkIntegrity } from '../../src/result/integrity';
 import { resultOk } from '../../src/result/verdict';
 import { SMALL, readResult } from './fleet-helpers';
 import { ROOT, runCli, tempDir } from './helpers';
@@ -14,6 +15,8 @@ describe('Node/Dawn runtime (bundled runner, no browser)', () => {
     expect(run.code, run.stderr).toBe(0);
     const r = readResult(out);
     expect(resultOk(r)).toBe(true);
+    // A genuine result, cost block included: every derived figure is what its samples and inputs give.
+    expect(checkIntegrity(r)).toEqual({ ok: true });
     expect(r.runtime).toMatchObject({ kind: 'node', node: expect.stringMatching(/^v\d+\./), dawn: expect.stringMatching(/^webgpu@\d+\.\d+/) });
     expect(r.runtime.flags).toEqual(['backend=vulkan', 'enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']);
     expect(r.environment?.software.isSoftware).toBe(true);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { countResults } from '../../bench/board/store';
+import { checkIntegrity } from '../../src/result/integrity';
 import { MAX_IMPORT_BYTES } from '../../src/schema/result';
 import { ENGINES, OPEN_TIMEOUT_MS, type TestBoard, boardResult, post, testBoard } from './board-helpers';
 
@@ -48,6 +49,26 @@ describe.each(ENGINES)('on %s', (engine) => {
       const res = await post(t.url, body, auth);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(message);
+      expect(await countResults(t.db)).toBe(before);
+    });
+
+    test('a genuine result passes the integrity check and is stored', async () => {
+      const r = boardResult({ commit: 'e'.repeat(40) });
+      expect(checkIntegrity(r)).toEqual({ ok: true });
+      expect((await post(t.url, JSON.stringify(r), auth)).status).toBe(201);
+    });
+
+    test('a decode median edited ×10 after the run: 400 naming the figure, nothing stored', async () => {
+      const r = boardResult({ commit: 'f'.repeat(40) });
+      const tg8 = r.phases.flatMap((p) => p.workloads ?? []).flatMap((w) => w.tests).find((x) => x.name === 'tg8');
+      if (!tg8?.gpu) throw new Error('fixture changed');
+      tg8.gpu.median *= 10;
+      const before = await countResults(t.db);
+      const res = await post(t.url, JSON.stringify(r), auth);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(
+        /^inconsistent result \(edited after the run\?\): workload tiny-q4_0, test tg8: gpu\.median is 1000 tok\/s but its samples give 100 tok\/s; \d+ problem\(s\)$/,
+      );
       expect(await countResults(t.db)).toBe(before);
     });
 

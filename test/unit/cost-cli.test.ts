@@ -92,6 +92,19 @@ describe('compare command', () => {
     expect(r.err).toMatch(message);
   });
 
+  test('a result edited after the run is compared all the same, with a warning naming the figure', () => {
+    const edited = join(dir, 'edited.json');
+    const r = tokenResult();
+    const tg8 = r.phases[2]!.workloads![0]!.tests.find((t) => t.name === 'tg8')!;
+    tg8.gpu!.median *= 10;
+    writeFileSync(edited, JSON.stringify(r));
+    const out = run([a, edited]);
+    expect(out.code).toBe(0);
+    expect(out.out).toMatch(/\| edited\.json \| .* \| tg8 \| 1,?000 \|/);
+    expect(out.err).toMatch(/^tokenbench compare: warning: .*edited\.json: inconsistent result \(edited after the run\?\): workload tiny-q4_0, test tg8: gpu\.median is 1000 tok\/s but its samples give 100 tok\/s; \d+ problem\(s\)\n$/);
+    expect(run([a, b]).err).toBe('');
+  });
+
   test('a bad or missing file exits 2 and names the file and the JSON path', () => {
     const r = run([a, bad, join(dir, 'missing.json')]);
     expect(r.code).toBe(2);

@@ -1,18 +1,16 @@
-/** Hand-built result fixtures for the schema tests: small, valid, and easy to break one field at a time. */
-import type { BenchResult, Measurement, Summary } from '../../src/schema/result';
+/**
+ * Hand-built result fixtures for the schema tests: small, valid, and easy to break one field at a time.
+ * Derived figures come from the samples through the run's own functions, so the fixtures also pass the
+ * integrity check (src/result/integrity.ts).
+ */
+import { metricFrom } from '../../src/measure/measure';
+import { latencyPercentiles, perUnitSummary, rateOf } from '../../src/measure/stats';
+import { efficiencyOf, medianMsPerToken, perSequenceRate } from '../../src/measure/token-figures';
+import type { BenchResult, Measurement, Timing } from '../../src/schema/result';
 import { sampleHeader } from '../../bench/board/sample-results';
 
-const summary: Summary = {
-  n: 3,
-  median: 1000,
-  p10: 920,
-  p90: 1180,
-  min: 900,
-  max: 1200,
-  mean: 1033.3333333333333,
-  sd: 152.7525231651947,
-  cv: 0.14782502241793036,
-};
+const samplesNs = [1000, 900, 1200];
+const timing: Timing = { source: 'gpu-timestamp', unitsPerSample: 1, warmupSamples: 2, samplesNs, perUnitNs: perUnitSummary(samplesNs, 1) };
 
 const okMeasurement: Measurement = {
   id: 'read-bw-64MiB',
@@ -21,14 +19,8 @@ const okMeasurement: Measurement = {
   params: { bytes: 67_108_864, workgroupSize: 256, vec4: true, layout: 'grid-stride' },
   work: { bytes: 67_108_864 },
   state: 'ok',
-  timing: {
-    source: 'gpu-timestamp',
-    unitsPerSample: 1,
-    warmupSamples: 2,
-    samplesNs: [1000, 900, 1200],
-    perUnitNs: summary,
-  },
-  metric: { unit: 'GB/s', median: 67108.864, p10: 56871.92, p90: 72944.43, best: 74565.4 },
+  timing,
+  metric: metricFrom(timing, 67_108_864, 'GB/s'),
   verification: {
     state: 'passed',
     method: 'relative L2 vs float64 CPU reference on 1024 sampled outputs',
@@ -93,7 +85,9 @@ export function validResult(): BenchResult {
 /** A valid result with a generation phase holding one workload (prefill + decode tests) and checks. */
 export function validResultWithWorkload(): BenchResult {
   const r = validResult();
-  const rate = { median: 120, p10: 110, p90: 130, samplesNs: [1e8, 1.1e8, 0.9e8] };
+  const ns = [1e8, 1.1e8, 0.9e8];
+  const [pp, tg] = [rateOf(16, ns), rateOf(4 * 8, ns)];
+  const stepNs = [4e7, 4.1e7, 3.9e7];
   r.phases.push({
     id: 'generation',
     title: 'Token generation',
@@ -112,11 +106,11 @@ export function validResultWithWorkload(): BenchResult {
         accounting: { params: 1e5, weightBytes: 5e4, decodeBytesPerToken: 6e4, flopsPerToken: 2e5, memoryBytes: 1e6, dispatchesPerDecodeStep: 33, dispatchesPerLayer: 14 },
         verification: { state: 'passed', method: 'forward', error: 1e-4, threshold: 1e-3, checked: 1280 },
         tests: [
-          { name: 'pp16', kind: 'prefill', promptLen: 16, depth: 0, batch: 1, tokens: 16, gpu: rate, wall: rate, ttftMs: { gpu: 90, wall: 95 }, bounds: { bandwidth: 1e4, compute: 5e4, efficiency: 0.012 } },
+          { name: 'pp16', kind: 'prefill', promptLen: 16, depth: 0, batch: 1, tokens: 16, gpu: pp, wall: pp, ttftMs: { gpu: medianMsPerToken(ns), wall: medianMsPerToken(ns) }, bounds: { bandwidth: 1e4, compute: 5e4, efficiency: efficiencyOf(pp.median, 1e4, 5e4) } },
           {
-            name: 'tg8 b4', kind: 'decode', promptLen: 0, depth: 0, batch: 4, tokens: 8, gpu: null, wall: rate, perSequence: 30,
-            tpotMs: { gpu: null, wall: 40 }, itlNs: { p50: 4e7, p90: 4.5e7, p99: 5e7 }, itlSource: 'wall-clock', stepNs: [4e7, 4.1e7, 3.9e7],
-            bounds: { bandwidth: 1e4, compute: null, efficiency: 0.01 },
+            name: 'tg8 b4', kind: 'decode', promptLen: 0, depth: 0, batch: 4, tokens: 8, gpu: null, wall: tg, perSequence: perSequenceRate(tg.median, 4),
+            tpotMs: { gpu: null, wall: medianMsPerToken(ns, 8) }, itlNs: latencyPercentiles(stepNs), itlSource: 'wall-clock', stepNs,
+            bounds: { bandwidth: 1e4, compute: null, efficiency: efficiencyOf(tg.median, 1e4, null) },
           },
         ],
         profile: { decode: [{ kernel: 'linear_q4_0', dispatches: 15, ns: 1e6, share: 0.6 }], prefill: [], source: 'gpu-timestamp' },

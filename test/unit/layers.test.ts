@@ -7,7 +7,9 @@ const SRC = join(import.meta.dirname, '../../src');
 /** Relative import specifiers of a source file (imports, re-exports and `new URL(..., import.meta.url)`). */
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from\s+|import\s+|new URL\(\s*)['"](\.[^'"]+)['"]/g)].map((m) => m[1] as string);
+  // A module URL is `new URL('./x', import.meta.url)`; `new URL('./', location.href)` is a page address, not an import.
+  const modules = /(?:from\s+|import\s+)['"](\.[^'"]+)['"]|new URL\(\s*['"](\.[^'"]+)['"]\s*,\s*import\.meta\.url/g;
+  return [...text.matchAll(modules)].map((m) => (m[1] ?? m[2]) as string);
 }
 
 describe('layering', () => {

@@ -4,6 +4,7 @@
  */
 import { Resources } from '../../../gpu/buffers';
 import { copiesFor, residency, residencyNote } from '../../../core/stream';
+import { metricFrom } from '../../../measure/measure';
 import type { Timer } from '../../../measure/timer';
 import { Timestamps } from '../../../measure/timestamps';
 import { type ForwardOps, type GpuModel, LINEAR_ROLES, type LinearRole } from '../../../model/model';
@@ -41,7 +42,7 @@ async function gemvOf(env: GenEnv, timer: Timer, model: GpuModel, role: LinearRo
   try {
     const copies = await streamSet(env, model, role, layers, readBytes, res);
     const timing = await timer.measure(rotate(`${first.label}.streamed`, copies), plan);
-    const gbps = readBytes / timing.perUnitNs.median;
+    const gbps = metricFrom(timing, readBytes, 'GB/s').median;
     const r = residency(copies.length, readBytes);
     const ceiling = env.ceilings.readGBs;
     const note = residencyNote(r);
@@ -54,7 +55,7 @@ async function gemvOf(env: GenEnv, timer: Timer, model: GpuModel, role: LinearRo
       ofReadCeiling: ceiling ? gbps / ceiling : null,
       state: ceiling !== null && gbps > ceiling ? 'implausible' : 'ok',
       streamed: { ...r, ...(note ? { note } : {}) },
-      resident: { timing: resident, gbps: readBytes / resident.perUnitNs.median },
+      resident: { timing: resident, gbps: metricFrom(resident, readBytes, 'GB/s').median },
     };
   } finally {
     res.destroyAll();

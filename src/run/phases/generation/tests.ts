@@ -1,7 +1,8 @@
 /** The token tests of a workload: prefill (ppN) and decode (tgN, tgN@dD, tgN bB) records from timed runs. */
 import type { Resources } from '../../../gpu/buffers';
 import { withErrorScopes } from '../../../gpu/errors';
-import { latencyPercentiles, rateOf, summarize } from '../../../measure/stats';
+import { latencyPercentiles, rateOf } from '../../../measure/stats';
+import { aggregateTokens, efficiencyOf, medianMsPerToken, perSequenceRate, trafficRatio } from '../../../measure/token-figures';
 import { type WeightLayout, decodeBytesPerToken, flopsPerToken, prefillFlops } from '../../../model/accounting';
 import { type GpuModel, forwardTraffic } from '../../../model/model';
 import { TRAFFIC_METHOD } from '../../../model/traffic';
@@ -17,9 +18,7 @@ import { type DecodeRun, spanProblem, timeDecode, timePrefill } from './timing';
 
 /** Measured tok/s against the tighter of the bandwidth- and compute-bound rates. */
 function bounds(measured: number, bw: number | null, compute: number | null, computeCeiling: 'f32-fma' | 'matrix-f16') {
-  const tight = [bw, compute].filter((b): b is number => b !== null && b > 0);
-  const lim = tight.length ? Math.min(...tight) : null;
-  return { bandwidth: bw, compute, efficiency: lim ? measured / lim : null, computeCeiling };
+  return { bandwidth: bw, compute, efficiency: efficiencyOf(measured, bw, compute), computeCeiling };
 }
 
 /** The linear variants a test of `rows` rows runs (the head runs `headRows`), and its arithmetic. */
@@ -85,8 +84,9 @@ export async function prefillTest(t: TestContext, P: number): Promise<TokenTest>
   const { env } = t;
   const runs = await withErrorScopes(env.device, `${t.id}.pp${P}`, () => timePrefill(env, t.model, t.res, P));
   await assertFiniteLogits(t, 1, `pp${P}`);
-  const { gpu, gpuNote } = gpuRate(env, P, runs.map((r) => r.gpuNs));
-  const wall = rateOf(P, runs.map((r) => r.wallNs));
+  const total = aggregateTokens(P, 1);
+  const { gpu, gpuNote } = gpuRate(env, total, runs.map((r) => r.gpuNs));
+  const wall = rateOf(total, runs.map((r) => r.wallNs));
   const linears = linearsAt(t, P, 1);
   const { bw, peak, ceiling } = ceilings(env.ceilings, linears.arithmetic);
   return {
@@ -99,7 +99,7 @@ export async function prefillTest(t: TestContext, P: number): Promise<TokenTest>
     gpu,
     ...(gpuNote ? { gpuNote } : {}),
     wall,
-    ttftMs: { gpu: gpu ? summarize(gpu.samplesNs).median / 1e6 : null, wall: summarize(wall.samplesNs).median / 1e6 },
+    ttftMs: { gpu: gpu ? medianMsPerToken(gpu.samplesNs) : null, wall: medianMsPerToken(wall.samplesNs) },
     bounds: bounds((gpu ?? wall).median, bw ? bw / (t.weightBytes / P) : null, peak ? peak / (prefillFlops(t.arch, P) / P) : null, ceiling),
     ...linears,
   };
@@ -128,9 +128,10 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
   const name = `tg${N}${depth ? `@d${depth}` : ''}${batch > 1 ? ` b${batch}` : ''}`;
   const { runs, tokens } = await withErrorScopes(env.device, `${t.id}.${name}`, () => timeDecode(env, t.model, t.res, batch, depth, N));
   await assertFiniteLogits(t, batch, name);
-  const { gpu, gpuNote } = gpuRate(env, batch * N, runs.map((r) => r.gpuNs));
-  const busy = gpu && runs.every((r) => r.busyNs !== null) ? rateOf(batch * N, runs.map((r) => r.busyNs as number)) : null;
-  const wall = rateOf(batch * N, runs.map((r) => r.wallNs));
+  const total = aggregateTokens(N, batch);
+  const { gpu, gpuNote } = gpuRate(env, total, runs.map((r) => r.gpuNs));
+  const busy = gpu && runs.every((r) => r.busyNs !== null) ? rateOf(total, runs.map((r) => r.busyNs as number)) : null;
+  const wall = rateOf(total, runs.map((r) => r.wallNs));
   const measured = (gpu ?? wall).median;
   const avgCtx = depth + N / 2;
   // Steps run at state[0] = depth .. depth + N - 1; traffic is linear in it, so the mean gives the exact mean.
@@ -151,10 +152,10 @@ export async function decodeTest(t: TestContext, batch: number, depth: number): 
     ...(gpuNote ? { gpuNote } : {}),
     ...(busy ? { gpuBusy: busy } : {}),
     wall,
-    perSequence: measured / batch,
-    tpotMs: { gpu: gpu ? summarize(gpu.samplesNs).median / N / 1e6 : null, wall: summarize(wall.samplesNs).median / N / 1e6 },
+    perSequence: perSequenceRate(measured, batch),
+    tpotMs: { gpu: gpu ? medianMsPerToken(gpu.samplesNs, N) : null, wall: medianMsPerToken(wall.samplesNs, N) },
     ...interTokenLatency(env, runs),
-    traffic: { readPerToken: read, neededPerToken: needed, ratio: read / needed, pos: meanPos, method: TRAFFIC_METHOD },
+    traffic: { readPerToken: read, neededPerToken: needed, ratio: trafficRatio(read, needed), pos: meanPos, method: TRAFFIC_METHOD },
     bounds: bounds(measured, bw ? bw / decodeBytesPerToken(arch, format, avgCtx, batch, t.layout, kvType).perToken : null, peak ? peak / flopsPerToken(arch, avgCtx) : null, ceiling),
     ...linears,
     generatedTokens: tokens,
