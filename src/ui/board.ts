@@ -301,7 +301,7 @@ function render(): void {
         ...COLUMNS.map((c) =>
           el('td', { 'data-col': c.key, class: c.num ? 'num' : c.key === 'device' && r.software ? 'badge-software' : undefined, title: c.key === 'device' && r.software ? 'software adapter: not a hardware result' : undefined }, c.cell(r)),
         ),
-        el('td', { 'data-col': 'result' }, id ? el('a', { href: `/api/results/${id}`, class: 'result-link', title: id }, `${id.slice(0, 8)}…`) : '—'),
+        el('td', { 'data-col': 'result' }, id ? resultLink(id) : '—'),
       ),
     );
   }
@@ -472,3 +472,31 @@ window.tokenbenchBoard = { shown: () => visible().map((r) => r.device) };
 renderHead();
 renderPrices();
 void start();
+
+/**
+ * A row's link to its stored JSON. On a board with a read token a plain link would be refused (401: a link
+ * sends no Authorization header), so with a token the click fetches the JSON with it and opens the bytes
+ * received as a blob: URL of this origin in a new tab.
+ */
+function resultLink(id: string): HTMLAnchorElement {
+  const href = `/api/results/${id}`;
+  const a = el('a', { href, class: 'result-link', title: id }, `${id.slice(0, 8)}…`) as HTMLAnchorElement;
+  a.addEventListener('click', (event) => {
+    const url = sameOrigin(href);
+    if (!readToken() || !url) return;
+    event.preventDefault();
+    void (async () => {
+      const res = await boardGet(url);
+      if (!res.ok) {
+        a.title = `${id}: ${await boardError(res)}`;
+        a.classList.add('link-failed');
+        return;
+      }
+      const blob = URL.createObjectURL(new Blob([await res.arrayBuffer()], { type: 'application/json' }));
+      window.open(blob, '_blank');
+      setTimeout(() => URL.revokeObjectURL(blob), 60_000);
+    })();
+  });
+  return a;
+}
+

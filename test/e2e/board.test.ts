@@ -206,6 +206,12 @@ describe('a board with a read token', () => {
       await p.locator('#board-token button').click();
       await p.waitForSelector('#board-body tr');
       expect(await vendors(p)).toEqual(['nvidia · hopper']);
+      // The row's JSON link sends no token by itself: with one, the page fetches the result and opens its bytes.
+      const [tab] = await Promise.all([p.context().waitForEvent('page'), p.locator('a.result-link').first().click()]);
+      await tab.waitForLoadState();
+      expect(tab.url()).toMatch(/^blob:/);
+      expect(JSON.parse((await tab.locator('body').textContent()) ?? '')).toMatchObject({ schema: expect.any(String), status: 'completed' });
+      await tab.close();
     } finally {
       await p.close();
     }
