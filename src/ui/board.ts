@@ -11,7 +11,7 @@ import { fmtNumber, fmtOptional } from '../result/formats';
 import { formatPercent } from '../result/peers';
 import { boardEdit, boardError, boardGet, isResultId, ownerToken, readToken, sameOrigin, setOwnerToken, setReadToken } from './board-api';
 import { chartBox, destroyChart, drawBars, drawScatter } from './charts';
-import { append, clear, el } from './dom';
+import { append, clear, el, scrollBox } from './dom';
 
 declare global {
   interface Window {
@@ -148,7 +148,7 @@ append(
       compareBtn,
     ),
     status,
-    el('div', { class: 'table-scroll' }, table),
+    scrollBox(table),
     el('p', { class: 'hint' }, 'Click a header to sort; select rows to open them side by side in the compare view. ', el('a', { href: 'compare.html' }, 'Compare view')),
   ),
   el(
@@ -162,7 +162,7 @@ append(
     { 'aria-labelledby': 'board-prices-h' },
     el('h2', { id: 'board-prices-h' }, 'Prices'),
     el('p', { class: 'hint' }, "The board's price per accelerator: $/1M tokens and J/token above use it for every run on that device; runs on other devices keep their own cost inputs."),
-    el('div', { class: 'table-scroll' }, el('table', { id: 'board-prices' }, el('thead', {}, pricesHead), pricesBody)),
+    scrollBox(el('table', { id: 'board-prices' }, el('thead', {}, pricesHead), pricesBody)),
     pricesStatus,
     ownerBox,
     priceBox,

@@ -27,7 +27,7 @@ import { checkIntegrity, integrityMessage } from '../result/integrity';
 import { type BenchResult, MAX_IMPORT_BYTES, parseResultText } from '../schema/result';
 import { boardError, boardGet, sameOrigin } from './board-api';
 import { chartBox, destroyChart, drawBars, drawThroughput } from './charts';
-import { append, clear, el } from './dom';
+import { append, clear, el, scrollBox } from './dom';
 
 declare global {
   interface Window {
@@ -63,9 +63,7 @@ const tableSection = el(
   'section',
   { 'aria-labelledby': 'table-h' },
   el('h2', { id: 'table-h' }, 'Comparison'),
-  el(
-    'div',
-    { class: 'table-scroll' },
+  scrollBox(
     el(
       'table',
       { id: 'compare-summary' },
@@ -73,7 +71,7 @@ const tableSection = el(
       summaryBody,
     ),
   ),
-  el('div', { class: 'table-scroll' }, el('table', { id: 'compare-table' }, el('thead', {}, el('tr', {}, ...COMPARE_HEADER.map((h) => el('th', {}, h)))), rowsBody)),
+  scrollBox(el('table', { id: 'compare-table' }, el('thead', {}, el('tr', {}, ...COMPARE_HEADER.map((h) => el('th', {}, h)))), rowsBody)),
 );
 
 const METRICS = [
@@ -103,7 +101,7 @@ const diffSection = el(
   el('h2', { id: 'diff-h' }, 'Diff of two results'),
   el('div', { class: 'controls' }, el('label', { for: 'diff-a' }, 'Baseline'), diffA, el('label', { for: 'diff-b' }, 'Candidate'), diffB),
   diffNote,
-  el('div', { class: 'table-scroll' }, el('table', { id: 'diff-table' }, el('thead', {}, el('tr', {}, ...DIFF_HEADER.map((h) => el('th', {}, h)))), diffBody)),
+  scrollBox(el('table', { id: 'diff-table' }, el('thead', {}, el('tr', {}, ...DIFF_HEADER.map((h) => el('th', {}, h)))), diffBody)),
 );
 
 const exportButtons = new Map<CompareFormat, HTMLButtonElement>(COMPARE_FORMATS.map((f) => [f, el('button', { id: `export-${f}`, disabled: true }, `Export ${f}`)]));

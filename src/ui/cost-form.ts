@@ -10,7 +10,7 @@ import { rooflineOf, throughputCurves } from '../result/efficiency';
 import { COST_HEADER, costHeadline, costRows, formats, resultFileName } from '../result/formats';
 import type { BenchResult, CostInputs } from '../schema/result';
 import { chartBox, destroyChart, drawRoofline, drawThroughput } from './charts';
-import { append, clear, el } from './dom';
+import { append, clear, el, scrollBox } from './dom';
 
 /** localStorage key of the form's text values. */
 export const COST_STORAGE_KEY = 'tokenbench.cost.v1';
@@ -119,7 +119,7 @@ export function createCostPanel(onChange: (inputs: CostInputs | null) => void): 
   const headline = el('div', { id: 'cost-headline', class: 'progress-text' });
   const source = el('div', { id: 'cost-source', class: 'hint' });
   const body = el('tbody', { id: 'cost-body' });
-  const table = el('div', { class: 'table-scroll' }, el('table', { id: 'cost-table' }, el('thead', {}, el('tr', {}, ...COST_HEADER.map((h) => el('th', {}, h)))), body));
+  const table = scrollBox(el('table', { id: 'cost-table' }, el('thead', {}, el('tr', {}, ...COST_HEADER.map((h) => el('th', {}, h)))), body));
   const notes = el('ul', { id: 'cost-notes', class: 'hint' });
   const roof = chartBox('roofline-chart', 'Roofline chart: arithmetic intensity against achieved GFLOP/s, with the measured bandwidth and compute ceilings');
   const thr = chartBox('throughput-chart', 'Throughput against interactivity from batched decode');

@@ -30,3 +30,8 @@ export function clear(node: Node): void {
 export function kvTable(rows: Array<[string, string]>): HTMLTableElement {
   return el('table', { class: 'kv' }, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)))));
 }
+
+/** A wide table in its own horizontally scrolling box, so it never widens the page (phones included). */
+export function scrollBox(table: HTMLTableElement): HTMLDivElement {
+  return el('div', { class: 'table-scroll' }, table);
+}

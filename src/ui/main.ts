@@ -20,7 +20,7 @@ import {
   requestFromTexts,
 } from '../runtime';
 import { installAutomation } from './automation';
-import { append, clear, el, kvTable } from './dom';
+import { append, clear, el, kvTable, scrollBox } from './dom';
 import { createModelFilesPanel, isGgufName } from './model-files';
 import { appendModelOutputs, renderModelOutputs } from './model-output';
 import { peerRatioText } from './peers';
@@ -138,7 +138,7 @@ const tuningDetails = el(
   'details',
   { id: 'tuning' },
   el('summary', {}, tuningLine),
-  el('table', {}, el('thead', {}, el('tr', {}, ...['Kernel', 'Shape', 'Chosen', 'Source', 'Candidates (median per call)'].map((h) => el('th', {}, h)))), tuningBody),
+  scrollBox(el('table', {}, el('thead', {}, el('tr', {}, ...['Kernel', 'Shape', 'Chosen', 'Source', 'Candidates (median per call)'].map((h) => el('th', {}, h)))), tuningBody)),
 );
 const resultsSection = el(
   'section',
@@ -147,18 +147,20 @@ const resultsSection = el(
   el('div', { class: 'controls' }, el('label', { for: 'import-json' }, 'Open a result JSON:'), importInput),
   headlineList,
   timerLine,
-  el(
-    'table',
-    { id: 'results' },
+  scrollBox(
     el(
-      'thead',
-      {},
-      el('tr', {}, ...['Phase', 'Test', 'Median', 'p10–p90', 'CV', 'Time / unit', 'Verification'].map((h) => el('th', {}, h))),
+      'table',
+      { id: 'results' },
+      el(
+        'thead',
+        {},
+        el('tr', {}, ...['Phase', 'Test', 'Median', 'p10–p90', 'CV', 'Time / unit', 'Verification'].map((h) => el('th', {}, h))),
+      ),
+      resultsBody,
     ),
-    resultsBody,
   ),
   el('h2', {}, 'Token results'),
-  tokensTable,
+  scrollBox(tokensTable),
   modelOutputs,
   resultsSummary,
   gemvLine,
@@ -205,15 +207,17 @@ function renderDevice(env: Environment): void {
       'details',
       {},
       el('summary', {}, 'Limits: adapter maximum vs granted to the device'),
-      el(
-        'table',
-        { id: 'limits' },
-        el('thead', {}, el('tr', {}, el('th', {}, 'Limit'), el('th', {}, 'Adapter'), el('th', {}, 'Granted'))),
+      scrollBox(
         el(
-          'tbody',
-          {},
-          ...names.map((n) =>
-            el('tr', {}, el('td', {}, n), el('td', { class: 'num' }, String(env.adapterLimits[n])), el('td', { class: 'num' }, String(env.deviceLimits[n] ?? '—'))),
+          'table',
+          { id: 'limits' },
+          el('thead', {}, el('tr', {}, el('th', {}, 'Limit'), el('th', {}, 'Adapter'), el('th', {}, 'Granted'))),
+          el(
+            'tbody',
+            {},
+            ...names.map((n) =>
+              el('tr', {}, el('td', {}, n), el('td', { class: 'num' }, String(env.adapterLimits[n])), el('td', { class: 'num' }, String(env.deviceLimits[n] ?? '—'))),
+            ),
           ),
         ),
       ),

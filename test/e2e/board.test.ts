@@ -10,7 +10,7 @@ import { withCost } from '../../src/cost/model';
 import { deviceName } from '../../src/result/figures';
 import { fmtNumber } from '../../src/result/formats';
 import { OPEN_TIMEOUT_MS, type TestBoard, boardResult, post, testBoard } from '../unit/board-helpers';
-import { launch } from './helpers';
+import { launch, pageWidth } from './helpers';
 
 /** Markup in a device string: must reach the page as text. */
 const HOSTILE = '<img src=x id=pwned>';
@@ -181,8 +181,8 @@ describe('the board page', () => {
     try {
       await openBoard(p);
       await p.locator('#board-software').check();
-      const { scrollWidth, innerWidth } = await p.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
-      expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+      const { scrollWidth, clientWidth, overflowing } = await pageWidth(p);
+      expect(scrollWidth, `sticking out: ${overflowing.join('; ')}`).toBeLessThanOrEqual(clientWidth);
     } finally {
       await p.close();
     }

@@ -92,3 +92,39 @@ export function runCli(
     child.on('close', (code) => ok({ code, stdout, stderr }));
   });
 }
+
+export interface PageWidth {
+  scrollWidth: number;
+  clientWidth: number;
+  /** The outermost elements that reach past the viewport's right edge (not those inside a scrolling box): `selector width`. */
+  overflowing: string[];
+}
+
+/**
+ * Whether the page scrolls sideways, and what makes it: each outermost element whose right edge passes
+ * the viewport, named by a short selector, so a failing layout test says what to fix.
+ */
+export function pageWidth(page: Page): Promise<PageWidth> {
+  // Inline code only: a named helper inside would be compiled to a call that does not exist in the page.
+  return page.evaluate(() => {
+    const root = document.documentElement;
+    const edge = root.clientWidth + 0.5;
+    const overflowing: string[] = [];
+    for (const e of document.body.querySelectorAll('*')) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 || r.right <= edge) continue;
+      const parent = e.parentElement;
+      if (parent && parent !== document.body && parent.getBoundingClientRect().right > edge) continue;
+      let scrolled = false;
+      for (let a = parent; a && a !== document.body; a = a.parentElement) scrolled ||= getComputedStyle(a).overflowX !== 'visible';
+      if (scrolled) continue;
+      const path: string[] = [];
+      for (let a: Element | null = e; a && a !== document.body; a = a.parentElement) {
+        path.unshift(a.tagName.toLowerCase() + (a.id ? `#${a.id}` : [...a.classList].map((c) => `.${c}`).join('')));
+        if (a.id) break;
+      }
+      overflowing.push(`${path.join(' > ')} ${Math.round(r.width)}px`);
+    }
+    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, overflowing };
+  });
+}
