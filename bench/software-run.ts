@@ -92,8 +92,8 @@ export interface Admission {
 export function softwareAdmission(a: Admission): ((env: Environment) => Promise<void>) | undefined {
   if (ANY_ADAPTER_SUITES.includes(a.suite)) return undefined;
   return async (env) => {
-    const decision = softwareRunDecision({ suite: a.suite, software: env.software.isSoftware, yes: a.yes, interactive: a.interactive && !a.fleet });
     if (!env.software.isSoftware) return;
+    const decision = softwareRunDecision({ suite: a.suite, software: true, yes: a.yes, interactive: a.interactive && !a.fleet });
     for (const line of softwareWarning(a.suite, env)) a.log(line);
     if (decision === 'go') {
       a.log(`--yes: running the ${a.suite} suite on it anyway`);

@@ -12,11 +12,6 @@ export function contentHash(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Whether a string has the shape of a result id. */
-export function isResultId(id: string): boolean {
-  return /^[0-9a-f]{64}$/.test(id);
-}
-
 /** The results table's row: the stored text and the columns lists filter on. */
 export interface ResultRow {
   id: string;

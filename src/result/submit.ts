@@ -17,6 +17,11 @@ export const SUBMIT_TOKEN_ENV = 'TOKENBENCH_BOARD_SUBMIT_TOKEN';
 /** How long one submission may take. */
 export const SUBMIT_TIMEOUT_MS = 60_000;
 
+/** Whether a string has the shape of a board result id: the SHA-256 of the result's bytes, lower-case hex. */
+export function isResultId(id: string): boolean {
+  return /^[0-9a-f]{64}$/.test(id);
+}
+
 /** `http://board:8787`, `http://board:8787/` or the endpoint itself → the endpoint. */
 export function resultsEndpoint(board: string): string {
   const u = new URL(board);

@@ -53,7 +53,3 @@ export async function boardError(res: Response): Promise<string> {
   return `HTTP ${res.status}`;
 }
 
-/** A board result's id: SHA-256 hex (what bench/board/records.ts stores under). */
-export function isResultId(id: string): boolean {
-  return /^[0-9a-f]{64}$/.test(id);
-}

@@ -10,10 +10,9 @@
  * The page says which origin the result came from.
  */
 import { adapterLabel, headlineLines } from '../result/formats';
-import { type SubmitOutcome, outcomeLine, submitText } from '../result/submit';
-import { parseResultText } from '../schema/result';
+import { type SubmitOutcome, isResultId, outcomeLine, submitText } from '../result/submit';
+import { parseResultText, utf8Length } from '../schema/result';
 import { OUTCOME, READY, RESULT, boardMessage } from './board-link';
-import { isResultId } from './board-api';
 import { append, clear, el, kvTable } from './dom';
 import { recall, remember } from './remember';
 
@@ -91,7 +90,7 @@ function receive(text: string, origin: string): void {
       ['Suite', `${r.config.suite} (${r.status})`],
       ['Started', r.startedAt],
       ['Workloads', lines.length ? lines.map((l) => l.trim()).join('; ') : 'none'],
-      ['Size', `${new TextEncoder().encode(text).length} bytes`],
+      ['Size', `${utf8Length(text)} bytes`],
     ]),
   );
   sendBtn.disabled = false;

@@ -9,7 +9,8 @@
 import type { BoardPrice, CostSource, LeaderRow, Leaderboard, WorkloadCount } from '../result/leaderboard';
 import { fmtNumber, fmtOptional } from '../result/formats';
 import { formatPercent } from '../result/peers';
-import { boardEdit, boardError, boardGet, isResultId, ownerToken, readToken, sameOrigin, setOwnerToken, setReadToken } from './board-api';
+import { isResultId } from '../result/submit';
+import { boardEdit, boardError, boardGet, ownerToken, readToken, sameOrigin, setOwnerToken, setReadToken } from './board-api';
 import { chartBox, destroyChart, drawBars, drawScatter } from './charts';
 import { append, clear, el, scrollBox } from './dom';
 

@@ -5,9 +5,8 @@
  * Whatever happens over there, the result shown here is left alone: a failure is reported, and Export JSON
  * still has it.
  */
-import { boardUrlProblem, outcomeLine, resultsEndpoint } from '../result/submit';
+import { boardUrlProblem, isResultId, outcomeLine, resultsEndpoint } from '../result/submit';
 import { OUTCOME, READY, RESULT, SUBMIT_WINDOW, boardMessage, submitPageUrl } from './board-link';
-import { isResultId } from './board-api';
 import { append, clear, el } from './dom';
 import { recall, remember } from './remember';
 
